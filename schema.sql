@@ -1,0 +1,23 @@
+-- The one database schema. The host applies it at start-up.
+--
+-- The file is a list of steps. Each step starts with a line "-- step N" and runs once, in a
+-- transaction, on a database whose PRAGMA user_version is below N; user_version is then set to
+-- N. An old database file therefore opens and is brought forward; never edit a step that has
+-- shipped, add a new one.
+
+-- step 1
+CREATE TABLE jobs (
+    -- AUTOINCREMENT: an id is never handed out twice, even after the newest job is deleted, so a
+    -- worker still holding a deleted job's id can never touch a different job by mistake.
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name   TEXT    NOT NULL,
+    crf         TEXT    NOT NULL,             -- canonical decimal text, as on the wire
+    preset      TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending',
+    started     INTEGER,                      -- unix seconds
+    finished    INTEGER,                      -- unix seconds
+    created_at  INTEGER NOT NULL              -- unix seconds
+);
+-- Serves the claim (status = 'pending' ORDER BY id LIMIT 1) and the filtered list
+-- (status = ? ORDER BY id DESC) as index range scans, so both stay O(log n) at any depth.
+CREATE INDEX jobs_by_status ON jobs (status, id);

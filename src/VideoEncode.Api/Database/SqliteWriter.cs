@@ -1,0 +1,170 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace VideoEncode.Api.Database;
+
+/// <summary>
+/// The single writer: every change to the database runs here, one at a time, on one connection.
+///
+/// Why: SQLite allows one writer per file, and Microsoft.Data.Sqlite answers a busy lock by
+/// sleeping 150 ms, so concurrent writers on separate connections stall each other. Queuing the
+/// writes in-process avoids that entirely.
+///
+/// Group commit: writes that arrive while a commit is being fsynced wait in the channel and are
+/// then committed together in one transaction, each inside its own SAVEPOINT so one failing write
+/// rolls back alone. Every caller learns its result only after the COMMIT that contains it has
+/// returned, so an acknowledged write is on disk, yet a burst of N writes costs one fsync, not N.
+/// </summary>
+public sealed class SqliteWriter : IAsyncDisposable
+{
+    private const int MaxBatchSize = 512;
+
+    private readonly Channel<IPendingWrite> queue = Channel.CreateUnbounded<IPendingWrite>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection connection;
+    private readonly SqliteCommand begin, commit, rollback, savepoint, release, rollbackToSavepoint;
+    private readonly Task loop;
+
+    public SqliteWriter(QueueDatabase database)
+    {
+        connection = database.OpenWriter();
+        SchemaMigrator.Migrate(connection);
+        begin = Prepare("BEGIN IMMEDIATE");
+        commit = Prepare("COMMIT");
+        rollback = Prepare("ROLLBACK");
+        savepoint = Prepare("SAVEPOINT write");
+        release = Prepare("RELEASE write");
+        rollbackToSavepoint = Prepare("ROLLBACK TO write");
+        loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> inside the writer's transaction and completes once that
+    /// transaction is durably committed. If the write throws, its changes are rolled back and the
+    /// exception reaches the caller; other writes in the same batch are unaffected.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write)
+    {
+        var pending = new PendingWrite<T>(write);
+        if (!queue.Writer.TryWrite(pending))
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The database writer has shut down.");
+        return pending.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<IPendingWrite>(MaxBatchSize);
+        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatchSize && queue.Reader.TryRead(out var next))
+                batch.Add(next);
+            CommitTogether(batch);
+            batch.Clear();
+        }
+    }
+
+    private void CommitTogether(List<IPendingWrite> batch)
+    {
+        try
+        {
+            begin.ExecuteNonQuery();
+            foreach (var write in batch)
+            {
+                savepoint.ExecuteNonQuery();
+                if (write.Run(connection))
+                    release.ExecuteNonQuery();
+                else
+                {
+                    rollbackToSavepoint.ExecuteNonQuery();
+                    release.ExecuteNonQuery();
+                }
+            }
+            commit.ExecuteNonQuery();
+        }
+        catch (Exception failure)
+        {
+            // The transaction itself failed (disk full, I/O error): nothing in it is durable.
+            TryRollback();
+            foreach (var write in batch)
+                write.Abandon(failure);
+            return;
+        }
+        foreach (var write in batch)
+            write.Acknowledge();
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            // sqlite3_get_autocommit is 0 while a transaction is open.
+            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+                rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // Already rolled back by SQLite itself; nothing left to undo.
+        }
+    }
+
+    private SqliteCommand Prepare(string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await loop.ConfigureAwait(false);
+        foreach (var command in new[] { begin, commit, rollback, savepoint, release, rollbackToSavepoint })
+            command.Dispose();
+        await connection.DisposeAsync().ConfigureAwait(false);
+        SqliteConnection.ClearAllPools();
+    }
+
+    private interface IPendingWrite
+    {
+        /// <summary>Runs the write; false when it threw and its savepoint must be rolled back.</summary>
+        bool Run(SqliteConnection connection);
+
+        /// <summary>The batch committed: hand over the result (or the write's own exception).</summary>
+        void Acknowledge();
+
+        /// <summary>The batch did not commit: the write did not happen.</summary>
+        void Abandon(Exception failure);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write) : IPendingWrite
+    {
+        // Continuations must not run on the writer's loop, or one slow caller would stall every write.
+        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? result;
+        private Exception? error;
+
+        public Task<T> Task => completion.Task;
+
+        public bool Run(SqliteConnection connection)
+        {
+            try
+            {
+                result = write(connection);
+                return true;
+            }
+            catch (Exception e)
+            {
+                error = e;
+                return false;
+            }
+        }
+
+        public void Acknowledge()
+        {
+            if (error is null) completion.SetResult(result!);
+            else completion.SetException(error);
+        }
+
+        public void Abandon(Exception failure) => completion.TrySetException(failure);
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace VideoEncode.Api.Http;
+
+/// <summary>
+/// Every error answer's body: {"error": "..."} as the original service sent, plus, for a bad
+/// item in a bulk request, which item and which field.
+/// </summary>
+public sealed record ApiError(string Error)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Index { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Field { get; init; }
+}

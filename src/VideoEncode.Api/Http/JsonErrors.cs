@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Http;
+
+/// <summary>
+/// Makes the answers nobody wrote by hand keep the {"error": ...} shape: unhandled exceptions
+/// (500, never a stack trace), malformed requests the framework rejects, and empty 404/405s under /api.
+/// </summary>
+internal static class JsonErrors
+{
+    public static WebApplication UseJsonErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(handler => handler.Run(context =>
+        {
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var (status, message) = exception is BadHttpRequestException bad
+                ? (bad.StatusCode, bad.Message)
+                : (StatusCodes.Status500InternalServerError, "Internal server error.");
+            return Write(context, status, message);
+        }));
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            if (context.Request.Path.StartsWithSegments("/api"))
+                await Write(context, context.Response.StatusCode,
+                    ReasonPhrases.GetReasonPhrase(context.Response.StatusCode));
+        });
+        return app;
+    }
+
+    private static Task Write(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ApiError(message), WireJson.Options);
+    }
+}

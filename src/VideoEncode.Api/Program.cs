@@ -1,0 +1,27 @@
+using VideoEncode.Api.Extensions;
+using VideoEncode.Api.Http;
+using VideoEncode.Api.Jobs;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite, the job store, JSON, CORS
+builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
+
+var app = builder.Build();
+if (app.Prepare() is { } problem)            // no API key, or a database that cannot be opened
+{
+    Console.Error.WriteLine(problem);
+    return 1;
+}
+
+app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace
+app.UseQueue();                              // CORS, then the API key on everything under /api
+app.UseApiDocumentation();                   // /swagger
+
+app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
+app.MapJobs();
+
+app.Run();
+return 0;
+
+/// <summary>Visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

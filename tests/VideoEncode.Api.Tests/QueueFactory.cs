@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Tests;
+
+/// <summary>
+/// The host in-process on a fresh SQLite file of its own (or a given one, to test restarts),
+/// with a known API key and every log line kept for inspection.
+/// </summary>
+public sealed class QueueFactory(string? databasePath = null) : WebApplicationFactory<Program>
+{
+    public const string ApiKey = "test-key-5b1d0c7e";
+
+    public string DatabasePath { get; } = databasePath ?? NewDatabasePath();
+
+    private readonly bool ownsDatabase = databasePath is null;
+
+    public ConcurrentQueue<string> LogLines { get; } = new();
+
+    public static string NewDatabasePath() =>
+        Path.Combine(Path.GetTempPath(), "videoencode-tests", Guid.NewGuid().ToString("N"), "queue.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Added last, so these win over appsettings.json and any VIDEOENCODE_* in the environment.
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ApiKey"] = ApiKey,
+            ["Database"] = DatabasePath,
+        }));
+        builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
+    }
+
+    /// <summary>A client that sends <paramref name="key"/> (the right key unless told otherwise; null sends none).</summary>
+    public HttpClient CreateApiClient(string? key = ApiKey)
+    {
+        var client = CreateClient();
+        if (key is not null) client.DefaultRequestHeaders.Add("X-API-Key", key);
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && ownsDatabase)
+            DeleteDatabase(DatabasePath);
+    }
+
+    public static void DeleteDatabase(string path)
+    {
+        try { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
+        catch (IOException) { /* a leftover temp folder is harmless */ }
+    }
+
+    public T GetService<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    private sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CollectingLogger(lines);
+        public void Dispose() { }
+    }
+
+    private sealed class CollectingLogger(ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception) + (exception is null ? "" : " " + exception));
+    }
+}
+
+/// <summary>Wire helpers shared by the API tests.</summary>
+public static class Api
+{
+    public static async Task<Job[]> EnqueueAsync(this HttpClient client, params object[] jobs)
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", jobs, WireJson.Options);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))!;
+    }
+
+    public static object NewJob(string fileName = "video.mp4", string crf = "23", string preset = "medium") =>
+        new { file_name = fileName, crf, preset };
+
+    public static async Task<Job[]> ListAsync(this HttpClient client, string query = "status=all&limit=1000")
+    {
+        var response = await client.GetAsync($"/api/jobs?{query}");
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))!;
+    }
+
+    public static async Task<Job?> ClaimAsync(this HttpClient client)
+    {
+        var response = await client.PostAsync("/api/jobs/claim", null);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
+    }
+
+    public static async Task<string> ErrorOf(HttpResponseMessage response)
+    {
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("error").GetString()!;
+    }
+}
