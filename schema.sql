@@ -21,3 +21,8 @@ CREATE TABLE jobs (
 -- Serves the claim (status = 'pending' ORDER BY id LIMIT 1) and the filtered list
 -- (status = ? ORDER BY id DESC) as index range scans, so both stay O(log n) at any depth.
 CREATE INDEX jobs_by_status ON jobs (status, id);
+
+-- step 2
+-- A failed encode keeps why it failed: the worker's message and the tail of ffmpeg's stderr.
+ALTER TABLE jobs ADD COLUMN error TEXT;
+ALTER TABLE jobs ADD COLUMN log_tail TEXT;

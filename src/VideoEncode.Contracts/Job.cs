@@ -15,4 +15,10 @@ public sealed record Job
     public long? Started { get; init; }
     public long? Finished { get; init; }
     public long CreatedAt { get; init; }
+
+    /// <summary>Why a failed job failed, as its worker reported it; null otherwise.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The last few KB of ffmpeg's stderr from a failed encode, when ffmpeg ran.</summary>
+    public string? LogTail { get; init; }
 }

@@ -6,6 +6,7 @@ public static class JobStatus
     public const string Pending = "pending";
     public const string InProgress = "in_progress";
     public const string Finished = "finished";
+    public const string Failed = "failed";
 
-    public static readonly IReadOnlyList<string> All = [Pending, InProgress, Finished];
+    public static readonly IReadOnlyList<string> All = [Pending, InProgress, Finished, Failed];
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoEncode.Api.Http;
+using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Jobs;
 
@@ -80,6 +81,23 @@ internal static partial class JobInput
             return null;
         }
         return new NewJob(name!, canonicalCrf, canonicalPreset);
+    }
+
+    /// <summary>Reads a failure report: a non-empty error message, and an optional log tail kept to its last 4 KB.</summary>
+    public static (FailureReport? Report, ApiError? Error) ParseFailure(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            return (null, new ApiError("The body must be an object like {\"error\": \"what went wrong\"}."));
+        var error = Field(body, "error") is { ValueKind: JsonValueKind.String } e ? e.GetString()! : null;
+        if (string.IsNullOrWhiteSpace(error) || error.Length > FailureReport.MaxErrorChars)
+            return (null, new ApiError($"error is required: a message of 1 to {FailureReport.MaxErrorChars} characters.") { Field = "error" });
+        var logTail = Field(body, "log_tail");
+        if (logTail is { ValueKind: not JsonValueKind.String })
+            return (null, new ApiError("log_tail must be a string when present.") { Field = "log_tail" });
+        var tail = logTail?.GetString();
+        if (tail?.Length > FailureReport.MaxLogTailChars)
+            tail = tail[^FailureReport.MaxLogTailChars..];
+        return (new FailureReport(error, tail), null);
     }
 
     private static JsonElement? Field(JsonElement item, string name) =>

@@ -54,20 +54,26 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     /// Marks a running job finished. Finishing a job that is already finished changes nothing and
     /// reports it again, so a worker that re-sends its result after a lost answer is not told off.
     /// </summary>
-    public Task<Transition?> FinishAsync(long id)
+    public Task<Transition?> FinishAsync(long id) => EndRunAsync(id, JobStatus.Finished, error: null, logTail: null);
+
+    /// <summary>Marks a running job failed with the worker's reason; repeating it is harmless, as for finish.</summary>
+    public Task<Transition?> FailAsync(long id, FailureReport report) =>
+        EndRunAsync(id, JobStatus.Failed, report.Error, report.LogTail);
+
+    private Task<Transition?> EndRunAsync(long id, string to, string? error, string? logTail)
     {
         var now = Now;
         return writer.WriteAsync(connection =>
         {
-            var finished = connection.QuerySingleOrDefault<Job>("""
-                UPDATE jobs SET status = 'finished', finished = @now
+            var ended = connection.QuerySingleOrDefault<Job>("""
+                UPDATE jobs SET status = @to, finished = @now, error = @error, log_tail = @logTail
                 WHERE id = @id AND status = 'in_progress'
                 RETURNING *
-                """, new { id, now });
-            if (finished is not null)
-                return new Transition(JobStatus.InProgress, finished);
+                """, new { id, to, now, error, logTail });
+            if (ended is not null)
+                return new Transition(JobStatus.InProgress, ended);
             var current = connection.QuerySingleOrDefault<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
-            return current?.Status == JobStatus.Finished ? new Transition(JobStatus.Finished, current) : null;
+            return current?.Status == to ? new Transition(to, current) : null;
         });
     }
 
@@ -79,7 +85,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             var from = connection.QuerySingleOrDefault<string>("SELECT status FROM jobs WHERE id = @id", new { id });
             if (from is null) return null;
             var job = connection.QuerySingle<Job>("""
-                UPDATE jobs SET status = 'pending', started = NULL, finished = NULL
+                UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL
                 WHERE id = @id
                 RETURNING *
                 """, new { id });

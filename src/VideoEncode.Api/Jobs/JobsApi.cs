@@ -16,6 +16,9 @@ public static class JobsApi
     /// <summary>Bulk requests carry up to 10,000 jobs of at most ~1 KB each; anything larger is refused.</summary>
     public const long MaxBodyBytes = 16 * 1024 * 1024;
 
+    /// <summary>A failure report: a message and a 4 KB log tail, with room for escaping.</summary>
+    private const long MaxFailureBodyBytes = 64 * 1024;
+
     private const string None = "none";
 
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
@@ -32,6 +35,9 @@ public static class JobsApi
         group.MapGet("/{id}", Get).WithSummary("One job");
         group.MapDelete("/{id}", Delete).WithSummary("Delete a job in any state");
         group.MapPost("/{id}/finish", Finish).WithSummary("Mark a claimed job finished");
+        group.MapPost("/{id}/fail", Fail)
+            .WithMetadata(new RequestBodyDocumentation(typeof(FailureReport)))
+            .WithSummary("Mark a claimed job failed, with the reason and the tail of ffmpeg's log");
         group.MapPost("/{id}/reset", Reset).WithSummary("Put a job back in the queue, cleared of its start and finish times");
         return group;
     }
@@ -88,9 +94,26 @@ public static class JobsApi
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var change = await store.FinishAsync(jobId);
-        if (change is null) return TypedResults.NotFound(new ApiError("Job not found or not started"));
+        if (change is null) return NotStarted();
         if (change.From != change.Job.Status) logger.Log(change, "finish");
         return TypedResults.Ok(change.Job);
+    }
+
+    private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> Fail(
+        string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxFailureBodyBytes);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (report, error) = JobInput.ParseFailure(document!.RootElement);
+            if (error is not null) return TypedResults.BadRequest(error);
+            var change = await store.FailAsync(jobId, report!);
+            if (change is null) return NotStarted();
+            if (change.From != change.Job.Status) logger.Log(change, "fail");
+            return TypedResults.Ok(change.Job);
+        }
     }
 
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>>> Reset(
@@ -108,6 +131,8 @@ public static class JobsApi
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 
     private static BadRequest<ApiError> InvalidId() => TypedResults.BadRequest(new ApiError("Invalid job ID"));
+
+    private static NotFound<ApiError> NotStarted() => TypedResults.NotFound(new ApiError("Job not found or not started"));
 
     private static NotFound<ApiError> JobNotFound() => TypedResults.NotFound(new ApiError("Job not found"));
 }

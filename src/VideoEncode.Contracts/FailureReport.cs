@@ -1,0 +1,11 @@
+namespace VideoEncode.Contracts;
+
+/// <summary>
+/// The body of POST /api/jobs/{id}/fail: what went wrong, in a sentence, and the tail of ffmpeg's
+/// stderr when ffmpeg ran. The host keeps at most <see cref="MaxLogTailChars"/> of the tail.
+/// </summary>
+public sealed record FailureReport(string Error, string? LogTail = null)
+{
+    public const int MaxErrorChars = 2000;
+    public const int MaxLogTailChars = 4096;
+}
