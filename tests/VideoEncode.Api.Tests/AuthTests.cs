@@ -26,7 +26,7 @@ public sealed class AuthTests : IDisposable
     [Fact]
     public async Task EveryApiRouteRejectsAMissingOrWrongKeyAndChangesNothing()
     {
-        var job = (await factory.CreateApiClient().EnqueueAsync(Api.NewJob()))[0];
+        var job = (await factory.CreateApiClient().EnqueueAsync(QueueCalls.NewJob()))[0];
         var routes = factory.GetService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
             .Where(endpoint => endpoint.RoutePattern.RawText!.TrimStart('/').StartsWith("api", StringComparison.Ordinal))
@@ -42,7 +42,7 @@ public sealed class AuthTests : IDisposable
             {
                 var request = new HttpRequestMessage(new HttpMethod(method), path)
                 {
-                    Content = method == "GET" ? null : JsonContent.Create(Api.NewJob()),
+                    Content = method == "GET" ? null : JsonContent.Create(QueueCalls.NewJob()),
                 };
                 var response = await client.SendAsync(request);
                 Assert.True(HttpStatusCode.Unauthorized == response.StatusCode, $"{method} {path} with key '{key}' answered {response.StatusCode}");
@@ -62,14 +62,14 @@ public sealed class AuthTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var withKey = await factory.CreateApiClient().GetAsync("/api/nothing-here");
         Assert.Equal(HttpStatusCode.NotFound, withKey.StatusCode);
-        Assert.Equal("Not Found", await Api.ErrorOf(withKey));
+        Assert.Equal("Not Found", await QueueCalls.ErrorOf(withKey));
     }
 
     [Fact]
     public async Task TheKeyNeverAppearsInTheLog()
     {
         var client = factory.CreateApiClient();
-        await client.EnqueueAsync(Api.NewJob());
+        await client.EnqueueAsync(QueueCalls.NewJob());
         await client.ClaimAsync();
         await factory.CreateApiClient("not-" + QueueFactory.ApiKey).GetAsync("/api/jobs");
         Assert.NotEmpty(factory.LogLines);

@@ -16,7 +16,7 @@ public sealed class ConcurrencyTests : IDisposable
     {
         const int jobCount = 2000, claimers = 64;
         var client = factory.CreateApiClient();
-        var enqueued = await client.EnqueueAsync(Enumerable.Range(0, jobCount).Select(i => Api.NewJob($"{i}.mp4")).ToArray());
+        var enqueued = await client.EnqueueAsync(Enumerable.Range(0, jobCount).Select(i => QueueCalls.NewJob($"{i}.mp4")).ToArray());
 
         var claimed = new ConcurrentBag<long>();
         using var start = new ManualResetEventSlim();
@@ -57,7 +57,7 @@ public sealed class ConcurrencyTests : IDisposable
     {
         var client = factory.CreateApiClient();
         var batches = await Task.WhenAll(Enumerable.Range(0, 20).Select(batch =>
-            factory.CreateApiClient().EnqueueAsync(Enumerable.Range(0, 50).Select(i => Api.NewJob($"{batch}/{i}.mp4")).ToArray())));
+            factory.CreateApiClient().EnqueueAsync(Enumerable.Range(0, 50).Select(i => QueueCalls.NewJob($"{batch}/{i}.mp4")).ToArray())));
         var ids = batches.SelectMany(batch => batch.Select(job => job.Id)).ToList();
         Assert.Equal(1000, ids.Distinct().Count());
         Assert.Equal(1000, (await client.ListAsync("status=pending&limit=1000")).Length);

@@ -37,7 +37,7 @@ public sealed class EnqueueTests : IDisposable
     [Fact]
     public async Task AnArrayCreatesEveryJobInOrder()
     {
-        var jobs = await client.EnqueueAsync(Api.NewJob("video1.mp4"), Api.NewJob("video2.mp4", "28", "fast"));
+        var jobs = await client.EnqueueAsync(QueueCalls.NewJob("video1.mp4"), QueueCalls.NewJob("video2.mp4", "28", "fast"));
         Assert.Equal(["video1.mp4", "video2.mp4"], jobs.Select(job => job.FileName));
         Assert.True(jobs[1].Id > jobs[0].Id);
         Assert.Equal("28", jobs[1].Crf);
@@ -52,7 +52,7 @@ public sealed class EnqueueTests : IDisposable
     [InlineData("023", "23")]
     public async Task CrfAsAStringComesBackAsCanonicalText(string sent, string stored)
     {
-        var job = (await client.EnqueueAsync(Api.NewJob(crf: sent)))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob(crf: sent)))[0];
         Assert.Equal(stored, job.Crf);
     }
 
@@ -111,15 +111,15 @@ public sealed class EnqueueTests : IDisposable
     {
         var response = await Post(body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains(mentioned, await Api.ErrorOf(response));
+        Assert.Contains(mentioned, await QueueCalls.ErrorOf(response));
         Assert.Empty(await client.ListAsync());
     }
 
     [Fact]
     public async Task ABulkRequestWithOneBadItemStoresNothingAndNamesTheItem()
     {
-        var jobs = Enumerable.Range(0, 50).Select(i => Api.NewJob($"ok{i}.mp4")).ToList();
-        jobs[37] = Api.NewJob("../escape.mp4");
+        var jobs = Enumerable.Range(0, 50).Select(i => QueueCalls.NewJob($"ok{i}.mp4")).ToList();
+        jobs[37] = QueueCalls.NewJob("../escape.mp4");
         var response = await client.PostAsJsonAsync("/api/jobs", jobs);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -132,14 +132,14 @@ public sealed class EnqueueTests : IDisposable
     [Fact]
     public async Task TenThousandJobsFitInOneRequestAndOneMoreIsRefused()
     {
-        var jobs = Enumerable.Range(0, 10_000).Select(i => Api.NewJob($"bulk/{i}.mp4")).ToArray();
+        var jobs = Enumerable.Range(0, 10_000).Select(i => QueueCalls.NewJob($"bulk/{i}.mp4")).ToArray();
         var created = await client.EnqueueAsync(jobs);
         Assert.Equal(10_000, created.Length);
         Assert.Equal(10_000, created.Select(job => job.Id).Distinct().Count());
 
-        var tooMany = await client.PostAsJsonAsync("/api/jobs", jobs.Append(Api.NewJob()).ToArray());
+        var tooMany = await client.PostAsJsonAsync("/api/jobs", jobs.Append(QueueCalls.NewJob()).ToArray());
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
-        Assert.Contains("10000", await Api.ErrorOf(tooMany));
+        Assert.Contains("10000", await QueueCalls.ErrorOf(tooMany));
         Assert.Equal(10_000, (await client.ListAsync("limit=1000&offset=9000")).Length + 9000);
         Assert.Empty(await client.ListAsync("limit=1000&offset=10000"));
     }
@@ -151,7 +151,7 @@ public sealed class EnqueueTests : IDisposable
         var huge = "[" + string.Join(",", Enumerable.Repeat(item, 4500)) + "]";
         var response = await Post(huge);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Contains("larger than", await Api.ErrorOf(response));
+        Assert.Contains("larger than", await QueueCalls.ErrorOf(response));
         Assert.Empty(await client.ListAsync());
     }
 

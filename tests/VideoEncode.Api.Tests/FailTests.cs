@@ -17,7 +17,7 @@ public sealed class FailTests : IDisposable
     [Fact]
     public async Task AFailedJobKeepsItsReasonAndLogTailAndIsListedAsFailed()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
 
         var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail",
@@ -37,7 +37,7 @@ public sealed class FailTests : IDisposable
     [Fact]
     public async Task OnlyTheLast4KbOfTheLogTailIsKept()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
         var log = new string('a', 10_000) + "the end";
         var failed = await (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", log), WireJson.Options))
@@ -49,10 +49,10 @@ public sealed class FailTests : IDisposable
     [Fact]
     public async Task FailingAJobThatIsNotRunningAnswers404AndChangesNothing()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom"), WireJson.Options);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("Job not found or not started", await Api.ErrorOf(response));
+        Assert.Equal("Job not found or not started", await QueueCalls.ErrorOf(response));
         Assert.Equal(JobStatus.Pending, (await client.ListAsync())[0].Status);
     }
 
@@ -65,7 +65,7 @@ public sealed class FailTests : IDisposable
     [InlineData("[]")]
     public async Task ABadFailureReportAnswers400AndTheJobKeepsRunning(string body)
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
         var response = await client.PostAsync($"/api/jobs/{job.Id}/fail", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -75,7 +75,7 @@ public sealed class FailTests : IDisposable
     [Fact]
     public async Task ResetGivesAFailedJobAFreshStart()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
         await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", "tail"), WireJson.Options);
         var reset = await (await client.PostAsync($"/api/jobs/{job.Id}/reset", null)).Content.ReadFromJsonAsync<Job>(WireJson.Options);

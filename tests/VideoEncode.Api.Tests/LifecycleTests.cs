@@ -27,7 +27,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task ClaimsHandOutTheOldestJobFirstAndStampStarted()
     {
-        var jobs = await client.EnqueueAsync(Api.NewJob("first.mp4"), Api.NewJob("second.mp4"));
+        var jobs = await client.EnqueueAsync(QueueCalls.NewJob("first.mp4"), QueueCalls.NewJob("second.mp4"));
 
         var viaGet = await client.GetFromJsonAsync<Job>("/api/jobs/claim", WireJson.Options);
         var viaPost = await client.ClaimAsync();
@@ -43,7 +43,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task FinishStampsFinishedAndIsSafeToRepeat()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
 
         var first = await client.PostAsync($"/api/jobs/{job.Id}/finish", null);
@@ -61,7 +61,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task FinishingAnUnknownOrUnstartedJobAnswers404()
     {
-        var pending = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var pending = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         foreach (var id in new[] { pending.Id, 999 })
         {
             var response = await client.PostAsync($"/api/jobs/{id}/finish", null);
@@ -97,7 +97,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task GetByIdAnswersTheJobOr404()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         Assert.Equal(job, await client.GetFromJsonAsync<Job>($"/api/jobs/{job.Id}", WireJson.Options));
         var missing = await client.GetAsync("/api/jobs/424242");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -107,7 +107,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task DeleteRemovesTheJobOnceAndThenAnswers404()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         var deleted = await client.DeleteAsync($"/api/jobs/{job.Id}");
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         Assert.Equal("""{"message":"Job deleted successfully"}""", await deleted.Content.ReadAsStringAsync());
@@ -121,16 +121,16 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task IdsAreNeverReusedAfterTheNewestJobIsDeleted()
     {
-        var first = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var first = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.DeleteAsync($"/api/jobs/{first.Id}");
-        var second = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var second = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         Assert.True(second.Id > first.Id);
     }
 
     [Fact]
     public async Task ResetClearsAFinishedJobSoItCanBeClaimedAgain()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
         await client.PostAsync($"/api/jobs/{job.Id}/finish", null);
 
@@ -149,7 +149,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task EveryStateChangeIsLoggedWithItsRoute()
     {
-        var job = (await client.EnqueueAsync(Api.NewJob()))[0];
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
         await client.ClaimAsync();
         await client.PostAsync($"/api/jobs/{job.Id}/finish", null);
         await client.DeleteAsync($"/api/jobs/{job.Id}");

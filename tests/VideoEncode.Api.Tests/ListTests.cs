@@ -15,7 +15,7 @@ public sealed class ListTests : IDisposable
     [Fact]
     public async Task ListsNewestFirstAndFiltersByStatus()
     {
-        var jobs = await client.EnqueueAsync(Api.NewJob("a.mp4"), Api.NewJob("b.mp4"), Api.NewJob("c.mp4"));
+        var jobs = await client.EnqueueAsync(QueueCalls.NewJob("a.mp4"), QueueCalls.NewJob("b.mp4"), QueueCalls.NewJob("c.mp4"));
         await client.ClaimAsync();                                  // a: in progress
         await client.ClaimAsync();                                  // b: in progress
         await client.PostAsync($"/api/jobs/{jobs[1].Id}/finish", null); // b: finished
@@ -30,7 +30,7 @@ public sealed class ListTests : IDisposable
     [Fact]
     public async Task LimitAndOffsetPageThroughTheListWhereTheOriginalAnswered500()
     {
-        await client.EnqueueAsync(Enumerable.Range(1, 25).Select(i => Api.NewJob($"{i}.mp4")).ToArray());
+        await client.EnqueueAsync(Enumerable.Range(1, 25).Select(i => QueueCalls.NewJob($"{i}.mp4")).ToArray());
 
         var first = await client.ListAsync("status=pending&limit=10");
         var second = await client.ListAsync("status=pending&limit=10&offset=10");
@@ -45,7 +45,7 @@ public sealed class ListTests : IDisposable
     [Fact]
     public async Task WithoutALimitTheListAnswersAtMostTheDefaultPage()
     {
-        await client.EnqueueAsync(Enumerable.Range(0, 150).Select(i => Api.NewJob($"{i}.mp4")).ToArray());
+        await client.EnqueueAsync(Enumerable.Range(0, 150).Select(i => QueueCalls.NewJob($"{i}.mp4")).ToArray());
         Assert.Equal(100, (await client.ListAsync("")).Length);
         Assert.Equal(150, (await client.ListAsync("limit=1000")).Length);
     }
@@ -64,13 +64,13 @@ public sealed class ListTests : IDisposable
     {
         var response = await client.GetAsync($"/api/jobs?{query}");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.StartsWith(parameter, await Api.ErrorOf(response));
+        Assert.StartsWith(parameter, await QueueCalls.ErrorOf(response));
     }
 
     [Fact]
     public async Task EmptyParametersCountAsAbsent()
     {
-        await client.EnqueueAsync(Api.NewJob());
+        await client.EnqueueAsync(QueueCalls.NewJob());
         var jobs = await client.ListAsync("status=&limit=&offset=");
         Assert.Equal(JobStatus.Pending, Assert.Single(jobs).Status);
     }

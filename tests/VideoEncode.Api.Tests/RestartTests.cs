@@ -14,7 +14,7 @@ public sealed class RestartTests
             using (var first = new QueueFactory(path))
             {
                 var client = first.CreateApiClient();
-                var jobs = await client.EnqueueAsync(Api.NewJob("done.mp4"), Api.NewJob("running.mp4", "18.5", "slow"), Api.NewJob("waiting.mp4"));
+                var jobs = await client.EnqueueAsync(QueueCalls.NewJob("done.mp4"), QueueCalls.NewJob("running.mp4", "18.5", "slow"), QueueCalls.NewJob("waiting.mp4"));
                 await client.ClaimAsync();
                 await client.ClaimAsync();
                 await client.PostAsync($"/api/jobs/{jobs[0].Id}/finish", null);
@@ -26,7 +26,7 @@ public sealed class RestartTests
             Assert.Equal(before, after);
             Assert.Equal([JobStatus.Pending, JobStatus.InProgress, JobStatus.Finished], after.Select(job => job.Status));
 
-            var next = (await second.CreateApiClient().EnqueueAsync(Api.NewJob()))[0];
+            var next = (await second.CreateApiClient().EnqueueAsync(QueueCalls.NewJob()))[0];
             Assert.True(next.Id > before.Max(job => job.Id));
         }
         finally

@@ -14,7 +14,6 @@ namespace VideoEncode.Api.Jobs;
 internal static partial class JobInput
 {
     public const int MaxJobsPerRequest = 10_000;
-    public const int MaxFileNameLength = 1024;
 
     public static readonly IReadOnlyList<string> Presets =
         ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
@@ -62,7 +61,7 @@ internal static partial class JobInput
         var preset = Field(item, "preset");
 
         var name = fileName is { ValueKind: JsonValueKind.String } f ? f.GetString()! : null;
-        var fileNameProblem = name is null ? "is required and must be a string" : FileNameProblem(name);
+        var fileNameProblem = name is null ? "is required and must be a string" : FileNames.Problem(name);
         if (fileNameProblem is not null)
         {
             error = Fail(index, "file_name", fileNameProblem);
@@ -103,21 +102,6 @@ internal static partial class JobInput
     private static JsonElement? Field(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    /// <summary>Why a file name is unsafe, or null when it is a plain relative path inside the media root.</summary>
-    public static string? FileNameProblem(string fileName)
-    {
-        if (string.IsNullOrWhiteSpace(fileName)) return "must not be empty";
-        if (fileName.Length > MaxFileNameLength) return $"must be at most {MaxFileNameLength} characters";
-        if (fileName.Any(char.IsControl)) return "must not contain control characters";
-        if (fileName[0] is '/' or '\\' || DriveLetter().IsMatch(fileName))
-            return "must be a relative path inside the media root, not an absolute path";
-        // Both separators count: a worker may run on Windows, where '\' separates folders.
-        var segments = fileName.Split('/', '\\');
-        if (segments.Any(segment => segment == "..")) return "must not contain '..' segments";
-        if (segments[^1].Length == 0) return "must name a file, not a folder";
-        return null;
-    }
-
     /// <summary>"23", 23, "23.50" and 23.5 become "23" and "23.5"; anything else outside 0–51 is refused.</summary>
     private static string? CanonicalCrf(JsonElement crf)
     {
@@ -153,9 +137,6 @@ internal static partial class JobInput
         };
         return new ApiError($"{subject} {problem}.") { Index = index, Field = field };
     }
-
-    [GeneratedRegex(@"^[A-Za-z]:")]
-    private static partial Regex DriveLetter();
 
     [GeneratedRegex(@"^[0-9]{1,3}(\.[0-9]{1,10})?$")]
     private static partial Regex PlainDecimal();

@@ -1,13 +1,17 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using VideoEncode.Contracts;
+using Xunit;
 
-namespace VideoEncode.Api.Tests;
+namespace VideoEncode.Testing;
 
 /// <summary>
 /// The host in-process on a fresh SQLite file of its own (or a given one, to test restarts),
@@ -58,6 +62,15 @@ public sealed class QueueFactory(string? databasePath = null) : WebApplicationFa
         catch (IOException) { /* a leftover temp folder is harmless */ }
     }
 
+    /// <summary>Serves the host on a free 127.0.0.1 port (real Kestrel, for browsers and workers) and answers its base address.</summary>
+    public Uri StartOnLoopback()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
+        return new Uri(addresses.Addresses.First());
+    }
+
     public T GetService<T>() where T : notnull => Services.GetRequiredService<T>();
 
     private sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
@@ -76,7 +89,7 @@ public sealed class QueueFactory(string? databasePath = null) : WebApplicationFa
 }
 
 /// <summary>Wire helpers shared by the API tests.</summary>
-public static class Api
+public static class QueueCalls
 {
     public static async Task<Job[]> EnqueueAsync(this HttpClient client, params object[] jobs)
     {

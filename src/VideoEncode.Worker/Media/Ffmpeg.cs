@@ -1,0 +1,213 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace VideoEncode.Worker.Media;
+
+/// <summary>How an ffmpeg run ended: its exit code (null when we stopped it) and the tail of its stderr.</summary>
+public sealed record EncodeOutcome(int? ExitCode, string LogTail)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>What ffprobe says about a file: its duration and whether it has a video stream; or why it could not read it.</summary>
+public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail);
+
+/// <summary>
+/// The only code that starts ffmpeg and ffprobe. Arguments go through
+/// <see cref="ProcessStartInfo.ArgumentList"/>, never a shell string, so any file name — spaces,
+/// quotes, non-ASCII — reaches ffmpeg as exactly one argument. Progress is read from
+/// "-progress pipe:1"; stderr is kept as a bounded tail for error reports.
+/// </summary>
+public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
+{
+    public const int LogTailChars = 4096;
+
+    /// <summary>
+    /// On Linux the encode runs as "setsid setpriv --pdeathsig KILL ffmpeg …" (both exec in
+    /// place, so the PID is ffmpeg's). setsid gives ffmpeg its own session, so a Ctrl-C in the
+    /// worker's terminal reaches only the worker, which decides what happens (the first Ctrl-C lets
+    /// encodes finish). --pdeathsig makes the kernel kill ffmpeg when the worker dies, even by
+    /// kill -9, instead of leaving an orphan encoding on (ffmpeg ignores SIGPIPE, so a closed
+    /// progress pipe would not stop it). Elsewhere ffmpeg is started directly.
+    /// </summary>
+    private static readonly Lazy<string[]> EncodeLauncher = new(() =>
+        OperatingSystem.IsLinux() && File.Exists("/usr/bin/setsid") && Succeeds("/usr/bin/setpriv", "--pdeathsig", "KILL", "true")
+            ? ["/usr/bin/setsid", "/usr/bin/setpriv", "--pdeathsig", "KILL"]
+            : []);
+
+    /// <summary>The libx264 + AAC encode of one job, as an argument list (no quoting needed or wanted).</summary>
+    public static IReadOnlyList<string> EncodeArguments(string input, string output, string crf, string preset) =>
+    [
+        "-hide_banner", "-nostdin", "-y",
+        "-i", input,
+        // First video stream, every audio stream if there is any; subtitles and data do not fit MP4.
+        "-map", "0:v:0", "-map", "0:a?",
+        "-c:v", "libx264", "-crf", crf, "-preset", preset,
+        "-c:a", "aac",
+        "-movflags", "+faststart",
+        "-progress", "pipe:1", "-nostats",
+        // The output's name does not end in .mp4 while it is being written, so say the format.
+        "-f", "mp4", output,
+    ];
+
+    public static IReadOnlyList<string> ProbeArguments(string path) =>
+        ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name", "-of", "json", path];
+
+    /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
+    public async Task<string?> CheckInstalledAsync(CancellationToken cancel)
+    {
+        foreach (var (path, args) in new[] { (ffprobePath, new[] { "-version" }), (ffmpegPath, new[] { "-hide_banner", "-encoders" }) })
+        {
+            var (exit, stdout, stderr) = await RunToEndAsync(path, args, cancel);
+            if (exit is null) return $"cannot run '{path}': {stderr}";
+            if (exit != 0) return $"'{path}' failed: {LastLine(stderr)}";
+            if (path == ffmpegPath && !stdout.Contains("libx264", StringComparison.Ordinal))
+                return $"'{path}' has no libx264 encoder";
+        }
+        return null;
+    }
+
+    public async Task<ProbeResult> ProbeAsync(string path, CancellationToken cancel)
+    {
+        var (exit, stdout, stderr) = await RunToEndAsync(ffprobePath, ProbeArguments(path), cancel);
+        if (exit != 0) return new ProbeResult(false, null, null, stderr);
+        try
+        {
+            using var json = JsonDocument.Parse(stdout);
+            double? duration = json.RootElement.TryGetProperty("format", out var format)
+                && format.TryGetProperty("duration", out var d)
+                && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                ? seconds : null;
+            string? videoCodec = null;
+            if (json.RootElement.TryGetProperty("streams", out var streams))
+                foreach (var stream in streams.EnumerateArray())
+                    if (stream.TryGetProperty("codec_type", out var type) && type.GetString() == "video")
+                    {
+                        videoCodec = stream.TryGetProperty("codec_name", out var codec) ? codec.GetString() : "unknown";
+                        break;
+                    }
+            return new ProbeResult(true, duration, videoCodec, stderr);
+        }
+        catch (JsonException)
+        {
+            return new ProbeResult(false, null, null, stderr + "\nffprobe printed something that is not JSON.");
+        }
+    }
+
+    /// <summary>
+    /// Runs the encode, reporting progress as ffmpeg reports it. When <paramref name="cancel"/>
+    /// fires, ffmpeg is killed and the outcome has no exit code.
+    /// </summary>
+    public async Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
+        Action<EncodeProgress> onProgress, CancellationToken cancel)
+    {
+        var launcher = EncodeLauncher.Value;
+        using var process = launcher.Length == 0
+            ? Start(ffmpegPath, arguments)
+            : await LauncherThread.StartAsync(() => Start(launcher[0], [.. launcher[1..], ffmpegPath, .. arguments]));
+        var tail = new LogTail(LogTailChars);
+        var stderr = PumpLinesAsync(process.StandardError, tail.Append);
+        var progress = new ProgressParser(inputSeconds);
+        var stdout = PumpLinesAsync(process.StandardOutput, line =>
+        {
+            if (progress.Read(line) is { } update) onProgress(update);
+        });
+        var killed = false;
+        try
+        {
+            await process.WaitForExitAsync(cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            killed = true;
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+        await Task.WhenAll(stdout, stderr);
+        return new EncodeOutcome(killed ? null : process.ExitCode, tail.ToString());
+    }
+
+    private static Process Start(string program, IReadOnlyList<string> arguments)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        return Process.Start(start) ?? throw new InvalidOperationException($"'{program}' did not start.");
+    }
+
+    /// <summary>Runs a short command to its end; exit code null when the program could not be started at all.</summary>
+    private static async Task<(int? Exit, string Stdout, string Stderr)> RunToEndAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancel)
+    {
+        Process process;
+        try { process = Start(program, arguments); }
+        catch (Win32Exception e) { return (null, "", e.Message); }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(cancel);
+            var stderr = process.StandardError.ReadToEndAsync(cancel);
+            try
+            {
+                await process.WaitForExitAsync(cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            return (process.ExitCode, await stdout, Tail(await stderr, LogTailChars));
+        }
+    }
+
+    private static bool Succeeds(string program, params string[] arguments)
+    {
+        try
+        {
+            using var process = Start(program, arguments);
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static async Task PumpLinesAsync(StreamReader reader, Action<string> onLine)
+    {
+        while (await reader.ReadLineAsync() is { } line) onLine(line);
+    }
+
+    public static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+
+    private static string Tail(string text, int chars) => text.Length <= chars ? text : text[^chars..];
+
+    /// <summary>The last N characters of a stream of lines, without keeping the whole stream.</summary>
+    private sealed class LogTail(int chars)
+    {
+        private readonly StringBuilder buffer = new();
+
+        public void Append(string line)
+        {
+            lock (buffer)
+            {
+                buffer.Append(line).Append('\n');
+                if (buffer.Length > 2 * chars) buffer.Remove(0, buffer.Length - chars);
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (buffer) return Tail(buffer.ToString(), chars);
+        }
+    }
+}

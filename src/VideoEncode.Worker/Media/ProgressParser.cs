@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace VideoEncode.Worker.Media;
+
+/// <summary>Where an encode stands, from ffmpeg's -progress output and the input's duration.</summary>
+public sealed record EncodeProgress(TimeSpan Position, double? Percent, double? Fps, double? Speed, TimeSpan? Eta);
+
+/// <summary>
+/// Turns ffmpeg's "-progress" key=value lines into <see cref="EncodeProgress"/>: one update per
+/// block, which ffmpeg ends with "progress=continue" or "progress=end".
+/// </summary>
+public sealed class ProgressParser(double? inputSeconds)
+{
+    private TimeSpan position;
+    private double? fps, speed;
+
+    public EncodeProgress? Read(string line)
+    {
+        var equals = line.IndexOf('=');
+        if (equals <= 0) return null;
+        var key = line[..equals].Trim();
+        var value = line[(equals + 1)..].Trim();
+        switch (key)
+        {
+            case "out_time_us" or "out_time_ms" when long.TryParse(value, CultureInfo.InvariantCulture, out var micros) && micros >= 0:
+                // Despite its name, out_time_ms is in microseconds too.
+                position = TimeSpan.FromMicroseconds(micros);
+                break;
+            case "fps" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f):
+                fps = f;
+                break;
+            case "speed" when double.TryParse(value.TrimEnd('x'), NumberStyles.Float, CultureInfo.InvariantCulture, out var s):
+                speed = s;
+                break;
+            case "progress":
+                return Snapshot(finished: value == "end");
+        }
+        return null;
+    }
+
+    private EncodeProgress Snapshot(bool finished)
+    {
+        double? percent = null;
+        TimeSpan? eta = null;
+        if (inputSeconds is > 0 and var total)
+        {
+            percent = finished ? 100 : Math.Clamp(position.TotalSeconds / total * 100, 0, 100);
+            if (speed is > 0 and var s)
+                eta = TimeSpan.FromSeconds(Math.Max(0, (total - position.TotalSeconds) / s));
+        }
+        return new EncodeProgress(position, percent, fps, speed, finished ? TimeSpan.Zero : eta);
+    }
+}

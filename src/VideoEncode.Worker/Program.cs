@@ -1,0 +1,42 @@
+using VideoEncode.Worker;
+using VideoEncode.Worker.Media;
+
+var (settings, problem, help) = WorkerSettings.Parse(args, Environment.GetEnvironmentVariables());
+if (help)
+{
+    Console.WriteLine(WorkerSettings.Usage);
+    return 0;
+}
+if (settings is null)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    return 2;
+}
+
+await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+using var shutdown = new Shutdown(console);
+
+var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath);
+if (await ffmpeg.CheckInstalledAsync(shutdown.Abort) is { } missing)
+{
+    Console.Error.WriteLine($"error: {missing}");
+    return 1;
+}
+
+using var http = QueueClient.CreateHttpClient(settings);
+var queue = new QueueClient(http, console);
+if (await queue.CheckAccessAsync(shutdown.Abort) is { } unreachable)
+{
+    Console.Error.WriteLine($"error: {unreachable}");
+    return 1;
+}
+
+Directory.CreateDirectory(settings.Output);
+console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {settings.Output}, " +
+             $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
+
+var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), console);
+await new WorkerLoop(settings, queue, runner, console).RunAsync(shutdown.StopClaiming, shutdown.Abort);
+
+console.Info("Worker stopped.");
+return shutdown.Abort.IsCancellationRequested ? 130 : 0;

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace VideoEncode.Testing;
+
+/// <summary>The worker console run as a real process, as a user runs it, with its output captured.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private WorkerProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
+        process.ErrorDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static WorkerProcess Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "VideoEncode.Worker.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var name in new[] { "VIDEOENCODE_SERVER", "VIDEOENCODE_APIKEY", "VIDEOENCODE_INPUT", "VIDEOENCODE_OUTPUT" })
+            start.Environment.Remove(name);
+        return new WorkerProcess(Process.Start(start)!);
+    }
+
+    /// <summary>The arguments of a worker for this host and these folders, plus any extra ones.</summary>
+    public static string[] Arguments(Uri server, string input, string output, params string[] extra) =>
+        ["--server", server.ToString(), "--api-key", QueueFactory.ApiKey, "--input", input, "--output", output, "--poll-interval", "0.2", .. extra];
+
+    public int Id => process.Id;
+
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The worker did not exit within {timeout}. Its output:\n{Output}");
+        }
+        process.WaitForExit(); // drains the redirected output
+        return process.ExitCode;
+    }
+
+    /// <summary>Sends a POSIX signal (TERM stands in for Ctrl-C: a background process ignores SIGINT).</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>kill -9: no chance to clean up.</summary>
+    public void KillHard() => process.Kill(entireProcessTree: false);
+
+    public void Dispose()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.Dispose();
+    }
+}

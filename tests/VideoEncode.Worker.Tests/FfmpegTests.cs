@@ -1,0 +1,103 @@
+using VideoEncode.Worker.Media;
+
+namespace VideoEncode.Worker.Tests;
+
+public sealed class FfmpegTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("videoencode-ffmpeg-").FullName;
+    private readonly Ffmpeg ffmpeg = new("ffmpeg", "ffprobe");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void TheEncodeArgumentsCarryTheJobsCrfAndPresetForLibx264AndAac()
+    {
+        var args = Ffmpeg.EncodeArguments("in.mkv", "out.partial", "18.5", "veryslow");
+        Assert.Equal("18.5", After(args, "-crf"));
+        Assert.Equal("veryslow", After(args, "-preset"));
+        Assert.Equal("libx264", After(args, "-c:v"));
+        Assert.Equal("aac", After(args, "-c:a"));
+        Assert.Equal("+faststart", After(args, "-movflags"));
+        Assert.Equal("pipe:1", After(args, "-progress"));
+        Assert.Equal("in.mkv", After(args, "-i"));
+        Assert.Equal(["-f", "mp4", "out.partial"], args.TakeLast(3));
+    }
+
+    [Theory]
+    [InlineData("my holiday video.mkv")]
+    [InlineData("über straße – 東京 🎬.mkv")]
+    [InlineData("quote \" and 'single' $HOME `ls` ; rm -rf.mkv")]
+    [InlineData("-i looks like an option.mkv")]
+    public void AnyFileNameIsExactlyOneArgument(string name)
+    {
+        var input = Path.Combine("/media in", name);
+        var args = Ffmpeg.EncodeArguments(input, "/out/" + name, "23", "fast");
+        Assert.Single(args, arg => arg == input);
+        Assert.Equal(input, After(args, "-i"));
+        Assert.Equal("/out/" + name, args[^1]);
+    }
+
+    [Fact]
+    public async Task ARealEncodeOfANonAsciiNameWithSpacesProducesH264AndReportsProgress()
+    {
+        var input = Path.Combine(folder, "in put", "clip über 東京.mkv");
+        var output = Path.Combine(folder, "out put", "résultat final.partial");
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await TestMedia.MakeClipAsync(input, seconds: 2);
+        var probe = await ffmpeg.ProbeAsync(input, CancellationToken.None);
+        var updates = new List<EncodeProgress>();
+
+        var outcome = await ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, output, "30", "ultrafast"), probe.DurationSeconds, updates.Add, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.LogTail);
+        var (codec, duration) = await TestMedia.ProbeAsync(output);
+        Assert.Equal("h264", codec);
+        Assert.Equal(2, duration, 0.5);
+        Assert.NotEmpty(updates);
+        Assert.Equal(100, updates[^1].Percent);
+    }
+
+    [Fact]
+    public async Task AFailingEncodeKeepsOnlyTheTailOfStderr()
+    {
+        var input = Path.Combine(folder, "garbage.mp4");
+        await File.WriteAllBytesAsync(input, new byte[5000]);
+        var outcome = await ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "x.partial"), "23", "fast"), null, _ => { }, CancellationToken.None);
+        Assert.False(outcome.Succeeded);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("Invalid data", outcome.LogTail);
+        Assert.True(outcome.LogTail.Length <= Ffmpeg.LogTailChars);
+    }
+
+    [Fact]
+    public async Task CancellingAnEncodeKillsFfmpegAndReportsNoExitCode()
+    {
+        var input = Path.Combine(folder, "long.mkv");
+        await TestMedia.MakeClipAsync(input, seconds: 30, size: "640x360", audio: false);
+        using var cancel = new CancellationTokenSource();
+        var started = DateTime.UtcNow;
+        var encode = ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "long.partial"), "18", "veryslow"), 30,
+            _ => cancel.Cancel(), cancel.Token);
+        var outcome = await encode;
+        Assert.Null(outcome.ExitCode);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task ProbeReportsAnUnreadableFile()
+    {
+        var probe = await ffmpeg.ProbeAsync(Path.Combine(folder, "nothing here.mp4"), CancellationToken.None);
+        Assert.False(probe.Readable);
+        Assert.Contains("No such file", probe.LogTail);
+    }
+
+    [Fact]
+    public async Task AMissingFfmpegIsReportedNotThrown()
+    {
+        var problem = await new Ffmpeg("/nonexistent/ffmpeg", "ffprobe").CheckInstalledAsync(CancellationToken.None);
+        Assert.Contains("/nonexistent/ffmpeg", problem);
+        Assert.Null(await ffmpeg.CheckInstalledAsync(CancellationToken.None));
+    }
+
+    private static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];
+}

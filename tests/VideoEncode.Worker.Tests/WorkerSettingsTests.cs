@@ -1,0 +1,68 @@
+using System.Collections;
+
+namespace VideoEncode.Worker.Tests;
+
+public sealed class WorkerSettingsTests
+{
+    private static readonly string Input = Path.GetTempPath();
+
+    [Fact]
+    public void OptionsAreReadInBothSpellings()
+    {
+        var (settings, problem, help) = WorkerSettings.Parse(
+            ["--server=http://encoder:8080", "--api-key", "k", "--input", Input, "--output=out", "--poll-interval", "0.5", "--concurrency", "3", "--once", "--ffmpeg", "/opt/ff/ffmpeg"],
+            new Hashtable());
+        Assert.Null(problem);
+        Assert.False(help);
+        Assert.Equal(new Uri("http://encoder:8080"), settings!.Server);
+        Assert.Equal("k", settings.ApiKey);
+        Assert.Equal(Path.GetFullPath("out"), settings.Output);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), settings.PollInterval);
+        Assert.Equal(3, settings.Concurrency);
+        Assert.True(settings.Once);
+        Assert.Equal("/opt/ff/ffmpeg", settings.FfmpegPath);
+        Assert.Equal("ffprobe", settings.FfprobePath);
+    }
+
+    [Fact]
+    public void EnvironmentVariablesFillWhatTheCommandLineLeavesOut()
+    {
+        var environment = new Hashtable
+        {
+            ["VIDEOENCODE_SERVER"] = "http://from-env:1",
+            ["VIDEOENCODE_APIKEY"] = "env-key",
+            ["VIDEOENCODE_INPUT"] = Input,
+            ["VIDEOENCODE_OUTPUT"] = "/tmp/env-out",
+        };
+        var (settings, _, _) = WorkerSettings.Parse(["--api-key", "cli-key"], environment);
+        Assert.Equal("cli-key", settings!.ApiKey);
+        Assert.Equal(new Uri("http://from-env:1"), settings.Server);
+        Assert.Equal("/tmp/env-out", settings.Output);
+        Assert.Equal(1, settings.Concurrency);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.PollInterval);
+        Assert.False(settings.Once);
+    }
+
+    [Theory]
+    [InlineData("--nonsense x", "unknown option")]
+    [InlineData("stray", "unexpected argument")]
+    [InlineData("--api-key", "needs a value")]
+    [InlineData("--server ftp://x --api-key k --input IN --output o", "--server")]
+    [InlineData("--input IN --output o", "API key")]
+    [InlineData("--api-key k --output o", "input folder")]
+    [InlineData("--api-key k --input IN", "output folder")]
+    [InlineData("--api-key k --input /does/not/exist --output o", "does not exist")]
+    [InlineData("--api-key k --input IN --output o --concurrency 0", "--concurrency")]
+    [InlineData("--api-key k --input IN --output o --poll-interval soon", "--poll-interval")]
+    public void MistakesAreOneLineProblems(string commandLine, string mentioned)
+    {
+        var args = commandLine.Replace("IN", Input).Split(' ');
+        var (settings, problem, _) = WorkerSettings.Parse(args, new Hashtable());
+        Assert.Null(settings);
+        Assert.Contains(mentioned, problem);
+        Assert.DoesNotContain('\n', problem!);
+    }
+
+    [Fact]
+    public void HelpIsHelp() => Assert.True(WorkerSettings.Parse(["--api-key", "k", "--help"], new Hashtable()).Help);
+}
