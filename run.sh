@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the VideoEncode host on http://127.0.0.1:5000 with an embedded SQLite database under
-# data/, making an API key on first run (kept in data/apikey). Ctrl-C stops it.
+# data/ (making an API key on first run, kept in data/apikey), and one local worker that encodes
+# media/input/* into media/output/*.mp4. Ctrl-C stops both.
 #   PORT=5001 ./run.sh      another port
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,25 +9,46 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 port="${PORT:-5000}"
 base="http://127.0.0.1:$port"
-mkdir -p data
+scripts/ensure-packages.sh ffmpeg
+
+mkdir -p data media/input media/output
 if [ ! -s data/apikey ]; then
   (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > data/apikey)
 fi
 key="$(cat data/apikey)"
+if [ -z "$(ls -A media/input)" ]; then
+  echo "Making media/input/sample.mp4 (a 5-second test clip)…"
+  ffmpeg -v error -f lavfi -i testsrc=duration=5:size=640x360:rate=25 -f lavfi -i sine=frequency=440:duration=5 \
+    -c:v libx264 -preset veryfast -c:a aac -shortest media/input/sample.mp4
+fi
 
 echo "Building…"
 dotnet build src/VideoEncode.Api -c Release -nologo -v quiet -o .build/api </dev/null >/dev/null
+dotnet build src/VideoEncode.Worker -c Release -nologo -v quiet -o .build/worker </dev/null >/dev/null
+
+host="" worker=""
+stop() {
+  trap - EXIT INT TERM
+  set +e
+  # Two stop signals make the worker put a job it is encoding back in the queue, while the host is still up.
+  if [ -n "$worker" ]; then kill -TERM "$worker" 2>/dev/null; sleep 0.2; kill -TERM "$worker" 2>/dev/null; wait "$worker"; fi
+  if [ -n "$host" ]; then kill -TERM "$host" 2>/dev/null; wait "$host"; fi
+  exit 0
+}
+trap stop EXIT INT TERM
 
 VIDEOENCODE_APIKEY="$key" VIDEOENCODE_DATABASE="data/videoencode.db" \
   dotnet .build/api/VideoEncode.Api.dll --urls "$base" --contentRoot "$PWD/.build/api" &
 host=$!
-trap 'kill "$host" 2>/dev/null; wait "$host" 2>/dev/null' EXIT INT TERM
-
 for _ in $(seq 1 100); do
   curl -fs "$base/health" >/dev/null 2>&1 && break
   kill -0 "$host" 2>/dev/null || { echo "The host did not start; see the messages above." >&2; exit 1; }
   sleep 0.2
 done
+
+VIDEOENCODE_SERVER="$base" VIDEOENCODE_APIKEY="$key" \
+  dotnet .build/worker/VideoEncode.Worker.dll --input media/input --output media/output --poll-interval 1 &
+worker=$!
 
 cat <<INFO
 
@@ -36,10 +58,11 @@ VideoEncode is running.
   Health     $base/health
   Database   data/videoencode.db
   API key    $key   (kept in data/apikey)
+  Worker     media/input -> media/output
 
-Enqueue a job:
+Enqueue the sample clip; media/output/sample.mp4 appears a few seconds later:
   curl -X POST $base/api/jobs -H "Content-Type: application/json" -H "X-API-Key: $key" \\
-    -d '{"file_name": "video.mp4", "crf": "23", "preset": "medium"}'
+    -d '{"file_name": "sample.mp4", "crf": "23", "preset": "medium"}'
 
 Press Ctrl-C to stop.
 INFO

@@ -6,18 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-install_missing() {
-  local missing=()
-  command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
-  [ -x /usr/bin/chromium ] || missing+=(chromium)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "test.sh: installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-install_missing
+scripts/ensure-packages.sh ffmpeg chromium
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

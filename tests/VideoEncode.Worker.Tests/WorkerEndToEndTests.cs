@@ -1,0 +1,221 @@
+using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Worker.Tests;
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+/// <summary>The host on a real loopback port, the worker as a real process, real ffmpeg, clips made here.</summary>
+public sealed class WorkerEndToEndTests : IDisposable
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly QueueFactory host = new();
+    private readonly Uri server;
+    private readonly HttpClient client;
+    private readonly string root = Directory.CreateTempSubdirectory("videoencode-worker-").FullName;
+    private readonly string input, output;
+
+    public WorkerEndToEndTests()
+    {
+        server = host.StartOnLoopback();
+        client = host.CreateApiClient();
+        input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
+        output = Path.Combine(root, "output");
+    }
+
+    public void Dispose()
+    {
+        host.Dispose();
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
+    public async Task OnceOverThreeJobsWritesThreeValidMp4sAndFinishesThreeJobs()
+    {
+        string[] names = ["plain.mp4", "sub folder/clip with spaces.mkv", "über/東京 – ü.mov"];
+        double[] lengths = [2, 3, 1.5];
+        for (var i = 0; i < names.Length; i++)
+            await TestMedia.MakeClipAsync(Path.Combine(input, names[i]), lengths[i]);
+        var jobs = await client.EnqueueAsync(names.Select(name => QueueCalls.NewJob(name, "30", "ultrafast")).ToArray());
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--concurrency", "2"));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        for (var i = 0; i < names.Length; i++)
+        {
+            var result = Path.Combine(output, Path.ChangeExtension(names[i], ".mp4"));
+            var (codec, duration) = await TestMedia.ProbeAsync(result);
+            Assert.Equal("h264", codec);
+            Assert.Equal(lengths[i], duration, 0.5);
+        }
+        var stored = await client.ListAsync();
+        Assert.All(stored, job => Assert.Equal(JobStatus.Finished, job.Status));
+        Assert.Equal(jobs.Select(job => job.Id).Order(), stored.Select(job => job.Id).Order());
+        Assert.Equal(3, Directory.GetFiles(output, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task AMissingAndACorruptInputEachEndFailedWithAReasonAndTheStderrTail()
+    {
+        await File.WriteAllTextAsync(Path.Combine(input, "corrupt.mp4"), "this is not a video");
+        var jobs = await client.EnqueueAsync(QueueCalls.NewJob("missing.mp4"), QueueCalls.NewJob("corrupt.mp4"));
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once"));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var missing = await Get(jobs[0].Id);
+        Assert.Equal(JobStatus.Failed, missing.Status);
+        Assert.Contains("does not exist", missing.Error);
+        Assert.Contains("No such file or directory", missing.LogTail);
+        var corrupt = await Get(jobs[1].Id);
+        Assert.Equal(JobStatus.Failed, corrupt.Status);
+        Assert.Contains("Cannot read the input 'corrupt.mp4'", corrupt.Error);
+        Assert.Contains("Invalid data found when processing input", corrupt.LogTail);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public async Task AFileNameThatEscapesTheRootNeverReachesFfmpeg()
+    {
+        // A link planted inside the input folder, and a row edited by hand past the host's checks.
+        var outside = Path.Combine(root, "outside");
+        await TestMedia.MakeClipAsync(Path.Combine(outside, "secret.mp4"), 1);
+        Directory.CreateSymbolicLink(Path.Combine(input, "link"), outside);
+        var viaLink = (await client.EnqueueAsync(QueueCalls.NewJob("link/secret.mp4")))[0];
+        var edited = (await client.EnqueueAsync(QueueCalls.NewJob("placeholder.mp4")))[0];
+        await using (var database = new SqliteConnection($"Data Source={host.DatabasePath};Pooling=False"))
+        {
+            await database.OpenAsync();
+            await using var update = database.CreateCommand();
+            update.CommandText = "UPDATE jobs SET file_name = '../outside/secret.mp4' WHERE id = $id";
+            update.Parameters.AddWithValue("$id", edited.Id);
+            await update.ExecuteNonQueryAsync();
+        }
+        var calls = Path.Combine(root, "ffmpeg-calls.log");
+        var ffmpeg = RecordingWrapper("ffmpeg", calls);
+        var ffprobe = RecordingWrapper("ffprobe", calls);
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", ffmpeg, "--ffprobe", ffprobe));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        foreach (var (id, reason) in new[] { (viaLink.Id, "leads outside the input folder"), (edited.Id, "must not contain '..' segments") })
+        {
+            var job = await Get(id);
+            Assert.Equal(JobStatus.Failed, job.Status);
+            Assert.Contains(reason, job.Error);
+            Assert.Null(job.LogTail);
+        }
+        var recorded = await File.ReadAllTextAsync(calls);
+        Assert.Contains("-encoders", recorded);                     // the wrappers were really used
+        Assert.DoesNotContain("secret", recorded);
+    }
+
+    [Fact]
+    public async Task AKilledEncodeLeavesNothingThatLooksLikeAResultAndTheJobCanBeDoneAgain()
+    {
+        var job = await EnqueueLongJobAsync();
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output)))
+        {
+            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+            worker.KillHard();
+            await worker.WaitForExitAsync(ExitTimeout);
+        }
+        Assert.Empty(Directory.GetFiles(output, "*.mp4", SearchOption.AllDirectories));
+        Assert.All(Directory.GetFiles(output), file => Assert.StartsWith(".", Path.GetFileName(file)));
+        await WaitForAsync(() => !FfmpegIsWritingTo(output), null);   // the kernel ended ffmpeg with its parent
+
+        await client.PostAsync($"/api/jobs/{job.Id}/reset", null);
+        using var second = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once"));
+        Assert.True(0 == await second.WaitForExitAsync(ExitTimeout), second.Output);
+        Assert.Equal(JobStatus.Finished, (await Get(job.Id)).Status);
+        Assert.Equal(["long.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task OneStopSignalLetsTheRunningEncodeFinish()
+    {
+        var job = await EnqueueLongJobAsync(seconds: 6);
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
+        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+
+        worker.Signal("TERM");
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        Assert.Equal(JobStatus.Finished, (await Get(job.Id)).Status);
+        Assert.True(File.Exists(Path.Combine(output, "long.mp4")));
+    }
+
+    [Fact]
+    public async Task TwoStopSignalsEndTheEncodeRemoveItsFileAndPutTheJobBack()
+    {
+        var job = await EnqueueLongJobAsync();
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
+        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+
+        worker.Signal("TERM");
+        await WaitForAsync(() => worker.Output.Contains("Stopping:"), worker);
+        worker.Signal("TERM");
+
+        Assert.Equal(130, await worker.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        var reset = await Get(job.Id);
+        Assert.Equal(JobStatus.Pending, reset.Status);
+        Assert.Null(reset.Started);
+        Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task StartUpProblemsAreOneLineAndANonZeroExit()
+    {
+        var cases = new (string[] Args, string Message)[]
+        {
+            (WorkerProcess.Arguments(server, input, output, "--ffmpeg", "/nonexistent/ffmpeg"), "/nonexistent/ffmpeg"),
+            (WorkerProcess.Arguments(new Uri("http://127.0.0.1:9"), input, output), "cannot reach the host"),
+            ([.. WorkerProcess.Arguments(server, input, output), "--api-key", "wrong"], "rejected the API key"),
+            (["--input", input], "API key"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            using var worker = WorkerProcess.Start(args);
+            Assert.NotEqual(0, await worker.WaitForExitAsync(ExitTimeout));
+            var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(message, Assert.Single(lines));
+        }
+        Assert.Empty(await client.ListAsync());
+    }
+
+    private async Task<Job> EnqueueLongJobAsync(double seconds = 40)
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "long.mkv"), seconds, size: "640x360", rate: 25, audio: false);
+        return (await client.EnqueueAsync(QueueCalls.NewJob("long.mkv", "20", "slower")))[0];
+    }
+
+    private async Task<Job> Get(long id) => (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
+
+    private string RecordingWrapper(string program, string log)
+    {
+        var path = Path.Combine(root, program);
+        File.WriteAllText(path, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\nexec {program} \"$@\"\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static bool FfmpegIsWritingTo(string folder) =>
+        Directory.EnumerateDirectories("/proc").Any(process =>
+        {
+            try { return File.ReadAllText(Path.Combine(process, "cmdline")).Contains(folder, StringComparison.Ordinal); }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        });
+
+    private static async Task WaitForAsync(Func<bool> condition, WorkerProcess? worker)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("Waited 30 s in vain." + (worker is null ? "" : " Worker output:\n" + worker.Output));
+            await Task.Delay(50);
+        }
+    }
+}
