@@ -53,6 +53,8 @@ worker=$!
 cat <<INFO
 
 VideoEncode is running.
+  Add jobs   $base/add-jobs/
+  View jobs  $base/view-jobs/   (paste the API key below into the page once)
   API        $base/api/jobs   (send the header  X-API-Key: $key)
   Swagger    $base/swagger
   Health     $base/health

@@ -1,6 +1,7 @@
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Stats;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite, the job store, JSON, CORS
@@ -16,9 +17,11 @@ if (app.Prepare() is { } problem)            // no API key, or a database that c
 app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace
 app.UseQueue();                              // CORS, then the API key on everything under /api
 app.UseApiDocumentation();                   // /swagger
+app.UsePages();                              // /, /add-jobs/, /view-jobs/ from wwwroot
 
 app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
 app.MapJobs();
+app.MapStats();
 
 app.Run();
 return 0;

@@ -103,6 +103,17 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         return await connection.QuerySingleOrDefaultAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
     }
 
+    /// <summary>How many jobs are in each status (every status present, zeros included).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountByStatusAsync()
+    {
+        await using var connection = database.OpenRead();
+        var counts = JobStatus.All.ToDictionary(status => status, _ => 0L);
+        // Answered from the (status, id) index alone, without touching the table.
+        foreach (var (status, count) in await connection.QueryAsync<(string, long)>("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
+            counts[status] = count;
+        return counts;
+    }
+
     /// <summary>Newest first; with a status, an index range scan on (status, id).</summary>
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {

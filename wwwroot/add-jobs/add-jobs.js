@@ -1,0 +1,89 @@
+// Add one job, or many with a shared crf and preset. The host's validation is the authority: its
+// error is shown next to the field it names, and a bulk request is all or nothing.
+import { api } from '/shared/api.js';
+import { el, say } from '/shared/dom.js';
+import { setUpHeader } from '/shared/key-bar.js';
+
+const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
+const header = setUpHeader(() => {});
+
+for (const select of document.querySelectorAll('select[name="preset"]'))
+  for (const preset of PRESETS) select.append(el('option', { value: preset, selected: preset === 'medium' }, preset));
+
+const oneForm = document.getElementById('one-form');
+const bulkForm = document.getElementById('bulk-form');
+
+oneForm.addEventListener('submit', async event => {
+  event.preventDefault();
+  const message = document.getElementById('one-message');
+  clearErrors('one', message);
+  const job = {
+    file_name: oneForm.elements.file_name.value,
+    crf: oneForm.elements.crf.value,
+    preset: oneForm.elements.preset.value,
+  };
+  await submit(oneForm, message, [job], error => showFieldError('one', error.body.field, error.message));
+});
+
+bulkForm.addEventListener('submit', async event => {
+  event.preventDefault();
+  const message = document.getElementById('bulk-message');
+  clearErrors('bulk', message);
+  // Keep each name's line number, so an error about item N can point at its line.
+  const lines = bulkForm.elements.file_names.value.split(/\r?\n/)
+    .map((text, index) => ({ name: text.trim(), line: index + 1 }))
+    .filter(entry => entry.name.length > 0);
+  if (lines.length === 0) {
+    showFieldError('bulk', 'file_name', 'Enter at least one file name.');
+    return;
+  }
+  const crf = bulkForm.elements.crf.value;
+  const preset = bulkForm.elements.preset.value;
+  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset }));
+  await submit(bulkForm, message, jobs, error => {
+    const { field, index } = error.body;
+    const text = error.message.replace(/^Job at index \d+: /, '');
+    if (field === 'file_name' && index !== undefined) showFieldError('bulk', 'file_name', `Line ${lines[index].line}: ${text}`);
+    else showFieldError('bulk', field, text);
+  });
+});
+
+async function submit(form, message, jobs, showValidationError) {
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
+  try {
+    const created = await api('POST', '/api/jobs', jobs);
+    const ids = created.map(job => job.id);
+    const summary = ids.length === 1 ? `Added job ${ids[0]}.` : `Added ${ids.length} jobs: ${describeIds(ids)}.`;
+    say(message, [summary, ' ', el('a', { href: '/view-jobs/?status=pending' }, 'View them')], 'success');
+    if (form === bulkForm) form.elements.file_names.value = '';
+    else form.elements.file_name.value = '';
+  } catch (error) {
+    if (header.reportProblem(error)) say(message, 'Nothing was added: the API key is missing or was rejected (see the top of the page).');
+    else if (error.body?.field) {
+      showValidationError(error);
+      say(message, 'Nothing was added: fix the field marked above.');
+    } else say(message, `Nothing was added: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function describeIds(ids) {
+  const consecutive = ids.every((id, i) => i === 0 || id === ids[i - 1] + 1);
+  return consecutive && ids.length > 3 ? `${ids[0]}–${ids[ids.length - 1]}` : ids.join(', ');
+}
+
+function showFieldError(prefix, field, text) {
+  const target = document.getElementById(`${prefix}-${field}-error`) ?? document.getElementById(`${prefix}-file_name-error`);
+  target.textContent = text;
+  const input = document.getElementById(target.id.replace(/-error$/, ''));
+  input?.setAttribute('aria-invalid', 'true');
+  input?.focus();
+}
+
+function clearErrors(prefix, message) {
+  say(message, '');
+  for (const error of document.querySelectorAll(`[id^="${prefix}-"].field-error`)) error.textContent = '';
+  for (const input of document.querySelectorAll(`[id^="${prefix}-"][aria-invalid]`)) input.removeAttribute('aria-invalid');
+}

@@ -1,0 +1,42 @@
+// The header both pages share — title, navigation and the API-key field — built here once. The key
+// is saved in localStorage; the bar says when it is missing or rejected.
+import { getApiKey, setApiKey } from './api.js';
+import { el } from './dom.js';
+
+const pages = [['/add-jobs/', 'Add jobs'], ['/view-jobs/', 'View jobs']];
+const noKey = 'No API key yet: paste the key the host was started with (run.sh prints it).';
+
+/** Puts the header at the top of the body; onChange runs after a new key is saved. */
+export function setUpHeader(onChange) {
+  const input = el('input', { id: 'api-key', type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const status = el('span', { id: 'key-status', class: 'status', role: 'status' });
+  const form = el('form', { class: 'key-bar' },
+    el('label', { for: 'api-key' }, 'API key'), input, el('button', { type: 'submit' }, 'Save key'), status);
+  const nav = el('nav', { 'aria-label': 'Pages' }, ...pages.map(([href, text]) =>
+    el('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, text)));
+  document.body.prepend(el('header', { class: 'site' }, el('h1', {}, 'VideoEncode'), nav, form));
+
+  const show = (text, isProblem) => {
+    status.textContent = text;
+    status.classList.toggle('error', isProblem);
+  };
+  const describe = () => getApiKey() ? show('Key saved in this browser.', false) : show(noKey, true);
+
+  input.value = getApiKey();
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    setApiKey(input.value.trim());
+    describe();
+    onChange();
+  });
+  describe();
+
+  return {
+    /** Given a failed request's ApiError: when the key is the problem, says so and answers true. */
+    reportProblem(error) {
+      if (!error?.isKeyProblem) return false;
+      show(getApiKey() ? 'The host rejected this API key. Check it and save again.' : noKey, true);
+      return true;
+    },
+  };
+}
