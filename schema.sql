@@ -26,3 +26,22 @@ CREATE INDEX jobs_by_status ON jobs (status, id);
 -- A failed encode keeps why it failed: the worker's message and the tail of ffmpeg's stderr.
 ALTER TABLE jobs ADD COLUMN error TEXT;
 ALTER TABLE jobs ADD COLUMN log_tail TEXT;
+
+-- step 3
+-- Leases, fencing, retries, cancellation and priority.
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;        -- claims so far
+ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE jobs ADD COLUMN claim_token TEXT;                            -- the current claim's secret
+ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;                    -- unix seconds, while in_progress
+ALTER TABLE jobs ADD COLUMN available_at INTEGER NOT NULL DEFAULT 0;     -- not claimable before (retry backoff)
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN worker TEXT;
+ALTER TABLE jobs ADD COLUMN progress REAL;
+-- Jobs claimed before leases existed get one now, so none stays in_progress forever.
+UPDATE jobs SET lease_expires_at = CAST(strftime('%s', 'now') AS INTEGER) + 14400, attempts = 1
+WHERE status = 'in_progress';
+-- The claim walks pending jobs in claim order: priority first, then age.
+CREATE INDEX jobs_claim_order ON jobs (priority DESC, id) WHERE status = 'pending';
+-- The lease keeper finds expired leases without scanning.
+CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE status = 'in_progress';

@@ -3,8 +3,9 @@ namespace VideoEncode.Contracts;
 /// <summary>
 /// The body of POST /api/jobs/{id}/fail: what went wrong, in a sentence, and the tail of ffmpeg's
 /// stderr when ffmpeg ran. The host keeps at most <see cref="MaxLogTailChars"/> of the tail.
+/// A retryable failure goes back to the queue (after a backoff) while attempts remain.
 /// </summary>
-public sealed record FailureReport(string Error, string? LogTail = null)
+public sealed record FailureReport(string Error, string? LogTail = null, string? ClaimToken = null, bool Retryable = false)
 {
     public const int MaxErrorChars = 2000;
     public const int MaxLogTailChars = 4096;

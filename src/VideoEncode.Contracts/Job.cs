@@ -3,7 +3,7 @@ namespace VideoEncode.Contracts;
 /// <summary>
 /// A job as it travels over the wire. The names and types of the original service's fields
 /// (id, file_name, crf, preset, started, finished, created_at) are part of the contract:
-/// times are unix seconds and null until set, and crf is a string.
+/// times are unix seconds and null until set, and crf is a string. The rest are ours.
 /// </summary>
 public sealed record Job
 {
@@ -16,9 +16,33 @@ public sealed record Job
     public long? Finished { get; init; }
     public long CreatedAt { get; init; }
 
-    /// <summary>Why a failed job failed, as its worker reported it; null otherwise.</summary>
+    /// <summary>Why a failed job failed, as its worker (or the lease keeper) reported it; null otherwise.</summary>
     public string? Error { get; init; }
 
     /// <summary>The last few KB of ffmpeg's stderr from a failed encode, when ffmpeg ran.</summary>
     public string? LogTail { get; init; }
+
+    /// <summary>Higher is claimed first; equal priorities go oldest first.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>How many times the job has been claimed.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Claims allowed before an expired lease or a retryable failure fails the job for good.</summary>
+    public int MaxAttempts { get; init; }
+
+    /// <summary>The current claim's secret, shown only in the claim answer; finish, fail and heartbeat quote it.</summary>
+    public string? ClaimToken { get; init; }
+
+    /// <summary>When the current claim lapses unless renewed by a heartbeat (unix seconds).</summary>
+    public long? LeaseExpiresAt { get; init; }
+
+    /// <summary>Someone asked to cancel this running job; its worker stops and acknowledges.</summary>
+    public bool CancelRequested { get; init; }
+
+    /// <summary>The name the claiming worker gave.</summary>
+    public string? Worker { get; init; }
+
+    /// <summary>Percent done, from the worker's heartbeats.</summary>
+    public double? Progress { get; init; }
 }

@@ -7,6 +7,7 @@ public static class JobStatus
     public const string InProgress = "in_progress";
     public const string Finished = "finished";
     public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
 
-    public static readonly IReadOnlyList<string> All = [Pending, InProgress, Finished, Failed];
+    public static readonly IReadOnlyList<string> All = [Pending, InProgress, Finished, Failed, Cancelled];
 }

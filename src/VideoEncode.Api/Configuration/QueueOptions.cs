@@ -2,7 +2,7 @@ namespace VideoEncode.Api.Configuration;
 
 /// <summary>
 /// The host's settings, bound from the configuration root so that the environment variables
-/// read naturally: VIDEOENCODE_APIKEY, VIDEOENCODE_DATABASE, VIDEOENCODE_CORSORIGINS.
+/// read naturally: VIDEOENCODE_APIKEY, VIDEOENCODE_DATABASE, VIDEOENCODE_LEASESECONDS, …
 /// </summary>
 public sealed class QueueOptions
 {
@@ -14,4 +14,16 @@ public sealed class QueueOptions
 
     /// <summary>"*" (any origin, as the original service) or a comma-separated list of allowed origins.</summary>
     public string CorsOrigins { get; set; } = "*";
+
+    /// <summary>How long a claim (POST /api/jobs/claim) lasts without a heartbeat.</summary>
+    public int LeaseSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// The lease of a claim through the original GET /api/jobs/claim: those clients never send
+    /// heartbeats, so their lease must outlast a long encode (4 hours by default).
+    /// </summary>
+    public int LegacyLeaseSeconds { get; set; } = 4 * 60 * 60;
+
+    /// <summary>The first retry delay after a retryable failure; it doubles with each attempt, up to an hour.</summary>
+    public int RetryBackoffSeconds { get; set; } = 30;
 }

@@ -21,7 +21,9 @@ public static class QueueSetup
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
         services.AddSingleton<SqliteWriter>();
+        services.AddSingleton<ClaimSignal>();
         services.AddSingleton<JobStore>();
+        services.AddHostedService<LeaseKeeper>();
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<QueueOptions>>((cors, queue) =>

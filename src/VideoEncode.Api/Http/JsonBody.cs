@@ -10,7 +10,8 @@ namespace VideoEncode.Api.Http;
 /// </summary>
 internal static class JsonBody
 {
-    public static async Task<(JsonDocument? Document, JsonHttpResult<ApiError>? Error)> ReadAsync(HttpRequest request, long maxBytes)
+    /// <summary>The body as JSON. An empty body is an error unless <paramref name="optional"/>, when it reads as no document.</summary>
+    public static async Task<(JsonDocument? Document, JsonHttpResult<ApiError>? Error)> ReadAsync(HttpRequest request, long maxBytes, bool optional = false)
     {
         if (request.ContentLength > maxBytes)
             return (null, TooLarge(maxBytes));
@@ -25,7 +26,7 @@ internal static class JsonBody
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0)
-            return (null, BadRequest("The request body is empty; send JSON."));
+            return optional ? (null, null) : (null, BadRequest("The request body is empty; send JSON."));
         try
         {
             return (JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), null);

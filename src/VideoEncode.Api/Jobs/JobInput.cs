@@ -14,6 +14,10 @@ namespace VideoEncode.Api.Jobs;
 internal static partial class JobInput
 {
     public const int MaxJobsPerRequest = 10_000;
+    public const int DefaultMaxAttempts = 3;
+    public const int MaxAttemptsLimit = 100;
+    public const int PriorityLimit = 1_000_000;
+    public const int MaxWorkerNameLength = 200;
 
     public static readonly IReadOnlyList<string> Presets =
         ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
@@ -79,7 +83,24 @@ internal static partial class JobInput
             error = Fail(index, "preset", $"is required and must be one of: {string.Join(", ", Presets)}");
             return null;
         }
-        return new NewJob(name!, canonicalCrf, canonicalPreset);
+        if (!TryOptionalInt(item, "priority", -PriorityLimit, PriorityLimit, 0, out var priority))
+        {
+            error = Fail(index, "priority", $"must be a whole number from {-PriorityLimit} to {PriorityLimit}");
+            return null;
+        }
+        if (!TryOptionalInt(item, "max_attempts", 1, MaxAttemptsLimit, DefaultMaxAttempts, out var maxAttempts))
+        {
+            error = Fail(index, "max_attempts", $"must be a whole number from 1 to {MaxAttemptsLimit}");
+            return null;
+        }
+        return new NewJob(name!, canonicalCrf, canonicalPreset, priority, maxAttempts);
+    }
+
+    private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)
+    {
+        value = absent;
+        if (Field(item, name) is not { } field) return true;
+        return field.ValueKind == JsonValueKind.Number && field.TryGetInt32(out value) && value >= min && value <= max;
     }
 
     /// <summary>Reads a failure report: a non-empty error message, and an optional log tail kept to its last 4 KB.</summary>
@@ -96,7 +117,67 @@ internal static partial class JobInput
         var tail = logTail?.GetString();
         if (tail?.Length > FailureReport.MaxLogTailChars)
             tail = tail[^FailureReport.MaxLogTailChars..];
-        return (new FailureReport(error, tail), null);
+        var retryable = Field(body, "retryable");
+        if (retryable is { ValueKind: not (JsonValueKind.True or JsonValueKind.False) })
+            return (null, new ApiError("retryable must be true or false when present.") { Field = "retryable" });
+        var (token, tokenError) = OptionalClaimToken(body);
+        if (tokenError is not null) return (null, tokenError);
+        return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false), null);
+    }
+
+    /// <summary>The claim token of a finish or cancel acknowledgement; null when the body has none (unfenced).</summary>
+    public static (string? Token, ApiError? Error) OptionalClaimToken(JsonElement? body)
+    {
+        if (body is not { } element) return (null, null);
+        if (element.ValueKind != JsonValueKind.Object)
+            return (null, new ApiError("The body must be an object like {\"claim_token\": \"…\"}."));
+        return Field(element, "claim_token") switch
+        {
+            null => (null, null),
+            { ValueKind: JsonValueKind.String } token when token.GetString()!.Length is > 0 and <= 200 => (token.GetString(), null),
+            _ => (null, new ApiError("claim_token must be the token from the claim answer.") { Field = "claim_token" }),
+        };
+    }
+
+    /// <summary>A fenced step (heartbeat, release) must quote its claim.</summary>
+    public static (string? Token, ApiError? Error) RequiredClaimToken(JsonElement? body)
+    {
+        var (token, error) = OptionalClaimToken(body);
+        return error is null && token is null
+            ? (null, new ApiError("claim_token is required: the token from the claim answer.") { Field = "claim_token" })
+            : (token, error);
+    }
+
+    /// <summary>A heartbeat's progress: absent, or a number from 0 to 100.</summary>
+    public static (double? Progress, ApiError? Error) ParseProgress(JsonElement? body)
+    {
+        if (body is not { } element || Field(element, "progress") is not { } progress) return (null, null);
+        return progress.ValueKind == JsonValueKind.Number && progress.TryGetDouble(out var value) && value is >= 0 and <= 100
+            ? (value, null)
+            : (null, new ApiError("progress must be a number from 0 to 100.") { Field = "progress" });
+    }
+
+    /// <summary>A claim's optional body: {"worker": "name", "wait": seconds}.</summary>
+    public static (ClaimRequest? Request, ApiError? Error) ParseClaim(JsonElement? body)
+    {
+        if (body is not { } element) return (new ClaimRequest(), null);
+        if (element.ValueKind != JsonValueKind.Object)
+            return (null, new ApiError("The body must be an object like {\"worker\": \"name\", \"wait\": 30}."));
+        string? worker = null;
+        if (Field(element, "worker") is { } name)
+        {
+            worker = name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+            if (worker is null || worker.Length > MaxWorkerNameLength || worker.Any(char.IsControl))
+                return (null, new ApiError($"worker must be a name of at most {MaxWorkerNameLength} characters.") { Field = "worker" });
+        }
+        double? wait = null;
+        if (Field(element, "wait") is { } seconds)
+        {
+            if (seconds.ValueKind != JsonValueKind.Number || !seconds.TryGetDouble(out var value) || value is < 0 or > ClaimRequest.MaxWaitSeconds)
+                return (null, new ApiError($"wait must be a number of seconds from 0 to {ClaimRequest.MaxWaitSeconds}.") { Field = "wait" });
+            wait = value;
+        }
+        return (new ClaimRequest(worker, wait), null);
     }
 
     private static JsonElement? Field(JsonElement item, string name) =>

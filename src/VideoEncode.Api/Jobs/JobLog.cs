@@ -5,7 +5,4 @@ internal static partial class JobLog
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {From} -> {To} via {Route}")]
     public static partial void StateChanged(ILogger logger, long jobId, string from, string to, string route);
-
-    public static void Log(this ILogger logger, Transition change, string route) =>
-        StateChanged(logger, change.Job.Id, change.From, change.Job.Status, route);
 }

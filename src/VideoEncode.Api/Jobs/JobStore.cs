@@ -1,4 +1,8 @@
+using System.Security.Cryptography;
 using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
 using VideoEncode.Contracts;
 
@@ -6,9 +10,12 @@ namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// Every SQL statement about jobs. Changes run on the single writer (<see cref="SqliteWriter"/>)
-/// and are acknowledged only once committed; reads use their own connections.
+/// and are acknowledged only once committed; reads use their own connections. Every step of a
+/// claimed job that a worker takes (heartbeat, finish, fail, release) is guarded by the claim's
+/// token, so a worker whose claim has lapsed can change nothing.
 /// </summary>
-public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock)
+public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
+    IOptions<QueueOptions> options, ClaimSignal claimable)
 {
     static JobStore()
     {
@@ -16,80 +23,183 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
+    /// <summary>Every column a caller may see: not the claim token, which only the claimer learns.</summary>
+    private const string Columns =
+        "id, file_name, crf, preset, status, started, finished, created_at, error, log_tail, priority, attempts, " +
+        "max_attempts, lease_expires_at, cancel_requested, worker, progress";
 
-    public Task<IReadOnlyList<Job>> CreateAsync(IReadOnlyList<NewJob> jobs)
+    private const long MaxBackoffSeconds = 3600;
+
+    private QueueOptions Settings => options.Value;
+
+    public long Now => clock.GetUtcNow().ToUnixTimeSeconds();
+
+    public async Task<IReadOnlyList<Job>> CreateAsync(IReadOnlyList<NewJob> jobs)
     {
         var now = Now;
-        return writer.WriteAsync<IReadOnlyList<Job>>(connection =>
+        var created = await writer.WriteAsync<IReadOnlyList<Job>>(connection =>
         {
-            const string sql = """
-                INSERT INTO jobs (file_name, crf, preset, status, created_at)
-                VALUES (@FileName, @Crf, @Preset, 'pending', @now)
-                RETURNING *
+            const string sql = $"""
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts)
+                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts)
+                RETURNING {Columns}
                 """;
-            var created = new List<Job>(jobs.Count);
+            var rows = new List<Job>(jobs.Count);
             foreach (var job in jobs)
-                created.Add(connection.QuerySingle<Job>(sql, new { job.FileName, job.Crf, job.Preset, now }));
-            return created;
+                rows.Add(connection.QuerySingle<Job>(sql, new { job.FileName, job.Crf, job.Preset, job.Priority, job.MaxAttempts, now }));
+            return rows;
         });
+        claimable.Pulse();
+        return created;
     }
 
     /// <summary>
-    /// Hands the oldest pending job to one caller. A single UPDATE … RETURNING: the row that is
-    /// updated is the row that is returned, so two claimers can never receive the same job.
-    /// The subquery walks the (status, id) index, so it is O(log n) however many jobs are stored.
+    /// Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh
+    /// claim token and a lease. A single UPDATE … RETURNING: the row updated is the row returned,
+    /// so two claimers never receive the same job; the subquery walks the partial claim-order
+    /// index, so it is O(log n) however many jobs are stored.
     /// </summary>
-    public Task<Job?> ClaimAsync()
+    public Task<Job?> ClaimAsync(string? worker, bool legacyClient)
     {
         var now = Now;
-        return writer.WriteAsync(connection => connection.QuerySingleOrDefault<Job>("""
-            UPDATE jobs SET status = 'in_progress', started = @now
-            WHERE id = (SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1)
-            RETURNING *
-            """, new { now }));
+        var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        return writer.WriteAsync(connection => connection.QuerySingleOrDefault<Job>($"""
+            UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
+                attempts = attempts + 1, worker = @worker, progress = NULL, cancel_requested = 0
+            WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
+            RETURNING {Columns}, claim_token
+            """, new { now, token, lease, worker }));
     }
 
-    /// <summary>
-    /// Marks a running job finished. Finishing a job that is already finished changes nothing and
-    /// reports it again, so a worker that re-sends its result after a lost answer is not told off.
-    /// </summary>
-    public Task<Transition?> FinishAsync(long id) => EndRunAsync(id, JobStatus.Finished, error: null, logTail: null);
-
-    /// <summary>Marks a running job failed with the worker's reason; repeating it is harmless, as for finish.</summary>
-    public Task<Transition?> FailAsync(long id, FailureReport report) =>
-        EndRunAsync(id, JobStatus.Failed, report.Error, report.LogTail);
-
-    private Task<Transition?> EndRunAsync(long id, string to, string? error, string? logTail)
+    /// <summary>Renews the lease of the caller's claim and records its progress.</summary>
+    public Task<JobChange> HeartbeatAsync(long id, string token, double? progress)
     {
         var now = Now;
         return writer.WriteAsync(connection =>
         {
-            var ended = connection.QuerySingleOrDefault<Job>("""
-                UPDATE jobs SET status = @to, finished = @now, error = @error, log_tail = @logTail
-                WHERE id = @id AND status = 'in_progress'
-                RETURNING *
-                """, new { id, to, now, error, logTail });
-            if (ended is not null)
-                return new Transition(JobStatus.InProgress, ended);
-            var current = connection.QuerySingleOrDefault<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
-            return current?.Status == to ? new Transition(to, current) : null;
+            var job = connection.QuerySingleOrDefault<Job>($"""
+                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress)
+                WHERE id = @id AND status = 'in_progress' AND claim_token = @token
+                RETURNING {Columns}
+                """, new { id, token, progress, now, lease = Settings.LeaseSeconds });
+            return job is not null ? JobChange.Unchanged(job) : WhyNot(connection, id);
         });
     }
 
-    /// <summary>Puts a job back in the queue as if it had never been claimed.</summary>
-    public Task<Transition?> ResetAsync(long id) =>
-        writer.WriteAsync(connection =>
+    /// <summary>
+    /// Marks a running job finished. Without a token (the original service's clients) the finish is
+    /// unfenced. Repeating a finish that landed changes nothing and reports the job again, so a
+    /// worker that re-sends its result after a lost answer is not told off.
+    /// </summary>
+    public Task<JobChange> FinishAsync(long id, string? token)
+    {
+        var now = Now;
+        return writer.WriteAsync(connection =>
         {
-            // Both statements run inside the writer's transaction, so nothing can change in between.
-            var from = connection.QuerySingleOrDefault<string>("SELECT status FROM jobs WHERE id = @id", new { id });
-            if (from is null) return null;
-            var job = connection.QuerySingle<Job>("""
-                UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL
+            var job = connection.QuerySingleOrDefault<Job>($"""
+                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL,
+                    lease_expires_at = NULL, progress = 100
+                WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
+                RETURNING {Columns}
+                """, new { id, token, now });
+            return job is not null ? JobChange.Changed(JobStatus.InProgress, job) : Repeated(connection, id, token, JobStatus.Finished);
+        });
+    }
+
+    /// <summary>
+    /// Marks a running job failed with the worker's reason — or, when the failure is retryable and
+    /// attempts remain, puts it back in the queue, claimable again after an exponential backoff.
+    /// </summary>
+    public Task<JobChange> FailAsync(long id, FailureReport report)
+    {
+        var now = Now;
+        return writer.WriteAsync(connection =>
+        {
+            var running = connection.QuerySingleOrDefault<AttemptCount>("""
+                SELECT attempts, max_attempts AS maxattempts FROM jobs
+                WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
+                """, new { id, token = report.ClaimToken });
+            if (running is null)
+                return Repeated(connection, id, report.ClaimToken, JobStatus.Failed);
+
+            var retry = report.Retryable && running.Attempts < running.MaxAttempts;
+            var backoff = Math.Min(MaxBackoffSeconds, (long)Settings.RetryBackoffSeconds << (int)Math.Clamp(running.Attempts - 1, 0, 20));
+            var error = report.Retryable && !retry
+                ? $"{report.Error} (attempt {running.Attempts} of {running.MaxAttempts}; no attempts left)"
+                : report.Error;
+            var job = connection.QuerySingle<Job>($"""
+                UPDATE jobs SET status = @status, error = @error, log_tail = @logTail, lease_expires_at = NULL,
+                    claim_token = CASE WHEN @retry THEN NULL ELSE claim_token END,
+                    started = CASE WHEN @retry THEN NULL ELSE started END,
+                    finished = CASE WHEN @retry THEN NULL ELSE @now END,
+                    available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
                 WHERE id = @id
-                RETURNING *
-                """, new { id });
-            return new Transition(from, job);
+                RETURNING {Columns}
+                """, new { id, now, retry, backoff, error, logTail = report.LogTail, status = retry ? JobStatus.Pending : JobStatus.Failed });
+            if (retry) claimable.PulseAt(now + backoff);
+            return JobChange.Changed(JobStatus.InProgress, job);
+        });
+    }
+
+    /// <summary>Gives a claimed job back untouched (a worker shutting down): pending again, the attempt not counted.</summary>
+    public Task<JobChange> ReleaseAsync(long id, string token)
+    {
+        return ChangeAndPulse(connection =>
+        {
+            var job = connection.QuerySingleOrDefault<Job>($"""
+                UPDATE jobs SET status = 'pending', started = NULL, claim_token = NULL, lease_expires_at = NULL,
+                    attempts = MAX(0, attempts - 1), progress = NULL, worker = NULL
+                WHERE id = @id AND status = 'in_progress' AND claim_token = @token
+                RETURNING {Columns}
+                """, new { id, token });
+            return job is not null ? JobChange.Changed(JobStatus.InProgress, job) : WhyNot(connection, id);
+        });
+    }
+
+    /// <summary>
+    /// Cancels a job. A pending one is cancelled at once; a running one is marked, and ends
+    /// cancelled when its worker acknowledges (by calling this with its token) or its lease lapses.
+    /// </summary>
+    public Task<JobChange> CancelAsync(long id, string? token)
+    {
+        var now = Now;
+        return writer.WriteAsync(connection =>
+        {
+            var current = Current(connection, id);
+            if (current is null) return JobChange.NotFound;
+            if (token is not null)
+            {
+                if (current.Status != JobStatus.InProgress || current.Token != token) return WhyNot(connection, id);
+                return JobChange.Changed(current.Status, EndAsCancelled(connection, id, now));
+            }
+            return current.Status switch
+            {
+                JobStatus.Pending => JobChange.Changed(current.Status, EndAsCancelled(connection, id, now)),
+                JobStatus.InProgress => JobChange.Unchanged(connection.QuerySingle<Job>(
+                    $"UPDATE jobs SET cancel_requested = 1 WHERE id = @id RETURNING {Columns}", new { id })),
+                JobStatus.Cancelled => JobChange.Unchanged(Get(connection, id)!),
+                _ => JobChange.WrongState(Get(connection, id)!),
+            };
+        });
+    }
+
+    /// <summary>Gives a failed or cancelled job a fresh start: pending, attempts counted from zero.</summary>
+    public Task<JobChange> RetryAsync(long id) =>
+        ChangeAndPulse(connection =>
+        {
+            var current = Current(connection, id);
+            if (current is null) return JobChange.NotFound;
+            if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobChange.WrongState(Get(connection, id)!);
+            return JobChange.Changed(current.Status, ResetRow(connection, id));
+        });
+
+    /// <summary>Puts a job in any state back in the queue as if it had never been claimed (the original's reset).</summary>
+    public Task<JobChange> ResetAsync(long id) =>
+        ChangeAndPulse(connection =>
+        {
+            var current = Current(connection, id);
+            return current is null ? JobChange.NotFound : JobChange.Changed(current.Status, ResetRow(connection, id));
         });
 
     /// <summary>Deletes a job in any state; answers the status it had, or null when there was no such job.</summary>
@@ -97,10 +207,41 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         writer.WriteAsync(connection =>
             connection.QuerySingleOrDefault<string>("DELETE FROM jobs WHERE id = @id RETURNING status", new { id }));
 
+    /// <summary>
+    /// Ends every lease that has lapsed: the job goes back to pending, or — when its attempts are
+    /// used up — to failed, or to cancelled when a cancel was waiting for its worker.
+    /// </summary>
+    public async Task<IReadOnlyList<Transition>> ExpireLeasesAsync()
+    {
+        var now = Now;
+        var expired = await writer.WriteAsync<IReadOnlyList<Transition>>(connection => connection.Query<Job>($"""
+            UPDATE jobs SET
+                status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
+                started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
+                error = CASE WHEN cancel_requested THEN error
+                             ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
+                                  || attempts || ' of ' || max_attempts || ').' END,
+                claim_token = NULL, lease_expires_at = NULL, progress = NULL
+            WHERE status = 'in_progress' AND lease_expires_at <= @now
+            RETURNING {Columns}
+            """, new { now }).Select(job => new Transition(JobStatus.InProgress, job)).ToList());
+        if (expired.Any(change => change.Job.Status == JobStatus.Pending)) claimable.Pulse();
+        return expired;
+    }
+
+    /// <summary>The earliest future moment a backed-off job becomes claimable, if any (to wake waiting claims after a restart).</summary>
+    public async Task<long?> NextBackoffEndAsync()
+    {
+        await using var connection = database.OpenRead();
+        return await connection.QuerySingleAsync<long?>(
+            "SELECT MIN(available_at) FROM jobs WHERE status = 'pending' AND available_at > @now", new { now = Now });
+    }
+
     public async Task<Job?> GetAsync(long id)
     {
         await using var connection = database.OpenRead();
-        return await connection.QuerySingleOrDefaultAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
+        return Get(connection, id);
     }
 
     /// <summary>How many jobs are in each status (every status present, zeros included).</summary>
@@ -119,11 +260,54 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     {
         await using var connection = database.OpenRead();
         var sql = query.Status is null
-            ? "SELECT * FROM jobs ORDER BY id DESC LIMIT @Limit OFFSET @Offset"
-            : "SELECT * FROM jobs WHERE status = @Status ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
+            ? $"SELECT {Columns} FROM jobs ORDER BY id DESC LIMIT @Limit OFFSET @Offset"
+            : $"SELECT {Columns} FROM jobs WHERE status = @Status ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
         return (await connection.QueryAsync<Job>(sql, query)).AsList();
     }
-}
 
-/// <summary>A job after a change, and the status it had before (for the state-change log).</summary>
-public sealed record Transition(string From, Job Job);
+    private async Task<JobChange> ChangeAndPulse(Func<SqliteConnection, JobChange> change)
+    {
+        var result = await writer.WriteAsync(change);
+        if (result.Job?.Status == JobStatus.Pending) claimable.Pulse();
+        return result;
+    }
+
+    private static Job? Get(SqliteConnection connection, long id) =>
+        connection.QuerySingleOrDefault<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
+
+    private sealed record Row(string Status, string? Token);
+
+    private sealed record AttemptCount(long Attempts, long MaxAttempts);
+
+    private static Row? Current(SqliteConnection connection, long id) =>
+        connection.QuerySingleOrDefault<Row>("SELECT status, claim_token AS token FROM jobs WHERE id = @id", new { id });
+
+    /// <summary>A finish or fail that did not apply: a harmless repeat, a stale claim, or a job that is not running.</summary>
+    private static JobChange Repeated(SqliteConnection connection, long id, string? token, string endStatus)
+    {
+        var current = Current(connection, id);
+        if (current is null) return JobChange.NotFound;
+        if (current.Status == endStatus && (token is null || current.Token == token)) return JobChange.Unchanged(Get(connection, id)!);
+        return token is null ? JobChange.NotRunning : JobChange.StaleClaim(Get(connection, id)!);
+    }
+
+    /// <summary>Why a fenced step did not apply: no such job, or the token is not the job's current claim.</summary>
+    private static JobChange WhyNot(SqliteConnection connection, long id) =>
+        Get(connection, id) is { } job ? JobChange.StaleClaim(job) : JobChange.NotFound;
+
+    private static Job EndAsCancelled(SqliteConnection connection, long id, long now) =>
+        connection.QuerySingle<Job>($"""
+            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, progress = NULL
+            WHERE id = @id
+            RETURNING {Columns}
+            """, new { id, now });
+
+    private static Job ResetRow(SqliteConnection connection, long id) =>
+        connection.QuerySingle<Job>($"""
+            UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
+                attempts = 0, claim_token = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
+                worker = NULL, progress = NULL
+            WHERE id = @id
+            RETURNING {Columns}
+            """, new { id });
+}

@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Extensions;
+using VideoEncode.Api.Http;
+using VideoEncode.Contracts;
+using static VideoEncode.Api.Jobs.JobResults;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// The routes a worker walks a job through: claim (optionally waiting for work), heartbeat,
+/// finish, fail and release. Every step after the claim quotes the claim's token; a token that is
+/// not the job's current one answers 409 and changes nothing. The original service's clients call
+/// GET claim and finish without a body: their claims get a long lease and their finish is unfenced.
+/// </summary>
+internal static class WorkerRoutes
+{
+    public static RouteGroupBuilder MapWorkerRoutes(this RouteGroupBuilder group)
+    {
+        group.MapGet("/claim", ClaimForOriginalClients)
+            .WithSummary("Claim the next job (the original service's route: a long lease, no heartbeats expected)");
+        group.MapPost("/claim", Claim)
+            .WithMetadata(new RequestBodyDocumentation(typeof(ClaimRequest)))
+            .WithSummary("Claim the next job; with \"wait\", wait up to 60 s for one")
+            .WithDescription("The answer carries claim_token and lease_expires_at. Highest priority first, then oldest.");
+        group.MapPost("/{id}/heartbeat", Heartbeat)
+            .WithMetadata(new RequestBodyDocumentation(typeof(Heartbeat)))
+            .WithSummary("Renew a claim's lease and report progress; the answer says whether a cancel was requested");
+        group.MapPost("/{id}/finish", Finish)
+            .WithMetadata(new RequestBodyDocumentation(typeof(ClaimProof)))
+            .WithSummary("Mark a claimed job finished (without a body: unfenced, as the original service)");
+        group.MapPost("/{id}/fail", Fail)
+            .WithMetadata(new RequestBodyDocumentation(typeof(FailureReport)))
+            .WithSummary("Mark a claimed job failed, or with retryable=true send it back to the queue after a backoff");
+        group.MapPost("/{id}/release", Release)
+            .WithMetadata(new RequestBodyDocumentation(typeof(ClaimProof)))
+            .WithSummary("Give a claimed job back untouched (a worker shutting down); the attempt is not counted");
+        return group;
+    }
+
+    private static Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
+        JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, claimable, logger, aborted);
+
+    private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
+        HttpRequest request, JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted)
+    {
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (claim, error) = JobInput.ParseClaim(document?.RootElement);
+            if (error is not null) return TypedResults.BadRequest(error);
+            return await ClaimOrWait(claim!, legacyClient: false, store, claimable, logger, aborted);
+        }
+    }
+
+    /// <summary>
+    /// Claims at once, or — with a wait — sleeps on <see cref="ClaimSignal"/> until a job may
+    /// have become claimable and tries again, answering 404 when the wait runs out.
+    /// </summary>
+    private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
+        ClaimRequest claim, bool legacyClient, JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
+        while (true)
+        {
+            var wake = claimable.Next;
+            if (await store.ClaimAsync(claim.Worker, legacyClient) is { } job)
+            {
+                JobLog.StateChanged(logger, job.Id, JobStatus.Pending, job.Status, legacyClient ? "claim (GET)" : "claim");
+                return TypedResults.Ok(job);
+            }
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
+            try
+            {
+                await wake.WaitAsync(remaining, aborted);
+            }
+            catch (TimeoutException)
+            {
+                return TypedResults.NotFound(new ApiError("No jobs available"));
+            }
+            catch (OperationCanceledException)
+            {
+                return TypedResults.Empty; // the client went away; nobody to answer
+            }
+        }
+    }
+
+    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (token, tokenError) = JobInput.RequiredClaimToken(document!.RootElement);
+            if (tokenError is not null) return TypedResults.BadRequest(tokenError);
+            var (progress, progressError) = JobInput.ParseProgress(document.RootElement);
+            if (progressError is not null) return TypedResults.BadRequest(progressError);
+            return Answer(await store.HeartbeatAsync(jobId, token!, progress), logger, "heartbeat");
+        }
+    }
+
+    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (token, error) = JobInput.OptionalClaimToken(document?.RootElement);
+            if (error is not null) return TypedResults.BadRequest(error);
+            return Answer(await store.FinishAsync(jobId, token), logger, "finish", notFound: NotStartedMessage);
+        }
+    }
+
+    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (report, error) = JobInput.ParseFailure(document!.RootElement);
+            if (error is not null) return TypedResults.BadRequest(error);
+            return Answer(await store.FailAsync(jobId, report!), logger, "fail", notFound: NotStartedMessage);
+        }
+    }
+
+    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            var (token, error) = JobInput.RequiredClaimToken(document!.RootElement);
+            if (error is not null) return TypedResults.BadRequest(error);
+            return Answer(await store.ReleaseAsync(jobId, token!), logger, "release");
+        }
+    }
+}

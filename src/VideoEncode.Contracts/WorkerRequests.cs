@@ -1,0 +1,13 @@
+namespace VideoEncode.Contracts;
+
+/// <summary>POST /api/jobs/claim's optional body: who claims, and how long to wait for a job (0–60 s).</summary>
+public sealed record ClaimRequest(string? Worker = null, double? Wait = null)
+{
+    public const double MaxWaitSeconds = 60;
+}
+
+/// <summary>POST /api/jobs/{id}/heartbeat: renews the claim's lease and reports progress (0–100).</summary>
+public sealed record Heartbeat(string ClaimToken, double? Progress = null);
+
+/// <summary>The body of finish, release and a worker's cancel acknowledgement: the claim it holds.</summary>
+public sealed record ClaimProof(string ClaimToken);
