@@ -5,8 +5,11 @@ namespace VideoEncode.Worker;
 
 /// <summary>
 /// Takes one claimed job to its end: resolve its paths, check the input, encode to a temporary
-/// file, check the result, move it into place, and tell the host — finished, failed with the
-/// reason and ffmpeg's log tail, or (when stopped by a second Ctrl-C) put back in the queue.
+/// file while sending heartbeats, check the result, move it into place, and tell the host —
+/// finished, failed with the reason and ffmpeg's log tail, cancelled when someone asked, or
+/// given back (released) when stopped by a second Ctrl-C. If the host says the claim is no
+/// longer ours (the lease lapsed and another worker took the job, or it was deleted), the encode
+/// stops and nothing is reported.
 /// </summary>
 public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, ConsoleOutput console)
 {
@@ -17,62 +20,77 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
     private sealed record Encoded(string Output) : Result;
     private sealed record Failed(FailureReport Report) : Result;
     private sealed record Stopped : Result;
+    private sealed record Cancelled : Result;
+    private sealed record Lost(string Why) : Result;
 
     public async Task RunAsync(Job job, CancellationToken abort)
     {
-        console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}).");
-        var result = await EncodeAsync(job, abort);
+        console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
+        var token = job.ClaimToken ?? "";
+        using var claim = new ClaimKeeper(queue, job, abort);
+        var result = await EncodeAsync(job, claim, abort);
+        await claim.StopAsync();
+        // A cancel or a lost claim explains why the encode stopped; a result that was already
+        // complete is still reported (and the host decides what it is worth).
+        if (result is Stopped && claim.Interruption is { } why) result = why;
         try
         {
             switch (result)
             {
                 case Encoded encoded:
-                    await queue.FinishAsync(job.Id, abort);
+                    await queue.FinishAsync(job.Id, token, abort);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
                     break;
                 case Failed failed:
-                    await queue.FailAsync(job.Id, failed.Report, abort);
+                    await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort);
                     console.Warn($"Job {job.Id}: failed: {failed.Report.Error}");
                     break;
+                case Cancelled:
+                    await queue.AcknowledgeCancelAsync(job.Id, token, abort);
+                    console.Info($"Job {job.Id}: cancelled on request; its temporary file is removed.");
+                    break;
+                case Lost lost:
+                    console.Warn($"Job {job.Id}: stopped: {lost.Why}");
+                    break;
                 case Stopped:
-                    await GiveBackAsync(job);
+                    await GiveBackAsync(job, token);
                     break;
             }
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            console.Warn($"Job {job.Id}: stopped before the host heard the result; it stays in progress on the host.");
+            console.Warn($"Job {job.Id}: stopped before the host heard the result; its lease will return it to the queue.");
         }
         catch (QueueRejectedException e)
         {
-            // 404: the job was deleted or reset while we worked on it; nothing left to report to.
+            // 409: our claim lapsed and the job moved on; 404: it was deleted. Nothing left to report to.
             console.Warn($"Job {job.Id}: the host refused the result: {e.Message}");
         }
     }
 
-    private async Task GiveBackAsync(Job job)
+    private async Task GiveBackAsync(Job job, string token)
     {
-        // Deliberately not the abort token: it has fired, and the job must still be released.
+        // Deliberately not the abort token: it has fired, and the job must still be given back.
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await queue.ResetAsync(job.Id, grace.Token);
-            console.Info($"Job {job.Id}: stopped and put back in the queue.");
+            await queue.ReleaseAsync(job.Id, token, grace.Token);
+            console.Info($"Job {job.Id}: stopped and given back to the queue.");
         }
         catch (Exception e) when (e is OperationCanceledException or QueueRejectedException)
         {
-            console.Warn($"Job {job.Id}: stopped, but could not put it back in the queue ({e.Message}); reset it by hand.");
+            console.Warn($"Job {job.Id}: stopped, but could not give it back ({e.Message}); its lease will return it to the queue.");
         }
     }
 
-    private async Task<Result> EncodeAsync(Job job, CancellationToken abort)
+    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim, CancellationToken abort)
     {
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
         console.Started(job.Id, job.FileName);
         try
         {
-            var input = await ffmpeg.ProbeAsync(resolved.Input, abort);
+            var input = await ffmpeg.ProbeAsync(resolved.Input, claim.Stop);
             if (!input.Readable)
                 return Fail(File.Exists(resolved.Input)
                     ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
@@ -82,12 +100,16 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
 
             Directory.CreateDirectory(Path.GetDirectoryName(resolved.Output)!);
             var arguments = Ffmpeg.EncodeArguments(resolved.Input, resolved.Temporary, job.Crf, job.Preset);
-            var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress => console.Progress(job.Id, progress), abort);
+            var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
+            {
+                claim.Progress = progress.Percent;
+                console.Progress(job.Id, progress);
+            }, claim.Stop);
             if (outcome.ExitCode is null) return new Stopped();
             if (!outcome.Succeeded)
                 return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
 
-            var result = await ffmpeg.ProbeAsync(resolved.Temporary, abort);
+            var result = await ffmpeg.ProbeAsync(resolved.Temporary, claim.Stop);
             if (OutputProblem(input, result) is { } wrong)
                 return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
 
@@ -97,7 +119,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             File.Move(resolved.Temporary, resolved.Output, overwrite: true);
             return new Encoded(resolved.Output);
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (claim.Stop.IsCancellationRequested)
         {
             return new Stopped();
         }
@@ -109,6 +131,78 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         {
             console.Ended(job.Id);
             TryDelete(resolved.Temporary);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the claim alive while the job runs: a heartbeat every second (a third of the lease if
+    /// that is shorter), carrying the progress, so a cancel stops the encode within about a second. Stops the encode when the host says the job was cancelled or the claim is gone, or
+    /// on the worker's own abort. Heartbeats that cannot reach the host are retried; the encode goes on.
+    /// </summary>
+    private sealed class ClaimKeeper : IDisposable
+    {
+        private readonly CancellationTokenSource stop;
+        private readonly CancellationTokenSource done = new();
+        private readonly Task loop;
+
+        public ClaimKeeper(QueueClient queue, Job job, CancellationToken abort)
+        {
+            stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
+            loop = job.LeaseExpiresAt is { } expires && job.ClaimToken is { } token
+                ? Task.Run(() => BeatAsync(queue, job.Id, token, LeaseLength(expires)))
+                : Task.CompletedTask;
+        }
+
+        /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
+        public CancellationToken Stop => stop.Token;
+
+        public double? Progress { get; set; }
+
+        /// <summary>Why the host stopped the job (cancelled or lost), if it did.</summary>
+        public Result? Interruption { get; private set; }
+
+        private static TimeSpan LeaseLength(long expiresAt) =>
+            TimeSpan.FromSeconds(Math.Max(3, expiresAt - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+
+        private async Task BeatAsync(QueueClient queue, long id, string token, TimeSpan lease)
+        {
+            var interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(interval, done.Token);
+                    var state = await queue.HeartbeatAsync(id, token, Progress, done.Token);
+                    if (state?.CancelRequested == true) Interrupt(new Cancelled());
+                }
+            }
+            catch (QueueRejectedException e)
+            {
+                Interrupt(new Lost($"the host no longer holds this claim ({e.Message})"));
+            }
+            catch (OperationCanceledException)
+            {
+                // The job ended; no more heartbeats.
+            }
+        }
+
+        private void Interrupt(Result why)
+        {
+            Interruption ??= why;
+            stop.Cancel();
+            done.Cancel();
+        }
+
+        public async Task StopAsync()
+        {
+            await done.CancelAsync();
+            await loop;
+        }
+
+        public void Dispose()
+        {
+            stop.Dispose();
+            done.Dispose();
         }
     }
 

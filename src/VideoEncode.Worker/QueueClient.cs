@@ -25,7 +25,8 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
 
     public static HttpClient CreateHttpClient(WorkerSettings settings)
     {
-        var http = new HttpClient { BaseAddress = settings.Server, Timeout = TimeSpan.FromSeconds(30) };
+        // Longer than the longest claim wait, so a long poll is never mistaken for a dead host.
+        var http = new HttpClient { BaseAddress = settings.Server, Timeout = TimeSpan.FromSeconds(ClaimRequest.MaxWaitSeconds + 30) };
         http.DefaultRequestHeaders.Add("X-API-Key", settings.ApiKey);
         return http;
     }
@@ -54,32 +55,43 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     }
 
     /// <summary>
-    /// The next job, or null when the queue has none to give. <paramref name="stopRetrying"/> ends
-    /// the waits between retries but never a claim in flight: the host may already have handed us
-    /// the job, and cancelling the request would lose it.
+    /// The next job, or null when the queue has none to give within <paramref name="wait"/>
+    /// (a long poll: the host answers the moment a job arrives). Cancelling <paramref name="stop"/>
+    /// abandons the wait; in the rare case the host had just handed us a job, its lease brings it
+    /// back to the queue.
     /// </summary>
-    public Task<Job?> ClaimAsync(CancellationToken stopRetrying, CancellationToken abort) =>
-        SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim"), async response =>
-            response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), abort, stopRetrying);
+    public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop) =>
+        SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim")
+        {
+            Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds), options: WireJson.Options),
+        }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop);
 
-    public Task FinishAsync(long id, CancellationToken cancel) =>
-        SendAsync($"finish job {id}", () => new HttpRequestMessage(HttpMethod.Post, $"/api/jobs/{id}/finish"), ReadJobAsync, cancel);
+    /// <summary>Renews the lease and reports progress; the answer says whether a cancel was requested.</summary>
+    public Task<Job?> HeartbeatAsync(long id, string token, double? progress, CancellationToken cancel) =>
+        SendAsync($"send a heartbeat for job {id}", () => Post($"/api/jobs/{id}/heartbeat", new Heartbeat(token, progress)), ReadJobAsync, cancel);
+
+    public Task FinishAsync(long id, string token, CancellationToken cancel) =>
+        SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel);
 
     public Task FailAsync(long id, FailureReport report, CancellationToken cancel) =>
-        SendAsync($"report job {id} failed", () => new HttpRequestMessage(HttpMethod.Post, $"/api/jobs/{id}/fail")
-        {
-            Content = JsonContent.Create(report, options: WireJson.Options),
-        }, ReadJobAsync, cancel);
+        SendAsync($"report job {id} failed", () => Post($"/api/jobs/{id}/fail", report), ReadJobAsync, cancel);
 
-    /// <summary>Gives a job back to the queue, unstarted.</summary>
-    public Task ResetAsync(long id, CancellationToken cancel) =>
-        SendAsync($"put job {id} back", () => new HttpRequestMessage(HttpMethod.Post, $"/api/jobs/{id}/reset"), ReadJobAsync, cancel);
+    /// <summary>Gives the job back to the queue untouched.</summary>
+    public Task ReleaseAsync(long id, string token, CancellationToken cancel) =>
+        SendAsync($"give job {id} back", () => Post($"/api/jobs/{id}/release", new ClaimProof(token)), ReadJobAsync, cancel);
+
+    /// <summary>Confirms a requested cancel: the encode has stopped.</summary>
+    public Task AcknowledgeCancelAsync(long id, string token, CancellationToken cancel) =>
+        SendAsync($"confirm job {id} cancelled", () => Post($"/api/jobs/{id}/cancel", new ClaimProof(token)), ReadJobAsync, cancel);
+
+    private static HttpRequestMessage Post<T>(string path, T body) =>
+        new(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: WireJson.Options) };
 
     private static async Task<Job?> ReadJobAsync(HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
 
     private async Task<T> SendAsync<T>(string what, Func<HttpRequestMessage> request,
-        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel, CancellationToken? stopRetrying = null)
+        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel)
     {
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
@@ -106,8 +118,7 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
                 failure = $"no answer within {http.Timeout.TotalSeconds:0} s";
             }
             console.Warn($"Could not {what} ({failure}); retrying in {delay.TotalSeconds:0.#} s.");
-            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopRetrying ?? CancellationToken.None))
-                await Task.Delay(delay, wait.Token);
+            await Task.Delay(delay, cancel);
             delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, delay.Ticks * 2));
         }
     }

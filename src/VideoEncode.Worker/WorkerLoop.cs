@@ -1,41 +1,46 @@
+using VideoEncode.Contracts;
+
 namespace VideoEncode.Worker;
 
 /// <summary>
 /// Runs --concurrency slots, each claiming and encoding one job at a time until told to stop
-/// (or, with --once, until the queue is empty).
+/// (or, with --once, until the queue is empty). An idle slot waits inside a long-poll claim, so
+/// a new job starts within moments of its enqueue without polling the host.
 /// </summary>
 public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRunner runner, ConsoleOutput console)
 {
+    private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(25);
+
     public Task RunAsync(CancellationToken stopClaiming, CancellationToken abort) =>
         Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(() => SlotAsync(stopClaiming, abort))));
 
     private async Task SlotAsync(CancellationToken stopClaiming, CancellationToken abort)
     {
+        var wait = settings.Once ? TimeSpan.Zero : LongPoll;
         while (!stopClaiming.IsCancellationRequested)
         {
-            var job = await ClaimAsync(stopClaiming, abort);
+            var asked = DateTime.UtcNow;
+            var job = await ClaimAsync(wait, stopClaiming);
             if (job is not null)
             {
                 await runner.RunAsync(job, abort);
                 continue;
             }
             if (settings.Once || stopClaiming.IsCancellationRequested) return;
-            try
+            // An empty answer well before the wait ran out: the host did not wait (or refused); do not hammer it.
+            if (DateTime.UtcNow - asked < wait / 2)
             {
-                await Task.Delay(settings.PollInterval, stopClaiming);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                try { await Task.Delay(settings.PollInterval, stopClaiming); }
+                catch (OperationCanceledException) { return; }
             }
         }
     }
 
-    private async Task<Contracts.Job?> ClaimAsync(CancellationToken stopClaiming, CancellationToken abort)
+    private async Task<Job?> ClaimAsync(TimeSpan wait, CancellationToken stopClaiming)
     {
         try
         {
-            return await queue.ClaimAsync(stopClaiming, abort);
+            return await queue.ClaimAsync(settings.Name, wait, stopClaiming);
         }
         catch (OperationCanceledException)
         {

@@ -18,6 +18,7 @@ public sealed record WorkerSettings
     public bool Once { get; init; }
     public string FfmpegPath { get; init; } = "ffmpeg";
     public string FfprobePath { get; init; } = "ffprobe";
+    public string Name { get; init; } = Environment.MachineName;
 
     public const string Usage = """
         VideoEncode worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
@@ -28,9 +29,10 @@ public sealed record WorkerSettings
           --api-key KEY         the host's API key (required)                 env VIDEOENCODE_APIKEY
           --input DIR           folder that job file names are relative to    env VIDEOENCODE_INPUT
           --output DIR          folder the .mp4 results are written under     env VIDEOENCODE_OUTPUT
-          --poll-interval SEC   wait between claims when the queue is empty (default 5)
+          --poll-interval SEC   pause between claims if the host cannot wait for work (default 5)
           --concurrency N       encodes to run at once (default 1)
           --once                work until the queue is empty, then exit
+          --name NAME           how this worker is shown on the host (default: the machine's name)
           --ffmpeg PATH         ffmpeg to run (default: ffmpeg from PATH)
           --ffprobe PATH        ffprobe to run (default: ffprobe from PATH)
           --help                show this text
@@ -90,13 +92,18 @@ public sealed record WorkerSettings
         }
         if (values.TryGetValue("ffmpeg", out var ffmpeg)) settings = settings with { FfmpegPath = ffmpeg };
         if (values.TryGetValue("ffprobe", out var ffprobe)) settings = settings with { FfprobePath = ffprobe };
+        if (values.TryGetValue("name", out var workerName))
+        {
+            if (workerName.Length is 0 or > 200 || workerName.Any(char.IsControl)) return Fail("--name must be 1 to 200 printable characters");
+            settings = settings with { Name = workerName };
+        }
         return (settings, null, false);
 
         static (WorkerSettings?, string?, bool) Fail(string problem) => (null, problem, false);
     }
 
     private static readonly HashSet<string> Known =
-        ["server", "api-key", "input", "output", "poll-interval", "concurrency", "ffmpeg", "ffprobe"];
+        ["server", "api-key", "input", "output", "poll-interval", "concurrency", "ffmpeg", "ffprobe", "name"];
 
     private static readonly (string Option, string Variable)[] EnvironmentNames =
     [

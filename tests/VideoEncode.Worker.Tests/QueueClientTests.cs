@@ -15,7 +15,7 @@ public sealed class QueueClientTests
             _ => Json(HttpStatusCode.OK, """{"id": 5, "status": "finished"}"""));
         var client = Client(handler);
 
-        await client.FinishAsync(5, CancellationToken.None);
+        await client.FinishAsync(5, "token", CancellationToken.None);
 
         Assert.Equal(3, handler.Requests.Count);
         Assert.All(handler.Requests, request => Assert.Equal("/api/jobs/5/finish", request));
@@ -25,7 +25,7 @@ public sealed class QueueClientTests
     public async Task ARefusalIsNotRetried()
     {
         var handler = new ScriptedHandler(_ => Json(HttpStatusCode.NotFound, """{"error": "Job not found or not started"}"""));
-        var rejected = await Assert.ThrowsAsync<QueueRejectedException>(() => Client(handler).FinishAsync(5, CancellationToken.None));
+        var rejected = await Assert.ThrowsAsync<QueueRejectedException>(() => Client(handler).FinishAsync(5, "token", CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, rejected.Status);
         Assert.Contains("Job not found or not started", rejected.Message);
         Assert.Single(handler.Requests);
@@ -35,7 +35,20 @@ public sealed class QueueClientTests
     public async Task AnEmptyQueueIsNullNotAnError()
     {
         var handler = new ScriptedHandler(_ => Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
-        Assert.Null(await Client(handler).ClaimAsync(CancellationToken.None, CancellationToken.None));
+        Assert.Null(await Client(handler).ClaimAsync("w1", TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheClaimSaysWhoAsksAndHowLongToWait()
+    {
+        string? body = null;
+        var handler = new ScriptedHandler(request =>
+        {
+            body = request.Content!.ReadAsStringAsync().Result;
+            return Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}""");
+        });
+        await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None);
+        Assert.Equal("""{"worker":"encoder-7","wait":25}""", body);
     }
 
     [Fact]
@@ -43,7 +56,7 @@ public sealed class QueueClientTests
     {
         var handler = new ScriptedHandler(_ => new HttpResponseMessage(HttpStatusCode.BadGateway));
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(handler).ClaimAsync(stop.Token, CancellationToken.None));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(handler).ClaimAsync("w1", TimeSpan.FromSeconds(1), stop.Token));
     }
 
     [Fact]
@@ -55,8 +68,8 @@ public sealed class QueueClientTests
             body = request.Content!.ReadAsStringAsync().Result;
             return Json(HttpStatusCode.OK, """{"id": 9, "status": "failed"}""");
         });
-        await Client(handler).FailAsync(9, new FailureReport("boom", "tail"), CancellationToken.None);
-        Assert.Equal("""{"error":"boom","log_tail":"tail"}""", body);
+        await Client(handler).FailAsync(9, new FailureReport("boom", "tail", "t0k3n"), CancellationToken.None);
+        Assert.Equal("""{"error":"boom","log_tail":"tail","claim_token":"t0k3n","retryable":false}""", body);
     }
 
     private static QueueClient Client(HttpMessageHandler handler)
