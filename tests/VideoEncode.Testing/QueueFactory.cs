@@ -17,7 +17,8 @@ namespace VideoEncode.Testing;
 /// The host in-process on a fresh SQLite file of its own (or a given one, to test restarts),
 /// with a known API key and every log line kept for inspection.
 /// </summary>
-public sealed class QueueFactory(string? databasePath = null) : WebApplicationFactory<Program>
+public sealed class QueueFactory(string? databasePath = null, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    : WebApplicationFactory<Program>
 {
     public const string ApiKey = "test-key-5b1d0c7e";
 
@@ -33,11 +34,13 @@ public sealed class QueueFactory(string? databasePath = null) : WebApplicationFa
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Added last, so these win over appsettings.json and any VIDEOENCODE_* in the environment.
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["ApiKey"] = ApiKey,
             ["Database"] = DatabasePath,
         }));
+        if (clock is not null)
+            builder.ConfigureServices(services => services.AddSingleton(clock));
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
     }
 
