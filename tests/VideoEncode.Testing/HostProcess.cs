@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace VideoEncode.Testing;
+
+/// <summary>The host run as a real process on a fixed loopback port, so a test can kill -9 it and start it again.</summary>
+public sealed class HostProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private HostProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
+        process.ErrorDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static async Task<HostProcess> StartAsync(Uri address, string databasePath, params (string Name, string Value)[] settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "VideoEncode.Api.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.Environment["VIDEOENCODE_APIKEY"] = QueueFactory.ApiKey;
+        start.Environment["VIDEOENCODE_DATABASE"] = databasePath;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings) start.Environment["VIDEOENCODE_" + name] = value;
+        var host = new HostProcess(Process.Start(start)!);
+
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health")).IsSuccessStatusCode) return host;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            if (host.process.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"The host did not start. Its output:\n{host.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    /// <summary>kill -9: no shutdown, no flush; only what SQLite committed survives.</summary>
+    public void KillHard()
+    {
+        process.Kill(entireProcessTree: false);
+        process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.Dispose();
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Worker.Tests;
+
+/// <summary>Nothing stuck, nothing done twice: real processes killed in the middle of work.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ReliabilityTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly string root = Directory.CreateTempSubdirectory("videoencode-reliability-").FullName;
+    private readonly string input, output;
+
+    public ReliabilityTests()
+    {
+        input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
+        output = Path.Combine(root, "output");
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public async Task AWorkerKilledMidEncodeLosesItsLeaseAndAnotherWorkerFinishesTheJobOnce()
+    {
+        using var host = ShortLeaseHost(out var server);
+        var client = host.CreateApiClient();
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 8, size: "640x360", rate: 25, audio: false);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "23", "slow")))[0];
+
+        using (var doomed = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "doomed")))
+        {
+            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), doomed.Output);
+            doomed.KillHard();
+        }
+        using var survivor = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "survivor"));
+        await WaitForAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Finished, () => survivor.Output);
+        survivor.Signal("TERM");
+        Assert.Equal(0, await survivor.WaitForExitAsync(Patience));
+
+        var finished = await Get(client, job.Id);
+        Assert.Equal(("survivor", 2), (finished.Worker, finished.Attempts));
+        Assert.Single(host.LogLines, line => line.Contains($"Job {job.Id}: in_progress -> finished"));
+        Assert.Single(host.LogLines, line => line.Contains($"Job {job.Id}: in_progress -> pending via lease expiry"));
+        var (codec, duration) = await TestMedia.ProbeAsync(Path.Combine(output, "clip.mp4"));
+        Assert.Equal(("h264", 8.0), (codec, Math.Round(duration)));
+    }
+
+    [Fact]
+    public async Task CancellingARunningEncodeStopsFfmpegWithinTwoSecondsAndLeavesNoOutput()
+    {
+        using var host = ShortLeaseHost(out var server);
+        var client = host.CreateApiClient();
+        await TestMedia.MakeClipAsync(Path.Combine(input, "long.mkv"), 40, size: "640x360", rate: 25, audio: false);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("long.mkv", "20", "slower")))[0];
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
+        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker.Output);
+        await Task.Delay(500);
+
+        var cancelled = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
+        await WaitForAsync(() => !ProcessWritingTo(output), worker.Output);
+        cancelled.Stop();
+
+        Assert.True(cancelled.Elapsed < TimeSpan.FromSeconds(2), $"ffmpeg ran on for {cancelled.Elapsed} after the cancel");
+        await WaitForAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Cancelled, () => worker.Output);
+        Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
+        worker.Signal("TERM");
+        Assert.Equal(0, await worker.WaitForExitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task AWorkerKeepsEncodingThroughAHostRestartAndItsResultLands()
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
+        var database = QueueFactory.NewDatabasePath();
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 8, size: "640x360", rate: 25, audio: false);
+        try
+        {
+            var host = await HostProcess.StartAsync(address, database);
+            using var client = ApiClient(address);
+            var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "23", "slow")))[0];
+            using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, output, "--once"));
+            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker.Output);
+
+            host.KillHard();
+            host.Dispose();
+            await Task.Delay(TimeSpan.FromSeconds(3));               // the worker's heartbeats fail meanwhile
+            using var restarted = await HostProcess.StartAsync(address, database);
+
+            Assert.True(0 == await worker.WaitForExitAsync(Patience), worker.Output);
+            Assert.Equal(JobStatus.Finished, (await Get(client, job.Id)).Status);
+            Assert.Contains("retrying", worker.Output);
+            Assert.True(File.Exists(Path.Combine(output, "clip.mp4")));
+        }
+        finally
+        {
+            QueueFactory.DeleteDatabase(database);
+        }
+    }
+
+    /// <summary>
+    /// kill -9 the host while enqueues and claims pour in; after a restart on the same file every
+    /// acknowledged enqueue and finish is there, each job is in exactly one consistent state, and
+    /// every job can still be driven to the end.
+    /// </summary>
+    [Fact]
+    public async Task KillingTheHostDuringABurstLosesNothingAcknowledged()
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
+        var database = QueueFactory.NewDatabasePath();
+        try
+        {
+            var host = await HostProcess.StartAsync(address, database, ("LEASESECONDS", "2"));
+            var acknowledged = new ConcurrentBag<long>();
+            var finished = new ConcurrentBag<long>();
+            using var burst = new CancellationTokenSource();
+            var enqueuers = Enumerable.Range(0, 4).Select(n => Task.Run(async () =>
+            {
+                using var http = ApiClient(address);
+                for (var i = 0; !burst.IsCancellationRequested; i++)
+                {
+                    object[] jobs = i % 3 == 0
+                        ? Enumerable.Range(0, 5).Select(k => QueueCalls.NewJob($"bulk/{n}/{i}/{k}.mkv")).ToArray()
+                        : [QueueCalls.NewJob($"single/{n}/{i}.mkv")];
+                    try
+                    {
+                        var response = await http.PostAsJsonAsync("/api/jobs", jobs, WireJson.Options);
+                        if (response.StatusCode != HttpStatusCode.Created) continue;
+                        foreach (var job in (await response.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))!) acknowledged.Add(job.Id);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException) { return; }
+                }
+            })).ToList();
+            var claimers = Enumerable.Range(0, 4).Select(n => Task.Run(async () =>
+            {
+                using var http = ApiClient(address);
+                while (!burst.IsCancellationRequested)
+                {
+                    try
+                    {
+                        var claim = await http.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest($"claimer-{n}"), WireJson.Options);
+                        if (claim.StatusCode != HttpStatusCode.OK) continue;
+                        var job = (await claim.Content.ReadFromJsonAsync<Job>(WireJson.Options))!;
+                        var finish = await http.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options);
+                        if (finish.StatusCode == HttpStatusCode.OK) finished.Add(job.Id);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or IOException) { return; }
+                }
+            })).ToList();
+
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            host.KillHard();
+            host.Dispose();
+            await Task.WhenAll(enqueuers.Concat(claimers));
+            Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} enqueues were acknowledged before the kill");
+            Assert.NotEmpty(finished);
+
+            using var restarted = await HostProcess.StartAsync(address, database, ("LEASESECONDS", "2"));
+            using var client = ApiClient(address);
+            var stored = await AllJobs(client);
+            Assert.Equal(stored.Count, stored.Select(job => job.Id).Distinct().Count());
+            var byId = stored.ToDictionary(job => job.Id);
+            Assert.All(acknowledged, id => Assert.True(byId.ContainsKey(id), $"acknowledged job {id} is missing"));
+            Assert.All(finished, id => Assert.Equal(JobStatus.Finished, byId[id].Status));
+            Assert.All(stored, AssertConsistent);
+
+            // Drive everything to the end: expired leases bring the interrupted claims back.
+            using var patience = new CancellationTokenSource(Patience);
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(n => Task.Run(async () =>
+            {
+                using var closer = ApiClient(address);
+                while (true)
+                {
+                    var claim = await closer.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest($"closer-{n}", 3), WireJson.Options, patience.Token);
+                    if (claim.StatusCode != HttpStatusCode.OK)
+                    {
+                        var counts = await closer.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/stats", patience.Token);
+                        if (counts.GetProperty("counts").GetProperty(JobStatus.InProgress).GetInt64() == 0) return;
+                        continue;
+                    }
+                    var job = (await claim.Content.ReadFromJsonAsync<Job>(WireJson.Options, patience.Token))!;
+                    (await closer.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options, patience.Token)).EnsureSuccessStatusCode();
+                }
+            })));
+            Assert.All(await AllJobs(client), job => Assert.Equal(JobStatus.Finished, job.Status));
+            Assert.Equal(stored.Count, (await AllJobs(client)).Count);
+        }
+        finally
+        {
+            QueueFactory.DeleteDatabase(database);
+        }
+    }
+
+    private static void AssertConsistent(Job job)
+    {
+        switch (job.Status)
+        {
+            case JobStatus.Pending:
+                Assert.True(job.Started is null && job.Finished is null && job.LeaseExpiresAt is null, $"pending job {job.Id} carries run state");
+                break;
+            case JobStatus.InProgress:
+                Assert.True(job.Started is not null && job.Finished is null && job.LeaseExpiresAt is not null, $"running job {job.Id} is inconsistent");
+                break;
+            case JobStatus.Finished:
+                Assert.True(job.Started is not null && job.Finished is not null && job.LeaseExpiresAt is null, $"finished job {job.Id} is inconsistent");
+                break;
+            default:
+                Assert.Fail($"job {job.Id} is {job.Status}, which nothing in this test could cause");
+                break;
+        }
+    }
+
+    private static async Task<List<Job>> AllJobs(HttpClient client)
+    {
+        var all = new List<Job>();
+        for (var offset = 0; ; offset += 1000)
+        {
+            var page = await client.ListAsync($"limit=1000&offset={offset}");
+            all.AddRange(page);
+            if (page.Length < 1000) return all;
+        }
+    }
+
+    private QueueFactory ShortLeaseHost(out Uri server)
+    {
+        var host = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "3" });
+        server = host.StartOnLoopback();
+        return host;
+    }
+
+    private static HttpClient ApiClient(Uri address)
+    {
+        var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("X-API-Key", QueueFactory.ApiKey);
+        return http;
+    }
+
+    private static async Task<Job> Get(HttpClient client, long id) =>
+        (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
+
+    private static bool ProcessWritingTo(string folder) =>
+        Directory.EnumerateDirectories("/proc").Any(process =>
+        {
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(process, "cmdline"));
+                return commandLine.Contains("libx264", StringComparison.Ordinal) && commandLine.Contains(folder, StringComparison.Ordinal) && !IsZombie(process);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        });
+
+    private static bool IsZombie(string process) =>
+        File.ReadAllText(Path.Combine(process, "stat")).Contains(") Z ", StringComparison.Ordinal);
+
+    private static Task WaitForAsync(Func<bool> condition, string context) => WaitForAsync(() => Task.FromResult(condition()), () => context);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> context)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("Waited in vain. Context:\n" + context());
+            await Task.Delay(50);
+        }
+    }
+}
