@@ -179,6 +179,35 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APendingJobCanBeCancelledAndThenRetried()
+    {
+        var job = (await api.EnqueueAsync(QueueCalls.NewJob("second thoughts.mkv")))[0];
+        await OpenWithKeyAsync("/view-jobs/");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {job.Id}" }).ClickAsync();
+        await page.Locator("#confirm").GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).Last.ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync($"Job {job.Id} is cancelled.");
+        await Expect(page.Locator("#rows tr").First).ToContainTextAsync("cancelled");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancelled (1)" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Retry job {job.Id}" }).ClickAsync();
+        await page.Locator("#confirm").GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await Expect(page.Locator("#rows tr").First).ToContainTextAsync("pending");
+        Assert.Equal(JobStatus.Pending, (await api.ListAsync())[0].Status);
+    }
+
+    [Fact]
+    public async Task AJobWithAHigherPriorityCanBeAddedFromTheForm()
+    {
+        await OpenWithKeyAsync("/add-jobs/");
+        await page.Locator("#one-file_name").FillAsync("urgent.mkv");
+        await page.GetByLabel("Priority", new() { Exact = true }).FillAsync("10");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1.");
+        Assert.Equal(10, (await api.ListAsync())[0].Priority);
+    }
+
+    [Fact]
     public async Task AFailedJobShowsItsErrorAndLog()
     {
         var job = (await api.EnqueueAsync(QueueCalls.NewJob("broken.mkv")))[0];

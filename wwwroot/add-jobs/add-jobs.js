@@ -21,6 +21,7 @@ oneForm.addEventListener('submit', async event => {
     file_name: oneForm.elements.file_name.value,
     crf: oneForm.elements.crf.value,
     preset: oneForm.elements.preset.value,
+    priority: priorityOf(oneForm),
   };
   await submit(oneForm, message, [job], error => showFieldError('one', error.body.field, error.message));
 });
@@ -39,7 +40,8 @@ bulkForm.addEventListener('submit', async event => {
   }
   const crf = bulkForm.elements.crf.value;
   const preset = bulkForm.elements.preset.value;
-  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset }));
+  const priority = priorityOf(bulkForm);
+  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset, priority }));
   await submit(bulkForm, message, jobs, error => {
     const { field, index } = error.body;
     const text = error.message.replace(/^Job at index \d+: /, '');
@@ -67,6 +69,12 @@ async function submit(form, message, jobs, showValidationError) {
   } finally {
     button.disabled = false;
   }
+}
+
+// A number goes as a number, so the host can judge it; anything else goes as typed and the host explains.
+function priorityOf(form) {
+  const text = form.elements.priority.value.trim();
+  return text === '' ? 0 : Number.isFinite(Number(text)) ? Number(text) : text;
 }
 
 function describeIds(ids) {

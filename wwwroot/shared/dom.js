@@ -1,7 +1,7 @@
 // Builds DOM nodes from data. Text always goes in through textContent, never innerHTML, so a file
 // name like <img src=x onerror=alert(1)> is shown as the characters it is and runs nothing.
 
-/** el('td', { class: 'file' }, 'text', childNode, …) */
+/** el('td', { class: 'file' }, 'text', childNode, [more, children], …) */
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -9,7 +9,7 @@ export function el(tag, attributes = {}, ...children) {
     if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
-  for (const child of children) {
+  for (const child of children.flat()) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }

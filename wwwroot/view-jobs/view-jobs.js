@@ -5,7 +5,7 @@ import { api } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 
-const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed']];
+const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
 const REFRESH_MS = 5000;
 
 const params = new URLSearchParams(location.search);
@@ -89,7 +89,7 @@ function renderFilters(stats) {
 
 function renderRows(jobs) {
   if (jobs.length === 0) {
-    rows.replaceChildren(el('tr', {}, el('td', { colspan: 10 }, 'No jobs here.')));
+    rows.replaceChildren(el('tr', {}, el('td', { colspan: 11 }, 'No jobs here.')));
     return;
   }
   rows.replaceChildren(...jobs.map(job => el('tr', { 'data-job-id': job.id },
@@ -97,21 +97,42 @@ function renderRows(jobs) {
     el('td', { class: 'file' }, job.file_name),
     el('td', {}, job.crf),
     el('td', {}, job.preset),
-    el('td', {}, el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' '))),
+    el('td', { class: 'hide-narrow' }, job.priority),
+    el('td', {}, statusCell(job)),
     el('td', { class: 'hide-narrow' }, localTime(job.started)),
     el('td', { class: 'hide-narrow' }, localTime(job.finished)),
     el('td', { class: 'hide-narrow' }, localTime(job.created_at)),
-    el('td', { class: 'error-text' }, job.error ?? '',
+    el('td', { class: 'error-text' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : '',
       job.log_tail ? el('details', {}, el('summary', {}, 'ffmpeg log'), el('pre', {}, job.log_tail)) : null),
-    el('td', { class: 'actions' },
-      job.status === 'pending' ? null : el('button', {
-        type: 'button', 'aria-label': `Reset job ${job.id}`,
-        onclick: () => act(job, 'reset', `Put job ${job.id} (${job.file_name}) back in the queue?`, 'Reset'),
-      }, 'Reset'),
-      el('button', {
-        type: 'button', class: 'danger', 'aria-label': `Delete job ${job.id}`,
-        onclick: () => act(job, 'delete', `Delete job ${job.id} (${job.file_name})? This cannot be undone.`, 'Delete'),
-      }, 'Delete')))));
+    el('td', { class: 'actions' }, ...actionsFor(job)))));
+}
+
+function statusCell(job) {
+  const details = [];
+  if (job.status === 'in_progress' && job.progress !== null) details.push(`${Math.floor(job.progress)}%`);
+  if (job.cancel_requested) details.push('cancelling…');
+  if (job.worker && job.status === 'in_progress') details.push(`on ${job.worker}`);
+  if (job.attempts > 1) details.push(`attempt ${job.attempts} of ${job.max_attempts}`);
+  return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')),
+    details.length ? el('div', { class: 'status-details' }, details.join(' · ')) : null];
+}
+
+/** The actions that apply to a job in its state; each asks before it acts. */
+function actionsFor(job) {
+  const button = (action, label, question, extraClass) => el('button', {
+    type: 'button', class: extraClass, 'aria-label': `${label} job ${job.id}`,
+    onclick: () => act(job, action, question, label),
+  }, label);
+  const name = `job ${job.id} (${job.file_name})`;
+  const buttons = [];
+  if ((job.status === 'pending' || job.status === 'in_progress') && !job.cancel_requested)
+    buttons.push(button('cancel', 'Cancel', `Cancel ${name}?`));
+  if (job.status === 'failed' || job.status === 'cancelled')
+    buttons.push(button('retry', 'Retry', `Put ${name} back in the queue for a fresh start?`));
+  if (job.status === 'finished' || job.status === 'in_progress')
+    buttons.push(button('reset', 'Reset', `Put ${name} back in the queue?`));
+  buttons.push(button('delete', 'Delete', `Delete ${name}? This cannot be undone.`, 'danger'));
+  return buttons;
 }
 
 function renderPager(total, pages) {
@@ -120,12 +141,19 @@ function renderPager(total, pages) {
   next.disabled = state.page >= pages;
 }
 
+const ACTIONS = {
+  cancel: { method: 'POST', path: id => `/api/jobs/${id}/cancel`, done: job => job.status === 'cancelled' ? `Job ${job.id} is cancelled.` : `Job ${job.id} will stop: its worker has been asked to cancel it.` },
+  retry: { method: 'POST', path: id => `/api/jobs/${id}/retry`, done: job => `Job ${job.id} is back in the queue.` },
+  reset: { method: 'POST', path: id => `/api/jobs/${id}/reset`, done: job => `Job ${job.id} is back in the queue.` },
+  delete: { method: 'DELETE', path: id => `/api/jobs/${id}`, done: () => null },
+};
+
 async function act(job, action, question, confirmLabel) {
   if (!await confirmed(question, confirmLabel)) return;
+  const { method, path, done } = ACTIONS[action];
   try {
-    if (action === 'delete') await api('DELETE', `/api/jobs/${job.id}`);
-    else await api('POST', `/api/jobs/${job.id}/reset`);
-    say(actionMessage, action === 'delete' ? `Deleted job ${job.id}.` : `Job ${job.id} is back in the queue.`, 'success');
+    const answer = await api(method, path(job.id));
+    say(actionMessage, done(answer) ?? `Deleted job ${job.id}.`, 'success');
   } catch (error) {
     if (!header.reportProblem(error)) say(actionMessage, `Could not ${action} job ${job.id}: ${error.message}`);
   }
