@@ -43,6 +43,20 @@ public sealed class ListTests : IDisposable
     }
 
     [Fact]
+    public async Task BeforeIdPagesByKeyAndCombinesWithTheStatusFilter()
+    {
+        var jobs = await client.EnqueueAsync(Enumerable.Range(1, 30).Select(i => QueueCalls.NewJob($"{i}.mp4")).ToArray());
+        await client.ClaimAsync(); // 1.mp4 leaves "pending"
+        var page = await client.ListAsync($"status=pending&limit=5&before_id={jobs[20].Id}");
+        Assert.Equal(Enumerable.Range(16, 5).Reverse().Select(i => $"{i}.mp4"), page.Select(job => job.FileName));
+        var last = await client.ListAsync($"status=pending&limit=50&before_id={jobs[3].Id}");
+        Assert.Equal(["3.mp4", "2.mp4"], last.Select(job => job.FileName));
+        var bad = await client.GetAsync("/api/jobs?before_id=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.StartsWith("before_id", await QueueCalls.ErrorOf(bad));
+    }
+
+    [Fact]
     public async Task WithoutALimitTheListAnswersAtMostTheDefaultPage()
     {
         await client.EnqueueAsync(Enumerable.Range(0, 150).Select(i => QueueCalls.NewJob($"{i}.mp4")).ToArray());

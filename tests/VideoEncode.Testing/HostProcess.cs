@@ -50,6 +50,8 @@ public sealed class HostProcess : IDisposable
         }
     }
 
+    public int Id => process.Id;
+
     public string Output
     {
         get { lock (output) return output.ToString(); }
@@ -62,8 +64,12 @@ public sealed class HostProcess : IDisposable
         process.WaitForExit();
     }
 
+    private bool disposed;
+
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         if (!process.HasExited) process.Kill(entireProcessTree: true);
         process.Dispose();
     }

@@ -4,8 +4,12 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Jobs;
 
-/// <summary>The list's query string, checked: status filter (null = all), limit and offset.</summary>
-public sealed record JobListQuery(string? Status, int Limit, int Offset)
+/// <summary>
+/// The list's query string, checked: status filter (null = all), limit, offset, and before_id —
+/// keyset paging: only jobs older than that id, which costs the same at any depth where a large
+/// offset has to walk past every skipped row.
+/// </summary>
+public sealed record JobListQuery(string? Status, int Limit, int Offset, long? BeforeId = null)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -22,7 +26,14 @@ public sealed record JobListQuery(string? Status, int Limit, int Offset)
             return (null, new ApiError($"limit must be a whole number from 1 to {MaxLimit}."));
         if (!TryReadInt(query["offset"], 0, out var offset) || offset < 0)
             return (null, new ApiError("offset must be a whole number, 0 or more."));
-        return (new JobListQuery(status, limit, offset), null);
+        long? beforeId = null;
+        if (!string.IsNullOrEmpty(query["before_id"]))
+        {
+            if (!long.TryParse(query["before_id"], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                return (null, new ApiError("before_id must be a job id (a whole number)."));
+            beforeId = id;
+        }
+        return (new JobListQuery(status, limit, offset, beforeId), null);
     }
 
     // An empty value (limit=) counts as absent, as a form with an empty field sends it.

@@ -46,7 +46,8 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 """;
             var rows = new List<Job>(jobs.Count);
             foreach (var job in jobs)
-                rows.Add(connection.QuerySingle<Job>(sql, new { job.FileName, job.Crf, job.Preset, job.Priority, job.MaxAttempts, now }));
+                rows.Add(connection.QueryFirstPrepared<Job>(sql, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
+                    ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@now", now))!);
             return rows;
         });
         claimable.Pulse();
@@ -56,20 +57,22 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     /// <summary>
     /// Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh
     /// claim token and a lease. A single UPDATE … RETURNING: the row updated is the row returned,
-    /// so two claimers never receive the same job; the subquery walks the partial claim-order
-    /// index, so it is O(log n) however many jobs are stored.
+    /// so two claimers never receive the same job. The subquery walks the partial claim-order
+    /// index, so it is O(log n) however many jobs are stored; INDEXED BY pins that plan, because
+    /// without statistics SQLite may pick the (status, id) index and sort every pending job.
     /// </summary>
     public Task<Job?> ClaimAsync(string? worker, bool legacyClient)
     {
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        return writer.WriteAsync(connection => connection.QuerySingleOrDefault<Job>($"""
+        return writer.WriteAsync(connection => connection.QueryFirstPrepared<Job>($"""
             UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                 attempts = attempts + 1, worker = @worker, progress = NULL, cancel_requested = 0
-            WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
+            WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
+                        WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
             RETURNING {Columns}, claim_token
-            """, new { now, token, lease, worker }));
+            """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker)));
     }
 
     /// <summary>Renews the lease of the caller's claim and records its progress.</summary>
@@ -78,11 +81,11 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         var now = Now;
         return writer.WriteAsync(connection =>
         {
-            var job = connection.QuerySingleOrDefault<Job>($"""
+            var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress)
                 WHERE id = @id AND status = 'in_progress' AND claim_token = @token
                 RETURNING {Columns}
-                """, new { id, token, progress, now, lease = Settings.LeaseSeconds });
+                """, ("@id", id), ("@token", token), ("@progress", progress), ("@now", now), ("@lease", Settings.LeaseSeconds));
             return job is not null ? JobChange.Unchanged(job) : WhyNot(connection, id);
         });
     }
@@ -97,12 +100,12 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         var now = Now;
         return writer.WriteAsync(connection =>
         {
-            var job = connection.QuerySingleOrDefault<Job>($"""
+            var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL,
                     lease_expires_at = NULL, progress = 100
                 WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
                 RETURNING {Columns}
-                """, new { id, token, now });
+                """, ("@id", id), ("@token", token), ("@now", now));
             return job is not null ? JobChange.Changed(JobStatus.InProgress, job) : Repeated(connection, id, token, JobStatus.Finished);
         });
     }
@@ -255,14 +258,15 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         return counts;
     }
 
-    /// <summary>Newest first; with a status, an index range scan on (status, id).</summary>
+    /// <summary>Newest first; with a status, an index range scan on (status, id), starting below before_id when given.</summary>
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = database.OpenRead();
-        var sql = query.Status is null
-            ? $"SELECT {Columns} FROM jobs ORDER BY id DESC LIMIT @Limit OFFSET @Offset"
-            : $"SELECT {Columns} FROM jobs WHERE status = @Status ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
-        return (await connection.QueryAsync<Job>(sql, query)).AsList();
+        var filters = new List<string>(2);
+        if (query.Status is not null) filters.Add("status = @Status");
+        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+        return (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset", query)).AsList();
     }
 
     private async Task<JobChange> ChangeAndPulse(Func<SqliteConnection, JobChange> change)
