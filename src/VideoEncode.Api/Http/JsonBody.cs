@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -6,7 +7,8 @@ namespace VideoEncode.Api.Http;
 /// <summary>
 /// Reads a request body as JSON with a size bound, so a huge or malformed body becomes a clear
 /// 413 or 400 instead of memory pressure or an exception. The Content-Type is not insisted on:
-/// curl's -d sends form encoding by default and the original service accepted it.
+/// curl's -d sends form encoding by default and the original service accepted it. The body is
+/// read through Kestrel's PipeReader and copied once, into the array the document is parsed from.
 /// </summary>
 internal static class JsonBody
 {
@@ -16,24 +18,37 @@ internal static class JsonBody
         if (request.ContentLength > maxBytes)
             return (null, TooLarge(maxBytes));
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        var body = request.BodyReader;
+        while (true)
         {
-            if (buffer.Length + read > maxBytes)
+            var read = await body.ReadAsync(request.HttpContext.RequestAborted);
+            var buffer = read.Buffer;
+            if (buffer.Length > maxBytes)
+            {
+                body.AdvanceTo(buffer.End);
                 return (null, TooLarge(maxBytes));
-            buffer.Write(chunk, 0, read);
-        }
-        if (buffer.Length == 0)
-            return optional ? (null, null) : (null, BadRequest("The request body is empty; send JSON."));
-        try
-        {
-            return (JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, BadRequest($"The request body is not valid JSON: {e.Message}"));
+            }
+            if (!read.IsCompleted)
+            {
+                body.AdvanceTo(buffer.Start, buffer.End); // nothing consumed yet: wait for the rest
+                continue;
+            }
+            try
+            {
+                if (buffer.IsEmpty)
+                    return optional ? (null, null) : (null, BadRequest("The request body is empty; send JSON."));
+                // A copy: JsonDocument keeps using the memory it parsed (for a single-segment
+                // sequence it does not copy), and Kestrel reuses its buffers once we advance.
+                return (JsonDocument.Parse(buffer.ToArray()), null);
+            }
+            catch (JsonException e)
+            {
+                return (null, BadRequest($"The request body is not valid JSON: {e.Message}"));
+            }
+            finally
+            {
+                body.AdvanceTo(buffer.End);
+            }
         }
     }
 
