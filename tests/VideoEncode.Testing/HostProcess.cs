@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace VideoEncode.Testing;
 
@@ -7,15 +6,12 @@ namespace VideoEncode.Testing;
 public sealed class HostProcess : IDisposable
 {
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly CapturedOutput output;
 
     private HostProcess(Process process)
     {
         this.process = process;
-        process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
-        process.ErrorDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        output = new CapturedOutput(process);
     }
 
     public static async Task<HostProcess> StartAsync(Uri address, string databasePath, params (string Name, string Value)[] settings)
@@ -52,10 +48,7 @@ public sealed class HostProcess : IDisposable
 
     public int Id => process.Id;
 
-    public string Output
-    {
-        get { lock (output) return output.ToString(); }
-    }
+    public string Output => output.ToString();
 
     /// <summary>kill -9: no shutdown, no flush; only what SQLite committed survives.</summary>
     public void KillHard()

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace VideoEncode.Testing;
 
@@ -7,15 +6,12 @@ namespace VideoEncode.Testing;
 public sealed class WorkerProcess : IDisposable
 {
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly CapturedOutput output;
 
     private WorkerProcess(Process process)
     {
         this.process = process;
-        process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
-        process.ErrorDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        output = new CapturedOutput(process);
     }
 
     public static WorkerProcess Start(params string[] args)
@@ -39,10 +35,7 @@ public sealed class WorkerProcess : IDisposable
 
     public int Id => process.Id;
 
-    public string Output
-    {
-        get { lock (output) return output.ToString(); }
-    }
+    public string Output => output.ToString();
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

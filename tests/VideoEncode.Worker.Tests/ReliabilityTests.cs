@@ -32,11 +32,11 @@ public sealed class ReliabilityTests : IDisposable
 
         using (var doomed = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "doomed")))
         {
-            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), doomed.Output);
+            await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => doomed.Output);
             doomed.KillHard();
         }
         using var survivor = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "survivor"));
-        await WaitForAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Finished, () => survivor.Output);
+        await Eventually.TrueAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Finished, () => survivor.Output);
         survivor.Signal("TERM");
         Assert.Equal(0, await survivor.WaitForExitAsync(Patience));
 
@@ -56,16 +56,16 @@ public sealed class ReliabilityTests : IDisposable
         await TestMedia.MakeClipAsync(Path.Combine(input, "long.mkv"), 40, size: "640x360", rate: 25, audio: false);
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("long.mkv", "20", "slower")))[0];
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
-        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker.Output);
+        await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
         await Task.Delay(500);
 
         var cancelled = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
-        await WaitForAsync(() => !ProcessWritingTo(output), worker.Output);
+        await Eventually.TrueAsync(() => !Eventually.FfmpegWritingInto(output), () => worker.Output);
         cancelled.Stop();
 
         Assert.True(cancelled.Elapsed < TimeSpan.FromSeconds(2), $"ffmpeg ran on for {cancelled.Elapsed} after the cancel");
-        await WaitForAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Cancelled, () => worker.Output);
+        await Eventually.TrueAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Cancelled, () => worker.Output);
         Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
         worker.Signal("TERM");
         Assert.Equal(0, await worker.WaitForExitAsync(Patience));
@@ -83,7 +83,7 @@ public sealed class ReliabilityTests : IDisposable
             using var client = ApiClient(address);
             var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "23", "slow")))[0];
             using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, output, "--once"));
-            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker.Output);
+            await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
 
             host.KillHard();
             host.Dispose();
@@ -240,30 +240,4 @@ public sealed class ReliabilityTests : IDisposable
 
     private static async Task<Job> Get(HttpClient client, long id) =>
         (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
-
-    private static bool ProcessWritingTo(string folder) =>
-        Directory.EnumerateDirectories("/proc").Any(process =>
-        {
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(process, "cmdline"));
-                return commandLine.Contains("libx264", StringComparison.Ordinal) && commandLine.Contains(folder, StringComparison.Ordinal) && !IsZombie(process);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-        });
-
-    private static bool IsZombie(string process) =>
-        File.ReadAllText(Path.Combine(process, "stat")).Contains(") Z ", StringComparison.Ordinal);
-
-    private static Task WaitForAsync(Func<bool> condition, string context) => WaitForAsync(() => Task.FromResult(condition()), () => context);
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> context)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("Waited in vain. Context:\n" + context());
-            await Task.Delay(50);
-        }
-    }
 }

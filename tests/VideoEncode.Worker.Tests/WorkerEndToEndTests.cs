@@ -117,13 +117,13 @@ public sealed class WorkerEndToEndTests : IDisposable
         var job = await EnqueueLongJobAsync();
         using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output)))
         {
-            await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+            await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
             worker.KillHard();
             await worker.WaitForExitAsync(ExitTimeout);
         }
         Assert.Empty(Directory.GetFiles(output, "*.mp4", SearchOption.AllDirectories));
         Assert.All(Directory.GetFiles(output), file => Assert.StartsWith(".", Path.GetFileName(file)));
-        await WaitForAsync(() => !FfmpegIsWritingTo(output), null);   // the kernel ended ffmpeg with its parent
+        await Eventually.TrueAsync(() => !Eventually.FfmpegWritingInto(output), () => "ffmpeg still running");   // the kernel ended ffmpeg with its parent
 
         await client.PostAsync($"/api/jobs/{job.Id}/reset", null);
         using var second = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once"));
@@ -137,7 +137,7 @@ public sealed class WorkerEndToEndTests : IDisposable
     {
         var job = await EnqueueLongJobAsync(seconds: 6);
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
-        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+        await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
 
         worker.Signal("TERM");
 
@@ -151,10 +151,10 @@ public sealed class WorkerEndToEndTests : IDisposable
     {
         var job = await EnqueueLongJobAsync();
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
-        await WaitForAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), worker);
+        await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
 
         worker.Signal("TERM");
-        await WaitForAsync(() => worker.Output.Contains("Stopping:"), worker);
+        await Eventually.TrueAsync(() => worker.Output.Contains("Stopping:"), () => worker.Output);
         worker.Signal("TERM");
 
         Assert.Equal(130, await worker.WaitForExitAsync(TimeSpan.FromSeconds(20)));
@@ -198,24 +198,5 @@ public sealed class WorkerEndToEndTests : IDisposable
         File.WriteAllText(path, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\nexec {program} \"$@\"\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
-    }
-
-    private static bool FfmpegIsWritingTo(string folder) =>
-        Directory.EnumerateDirectories("/proc").Any(process =>
-        {
-            try { return File.ReadAllText(Path.Combine(process, "cmdline")).Contains(folder, StringComparison.Ordinal); }
-            catch (IOException) { return false; }
-            catch (UnauthorizedAccessException) { return false; }
-        });
-
-    private static async Task WaitForAsync(Func<bool> condition, WorkerProcess? worker)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("Waited 30 s in vain." + (worker is null ? "" : " Worker output:\n" + worker.Output));
-            await Task.Delay(50);
-        }
     }
 }

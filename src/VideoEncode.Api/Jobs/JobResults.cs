@@ -38,6 +38,23 @@ internal static class JobResults
         };
     }
 
+    /// <summary>
+    /// The claim token in a worker step's body: required (heartbeat, release), or optional
+    /// (finish and cancel, unfenced without one). A problem is an answer ready to return.
+    /// </summary>
+    public static async Task<(string? Token, JobAnswer? Problem)> ReadClaimTokenAsync(HttpRequest request, bool required)
+    {
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: !required);
+        if (bodyError is not null) return (null, bodyError);
+        using (document)
+        {
+            var (token, error) = required
+                ? JobInput.RequiredClaimToken(document?.RootElement)
+                : JobInput.OptionalClaimToken(document?.RootElement);
+            return error is null ? (token, null) : (null, TypedResults.BadRequest(error));
+        }
+    }
+
     /// <summary>Digits only: no sign, spaces or exponent; too large for a job id is invalid too.</summary>
     public static long? ParseId(string id) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;

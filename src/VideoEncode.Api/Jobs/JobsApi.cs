@@ -77,15 +77,10 @@ public static class JobsApi
     private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
-        if (bodyError is not null) return bodyError;
-        using (document)
-        {
-            var (token, error) = JobInput.OptionalClaimToken(document?.RootElement);
-            if (error is not null) return TypedResults.BadRequest(error);
-            var change = await store.CancelAsync(jobId, token);
-            return Answer(change, logger, "cancel", wrongState: $"Job is {change.Job?.Status}; only pending and running jobs can be cancelled.");
-        }
+        var (token, problem) = await ReadClaimTokenAsync(request, required: false);
+        if (problem is not null) return problem;
+        var change = await store.CancelAsync(jobId, token);
+        return Answer(change, logger, "cancel", wrongState: $"Job is {change.Job?.Status}; only pending and running jobs can be cancelled.");
     }
 
     private static async Task<JobAnswer> Retry(string id, JobStore store, ILogger<JobStore> logger)

@@ -105,14 +105,9 @@ internal static class WorkerRoutes
     private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
-        if (bodyError is not null) return bodyError;
-        using (document)
-        {
-            var (token, error) = JobInput.OptionalClaimToken(document?.RootElement);
-            if (error is not null) return TypedResults.BadRequest(error);
-            return Answer(await store.FinishAsync(jobId, token), logger, "finish", notFound: NotStartedMessage);
-        }
+        var (token, problem) = await ReadClaimTokenAsync(request, required: false);
+        if (problem is not null) return problem;
+        return Answer(await store.FinishAsync(jobId, token), logger, "finish", notFound: NotStartedMessage);
     }
 
     private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
@@ -131,13 +126,8 @@ internal static class WorkerRoutes
     private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
-        if (bodyError is not null) return bodyError;
-        using (document)
-        {
-            var (token, error) = JobInput.RequiredClaimToken(document!.RootElement);
-            if (error is not null) return TypedResults.BadRequest(error);
-            return Answer(await store.ReleaseAsync(jobId, token!), logger, "release");
-        }
+        var (token, problem) = await ReadClaimTokenAsync(request, required: true);
+        if (problem is not null) return problem;
+        return Answer(await store.ReleaseAsync(jobId, token!), logger, "release");
     }
 }
