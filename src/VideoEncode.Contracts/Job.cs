@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace VideoEncode.Contracts;
 
 /// <summary>
@@ -32,6 +34,7 @@ public sealed record Job
     public int MaxAttempts { get; init; }
 
     /// <summary>The current claim's secret, shown only in the claim answer; finish, fail and heartbeat quote it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClaimToken { get; init; }
 
     /// <summary>When the current claim lapses unless renewed by a heartbeat (unix seconds).</summary>
