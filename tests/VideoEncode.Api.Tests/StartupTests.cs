@@ -8,6 +8,22 @@ public sealed class StartupTests
     [Fact]
     public async Task TheHostRefusesToStartWithoutAKeyAndSaysHowToSetOne()
     {
+        var (exit, stderr) = await RunHostAsync(key: null, database: QueueFactory.NewDatabasePath());
+        Assert.Equal(1, exit);
+        Assert.Contains("VIDEOENCODE_APIKEY", stderr);
+    }
+
+    [Fact]
+    public async Task ADatabaseThatCannotBeOpenedIsOneClearLine()
+    {
+        var (exit, stderr) = await RunHostAsync(key: "k", database: "/proc/not-here/queue.db");
+        Assert.Equal(1, exit);
+        Assert.Contains("Cannot open the database '/proc/not-here/queue.db'", stderr);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace
+    }
+
+    private static async Task<(int Exit, string Stderr)> RunHostAsync(string? key, string database)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardError = true,
@@ -18,14 +34,13 @@ public sealed class StartupTests
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add("http://127.0.0.1:0");
         start.Environment.Remove("VIDEOENCODE_APIKEY");
-        start.Environment["VIDEOENCODE_DATABASE"] = QueueFactory.NewDatabasePath();
+        if (key is not null) start.Environment["VIDEOENCODE_APIKEY"] = key;
+        start.Environment["VIDEOENCODE_DATABASE"] = database;
 
         using var host = Process.Start(start)!;
         var stderr = host.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(1, host.ExitCode);
-        Assert.Contains("VIDEOENCODE_APIKEY", await stderr);
+        return (host.ExitCode, await stderr);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
@@ -42,7 +43,14 @@ public static class QueueSetup
         if (string.IsNullOrWhiteSpace(options.ApiKey))
             return $"No API key is set. Set {EnvironmentPrefix}APIKEY (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
-        app.Services.GetRequiredService<SqliteWriter>();
+        try
+        {
+            app.Services.GetRequiredService<SqliteWriter>();
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            return $"Cannot open the database '{options.Database}' (set {EnvironmentPrefix}DATABASE to a writable path): {e.Message}";
+        }
         return null;
     }
 
