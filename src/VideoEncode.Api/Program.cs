@@ -1,3 +1,4 @@
+using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
@@ -22,6 +23,7 @@ app.UsePages();                              // /, /add-jobs/, /view-jobs/ from 
 app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
 app.MapJobs();
 app.MapStats();
+app.MapEvents();
 
 app.Run();
 return 0;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
+using VideoEncode.Api.Events;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
@@ -23,6 +24,8 @@ public static class QueueSetup
         services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
         services.AddSingleton<SqliteWriter>();
         services.AddSingleton<ClaimSignal>();
+        services.AddSingleton<JobEvents>();
+        services.AddSingleton<JobChanges>();
         services.AddSingleton<JobStore>();
         services.AddHostedService<LeaseKeeper>();
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));

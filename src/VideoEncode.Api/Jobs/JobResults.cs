@@ -6,6 +6,7 @@ global using JobAnswer = Microsoft.AspNetCore.Http.HttpResults.Results<
     Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<VideoEncode.Api.Http.ApiError>>;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Events;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
 
@@ -24,10 +25,12 @@ internal static class JobResults
     public const long MaxStepBodyBytes = 64 * 1024;
 
     public static JobAnswer Answer(
-        JobChange change, ILogger logger, string route, string notFound = "Job not found", string? wrongState = null)
+        JobChange change, JobChanges changes, string route, string notFound = "Job not found", string? wrongState = null)
     {
         if (change is { Outcome: ChangeOutcome.Changed, Job: { } job, From: { } from } && from != job.Status)
-            JobLog.StateChanged(logger, job.Id, from, job.Status, route);
+            changes.Moved(job, from, route);
+        else if (change is { Outcome: ChangeOutcome.Unchanged, Job: { } same } && route is "heartbeat" or "cancel")
+            changes.Updated(same, route);
         return change.Outcome switch
         {
             ChangeOutcome.Changed or ChangeOutcome.Unchanged => TypedResults.Ok(change.Job!),

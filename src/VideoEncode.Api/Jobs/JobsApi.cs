@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using static VideoEncode.Api.Jobs.JobResults;
@@ -36,7 +37,7 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> Create(
-        HttpRequest request, JobStore store, ILogger<JobStore> logger)
+        HttpRequest request, JobStore store, JobChanges changes)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxBodyBytes);
         if (bodyError is not null) return bodyError;
@@ -46,7 +47,7 @@ public static class JobsApi
             if (error is not null) return TypedResults.BadRequest(error);
             var created = await store.CreateAsync(jobs!);
             foreach (var job in created)
-                JobLog.StateChanged(logger, job.Id, "none", job.Status, "enqueue");
+                changes.Moved(job, JobChanges.None, "enqueue");
             return TypedResults.Created((string?)null, created);
         }
     }
@@ -65,34 +66,34 @@ public static class JobsApi
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(
-        string id, JobStore store, ILogger<JobStore> logger)
+        string id, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var from = await store.DeleteAsync(jobId);
         if (from is null) return TypedResults.NotFound(new ApiError("Job not found"));
-        JobLog.StateChanged(logger, jobId, from, "deleted", "delete");
+        changes.Deleted(jobId, from);
         return TypedResults.Ok(new SuccessMessage("Job deleted successfully"));
     }
 
-    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, required: false);
         if (problem is not null) return problem;
         var change = await store.CancelAsync(jobId, token);
-        return Answer(change, logger, "cancel", wrongState: $"Job is {change.Job?.Status}; only pending and running jobs can be cancelled.");
+        return Answer(change, changes, "cancel", wrongState: $"Job is {change.Job?.Status}; only pending and running jobs can be cancelled.");
     }
 
-    private static async Task<JobAnswer> Retry(string id, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Retry(string id, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var change = await store.RetryAsync(jobId);
-        return Answer(change, logger, "retry", wrongState: $"Job is {change.Job?.Status}; only failed and cancelled jobs can be retried.");
+        return Answer(change, changes, "retry", wrongState: $"Job is {change.Job?.Status}; only failed and cancelled jobs can be retried.");
     }
 
-    private static async Task<JobAnswer> Reset(string id, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Reset(string id, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return Answer(await store.ResetAsync(jobId), logger, "reset");
+        return Answer(await store.ResetAsync(jobId), changes, "reset");
     }
 }

@@ -1,3 +1,5 @@
+using VideoEncode.Api.Events;
+
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace VideoEncode.Api.Jobs;
 /// cancels them; see <see cref="JobStore.ExpireLeasesAsync"/>) without anyone having to ask,
 /// checking once a second. At start-up it also re-arms the wake-up for jobs in retry backoff.
 /// </summary>
-public sealed class LeaseKeeper(JobStore store, ClaimSignal claimable, ILogger<LeaseKeeper> logger) : BackgroundService
+public sealed class LeaseKeeper(JobStore store, ClaimSignal claimable, JobChanges changes, ILogger<LeaseKeeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -18,7 +20,7 @@ public sealed class LeaseKeeper(JobStore store, ClaimSignal claimable, ILogger<L
             try
             {
                 foreach (var change in await store.ExpireLeasesAsync())
-                    JobLog.StateChanged(logger, change.Job.Id, change.From, change.Job.Status, "lease expiry");
+                    changes.Moved(change.Job, change.From, "lease expiry");
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

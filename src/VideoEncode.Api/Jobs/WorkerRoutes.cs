@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
@@ -38,11 +39,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, claimable, logger, aborted);
+        JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, claimable, changes, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted)
+        HttpRequest request, JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -50,7 +51,7 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, store, claimable, logger, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, store, claimable, changes, aborted);
         }
     }
 
@@ -59,7 +60,7 @@ internal static class WorkerRoutes
     /// have become claimable and tries again, answering 404 when the wait runs out.
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, JobStore store, ClaimSignal claimable, ILogger<JobStore> logger, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted)
     {
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
         while (true)
@@ -67,7 +68,7 @@ internal static class WorkerRoutes
             var wake = claimable.Next;
             if (await store.ClaimAsync(claim.Worker, legacyClient) is { } job)
             {
-                JobLog.StateChanged(logger, job.Id, JobStatus.Pending, job.Status, legacyClient ? "claim (GET)" : "claim");
+                changes.Moved(job, JobStatus.Pending, legacyClient ? "claim (GET)" : "claim");
                 return TypedResults.Ok(job);
             }
             var remaining = deadline - DateTimeOffset.UtcNow;
@@ -87,7 +88,7 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
@@ -98,19 +99,19 @@ internal static class WorkerRoutes
             if (tokenError is not null) return TypedResults.BadRequest(tokenError);
             var (progress, progressError) = JobInput.ParseProgress(document.RootElement);
             if (progressError is not null) return TypedResults.BadRequest(progressError);
-            return Answer(await store.HeartbeatAsync(jobId, token!, progress), logger, "heartbeat");
+            return Answer(await store.HeartbeatAsync(jobId, token!, progress), changes, "heartbeat");
         }
     }
 
-    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, required: false);
         if (problem is not null) return problem;
-        return Answer(await store.FinishAsync(jobId, token), logger, "finish", notFound: NotStartedMessage);
+        return Answer(await store.FinishAsync(jobId, token), changes, "finish", notFound: NotStartedMessage);
     }
 
-    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
@@ -119,15 +120,15 @@ internal static class WorkerRoutes
         {
             var (report, error) = JobInput.ParseFailure(document!.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return Answer(await store.FailAsync(jobId, report!), logger, "fail", notFound: NotStartedMessage);
+            return Answer(await store.FailAsync(jobId, report!), changes, "fail", notFound: NotStartedMessage);
         }
     }
 
-    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, ILogger<JobStore> logger)
+    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, JobChanges changes)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, required: true);
         if (problem is not null) return problem;
-        return Answer(await store.ReleaseAsync(jobId, token!), logger, "release");
+        return Answer(await store.ReleaseAsync(jobId, token!), changes, "release");
     }
 }

@@ -1,0 +1,101 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Tests;
+
+public sealed class EventsTests : IDisposable
+{
+    private readonly QueueFactory factory = new();
+    private readonly HttpClient client;
+    private readonly Uri address;
+
+    public EventsTests()
+    {
+        address = factory.StartOnLoopback();
+        client = factory.CreateApiClient();
+    }
+
+    public void Dispose() => factory.Dispose();
+
+    private sealed record Sse(long Id, string Type, JsonElement Data);
+
+    [Fact]
+    public async Task TheStreamDeliversClaimedProgressFinishedInOrderAndResumesFromLastEventId()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (stream, dispose) = await OpenAsync(lastEventId: null, cancel.Token);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("live.mkv")))[0];
+        var claim = await client.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("encoder-1"), WireJson.Options);
+        var claimed = (await claim.Content.ReadFromJsonAsync<Job>(WireJson.Options))!;
+        await client.PostAsJsonAsync($"/api/jobs/{job.Id}/heartbeat", new Heartbeat(claimed.ClaimToken!, 50), WireJson.Options);
+
+        var first = await TakeAsync(stream, 3, cancel.Token);
+        Assert.Equal(["created", "claimed", "progress"], first.Select(e => e.Type));
+        Assert.Equal(50, first[2].Data.GetProperty("progress").GetDouble());
+        Assert.False(first[1].Data.TryGetProperty("claim_token", out _), "the stream must not reveal claim tokens");
+        Assert.True(first[0].Id < first[1].Id && first[1].Id < first[2].Id);
+        dispose();
+
+        // While nobody listens the job finishes; a reconnect with Last-Event-ID gets exactly what it missed.
+        await client.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(claimed.ClaimToken!), WireJson.Options);
+        var (resumed, disposeResumed) = await OpenAsync(first[2].Id, cancel.Token);
+        var missed = await TakeAsync(resumed, 1, cancel.Token);
+        Assert.Equal("finished", missed[0].Type);
+        Assert.Equal(job.Id, missed[0].Data.GetProperty("id").GetInt64());
+        Assert.Equal(JobStatus.Finished, missed[0].Data.GetProperty("status").GetString());
+
+        await client.DeleteAsync($"/api/jobs/{job.Id}");
+        var deleted = await TakeAsync(resumed, 1, cancel.Token);
+        Assert.Equal(("deleted", job.Id), (deleted[0].Type, deleted[0].Data.GetProperty("id").GetInt64()));
+        disposeResumed();
+    }
+
+    [Fact]
+    public async Task AClientWhoseEventsAreGoneIsToldToReload()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await client.EnqueueAsync(QueueCalls.NewJob("a.mkv"));
+        var (stream, dispose) = await OpenAsync(lastEventId: 1, cancel.Token); // an id from long ago
+        var reset = await TakeAsync(stream, 1, cancel.Token);
+        Assert.Equal("reset", reset[0].Type);
+        dispose();
+    }
+
+    [Fact]
+    public async Task TheStreamNeedsTheKey()
+    {
+        var response = await factory.CreateApiClient(key: null).GetAsync("/api/events");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private async Task<(StreamReader Reader, Action Dispose)> OpenAsync(long? lastEventId, CancellationToken cancel)
+    {
+        var http = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Add("X-API-Key", QueueFactory.ApiKey);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/events");
+        if (lastEventId is { } id) request.Headers.Add("Last-Event-ID", id.ToString());
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel));
+        // The stream opens with this comment: from here on the test's changes reach it.
+        while (await reader.ReadLineAsync(cancel) is { } line && line != ": connected") { }
+        return (reader, () => { response.Dispose(); http.Dispose(); });
+    }
+
+    private static async Task<List<Sse>> TakeAsync(StreamReader reader, int count, CancellationToken cancel)
+    {
+        var events = new List<Sse>();
+        long id = 0;
+        string? type = null;
+        while (events.Count < count && await reader.ReadLineAsync(cancel) is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..]);
+            else if (line.StartsWith("event: ", StringComparison.Ordinal)) type = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                events.Add(new Sse(id, type!, JsonDocument.Parse(line[6..]).RootElement.Clone()));
+        }
+        return events;
+    }
+}
