@@ -45,3 +45,17 @@ WHERE status = 'in_progress';
 CREATE INDEX jobs_claim_order ON jobs (priority DESC, id) WHERE status = 'pending';
 -- The lease keeper finds expired leases without scanning.
 CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE status = 'in_progress';
+
+-- step 4
+-- Live operations: the encode's speed and time left, from heartbeats, and the workers seen.
+ALTER TABLE jobs ADD COLUMN speed REAL;
+ALTER TABLE jobs ADD COLUMN eta_seconds INTEGER;
+CREATE TABLE workers (
+    name          TEXT PRIMARY KEY,
+    last_seen_at  INTEGER NOT NULL,            -- unix seconds of the last claim or heartbeat
+    lease_seconds INTEGER NOT NULL,            -- silent longer than this: lost
+    jobs_finished INTEGER NOT NULL DEFAULT 0,
+    jobs_failed   INTEGER NOT NULL DEFAULT 0
+);
+-- Statistics over recently finished jobs without scanning the table.
+CREATE INDEX jobs_finished_at ON jobs (finished) WHERE finished IS NOT NULL;

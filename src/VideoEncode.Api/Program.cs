@@ -2,6 +2,7 @@ using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Stats;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,7 +17,8 @@ if (app.Prepare() is { } problem)            // no API key, or a database that c
 }
 
 app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace
-app.UseQueue();                              // CORS, then the API key on everything under /api
+app.UseRequestMetrics();                     // request durations by route, for /metrics
+app.UseQueue();                              // CORS, then the API key on everything under /api and on /metrics
 app.UseApiDocumentation();                   // /swagger
 app.UsePages();                              // /, /add-jobs/, /view-jobs/ from wwwroot
 
@@ -24,6 +26,7 @@ app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
 app.MapJobs();
 app.MapStats();
 app.MapEvents();
+app.MapMetrics();
 
 app.Run();
 return 0;

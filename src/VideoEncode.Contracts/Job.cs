@@ -48,4 +48,10 @@ public sealed record Job
 
     /// <summary>Percent done, from the worker's heartbeats.</summary>
     public double? Progress { get; init; }
+
+    /// <summary>Encode speed as a multiple of real time (ffmpeg's "speed"), from heartbeats.</summary>
+    public double? Speed { get; init; }
+
+    /// <summary>Seconds of encoding left, as the worker estimates it.</summary>
+    public long? EtaSeconds { get; init; }
 }

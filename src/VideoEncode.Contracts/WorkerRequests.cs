@@ -6,8 +6,8 @@ public sealed record ClaimRequest(string? Worker = null, double? Wait = null)
     public const double MaxWaitSeconds = 60;
 }
 
-/// <summary>POST /api/jobs/{id}/heartbeat: renews the claim's lease and reports progress (0–100).</summary>
-public sealed record Heartbeat(string ClaimToken, double? Progress = null);
+/// <summary>POST /api/jobs/{id}/heartbeat: renews the claim's lease and reports progress (0–100), speed and time left.</summary>
+public sealed record Heartbeat(string ClaimToken, double? Progress = null, double? Speed = null, long? EtaSeconds = null);
 
 /// <summary>The body of finish, release and a worker's cancel acknowledgement: the claim it holds.</summary>
 public sealed record ClaimProof(string ClaimToken);

@@ -102,7 +102,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             var arguments = Ffmpeg.EncodeArguments(resolved.Input, resolved.Temporary, job.Crf, job.Preset);
             var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
             {
-                claim.Progress = progress.Percent;
+                claim.Latest = progress;
                 console.Progress(job.Id, progress);
             }, claim.Stop);
             if (outcome.ExitCode is null) return new Stopped();
@@ -136,7 +136,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
 
     /// <summary>
     /// Keeps the claim alive while the job runs: a heartbeat every second (a third of the lease if
-    /// that is shorter), carrying the progress, so a cancel stops the encode within about a second. Stops the encode when the host says the job was cancelled or the claim is gone, or
+    /// that is shorter), carrying progress, speed and time left, so a cancel stops the encode
+    /// within about a second. Stops the encode when the host says the job was cancelled or the claim is gone, or
     /// on the worker's own abort. Heartbeats that cannot reach the host are retried; the encode goes on.
     /// </summary>
     private sealed class ClaimKeeper : IDisposable
@@ -156,7 +157,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
         public CancellationToken Stop => stop.Token;
 
-        public double? Progress { get; set; }
+        /// <summary>The encode's latest progress, sent with the next heartbeat.</summary>
+        public EncodeProgress? Latest { get; set; }
 
         /// <summary>Why the host stopped the job (cancelled or lost), if it did.</summary>
         public Result? Interruption { get; private set; }
@@ -172,7 +174,10 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
                 while (true)
                 {
                     await Task.Delay(interval, done.Token);
-                    var state = await queue.HeartbeatAsync(id, token, Progress, done.Token);
+                    var latest = Latest;
+                    var report = new Heartbeat(token, latest?.Percent, latest?.Speed,
+                        latest?.Eta is { } eta ? (long)Math.Round(eta.TotalSeconds) : null);
+                    var state = await queue.HeartbeatAsync(id, report, done.Token);
                     if (state?.CancelRequested == true) Interrupt(new Cancelled());
                 }
             }

@@ -67,8 +67,8 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop);
 
     /// <summary>Renews the lease and reports progress; the answer says whether a cancel was requested.</summary>
-    public Task<Job?> HeartbeatAsync(long id, string token, double? progress, CancellationToken cancel) =>
-        SendAsync($"send a heartbeat for job {id}", () => Post($"/api/jobs/{id}/heartbeat", new Heartbeat(token, progress)), ReadJobAsync, cancel);
+    public Task<Job?> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel) =>
+        SendAsync($"send a heartbeat for job {id}", () => Post($"/api/jobs/{id}/heartbeat", report), ReadJobAsync, cancel);
 
     public Task FinishAsync(long id, string token, CancellationToken cancel) =>
         SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel);

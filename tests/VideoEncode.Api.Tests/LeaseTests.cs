@@ -21,6 +21,7 @@ public sealed class LeaseTests : IDisposable
             ["LeaseSeconds"] = "30",
             ["LegacyLeaseSeconds"] = "7200",
             ["RetryBackoffSeconds"] = "10",
+            ["LeaseSweepSeconds"] = "3600",   // sweeps happen when the test says so
         }, clock: clock);
         client = factory.CreateApiClient();
     }
@@ -354,5 +355,5 @@ public sealed class LeaseTests : IDisposable
 
     private async Task<Job> Get(long id) => (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
 
-    private Task Expire() => factory.GetService<JobStore>().ExpireLeasesAsync();
+    private Task Expire() => factory.GetService<LeaseKeeper>().SweepAsync();
 }

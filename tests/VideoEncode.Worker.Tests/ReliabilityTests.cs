@@ -57,7 +57,9 @@ public sealed class ReliabilityTests : IDisposable
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("long.mkv", "20", "slower")))[0];
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output));
         await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
-        await Task.Delay(500);
+        // The worker's heartbeats report how the encode is going.
+        await Eventually.TrueAsync(async () => await Get(client, job.Id) is { Progress: > 0, Speed: > 0, EtaSeconds: not null, Worker: not null },
+            () => worker.Output);
 
         var cancelled = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);

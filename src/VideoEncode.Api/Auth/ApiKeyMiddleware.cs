@@ -8,8 +8,8 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Auth;
 
 /// <summary>
-/// Guards every path under /api — routes that exist today and any added tomorrow — with the
-/// X-API-Key header. CORS preflights are answered before this runs, as browsers send them without
+/// Guards every path under /api — routes that exist today and any added tomorrow — and /metrics
+/// (unless MetricsOpen) with the X-API-Key header. CORS preflights are answered before this runs, as browsers send them without
 /// the header. The key is never logged.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptions> options)
@@ -21,11 +21,14 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptio
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments("/api") || IsExpectedKey(context.Request.Headers[HeaderName]))
+        if (!IsProtected(context.Request.Path) || IsExpectedKey(context.Request.Headers[HeaderName]))
             return next(context);
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         return context.Response.WriteAsJsonAsync(new ApiError("Unauthorized"), WireJson.Options);
     }
+
+    private bool IsProtected(PathString path) =>
+        path.StartsWithSegments("/api") || (path.StartsWithSegments("/metrics") && !options.Value.MetricsOpen);
 
     private bool IsExpectedKey(string? presented) =>
         presented is not null && CryptographicOperations.FixedTimeEquals(Digest(presented), expectedDigest);

@@ -26,4 +26,10 @@ public sealed class QueueOptions
 
     /// <summary>The first retry delay after a retryable failure; it doubles with each attempt, up to an hour.</summary>
     public int RetryBackoffSeconds { get; set; } = 30;
+
+    /// <summary>How often lapsed leases are looked for.</summary>
+    public double LeaseSweepSeconds { get; set; } = 1;
+
+    /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
+    public bool MetricsOpen { get; set; }
 }

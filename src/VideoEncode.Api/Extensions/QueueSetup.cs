@@ -5,6 +5,7 @@ using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
 using VideoEncode.Api.Events;
+using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
@@ -25,9 +26,11 @@ public static class QueueSetup
         services.AddSingleton<SqliteWriter>();
         services.AddSingleton<ClaimSignal>();
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<QueueMetrics>();
         services.AddSingleton<JobChanges>();
         services.AddSingleton<JobStore>();
-        services.AddHostedService<LeaseKeeper>();
+        services.AddSingleton<LeaseKeeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<QueueOptions>>((cors, queue) =>

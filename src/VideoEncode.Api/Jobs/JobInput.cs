@@ -148,13 +148,20 @@ internal static partial class JobInput
             : (token, error);
     }
 
-    /// <summary>A heartbeat's progress: absent, or a number from 0 to 100.</summary>
-    public static (double? Progress, ApiError? Error) ParseProgress(JsonElement? body)
+    /// <summary>A heartbeat's report: progress 0–100, speed ≥ 0 and seconds left ≥ 0, each optional.</summary>
+    public static (Heartbeat? Report, ApiError? Error) ParseHeartbeat(JsonElement body, string token)
     {
-        if (body is not { } element || Field(element, "progress") is not { } progress) return (null, null);
-        return progress.ValueKind == JsonValueKind.Number && progress.TryGetDouble(out var value) && value is >= 0 and <= 100
-            ? (value, null)
-            : (null, new ApiError("progress must be a number from 0 to 100.") { Field = "progress" });
+        double? progress = null, speed = null, eta = null;
+        foreach (var (name, max) in new[] { ("progress", 100.0), ("speed", 10_000.0), ("eta_seconds", 10_000_000.0) })
+        {
+            if (Field(body, name) is not { } field) continue;
+            if (field.ValueKind != JsonValueKind.Number || !field.TryGetDouble(out var value) || value < 0 || value > max)
+                return (null, new ApiError($"{name} must be a number from 0 to {max}.") { Field = name });
+            if (name == "progress") progress = value;
+            else if (name == "speed") speed = value;
+            else eta = value;
+        }
+        return (new Heartbeat(token, progress, speed, eta is null ? null : (long)Math.Round(eta.Value)), null);
     }
 
     /// <summary>A claim's optional body: {"worker": "name", "wait": seconds}.</summary>

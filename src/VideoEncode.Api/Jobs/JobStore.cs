@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
+using VideoEncode.Api.Stats;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Jobs;
@@ -26,7 +27,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     /// <summary>Every column a caller may see: not the claim token, which only the claimer learns.</summary>
     private const string Columns =
         "id, file_name, crf, preset, status, started, finished, created_at, error, log_tail, priority, attempts, " +
-        "max_attempts, lease_expires_at, cancel_requested, worker, progress";
+        "max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds";
 
     private const long MaxBackoffSeconds = 3600;
 
@@ -66,27 +67,54 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        return writer.WriteAsync(connection => connection.QueryFirstPrepared<Job>($"""
-            UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
-                attempts = attempts + 1, worker = @worker, progress = NULL, cancel_requested = 0
-            WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
-                        WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
-            RETURNING {Columns}, claim_token
-            """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker)));
+        return writer.WriteAsync(connection =>
+        {
+            var job = connection.QueryFirstPrepared<Job>($"""
+                UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
+                    attempts = attempts + 1, worker = @worker, progress = NULL, speed = NULL, eta_seconds = NULL, cancel_requested = 0
+                WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
+                            WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
+                RETURNING {Columns}, claim_token
+                """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker));
+            if (job is not null && worker is not null) SeenWorker(connection, worker, now, lease);
+            return job;
+        });
     }
 
-    /// <summary>Renews the lease of the caller's claim and records its progress.</summary>
-    public Task<JobChange> HeartbeatAsync(long id, string token, double? progress)
+    /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
+    private static void SeenWorker(SqliteConnection connection, string name, long now, long lease) =>
+        connection.QueryFirstPrepared<long>("""
+            INSERT INTO workers (name, last_seen_at, lease_seconds) VALUES (@name, @now, @lease)
+            ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
+            RETURNING 0
+            """, ("@name", name), ("@now", now), ("@lease", lease));
+
+    /// <summary>Counts a finished or failed job to its worker.</summary>
+    private static void CountForWorker(SqliteConnection connection, Job job)
+    {
+        if (job.Worker is null) return;
+        connection.Execute("""
+            UPDATE workers SET jobs_finished = jobs_finished + (@status = 'finished'), jobs_failed = jobs_failed + (@status = 'failed')
+            WHERE name = @name
+            """, new { name = job.Worker, status = job.Status });
+    }
+
+    /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>
+    public Task<JobChange> HeartbeatAsync(long id, Heartbeat report)
     {
         var now = Now;
         return writer.WriteAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>($"""
-                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress)
+                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress),
+                    speed = COALESCE(@speed, speed), eta_seconds = COALESCE(@eta, eta_seconds)
                 WHERE id = @id AND status = 'in_progress' AND claim_token = @token
                 RETURNING {Columns}
-                """, ("@id", id), ("@token", token), ("@progress", progress), ("@now", now), ("@lease", Settings.LeaseSeconds));
-            return job is not null ? JobChange.Unchanged(job) : WhyNot(connection, id);
+                """, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
+                ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
+            if (job is null) return WhyNot(connection, id);
+            if (job.Worker is not null) SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
+            return JobChange.Unchanged(job);
         });
     }
 
@@ -102,11 +130,13 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL,
-                    lease_expires_at = NULL, progress = 100
+                    lease_expires_at = NULL, progress = 100, eta_seconds = 0
                 WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
                 RETURNING {Columns}
                 """, ("@id", id), ("@token", token), ("@now", now));
-            return job is not null ? JobChange.Changed(JobStatus.InProgress, job) : Repeated(connection, id, token, JobStatus.Finished);
+            if (job is null) return Repeated(connection, id, token, JobStatus.Finished);
+            CountForWorker(connection, job);
+            return JobChange.Changed(JobStatus.InProgress, job);
         });
     }
 
@@ -141,6 +171,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 RETURNING {Columns}
                 """, new { id, now, retry, backoff, error, logTail = report.LogTail, status = retry ? JobStatus.Pending : JobStatus.Failed });
             if (retry) claimable.PulseAt(now + backoff);
+            CountForWorker(connection, job);
             return JobChange.Changed(JobStatus.InProgress, job);
         });
     }
@@ -152,7 +183,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QuerySingleOrDefault<Job>($"""
                 UPDATE jobs SET status = 'pending', started = NULL, claim_token = NULL, lease_expires_at = NULL,
-                    attempts = MAX(0, attempts - 1), progress = NULL, worker = NULL
+                    attempts = MAX(0, attempts - 1), progress = NULL, speed = NULL, eta_seconds = NULL, worker = NULL
                 WHERE id = @id AND status = 'in_progress' AND claim_token = @token
                 RETURNING {Columns}
                 """, new { id, token });
@@ -225,7 +256,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 error = CASE WHEN cancel_requested THEN error
                              ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
                                   || attempts || ' of ' || max_attempts || ').' END,
-                claim_token = NULL, lease_expires_at = NULL, progress = NULL
+                claim_token = NULL, lease_expires_at = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
             WHERE status = 'in_progress' AND lease_expires_at <= @now
             RETURNING {Columns}
             """, new { now }).Select(job => new Transition(JobStatus.InProgress, job)).ToList());
@@ -256,6 +287,37 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         foreach (var (status, count) in await connection.QueryAsync<(string, long)>("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
             counts[status] = count;
         return counts;
+    }
+
+    /// <summary>The queue's figures for GET /api/stats, each from an index (no table scans).</summary>
+    public async Task<QueueStats> StatsAsync()
+    {
+        var counts = await CountByStatusAsync();
+        var now = Now;
+        await using var connection = database.OpenRead();
+        var oldestPending = await connection.QuerySingleOrDefaultAsync<long?>(
+            "SELECT created_at FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1");
+        var lastHour = await connection.QuerySingleAsync<(long Count, double? Wait, double? Encode)>("""
+            SELECT COUNT(*), AVG(started - created_at), AVG(finished - started) FROM jobs INDEXED BY jobs_finished_at
+            WHERE finished >= @since AND status = 'finished'
+            """, new { since = now - 3600 });
+        return new QueueStats(counts, counts.Values.Sum(),
+            oldestPending is { } created ? Math.Max(0, now - created) : null,
+            lastHour.Count, lastHour.Wait, lastHour.Encode);
+    }
+
+    /// <summary>Workers seen, busiest first: their counts, their running jobs, and whether they have gone silent past their lease.</summary>
+    public async Task<IReadOnlyList<WorkerInfo>> WorkersAsync()
+    {
+        var now = Now;
+        await using var connection = database.OpenRead();
+        var running = (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs INDEXED BY jobs_lease_expiry WHERE status = 'in_progress'"))
+            .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
+        var workers = await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed)>(
+            "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed FROM workers ORDER BY last_seen_at DESC");
+        return workers.Select(w => new WorkerInfo(w.Name, w.LastSeenAt, now - w.LastSeenAt > w.LeaseSeconds,
+            running[w.Name].Select(job => new WorkerJob(job.Id, job.FileName, job.Progress, job.Speed, job.EtaSeconds)).ToList(),
+            w.JobsFinished, w.JobsFailed)).ToList();
     }
 
     /// <summary>Newest first; with a status, an index range scan on (status, id), starting below before_id when given.</summary>
@@ -301,7 +363,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
 
     private static Job EndAsCancelled(SqliteConnection connection, long id, long now) =>
         connection.QuerySingle<Job>($"""
-            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, progress = NULL
+            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
             WHERE id = @id
             RETURNING {Columns}
             """, new { id, now });
@@ -310,7 +372,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         connection.QuerySingle<Job>($"""
             UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
                 attempts = 0, claim_token = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
-                worker = NULL, progress = NULL
+                worker = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
             WHERE id = @id
             RETURNING {Columns}
             """, new { id });

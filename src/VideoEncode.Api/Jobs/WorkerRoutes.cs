@@ -97,9 +97,9 @@ internal static class WorkerRoutes
         {
             var (token, tokenError) = JobInput.RequiredClaimToken(document!.RootElement);
             if (tokenError is not null) return TypedResults.BadRequest(tokenError);
-            var (progress, progressError) = JobInput.ParseProgress(document.RootElement);
-            if (progressError is not null) return TypedResults.BadRequest(progressError);
-            return Answer(await store.HeartbeatAsync(jobId, token!, progress), changes, "heartbeat");
+            var (report, reportError) = JobInput.ParseHeartbeat(document.RootElement, token!);
+            if (reportError is not null) return TypedResults.BadRequest(reportError);
+            return Answer(await store.HeartbeatAsync(jobId, report!), changes, "heartbeat");
         }
     }
 

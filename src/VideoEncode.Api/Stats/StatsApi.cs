@@ -1,23 +1,34 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Jobs;
 
 namespace VideoEncode.Api.Stats;
 
-/// <summary>The queue at a glance: how many jobs are in each status.</summary>
-public sealed record QueueStats(IReadOnlyDictionary<string, long> Counts, long Total);
+/// <summary>
+/// The queue at a glance: jobs per status, how long the oldest pending job has waited, and over
+/// the last hour how many jobs finished, how long they waited for a worker and how long they took.
+/// </summary>
+public sealed record QueueStats(
+    IReadOnlyDictionary<string, long> Counts,
+    long Total,
+    long? OldestPendingAgeSeconds,
+    long FinishedLastHour,
+    double? AverageWaitSeconds,
+    double? AverageEncodeSeconds);
+
+/// <summary>A worker seen by the host. Lost: silent for longer than its lease.</summary>
+public sealed record WorkerInfo(string Name, long LastSeenAt, bool Lost, IReadOnlyList<WorkerJob> Jobs, long JobsFinished, long JobsFailed);
+
+/// <summary>A job a worker is running, with its last reported progress.</summary>
+public sealed record WorkerJob(long Id, string FileName, double? Progress, double? Speed, long? EtaSeconds);
 
 public static class StatsApi
 {
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/stats").WithTags("Stats");
-        group.MapGet("/", Get).WithSummary("Counts of jobs per status");
+        var group = routes.MapGroup("/api").WithTags("Operations");
+        group.MapGet("/stats", async (JobStore store) => TypedResults.Ok(await store.StatsAsync()))
+            .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
+        group.MapGet("/workers", async (JobStore store) => TypedResults.Ok(await store.WorkersAsync()))
+            .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;
-    }
-
-    private static async Task<Ok<QueueStats>> Get(JobStore store)
-    {
-        var counts = await store.CountByStatusAsync();
-        return TypedResults.Ok(new QueueStats(counts, counts.Values.Sum()));
     }
 }
