@@ -1,12 +1,14 @@
 // The jobs table: one page at a time from the host (limit/offset), a status filter with counts,
-// auto refresh, and delete and reset behind a confirmation. Filter, page and page size live in
+// a summary strip, a detail view per job, and actions behind a confirmation. Changes arrive live
+// from the host's event stream (GET /api/events, read with fetch so it can send the key); while
+// the stream is down the page polls every 5 seconds instead. Filter, page and page size live in
 // the address, so a reload or a shared link shows the same view.
-import { api } from '/shared/api.js';
+import { api, getApiKey } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 
 const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
-const REFRESH_MS = 5000;
+const POLL_MS = 5000;
 
 const params = new URLSearchParams(location.search);
 const state = {
@@ -26,15 +28,19 @@ const next = document.getElementById('next');
 const pageSize = document.getElementById('page-size');
 const autoRefresh = document.getElementById('auto-refresh');
 const dialog = document.getElementById('confirm');
+const detail = document.getElementById('detail');
+const liveIndicator = document.getElementById('live');
+let live = false;
 
 pageSize.value = String(state.size);
 pageSize.addEventListener('change', () => show({ size: parseInt(pageSize.value, 10), page: 1 }));
 previous.addEventListener('click', () => show({ page: state.page - 1 }));
 next.addEventListener('click', () => show({ page: state.page + 1 }));
 document.getElementById('refresh').addEventListener('click', () => load());
+// Polling is the fallback: only while the event stream is down.
 setInterval(() => {
-  if (autoRefresh.checked && !dialog.open && !document.hidden) load();
-}, REFRESH_MS);
+  if (autoRefresh.checked && !live && !dialog.open && !document.hidden) load();
+}, POLL_MS);
 
 function show(change) {
   Object.assign(state, change);
@@ -53,10 +59,12 @@ function load() {
 async function fetchPage() {
   try {
     const offset = (state.page - 1) * state.size;
-    const [stats, jobs] = await Promise.all([
+    const [stats, jobs, workers] = await Promise.all([
       api('GET', '/api/stats'),
       api('GET', `/api/jobs?status=${state.status}&limit=${state.size}&offset=${offset}`),
+      api('GET', '/api/workers'),
     ]);
+    renderDashboard(stats, workers);
     const total = state.status === 'all' ? stats.total : stats.counts[state.status] ?? 0;
     const pages = Math.max(1, Math.ceil(total / state.size));
     renderFilters(stats);
@@ -92,8 +100,12 @@ function renderRows(jobs) {
     rows.replaceChildren(el('tr', {}, el('td', { colspan: 11 }, 'No jobs here.')));
     return;
   }
-  rows.replaceChildren(...jobs.map(job => el('tr', { 'data-job-id': job.id },
-    el('td', {}, job.id),
+  rows.replaceChildren(...jobs.map(renderRow));
+}
+
+function renderRow(job) {
+  return el('tr', { 'data-job-id': job.id, onclick: event => { if (!event.target.closest('button, summary, a')) showDetail(job); } },
+    el('td', {}, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
     el('td', { class: 'file' }, job.file_name),
     el('td', {}, job.crf),
     el('td', {}, job.preset),
@@ -104,16 +116,48 @@ function renderRows(jobs) {
     el('td', { class: 'hide-narrow' }, localTime(job.created_at)),
     el('td', { class: 'error-text' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : '',
       job.log_tail ? el('details', {}, el('summary', {}, 'ffmpeg log'), el('pre', {}, job.log_tail)) : null),
-    el('td', { class: 'actions' }, ...actionsFor(job)))));
+    el('td', { class: 'actions' }, ...actionsFor(job)));
+}
+
+function renderDashboard(stats, workers) {
+  const seconds = value => value === null || value === undefined ? '–' : value < 120 ? `${Math.round(value)} s` : `${Math.round(value / 60)} min`;
+  document.getElementById('dash-pending').textContent = stats.counts.pending ?? 0;
+  document.getElementById('dash-running').textContent = stats.counts.in_progress ?? 0;
+  document.getElementById('dash-finished-hour').textContent = stats.finished_last_hour;
+  document.getElementById('dash-wait').textContent = seconds(stats.average_wait_seconds);
+  document.getElementById('dash-encode').textContent = seconds(stats.average_encode_seconds);
+  const online = workers.filter(worker => !worker.lost).length;
+  const lost = workers.length - online;
+  document.getElementById('dash-workers').textContent = lost > 0 ? `${online} (${lost} lost)` : online;
+}
+
+function showDetail(job) {
+  const fields = [
+    ['Status', job.status.replace('_', ' ') + (job.cancel_requested ? ' (cancelling)' : '')],
+    ['File name', job.file_name], ['CRF', job.crf], ['Preset', job.preset], ['Priority', job.priority],
+    ['Attempts', `${job.attempts} of ${job.max_attempts}`], ['Worker', job.worker ?? '–'],
+    ['Progress', job.progress === null ? '–' : `${Math.floor(job.progress)}%`],
+    ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : `${job.eta_seconds} s`],
+    ['Created', localTime(job.created_at)], ['Started', localTime(job.started) || '–'], ['Finished', localTime(job.finished) || '–'],
+    ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? '–'],
+  ];
+  document.getElementById('detail-title').textContent = `Job ${job.id}`;
+  document.getElementById('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+  document.getElementById('detail-log').replaceChildren(...(job.log_tail ? [el('h3', {}, 'ffmpeg log (last 4 KB)'), el('pre', {}, job.log_tail)] : []));
+  document.getElementById('detail-actions').replaceChildren(...actionsFor(job));
+  if (!detail.open) detail.showModal();
 }
 
 function statusCell(job) {
   const details = [];
+  const bar = job.status === 'in_progress' && job.progress !== null
+    ? el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress` }) : null;
   if (job.status === 'in_progress' && job.progress !== null) details.push(`${Math.floor(job.progress)}%`);
+  if (job.status === 'in_progress' && job.eta_seconds !== null && job.eta_seconds !== undefined) details.push(`${job.eta_seconds} s left`);
   if (job.cancel_requested) details.push('cancelling…');
   if (job.worker && job.status === 'in_progress') details.push(`on ${job.worker}`);
   if (job.attempts > 1) details.push(`attempt ${job.attempts} of ${job.max_attempts}`);
-  return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')),
+  return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')), bar,
     details.length ? el('div', { class: 'status-details' }, details.join(' · ')) : null];
 }
 
@@ -150,6 +194,7 @@ const ACTIONS = {
 
 async function act(job, action, question, confirmLabel) {
   if (!await confirmed(question, confirmLabel)) return;
+  if (detail.open) detail.close();
   const { method, path, done } = ACTIONS[action];
   try {
     const answer = await api(method, path(job.id));
@@ -168,4 +213,72 @@ function confirmed(question, confirmLabel) {
   return new Promise(resolve => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
 }
 
+// ---- live updates ---------------------------------------------------------------------------
+
+let reloadTimer = null;
+function scheduleLoad() {
+  reloadTimer ??= setTimeout(() => { reloadTimer = null; load(); }, 300);
+}
+
+/** Applies one change from the stream: the row in place when it is on this page, else a reload. */
+function onEvent(type, data) {
+  if (!autoRefresh.checked) return;
+  if (type === 'reset') { scheduleLoad(); return; }
+  const job = JSON.parse(data);
+  const row = rows.querySelector(`tr[data-job-id="${job.id}"]`);
+  if (type !== 'deleted' && row && (state.status === 'all' || state.status === job.status)) {
+    row.replaceWith(renderRow(job));
+    if (type !== 'progress') scheduleLoad();   // the counts and the summary moved too
+  } else if (type !== 'progress') {
+    scheduleLoad();
+  }
+}
+
+function setLive(on) {
+  live = on;
+  liveIndicator.textContent = on ? 'Live' : 'Reconnecting… (refreshing every 5 s meanwhile)';
+  liveIndicator.classList.toggle('on', on);
+  liveIndicator.classList.toggle('off', !on);
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+/** Reads GET /api/events for as long as the page is open, reconnecting with Last-Event-ID. */
+async function followEvents() {
+  let lastId = null;
+  let delay = 1000;
+  for (;;) {
+    try {
+      const headers = { 'X-API-Key': getApiKey() };
+      if (lastId) headers['Last-Event-ID'] = lastId;
+      const response = await fetch('/api/events', { headers });
+      if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
+      setLive(true);
+      delay = 1000;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(block.split('\n').filter(line => !line.startsWith(':'))
+            .map(line => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+          if (fields.id) lastId = fields.id;
+          if (fields.event && fields.data) onEvent(fields.event, fields.data);
+        }
+      }
+    } catch {
+      // The host went away or refused the key: reconnect below.
+    }
+    setLive(false);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 10000);
+  }
+}
+
 load();
+followEvents();
