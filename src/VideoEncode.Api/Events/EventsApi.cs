@@ -21,8 +21,11 @@ public static class EventsApi
             .WithSummary("Job changes as Server-Sent Events (resume with Last-Event-ID)")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
 
-    private static async Task Stream(HttpContext context, JobEvents events, CancellationToken aborted)
+    private static async Task Stream(HttpContext context, JobEvents events, IHostApplicationLifetime lifetime, CancellationToken requestAborted)
     {
+        // End with the host, too: an open stream would otherwise hold shutdown up for its whole timeout.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var aborted = ending.Token;
         long? after = long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
         var response = context.Response;
         response.ContentType = "text/event-stream";
