@@ -13,7 +13,6 @@ public sealed class QueueDatabase
     {
         var fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        FilePath = fullPath;
         WriteConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = fullPath,
@@ -28,9 +27,7 @@ public sealed class QueueDatabase
         }.ToString();
     }
 
-    public string FilePath { get; }
-
-    internal string WriteConnectionString { get; }
+    private string WriteConnectionString { get; }
 
     private string ReadConnectionString { get; }
 

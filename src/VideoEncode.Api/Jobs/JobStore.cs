@@ -33,7 +33,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
 
     private QueueOptions Settings => options.Value;
 
-    public long Now => clock.GetUtcNow().ToUnixTimeSeconds();
+    private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
 
     public async Task<IReadOnlyList<Job>> CreateAsync(IReadOnlyList<NewJob> jobs)
     {
