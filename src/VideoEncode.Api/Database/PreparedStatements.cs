@@ -30,17 +30,26 @@ internal static class PreparedStatements
     /// </summary>
     public static T? QueryFirstPrepared<T>(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
+        var entry = Bound(connection, sql, parameters);
+        using var reader = entry.Command.ExecuteReader();
+        if (!reader.Read()) return default;
+        var parse = (Func<DbDataReader, T>)(entry.Parser ??= reader.GetRowParser<T>());
+        return parse(reader);
+    }
+
+    /// <summary>Runs a statement that returns no rows, under the same rules as <see cref="QueryFirstPrepared{T}"/>.</summary>
+    public static void ExecutePrepared(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        Bound(connection, sql, parameters).Command.ExecuteNonQuery();
+
+    private static Entry Bound(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
         var entry = Prepared(connection, sql);
         var bound = entry.Command.Parameters;
         if (bound.Count == 0)
             foreach (var (name, value) in parameters) bound.AddWithValue(name, value ?? DBNull.Value);
         else
             for (var i = 0; i < parameters.Length; i++) bound[i].Value = parameters[i].Value ?? DBNull.Value;
-
-        using var reader = entry.Command.ExecuteReader();
-        if (!reader.Read()) return default;
-        var parse = (Func<DbDataReader, T>)(entry.Parser ??= reader.GetRowParser<T>());
-        return parse(reader);
+        return entry;
     }
 
     private static Entry Prepared(SqliteConnection connection, string sql)

@@ -29,6 +29,9 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         "id, file_name, crf, preset, status, started, finished, created_at, error, log_tail, priority, attempts, " +
         "max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds";
 
+    /// <summary>What a worker reported about a run; cleared whenever a run starts or ends without finishing.</summary>
+    private const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL";
+
     private const long MaxBackoffSeconds = 3600;
 
     private QueueOptions Settings => options.Value;
@@ -71,7 +74,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
-                    attempts = attempts + 1, worker = @worker, progress = NULL, speed = NULL, eta_seconds = NULL, cancel_requested = 0
+                    attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0
                 WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
                             WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
@@ -83,20 +86,19 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
 
     /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
     private static void SeenWorker(SqliteConnection connection, string name, long now, long lease) =>
-        connection.QueryFirstPrepared<long>("""
+        connection.ExecutePrepared("""
             INSERT INTO workers (name, last_seen_at, lease_seconds) VALUES (@name, @now, @lease)
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
-            RETURNING 0
             """, ("@name", name), ("@now", now), ("@lease", lease));
 
     /// <summary>Counts a finished or failed job to its worker.</summary>
     private static void CountForWorker(SqliteConnection connection, Job job)
     {
         if (job.Worker is null) return;
-        connection.Execute("""
+        connection.ExecutePrepared("""
             UPDATE workers SET jobs_finished = jobs_finished + (@status = 'finished'), jobs_failed = jobs_failed + (@status = 'failed')
             WHERE name = @name
-            """, new { name = job.Worker, status = job.Status });
+            """, ("@name", job.Worker), ("@status", job.Status));
     }
 
     /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>
@@ -183,7 +185,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QuerySingleOrDefault<Job>($"""
                 UPDATE jobs SET status = 'pending', started = NULL, claim_token = NULL, lease_expires_at = NULL,
-                    attempts = MAX(0, attempts - 1), progress = NULL, speed = NULL, eta_seconds = NULL, worker = NULL
+                    attempts = MAX(0, attempts - 1), {ClearRunReport}, worker = NULL
                 WHERE id = @id AND status = 'in_progress' AND claim_token = @token
                 RETURNING {Columns}
                 """, new { id, token });
@@ -256,7 +258,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 error = CASE WHEN cancel_requested THEN error
                              ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
                                   || attempts || ' of ' || max_attempts || ').' END,
-                claim_token = NULL, lease_expires_at = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
+                claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
             WHERE status = 'in_progress' AND lease_expires_at <= @now
             RETURNING {Columns}
             """, new { now }).Select(job => new Transition(JobStatus.InProgress, job)).ToList());
@@ -363,7 +365,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
 
     private static Job EndAsCancelled(SqliteConnection connection, long id, long now) =>
         connection.QuerySingle<Job>($"""
-            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
+            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, {ClearRunReport}
             WHERE id = @id
             RETURNING {Columns}
             """, new { id, now });
@@ -372,7 +374,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         connection.QuerySingle<Job>($"""
             UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
                 attempts = 0, claim_token = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
-                worker = NULL, progress = NULL, speed = NULL, eta_seconds = NULL
+                worker = NULL, {ClearRunReport}
             WHERE id = @id
             RETURNING {Columns}
             """, new { id });
