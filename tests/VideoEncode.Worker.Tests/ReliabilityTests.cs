@@ -153,7 +153,10 @@ public sealed class ReliabilityTests : IDisposable
                 }
             })).ToList();
 
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            // Kill in the middle of real work: once a few hundred enqueues and some finishes are in
+            // (a fixed delay was not enough on a machine busy with the other test projects).
+            await Eventually.TrueAsync(() => acknowledged.Count >= 300 && !finished.IsEmpty, () => $"{acknowledged.Count} enqueues acknowledged");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
             host.KillHard();
             host.Dispose();
             await Task.WhenAll(enqueuers.Concat(claimers));
