@@ -3,13 +3,16 @@ using System.Text.RegularExpressions;
 namespace VideoEncode.Contracts;
 
 /// <summary>
-/// The rule for a job's file_name, shared by the host (which refuses bad names at enqueue) and
-/// the worker (which checks again before touching the disk): a plain relative path inside the
-/// media root.
+/// The rule for a job's file_name and output_name, shared by the host (which refuses bad names at
+/// enqueue) and the worker (which checks again before touching the disk): a plain relative path
+/// inside a media root, that reads the same on every file system and to every eye.
 /// </summary>
 public static partial class FileNames
 {
     public const int MaxLength = 1024;
+
+    /// <summary>The extension every output has today: the worker writes MP4.</summary>
+    public const string OutputExtension = ".mp4";
 
     /// <summary>Why <paramref name="fileName"/> is unsafe, or null when it is a plain relative path.</summary>
     public static string? Problem(string fileName)
@@ -17,14 +20,55 @@ public static partial class FileNames
         if (string.IsNullOrWhiteSpace(fileName)) return "must not be empty";
         if (fileName.Length > MaxLength) return $"must be at most {MaxLength} characters";
         if (fileName.Any(char.IsControl)) return "must not contain control characters";
+        // Zero-width and bidirectional-override characters make a name show as something it is not
+        // ("evil\u202Evkm.mp4" reads as "evil4pm.mkv").
+        if (fileName.Any(IsInvisible)) return "must not contain invisible or bidirectional-override characters (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069)";
         if (fileName[0] is '/' or '\\' || DriveLetter().IsMatch(fileName))
             return "must be a relative path inside the media root, not an absolute path";
         // Both separators count: a worker may run on Windows, where '\' separates folders.
         var segments = fileName.Split('/', '\\');
         if (segments.Any(segment => segment == "..")) return "must not contain '..' segments";
+        if (segments.Any(segment => segment == ".")) return "must not contain '.' segments";
         if (segments[^1].Length == 0) return "must name a file, not a folder";
+        // Windows drops a trailing dot or space, so "a." and "a" would be one file there.
+        if (segments.Any(segment => segment.EndsWith('.') || segment.EndsWith(' ')))
+            return "must not have a folder or file name that ends in a dot or a space";
         return null;
     }
+
+    /// <summary>Why <paramref name="outputName"/> cannot be a job's output, or null when it can.</summary>
+    public static string? OutputProblem(string outputName) =>
+        Problem(outputName) ?? (outputName.EndsWith(OutputExtension, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"must end in {OutputExtension} (the worker writes MP4)");
+
+    /// <summary>
+    /// The output a job gets when its request names none: the input's relative path with its
+    /// extension replaced by .mp4 ("shows/ep1.mkv" -> "shows/ep1.mp4"), with '/' as the separator.
+    /// </summary>
+    public static string DefaultOutputName(string fileName)
+    {
+        var path = fileName.Replace('\\', '/');
+        var lastSlash = path.LastIndexOf('/');
+        var lastDot = path.LastIndexOf('.');
+        // A dot that starts the file's name (".hidden") is not an extension's.
+        var stem = lastDot > lastSlash + 1 ? path[..lastDot] : path;
+        return stem + OutputExtension;
+    }
+
+    /// <summary>
+    /// The n-th name tried when <paramref name="outputName"/> is taken by another live job:
+    /// "a.mp4", then "a (2).mp4", "a (3).mp4" …
+    /// </summary>
+    public static string Numbered(string outputName, int n)
+    {
+        if (n <= 1) return outputName;
+        var stem = outputName[..^OutputExtension.Length];
+        return $"{stem} ({n}){outputName[^OutputExtension.Length..]}";
+    }
+
+    private static bool IsInvisible(char c) =>
+        c is >= '\u200B' and <= '\u200F' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 
     [GeneratedRegex(@"^[A-Za-z]:")]
     private static partial Regex DriveLetter();

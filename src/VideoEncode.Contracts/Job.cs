@@ -18,6 +18,16 @@ public sealed record Job
     public long? Finished { get; init; }
     public long CreatedAt { get; init; }
 
+    /// <summary>
+    /// Where the result goes, relative to the worker's output root. Set by the host at enqueue (the
+    /// request's own, or the input's name with .mp4 made distinct from every other live job's).
+    /// Null only from a host older than this field; the worker then uses the input's name with .mp4.
+    /// </summary>
+    public string? OutputName { get; init; }
+
+    /// <summary>May the worker replace a file already at <see cref="OutputName"/>? Otherwise the job fails with "output exists".</summary>
+    public bool Overwrite { get; init; }
+
     /// <summary>Why a failed job failed, as its worker (or the lease keeper) reported it; null otherwise.</summary>
     public string? Error { get; init; }
 
