@@ -59,3 +59,35 @@ CREATE TABLE workers (
 );
 -- Statistics over recently finished jobs without scanning the table.
 CREATE INDEX jobs_finished_at ON jobs (finished) WHERE finished IS NOT NULL;
+
+-- step 5
+-- Trustworthy results: every job names its output, and two live jobs never share one.
+ALTER TABLE jobs ADD COLUMN output_name TEXT;               -- relative to the worker's output root
+ALTER TABLE jobs ADD COLUMN overwrite INTEGER NOT NULL DEFAULT 0;
+-- Existing jobs get the name their worker used: the input's path with its extension replaced by
+-- .mp4 (FileNames.DefaultOutputName in SQL: d = the folders, s = the file, e = s up to its last dot).
+UPDATE jobs SET output_name = (
+    SELECT d || CASE WHEN length(e) > 1 THEN substr(s, 1, length(e) - 1) ELSE s END || '.mp4'
+    FROM (SELECT d, s, rtrim(s, replace(s, '.', '')) AS e
+          FROM (SELECT d, substr(p, length(d) + 1) AS s
+                FROM (SELECT p, rtrim(p, replace(p, '/', '')) AS d
+                      FROM (SELECT replace(jobs.file_name, '\', '/') AS p)))));
+-- Live jobs that shared a name before this step (the bug it fixes) are told apart by their id.
+UPDATE jobs SET output_name = substr(output_name, 1, length(output_name) - 4) || ' (job ' || id || ').mp4'
+WHERE status IN ('pending', 'in_progress') AND EXISTS (
+    SELECT 1 FROM jobs AS earlier
+    WHERE earlier.status IN ('pending', 'in_progress') AND earlier.id < jobs.id
+      AND earlier.output_name = jobs.output_name COLLATE NOCASE);
+-- The guarantee itself, and the lookup that keeps enqueue from hitting it: no two live jobs share an
+-- output (compared without letter case, as on Windows and macOS file systems).
+CREATE UNIQUE INDEX jobs_live_output ON jobs (output_name COLLATE NOCASE) WHERE status IN ('pending', 'in_progress');
+-- Jobs in retry backoff, so the lease keeper can wake a waiting claim when each backoff ends.
+CREATE INDEX jobs_backoff ON jobs (available_at) WHERE status = 'pending' AND available_at > 0;
+-- Idempotency-Key of POST /api/jobs: a repeat within 24 hours answers the jobs the first request created.
+CREATE TABLE idempotency_keys (
+    key          TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,                -- SHA-256 of the request body: the same key with another body is refused
+    job_ids      TEXT NOT NULL,                -- the created jobs' ids, comma-separated
+    created_at   INTEGER NOT NULL              -- unix seconds
+);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);

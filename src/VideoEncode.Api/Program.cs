@@ -16,7 +16,7 @@ if (app.Prepare() is { } problem)            // no API key, or a database that c
     return 1;
 }
 
-app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace
+app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace; 503 when overloaded
 app.UseRequestMetrics();                     // request durations by route, for /metrics
 app.UseQueue();                              // CORS, then the API key on everything under /api and on /metrics
 app.UseApiDocumentation();                   // /swagger
@@ -26,7 +26,7 @@ app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
 app.MapJobs();
 app.MapStats();
 app.MapEvents();
-app.MapMetrics();
+app.MapQueueMetrics();
 
 app.Run();
 return 0;

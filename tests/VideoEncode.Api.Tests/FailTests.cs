@@ -18,10 +18,10 @@ public sealed class FailTests : IDisposable
     public async Task AFailedJobKeepsItsReasonAndLogTailAndIsListedAsFailed()
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
-        await client.ClaimAsync();
+        var claimed = await client.ClaimAsync();
 
         var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail",
-            new FailureReport("ffmpeg exited with code 1", "moov atom not found"), WireJson.Options);
+            new FailureReport("ffmpeg exited with code 1", "moov atom not found", claimed!.ClaimToken), WireJson.Options);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var failed = await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
@@ -38,21 +38,24 @@ public sealed class FailTests : IDisposable
     public async Task OnlyTheLast4KbOfTheLogTailIsKept()
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
-        await client.ClaimAsync();
+        var claimed = await client.ClaimAsync();
         var log = new string('a', 10_000) + "the end";
-        var failed = await (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", log), WireJson.Options))
+        var failed = await (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", log, claimed!.ClaimToken), WireJson.Options))
             .Content.ReadFromJsonAsync<Job>(WireJson.Options);
         Assert.Equal(FailureReport.MaxLogTailChars, failed!.LogTail!.Length);
         Assert.EndsWith("the end", failed.LogTail);
     }
 
     [Fact]
-    public async Task FailingAJobThatIsNotRunningAnswers404AndChangesNothing()
+    public async Task FailingAJobThatIsNotRunningAnswers409OrAnUnknownOne404AndChangesNothing()
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
-        var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom"), WireJson.Options);
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("Job not found or not started", await QueueCalls.ErrorOf(response));
+        var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", ClaimToken: "not-a-claim"), WireJson.Options);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("no longer the job's current claim", await QueueCalls.ErrorOf(response));
+        var unknown = await client.PostAsJsonAsync("/api/jobs/999/fail", new FailureReport("boom", ClaimToken: "not-a-claim"), WireJson.Options);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("Job not found or not started", await QueueCalls.ErrorOf(unknown));
         Assert.Equal(JobStatus.Pending, (await client.ListAsync())[0].Status);
     }
 
@@ -62,6 +65,7 @@ public sealed class FailTests : IDisposable
     [InlineData("""{"error": ""}""")]
     [InlineData("""{"error": 5}""")]
     [InlineData("""{"error": "x", "log_tail": 7}""")]
+    [InlineData("""{"error": "x", "claim_token": null}""")]
     [InlineData("[]")]
     public async Task ABadFailureReportAnswers400AndTheJobKeepsRunning(string body)
     {
@@ -76,8 +80,8 @@ public sealed class FailTests : IDisposable
     public async Task ResetGivesAFailedJobAFreshStart()
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
-        await client.ClaimAsync();
-        await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", "tail"), WireJson.Options);
+        var claimed = await client.ClaimAsync();
+        await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("boom", "tail", claimed!.ClaimToken), WireJson.Options);
         var reset = await (await client.PostAsync($"/api/jobs/{job.Id}/reset", null)).Content.ReadFromJsonAsync<Job>(WireJson.Options);
         Assert.Equal(job, reset);
     }

@@ -301,7 +301,7 @@ public sealed class LeaseTests : IDisposable
     [InlineData("/api/jobs/1/heartbeat", """{"claim_token": "x", "progress": 101}""", "progress")]
     [InlineData("/api/jobs/1/release", """{"claim_token": 5}""", "claim_token")]
     [InlineData("/api/jobs/1/finish", """{"claim_token": ""}""", "claim_token")]
-    [InlineData("/api/jobs/1/fail", """{"error": "x", "retryable": "yes"}""", "retryable")]
+    [InlineData("/api/jobs/1/fail", """{"claim_token": "x", "error": "x", "retryable": "yes"}""", "retryable")]
     public async Task BadWorkerRequestsAnswer400AndChangeNothing(string path, string body, string mentioned)
     {
         await client.EnqueueAsync(QueueCalls.NewJob());

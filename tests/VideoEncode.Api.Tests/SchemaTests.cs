@@ -24,6 +24,9 @@ public sealed class SchemaTests
                         started INTEGER, finished INTEGER, created_at INTEGER NOT NULL);
                     CREATE INDEX jobs_by_status ON jobs (status, id);
                     INSERT INTO jobs (file_name, crf, preset, status, started, created_at) VALUES ('old.mkv', '20', 'slow', 'in_progress', 100, 50);
+                    INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows\a.mkv', '20', 'slow', 'pending', 60);
+                    INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows/a.avi', '20', 'slow', 'pending', 70);
+                    INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows/a.webm', '20', 'slow', 'finished', 80);
                     PRAGMA user_version = 1;
                     """;
                 command.ExecuteNonQuery();
@@ -31,12 +34,15 @@ public sealed class SchemaTests
 
             using var factory = new QueueFactory(path);
             var client = factory.CreateApiClient();
-            var job = Assert.Single(await client.ListAsync());
-            Assert.Equal(("old.mkv", "20", JobStatus.InProgress, 100L), (job.FileName, job.Crf, job.Status, job.Started!.Value));
-            Assert.Null(job.Error);
+            var jobs = (await client.ListAsync()).OrderBy(job => job.Id).ToArray();
+            Assert.Equal(("old.mkv", "20", JobStatus.InProgress, 100L), (jobs[0].FileName, jobs[0].Crf, jobs[0].Status, jobs[0].Started!.Value));
+            Assert.Null(jobs[0].Error);
+            // Every job gains the output its worker wrote; live jobs that shared one are told apart by id.
+            Assert.Equal(["old.mp4", "shows/a.mp4", $"shows/a (job {jobs[2].Id}).mp4", "shows/a.mp4"], jobs.Select(job => job.OutputName));
 
-            var failed = await client.PostAsync($"/api/jobs/{job.Id}/fail", System.Net.Http.Json.JsonContent.Create(new { error = "boom" }));
-            Assert.True(failed.IsSuccessStatusCode);
+            // Claimed before claim tokens existed: the original service's bodiless finish still ends it.
+            var finished = await client.PostAsync($"/api/jobs/{jobs[0].Id}/finish", null);
+            Assert.True(finished.IsSuccessStatusCode);
         }
         finally
         {

@@ -30,6 +30,12 @@ public sealed class QueueOptions
     /// <summary>How often lapsed leases are looked for.</summary>
     public double LeaseSweepSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// Writes allowed to wait for the single database writer. Past this the host answers 503 with
+    /// Retry-After instead of letting latency and memory grow without bound.
+    /// </summary>
+    public int MaxQueuedWrites { get; set; } = 10_000;
+
     /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
     public bool MetricsOpen { get; set; }
 }

@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Database;
 
@@ -14,19 +16,31 @@ namespace VideoEncode.Api.Database;
 /// then committed together in one transaction, each inside its own SAVEPOINT so one failing write
 /// rolls back alone. Every caller learns its result only after the COMMIT that contains it has
 /// returned, so an acknowledged write is on disk, yet a burst of N writes costs one fsync, not N.
+///
+/// Backpressure: at most MaxQueuedWrites writes wait; one more is refused at once
+/// (<see cref="WriterBusyException"/>, answered 503 with Retry-After) instead of queuing without
+/// bound while memory and latency grow. A write whose caller gave up (its request was aborted)
+/// before its turn came is dropped, not run.
 /// </summary>
 public sealed class SqliteWriter : IAsyncDisposable
 {
     private const int MaxBatchSize = 512;
 
-    private readonly Channel<IPendingWrite> queue = Channel.CreateUnbounded<IPendingWrite>(
-        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<IPendingWrite> queue;
     private readonly SqliteConnection connection;
     private readonly SqliteCommand begin, commit, rollback, savepoint, release, rollbackToSavepoint;
     private readonly Task loop;
+    private readonly ILogger<SqliteWriter> logger;
+    private volatile bool disposed;
 
-    public SqliteWriter(QueueDatabase database)
+    public SqliteWriter(QueueDatabase database, IOptions<QueueOptions> options, ILogger<SqliteWriter> logger)
     {
+        this.logger = logger;
+        queue = Channel.CreateBounded<IPendingWrite>(new BoundedChannelOptions(Math.Max(1, options.Value.MaxQueuedWrites))
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full; nothing is dropped silently
+        });
         connection = database.OpenWriter();
         SchemaMigrator.Migrate(connection);
         begin = Prepare("BEGIN IMMEDIATE");
@@ -41,14 +55,16 @@ public sealed class SqliteWriter : IAsyncDisposable
     /// <summary>
     /// Runs <paramref name="write"/> inside the writer's transaction and completes once that
     /// transaction is durably committed. If the write throws, its changes are rolled back and the
-    /// exception reaches the caller; other writes in the same batch are unaffected.
+    /// exception reaches the caller; other writes in the same batch are unaffected. When
+    /// <paramref name="cancel"/> fires before the write's turn, it is dropped and the task is cancelled.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write)
+    /// <exception cref="WriterBusyException">Too many writes are waiting already.</exception>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel = default)
     {
-        var pending = new PendingWrite<T>(write);
-        if (!queue.Writer.TryWrite(pending))
-            throw new ObjectDisposedException(nameof(SqliteWriter), "The database writer has shut down.");
-        return pending.Task;
+        var pending = new PendingWrite<T>(write, cancel);
+        if (queue.Writer.TryWrite(pending)) return pending.Task;
+        if (disposed) throw new ObjectDisposedException(nameof(SqliteWriter), "The database writer has shut down.");
+        throw new WriterBusyException();
     }
 
     private async Task RunAsync()
@@ -57,8 +73,17 @@ public sealed class SqliteWriter : IAsyncDisposable
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxBatchSize && queue.Reader.TryRead(out var next))
-                batch.Add(next);
-            CommitTogether(batch);
+                if (!next.DropIfAbandoned()) batch.Add(next);
+            try
+            {
+                if (batch.Count > 0) CommitTogether(batch);
+            }
+            catch (Exception unexpected)
+            {
+                // Whatever went wrong, the loop must live on: every later write depends on it.
+                logger.LogError(unexpected, "The database writer failed a batch of {Count} writes; it carries on with the next.", batch.Count);
+                foreach (var write in batch) write.Abandon(unexpected);
+            }
             batch.Clear();
         }
     }
@@ -116,6 +141,7 @@ public sealed class SqliteWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        disposed = true;
         queue.Writer.TryComplete();
         await loop.ConfigureAwait(false);
         foreach (var command in new[] { begin, commit, rollback, savepoint, release, rollbackToSavepoint })
@@ -126,6 +152,9 @@ public sealed class SqliteWriter : IAsyncDisposable
 
     private interface IPendingWrite
     {
+        /// <summary>True, and the caller told so, when the caller gave up before the write ran.</summary>
+        bool DropIfAbandoned();
+
         /// <summary>Runs the write; false when it threw and its savepoint must be rolled back.</summary>
         bool Run(SqliteConnection connection);
 
@@ -136,7 +165,7 @@ public sealed class SqliteWriter : IAsyncDisposable
         void Abandon(Exception failure);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write) : IPendingWrite
+    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write, CancellationToken cancel) : IPendingWrite
     {
         // Continuations must not run on the writer's loop, or one slow caller would stall every write.
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -144,6 +173,8 @@ public sealed class SqliteWriter : IAsyncDisposable
         private Exception? error;
 
         public Task<T> Task => completion.Task;
+
+        public bool DropIfAbandoned() => cancel.IsCancellationRequested && completion.TrySetCanceled(cancel);
 
         public bool Run(SqliteConnection connection)
         {
@@ -161,10 +192,13 @@ public sealed class SqliteWriter : IAsyncDisposable
 
         public void Acknowledge()
         {
-            if (error is null) completion.SetResult(result!);
-            else completion.SetException(error);
+            if (error is null) completion.TrySetResult(result!);
+            else completion.TrySetException(error);
         }
 
         public void Abandon(Exception failure) => completion.TrySetException(failure);
     }
 }
+
+/// <summary>The writer's queue is full: the host is overloaded for the moment. Answered 503 with Retry-After.</summary>
+public sealed class WriterBusyException() : Exception("The database writer is busy; try again in a moment.");

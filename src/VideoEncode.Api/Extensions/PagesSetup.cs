@@ -9,8 +9,8 @@ namespace VideoEncode.Api.Extensions;
 public static class PagesSetup
 {
     // The pages load nothing from other sites and run no inline script: a file name that slipped
-    // past the pages' escaping still could not load or run anything.
-    private const string ContentSecurityPolicy =
+    // past the pages' escaping still could not load or run anything. Swagger UI gets the same.
+    internal const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 

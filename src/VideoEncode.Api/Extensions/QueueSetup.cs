@@ -7,6 +7,7 @@ using VideoEncode.Api.Database;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Stats;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Extensions;
@@ -24,10 +25,11 @@ public static class QueueSetup
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
         services.AddSingleton<SqliteWriter>();
-        services.AddSingleton<ClaimSignal>();
+        services.AddSingleton<ClaimWaiters>();
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<StatsStore>();
         services.AddSingleton<QueueMetrics>();
-        services.AddSingleton<JobChanges>();
+        services.AddSingleton<JobChangeSink>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());

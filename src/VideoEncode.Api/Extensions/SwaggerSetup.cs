@@ -37,6 +37,16 @@ public static class SwaggerSetup
 
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
+        // Swagger UI shows job fields (file names, errors) from the API: it gets the pages' strict policy.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/swagger"))
+            {
+                context.Response.Headers.ContentSecurityPolicy = PagesSetup.ContentSecurityPolicy;
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+            }
+            return next(context);
+        });
         app.UseSwagger();
         app.UseSwaggerUI();
         return app;

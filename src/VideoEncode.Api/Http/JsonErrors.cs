@@ -1,18 +1,39 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
+using VideoEncode.Api.Database;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Http;
 
 /// <summary>
 /// Makes the answers nobody wrote by hand keep the {"error": ...} shape: unhandled exceptions
-/// (500, never a stack trace), malformed requests the framework rejects, and empty 404/405s under /api.
+/// (500, never a stack trace), malformed requests the framework rejects, empty 404/405s under /api,
+/// and an overloaded writer (503 with Retry-After).
 /// </summary>
 internal static class JsonErrors
 {
+    /// <summary>How long an overloaded host asks clients to wait before trying again.</summary>
+    private const int RetryAfterSeconds = 1;
+
     public static WebApplication UseJsonErrors(this WebApplication app)
     {
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (WriterBusyException busy) when (!context.Response.HasStarted)
+            {
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Write(context, StatusCodes.Status503ServiceUnavailable, busy.Message);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away (its queued write was dropped): nobody to answer, nothing to log.
+            }
+        });
         app.UseExceptionHandler(handler => handler.Run(context =>
         {
             var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;

@@ -93,7 +93,24 @@ internal static partial class JobInput
             error = Fail(index, "max_attempts", $"must be a whole number from 1 to {MaxAttemptsLimit}");
             return null;
         }
-        return new NewJob(name!, canonicalCrf, canonicalPreset, priority, maxAttempts);
+        string? outputName = null;
+        if (Field(item, "output_name") is { } output)
+        {
+            outputName = output.ValueKind == JsonValueKind.String ? output.GetString()!.Replace('\\', '/') : null;
+            var outputProblem = outputName is null ? "must be a string" : FileNames.OutputProblem(outputName);
+            if (outputProblem is not null)
+            {
+                error = Fail(index, "output_name", outputProblem);
+                return null;
+            }
+        }
+        var overwrite = Field(item, "overwrite");
+        if (overwrite is { ValueKind: not (JsonValueKind.True or JsonValueKind.False) })
+        {
+            error = Fail(index, "overwrite", "must be true or false");
+            return null;
+        }
+        return new NewJob(name!, canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false);
     }
 
     private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)
@@ -103,11 +120,12 @@ internal static partial class JobInput
         return field.ValueKind == JsonValueKind.Number && field.TryGetInt32(out value) && value >= min && value <= max;
     }
 
-    /// <summary>Reads a failure report: a non-empty error message, and an optional log tail kept to its last 4 KB.</summary>
-    public static (FailureReport? Report, ApiError? Error) ParseFailure(JsonElement body)
+    /// <summary>Reads a failure report: the claim's token, a non-empty error message, and an optional log tail kept to its last 4 KB.</summary>
+    public static (FailureReport? Report, ApiError? Error) ParseFailure(JsonElement? element)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            return (null, new ApiError("The body must be an object like {\"error\": \"what went wrong\"}."));
+        var (token, tokenError) = RequiredClaimToken(element);
+        if (tokenError is not null) return (null, tokenError);
+        var body = element!.Value;
         var error = Field(body, "error") is { ValueKind: JsonValueKind.String } e ? e.GetString()! : null;
         if (string.IsNullOrWhiteSpace(error) || error.Length > FailureReport.MaxErrorChars)
             return (null, new ApiError($"error is required: a message of 1 to {FailureReport.MaxErrorChars} characters.") { Field = "error" });
@@ -120,12 +138,13 @@ internal static partial class JobInput
         var retryable = Field(body, "retryable");
         if (retryable is { ValueKind: not (JsonValueKind.True or JsonValueKind.False) })
             return (null, new ApiError("retryable must be true or false when present.") { Field = "retryable" });
-        var (token, tokenError) = OptionalClaimToken(body);
-        if (tokenError is not null) return (null, tokenError);
         return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false), null);
     }
 
-    /// <summary>The claim token of a finish or cancel acknowledgement; null when the body has none (unfenced).</summary>
+    /// <summary>
+    /// The claim token of a cancel: none for a person's cancel, the claim's for a worker's
+    /// acknowledgement. A body without one is a person's cancel.
+    /// </summary>
     public static (string? Token, ApiError? Error) OptionalClaimToken(JsonElement? body)
     {
         if (body is not { } element) return (null, null);
@@ -139,7 +158,10 @@ internal static partial class JobInput
         };
     }
 
-    /// <summary>A fenced step (heartbeat, release) must quote its claim.</summary>
+    /// <summary>
+    /// A fenced step (heartbeat, fail, release, and a finish with a body) must quote its claim. Only
+    /// the original service's bodiless finish goes unfenced; "{}" or a null token is a mistake, not that.
+    /// </summary>
     public static (string? Token, ApiError? Error) RequiredClaimToken(JsonElement? body)
     {
         var (token, error) = OptionalClaimToken(body);

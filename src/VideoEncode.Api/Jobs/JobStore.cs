@@ -4,19 +4,20 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
-using VideoEncode.Api.Stats;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// Every SQL statement about jobs. Changes run on the single writer (<see cref="SqliteWriter"/>)
-/// and are acknowledged only once committed; reads use their own connections. Every step of a
-/// claimed job that a worker takes (heartbeat, finish, fail, release) is guarded by the claim's
-/// token, so a worker whose claim has lapsed can change nothing.
+/// and are acknowledged only once committed; every write returns the changes it made, which go to
+/// <see cref="JobChangeSink"/> right after the commit. Reads use their own connections. Every step
+/// of a claimed job that a worker takes (heartbeat, finish, fail, release) is guarded by the
+/// claim's token, so a worker whose claim has lapsed can change nothing. A worker's own steps keep
+/// the token on the row, so repeating one that landed is recognised and answered with the job.
 /// </summary>
 public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
-    IOptions<QueueOptions> options, ClaimSignal claimable)
+    IOptions<QueueOptions> options, JobChangeSink sink)
 {
     static JobStore()
     {
@@ -26,36 +27,92 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
 
     /// <summary>Every column a caller may see: not the claim token, which only the claimer learns.</summary>
     private const string Columns =
-        "id, file_name, crf, preset, status, started, finished, created_at, error, log_tail, priority, attempts, " +
-        "max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds";
+        "id, file_name, crf, preset, status, started, finished, created_at, output_name, overwrite, error, log_tail, priority, " +
+        "attempts, max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds";
 
     /// <summary>What a worker reported about a run; cleared whenever a run starts or ends without finishing.</summary>
     private const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL";
 
+    /// <summary>A job holds its output_name against others while it is live.</summary>
+    private const string Live = "status IN ('pending', 'in_progress')";
+
     private const long MaxBackoffSeconds = 3600;
+
+    /// <summary>How long an Idempotency-Key is remembered.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
 
-    public async Task<IReadOnlyList<Job>> CreateAsync(IReadOnlyList<NewJob> jobs)
+    /// <summary>
+    /// Stores new jobs, all or none. Each gets an output_name: its own (refused when another live
+    /// job, or another job of the request, has it), or the input's name with .mp4, numbered
+    /// "a (2).mp4", "a (3).mp4" … past the names live jobs hold. With an idempotency key seen in
+    /// the last 24 hours, nothing is stored and the first request's jobs are answered.
+    /// </summary>
+    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel)
     {
         var now = Now;
-        var created = await writer.WriteAsync<IReadOnlyList<Job>>(connection =>
+        return await CommitAsync(connection =>
         {
-            const string sql = $"""
-                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts)
-                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts)
+            if (key is not null && Remembered(connection, key.Key, now) is { } seen)
+                return seen.RequestHash == key.RequestHash
+                    ? Enqueued.Replayed(connection.Query<Job>($"SELECT {Columns} FROM jobs WHERE id IN @ids ORDER BY id",
+                        new { ids = seen.JobIds.Split(',').Select(long.Parse) }).AsList())
+                    : Enqueued.KeyReused;
+
+            var requested = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            for (var i = 0; i < jobs.Count; i++)
+                if (jobs[i].OutputName is { } name && (!requested.Add(name) || LiveHolderOf(connection, name) is not null))
+                    return Enqueued.OutputTaken(i, name);
+
+            const string insert = $"""
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite)
+                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite)
                 RETURNING {Columns}
                 """;
-            var rows = new List<Job>(jobs.Count);
+            var nextNumber = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            var created = new List<Job>(jobs.Count);
             foreach (var job in jobs)
-                rows.Add(connection.QueryFirstPrepared<Job>(sql, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
-                    ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@now", now))!);
-            return rows;
-        });
-        claimable.Pulse();
-        return created;
+            {
+                var output = job.OutputName ?? FreeOutputName(connection, FileNames.DefaultOutputName(job.FileName), requested, nextNumber);
+                created.Add(connection.QueryFirstPrepared<Job>(insert, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
+                    ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@OutputName", output), ("@Overwrite", job.Overwrite),
+                    ("@now", now))!);
+            }
+            if (key is not null)
+                connection.Execute("""
+                    INSERT INTO idempotency_keys (key, request_hash, job_ids, created_at) VALUES (@Key, @RequestHash, @ids, @now)
+                    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, job_ids = excluded.job_ids, created_at = excluded.created_at
+                    """, new { key.Key, key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
+            return Enqueued.Created(created);
+        }, cancel);
+    }
+
+    private sealed record RememberedKey(string RequestHash, string JobIds);
+
+    private static RememberedKey? Remembered(SqliteConnection connection, string key, long now) =>
+        connection.QuerySingleOrDefault<RememberedKey>(
+            "SELECT request_hash AS requesthash, job_ids AS jobids FROM idempotency_keys WHERE key = @key AND created_at > @since",
+            new { key, since = now - (long)IdempotencyWindow.TotalSeconds });
+
+    /// <summary>The live job that writes <paramref name="outputName"/>, if any (letter case ignored).</summary>
+    private static long? LiveHolderOf(SqliteConnection connection, string outputName) =>
+        connection.QueryFirstPrepared<long?>($"SELECT id FROM jobs WHERE output_name = @name COLLATE NOCASE AND {Live} LIMIT 1",
+            ("@name", outputName));
+
+    /// <summary>The first of "a.mp4", "a (2).mp4", "a (3).mp4" … that no live job and no name asked for in this request holds.</summary>
+    private static string FreeOutputName(SqliteConnection connection, string wanted, HashSet<string> requested, Dictionary<string, int> nextNumber)
+    {
+        // Remembering where the last search ended keeps a request of many same-named inputs linear.
+        for (var n = nextNumber.GetValueOrDefault(wanted, 1); ; n++)
+        {
+            var candidate = FileNames.Numbered(wanted, n);
+            if (requested.Contains(candidate) || LiveHolderOf(connection, candidate) is not null) continue;
+            nextNumber[wanted] = n + 1;
+            return candidate;
+        }
     }
 
     /// <summary>
@@ -65,12 +122,12 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     /// index, so it is O(log n) however many jobs are stored; INDEXED BY pins that plan, because
     /// without statistics SQLite may pick the (status, id) index and sort every pending job.
     /// </summary>
-    public Task<Job?> ClaimAsync(string? worker, bool legacyClient)
+    public Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel)
     {
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        return writer.WriteAsync(connection =>
+        return CommitAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
@@ -79,9 +136,10 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                             WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
                 """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker));
-            if (job is not null && worker is not null) SeenWorker(connection, worker, now, lease);
-            return job;
-        });
+            if (job is null) return JobStep.NotFound;
+            if (worker is not null) SeenWorker(connection, worker, now, lease);
+            return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
+        }, cancel);
     }
 
     /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
@@ -102,10 +160,10 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     }
 
     /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>
-    public Task<JobChange> HeartbeatAsync(long id, Heartbeat report)
+    public Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel)
     {
         var now = Now;
-        return writer.WriteAsync(connection =>
+        return CommitAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress),
@@ -114,143 +172,166 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 RETURNING {Columns}
                 """, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
                 ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
-            if (job is null) return WhyNot(connection, id);
+            if (job is null) return Repeated(connection, id, report.ClaimToken);
             if (job.Worker is not null) SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
-            return JobChange.Unchanged(job);
-        });
+            return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
+        }, cancel);
     }
 
     /// <summary>
-    /// Marks a running job finished. Without a token (the original service's clients) the finish is
-    /// unfenced. Repeating a finish that landed changes nothing and reports the job again, so a
-    /// worker that re-sends its result after a lost answer is not told off.
+    /// Marks a running job finished (a cancel that was still waiting for the worker is dropped: the
+    /// work is done). Without a token (the original service's clients) the finish is unfenced.
     /// </summary>
-    public Task<JobChange> FinishAsync(long id, string? token)
+    public Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel)
     {
         var now = Now;
-        return writer.WriteAsync(connection =>
+        return CommitAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>($"""
-                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL,
+                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = 0,
                     lease_expires_at = NULL, progress = 100, eta_seconds = 0
                 WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
                 RETURNING {Columns}
                 """, ("@id", id), ("@token", token), ("@now", now));
             if (job is null) return Repeated(connection, id, token, JobStatus.Finished);
             CountForWorker(connection, job);
-            return JobChange.Changed(JobStatus.InProgress, job);
-        });
+            return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
+        }, cancel);
     }
 
     /// <summary>
     /// Marks a running job failed with the worker's reason — or, when the failure is retryable and
     /// attempts remain, puts it back in the queue, claimable again after an exponential backoff.
+    /// A cancel waiting for the worker wins over a retry: the job ends cancelled.
     /// </summary>
-    public Task<JobChange> FailAsync(long id, FailureReport report)
+    public Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel)
     {
         var now = Now;
-        return writer.WriteAsync(connection =>
+        return CommitAsync(connection =>
         {
-            var running = connection.QuerySingleOrDefault<AttemptCount>("""
-                SELECT attempts, max_attempts AS maxattempts FROM jobs
-                WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
-                """, new { id, token = report.ClaimToken });
-            if (running is null)
-                return Repeated(connection, id, report.ClaimToken, JobStatus.Failed);
+            var current = Current(connection, id);
+            if (current is not { Status: JobStatus.InProgress } || current.Token != report.ClaimToken)
+                return Repeated(connection, id, report.ClaimToken, JobStatus.Failed, JobStatus.Pending, JobStatus.Cancelled);
+            if (report.Retryable && current.CancelRequested)
+                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now), ChangeCause.Cancel);
 
-            var retry = report.Retryable && running.Attempts < running.MaxAttempts;
-            var backoff = Math.Min(MaxBackoffSeconds, (long)Settings.RetryBackoffSeconds << (int)Math.Clamp(running.Attempts - 1, 0, 20));
+            var retry = report.Retryable && current.Attempts < current.MaxAttempts;
+            var backoff = Math.Min(MaxBackoffSeconds, (long)Settings.RetryBackoffSeconds << (int)Math.Clamp(current.Attempts - 1, 0, 20));
             var error = report.Retryable && !retry
-                ? $"{report.Error} (attempt {running.Attempts} of {running.MaxAttempts}; no attempts left)"
+                ? $"{report.Error} (attempt {current.Attempts} of {current.MaxAttempts}; no attempts left)"
                 : report.Error;
             var job = connection.QuerySingle<Job>($"""
                 UPDATE jobs SET status = @status, error = @error, log_tail = @logTail, lease_expires_at = NULL,
-                    claim_token = CASE WHEN @retry THEN NULL ELSE claim_token END,
                     started = CASE WHEN @retry THEN NULL ELSE started END,
                     finished = CASE WHEN @retry THEN NULL ELSE @now END,
                     available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
                 WHERE id = @id
                 RETURNING {Columns}
                 """, new { id, now, retry, backoff, error, logTail = report.LogTail, status = retry ? JobStatus.Pending : JobStatus.Failed });
-            if (retry) claimable.PulseAt(now + backoff);
             CountForWorker(connection, job);
-            return JobChange.Changed(JobStatus.InProgress, job);
-        });
+            return JobStep.Changed(JobStatus.InProgress, job, retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
+        }, cancel);
     }
 
-    /// <summary>Gives a claimed job back untouched (a worker shutting down): pending again, the attempt not counted.</summary>
-    public Task<JobChange> ReleaseAsync(long id, string token)
+    /// <summary>
+    /// Gives a claimed job back untouched (a worker shutting down): pending again, the attempt not
+    /// counted — or cancelled, when a cancel was waiting for the worker.
+    /// </summary>
+    public Task<JobStep> ReleaseAsync(long id, string token, CancellationToken cancel) =>
+        GiveBackAsync(id, token, ChangeCause.Release, cancel);
+
+    /// <summary>
+    /// A claim whose answer could not be delivered (the long-poll client went away): the job goes
+    /// back as if never claimed, so it does not wait out a lease nobody is renewing.
+    /// </summary>
+    public Task<JobStep> GiveBackUndeliveredClaimAsync(long id, string token) =>
+        GiveBackAsync(id, token, ChangeCause.AbandonedClaim, CancellationToken.None);
+
+    private Task<JobStep> GiveBackAsync(long id, string token, ChangeCause cause, CancellationToken cancel)
     {
-        return ChangeAndPulse(connection =>
+        var now = Now;
+        return CommitAsync(connection =>
         {
-            var job = connection.QuerySingleOrDefault<Job>($"""
-                UPDATE jobs SET status = 'pending', started = NULL, claim_token = NULL, lease_expires_at = NULL,
+            var current = Current(connection, id);
+            if (current is not { Status: JobStatus.InProgress } || current.Token != token)
+                return Repeated(connection, id, token, JobStatus.Pending, JobStatus.Cancelled);
+            if (current.CancelRequested)
+                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now), ChangeCause.Cancel);
+            var job = connection.QuerySingle<Job>($"""
+                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL,
                     attempts = MAX(0, attempts - 1), {ClearRunReport}, worker = NULL
-                WHERE id = @id AND status = 'in_progress' AND claim_token = @token
+                WHERE id = @id
                 RETURNING {Columns}
-                """, new { id, token });
-            return job is not null ? JobChange.Changed(JobStatus.InProgress, job) : WhyNot(connection, id);
-        });
+                """, new { id });
+            return JobStep.Changed(JobStatus.InProgress, job, cause);
+        }, cancel);
     }
 
     /// <summary>
     /// Cancels a job. A pending one is cancelled at once; a running one is marked, and ends
-    /// cancelled when its worker acknowledges (by calling this with its token) or its lease lapses.
+    /// cancelled when its worker acknowledges (by calling this with its token), gives it back or
+    /// fails it, or when its lease lapses.
     /// </summary>
-    public Task<JobChange> CancelAsync(long id, string? token)
+    public Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel)
     {
         var now = Now;
-        return writer.WriteAsync(connection =>
+        return CommitAsync(connection =>
         {
             var current = Current(connection, id);
-            if (current is null) return JobChange.NotFound;
+            if (current is null) return JobStep.NotFound;
             if (token is not null)
-            {
-                if (current.Status != JobStatus.InProgress || current.Token != token) return WhyNot(connection, id);
-                return JobChange.Changed(current.Status, EndAsCancelled(connection, id, now));
-            }
+                return current.Status == JobStatus.InProgress && current.Token == token
+                    ? JobStep.Changed(current.Status, EndAsCancelled(connection, id, now), ChangeCause.Cancel)
+                    : Repeated(connection, id, token, JobStatus.Cancelled);
             return current.Status switch
             {
-                JobStatus.Pending => JobChange.Changed(current.Status, EndAsCancelled(connection, id, now)),
-                JobStatus.InProgress => JobChange.Unchanged(connection.QuerySingle<Job>(
-                    $"UPDATE jobs SET cancel_requested = 1 WHERE id = @id RETURNING {Columns}", new { id })),
-                JobStatus.Cancelled => JobChange.Unchanged(Get(connection, id)!),
-                _ => JobChange.WrongState(Get(connection, id)!),
+                JobStatus.Pending => JobStep.Changed(current.Status, EndAsCancelled(connection, id, now), ChangeCause.Cancel),
+                JobStatus.InProgress when !current.CancelRequested => RequestCancel(connection, id),
+                JobStatus.InProgress or JobStatus.Cancelled => JobStep.Done(Get(connection, id)!),
+                _ => JobStep.Wrong(Get(connection, id)!),
             };
-        });
+        }, cancel);
+    }
+
+    private static JobStep RequestCancel(SqliteConnection connection, long id)
+    {
+        var job = connection.QuerySingle<Job>($"UPDATE jobs SET cancel_requested = 1 WHERE id = @id RETURNING {Columns}", new { id });
+        return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
     }
 
     /// <summary>Gives a failed or cancelled job a fresh start: pending, attempts counted from zero.</summary>
-    public Task<JobChange> RetryAsync(long id) =>
-        ChangeAndPulse(connection =>
+    public Task<JobStep> RetryAsync(long id, CancellationToken cancel) =>
+        CommitAsync(connection =>
         {
             var current = Current(connection, id);
-            if (current is null) return JobChange.NotFound;
-            if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobChange.WrongState(Get(connection, id)!);
-            return JobChange.Changed(current.Status, ResetRow(connection, id));
-        });
+            if (current is null) return JobStep.NotFound;
+            if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobStep.Wrong(Get(connection, id)!);
+            return Requeue(connection, id, current.Status, ChangeCause.Retry);
+        }, cancel);
 
     /// <summary>Puts a job in any state back in the queue as if it had never been claimed (the original's reset).</summary>
-    public Task<JobChange> ResetAsync(long id) =>
-        ChangeAndPulse(connection =>
+    public Task<JobStep> ResetAsync(long id, CancellationToken cancel) =>
+        CommitAsync(connection =>
         {
             var current = Current(connection, id);
-            return current is null ? JobChange.NotFound : JobChange.Changed(current.Status, ResetRow(connection, id));
-        });
+            return current is null ? JobStep.NotFound : Requeue(connection, id, current.Status, ChangeCause.Reset);
+        }, cancel);
 
-    /// <summary>Deletes a job in any state; answers the status it had, or null when there was no such job.</summary>
-    public Task<string?> DeleteAsync(long id) =>
-        writer.WriteAsync(connection =>
-            connection.QuerySingleOrDefault<string>("DELETE FROM jobs WHERE id = @id RETURNING status", new { id }));
+    /// <summary>Deletes a job in any state.</summary>
+    public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
+        CommitAsync(connection =>
+            connection.QuerySingleOrDefault<Job>($"DELETE FROM jobs WHERE id = @id RETURNING {Columns}", new { id }) is { } job
+                ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
+                : JobStep.NotFound, cancel);
 
     /// <summary>
     /// Ends every lease that has lapsed: the job goes back to pending, or — when its attempts are
-    /// used up — to failed, or to cancelled when a cancel was waiting for its worker.
+    /// used up — to failed, or to cancelled when a cancel was waiting for its worker. Answers how many.
     /// </summary>
-    public async Task<IReadOnlyList<Transition>> ExpireLeasesAsync()
+    public async Task<int> ExpireLeasesAsync()
     {
         var now = Now;
-        var expired = await writer.WriteAsync<IReadOnlyList<Transition>>(connection => connection.Query<Job>($"""
+        var expired = await CommitAsync(connection => new ChangeSet(connection.Query<Job>($"""
             UPDATE jobs SET
                 status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
                 finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
@@ -261,65 +342,28 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
             WHERE status = 'in_progress' AND lease_expires_at <= @now
             RETURNING {Columns}
-            """, new { now }).Select(job => new Transition(JobStatus.InProgress, job)).ToList());
-        if (expired.Any(change => change.Job.Status == JobStatus.Pending)) claimable.Pulse();
-        return expired;
+            """, new { now }).Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
+        return expired.Changes.Count;
     }
 
-    /// <summary>The earliest future moment a backed-off job becomes claimable, if any (to wake waiting claims after a restart).</summary>
-    public async Task<long?> NextBackoffEndAsync()
+    /// <summary>How many backed-off jobs became claimable in (<paramref name="after"/>, <paramref name="upTo"/>] (unix seconds).</summary>
+    public async Task<int> BackoffsEndedAsync(long after, long upTo)
     {
         await using var connection = database.OpenRead();
-        return await connection.QuerySingleAsync<long?>(
-            "SELECT MIN(available_at) FROM jobs WHERE status = 'pending' AND available_at > @now", new { now = Now });
+        return await connection.QuerySingleAsync<int>("""
+            SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND available_at > 0 AND available_at > @after AND available_at <= @upTo
+            """, new { after, upTo });
     }
+
+    /// <summary>Forgets idempotency keys older than their window.</summary>
+    public Task ForgetOldIdempotencyKeysAsync() =>
+        writer.WriteAsync(connection => connection.Execute("DELETE FROM idempotency_keys WHERE created_at <= @since",
+            new { since = Now - (long)IdempotencyWindow.TotalSeconds }));
 
     public async Task<Job?> GetAsync(long id)
     {
         await using var connection = database.OpenRead();
         return Get(connection, id);
-    }
-
-    /// <summary>How many jobs are in each status (every status present, zeros included).</summary>
-    public async Task<IReadOnlyDictionary<string, long>> CountByStatusAsync()
-    {
-        await using var connection = database.OpenRead();
-        var counts = JobStatus.All.ToDictionary(status => status, _ => 0L);
-        // Answered from the (status, id) index alone, without touching the table.
-        foreach (var (status, count) in await connection.QueryAsync<(string, long)>("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
-            counts[status] = count;
-        return counts;
-    }
-
-    /// <summary>The queue's figures for GET /api/stats, each from an index (no table scans).</summary>
-    public async Task<QueueStats> StatsAsync()
-    {
-        var counts = await CountByStatusAsync();
-        var now = Now;
-        await using var connection = database.OpenRead();
-        var oldestPending = await connection.QuerySingleOrDefaultAsync<long?>(
-            "SELECT created_at FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1");
-        var lastHour = await connection.QuerySingleAsync<(long Count, double? Wait, double? Encode)>("""
-            SELECT COUNT(*), AVG(started - created_at), AVG(finished - started) FROM jobs INDEXED BY jobs_finished_at
-            WHERE finished >= @since AND status = 'finished'
-            """, new { since = now - 3600 });
-        return new QueueStats(counts, counts.Values.Sum(),
-            oldestPending is { } created ? Math.Max(0, now - created) : null,
-            lastHour.Count, lastHour.Wait, lastHour.Encode);
-    }
-
-    /// <summary>Workers seen, busiest first: their counts, their running jobs, and whether they have gone silent past their lease.</summary>
-    public async Task<IReadOnlyList<WorkerInfo>> WorkersAsync()
-    {
-        var now = Now;
-        await using var connection = database.OpenRead();
-        var running = (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs INDEXED BY jobs_lease_expiry WHERE status = 'in_progress'"))
-            .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
-        var workers = await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed)>(
-            "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed FROM workers ORDER BY last_seen_at DESC");
-        return workers.Select(w => new WorkerInfo(w.Name, w.LastSeenAt, now - w.LastSeenAt > w.LeaseSeconds,
-            running[w.Name].Select(job => new WorkerJob(job.Id, job.FileName, job.Progress, job.Speed, job.EtaSeconds)).ToList(),
-            w.JobsFinished, w.JobsFailed)).ToList();
     }
 
     /// <summary>Newest first; with a status, an index range scan on (status, id), starting below before_id when given.</summary>
@@ -333,35 +377,43 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         return (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset", query)).AsList();
     }
 
-    private async Task<JobChange> ChangeAndPulse(Func<SqliteConnection, JobChange> change)
+    /// <summary>Runs a write on the single writer and, once it is committed, publishes the changes it made.</summary>
+    private async Task<T> CommitAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel) where T : IChangeSet
     {
-        var result = await writer.WriteAsync(change);
-        if (result.Job?.Status == JobStatus.Pending) claimable.Pulse();
+        var result = await writer.WriteAsync(write, cancel);
+        sink.Publish(result.Changes);
         return result;
     }
+
+    private sealed record ChangeSet(IReadOnlyList<JobChange> Changes) : IChangeSet;
 
     private static Job? Get(SqliteConnection connection, long id) =>
         connection.QuerySingleOrDefault<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
 
-    private sealed record Row(string Status, string? Token);
-
-    private sealed record AttemptCount(long Attempts, long MaxAttempts);
-
-    private static Row? Current(SqliteConnection connection, long id) =>
-        connection.QuerySingleOrDefault<Row>("SELECT status, claim_token AS token FROM jobs WHERE id = @id", new { id });
-
-    /// <summary>A finish or fail that did not apply: a harmless repeat, a stale claim, or a job that is not running.</summary>
-    private static JobChange Repeated(SqliteConnection connection, long id, string? token, string endStatus)
+    private sealed record Row(string Status, string? Token, long CancelFlag, long Attempts, long MaxAttempts)
     {
-        var current = Current(connection, id);
-        if (current is null) return JobChange.NotFound;
-        if (current.Status == endStatus && (token is null || current.Token == token)) return JobChange.Unchanged(Get(connection, id)!);
-        return token is null ? JobChange.NotRunning : JobChange.StaleClaim(Get(connection, id)!);
+        public bool CancelRequested => CancelFlag != 0;
     }
 
-    /// <summary>Why a fenced step did not apply: no such job, or the token is not the job's current claim.</summary>
-    private static JobChange WhyNot(SqliteConnection connection, long id) =>
-        Get(connection, id) is { } job ? JobChange.StaleClaim(job) : JobChange.NotFound;
+    private static Row? Current(SqliteConnection connection, long id) =>
+        connection.QuerySingleOrDefault<Row>("""
+            SELECT status, claim_token AS token, cancel_requested AS cancelflag, attempts, max_attempts AS maxattempts
+            FROM jobs WHERE id = @id
+            """, new { id });
+
+    /// <summary>
+    /// A worker's step that did not apply: a repeat of what this same claim already did (the job is
+    /// in one of <paramref name="repeatable"/> with the caller's token: answered with the job, nothing
+    /// changed), a stale claim, or a job that is not running.
+    /// </summary>
+    private static JobStep Repeated(SqliteConnection connection, long id, string? token, params string[] repeatable)
+    {
+        var current = Current(connection, id);
+        if (current is null) return JobStep.NotFound;
+        if (repeatable.Contains(current.Status) && (token is null ? current.Status == JobStatus.Finished : current.Token == token))
+            return JobStep.Done(Get(connection, id)!);
+        return token is null ? JobStep.NotRunning : JobStep.Stale(Get(connection, id)!);
+    }
 
     private static Job EndAsCancelled(SqliteConnection connection, long id, long now) =>
         connection.QuerySingle<Job>($"""
@@ -370,12 +422,54 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             RETURNING {Columns}
             """, new { id, now });
 
-    private static Job ResetRow(SqliteConnection connection, long id) =>
-        connection.QuerySingle<Job>($"""
+    /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
+    private static JobStep Requeue(SqliteConnection connection, long id, string from, ChangeCause cause)
+    {
+        var holder = connection.QuerySingleOrDefault<long?>($"""
+            SELECT other.id FROM jobs AS other, jobs AS this
+            WHERE this.id = @id AND this.status NOT IN ('pending', 'in_progress')
+              AND other.output_name = this.output_name COLLATE NOCASE AND other.{Live} AND other.id <> @id
+            LIMIT 1
+            """, new { id });
+        if (holder is not null) return JobStep.Taken(Get(connection, id)!);
+        var job = connection.QuerySingle<Job>($"""
             UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
                 attempts = 0, claim_token = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
                 worker = NULL, {ClearRunReport}
             WHERE id = @id
             RETURNING {Columns}
             """, new { id });
+        return JobStep.Changed(from, job, cause);
+    }
+}
+
+/// <summary>A write's result that carries the changes it made, for <see cref="JobChangeSink"/>.</summary>
+public interface IChangeSet
+{
+    IReadOnlyList<JobChange> Changes { get; }
+}
+
+/// <summary>An Idempotency-Key header and a digest of the request body it came with.</summary>
+public sealed record IdempotencyKey(string Key, string RequestHash);
+
+public enum EnqueueOutcome
+{
+    Created,
+    /// <summary>A repeat of a request already done under the same Idempotency-Key: its jobs, nothing new stored.</summary>
+    Replayed,
+    /// <summary>The Idempotency-Key was used with a different body within its window.</summary>
+    KeyReused,
+    /// <summary>A requested output_name is held by a live job (or named twice in the request).</summary>
+    OutputTaken,
+}
+
+/// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed.</summary>
+public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, IReadOnlyList<JobChange> Changes, int? Index = null, string? Name = null)
+    : IChangeSet
+{
+    public static Enqueued Created(IReadOnlyList<Job> jobs) =>
+        new(EnqueueOutcome.Created, jobs, jobs.Select(job => JobChange.Moved(JobChange.Created, job, ChangeCause.Enqueue)).ToList());
+    public static Enqueued Replayed(IReadOnlyList<Job> jobs) => new(EnqueueOutcome.Replayed, jobs, []);
+    public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
+    public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);
 }

@@ -1,20 +1,24 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
-using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
-using static VideoEncode.Api.Jobs.JobResults;
+using static VideoEncode.Api.Jobs.JobAnswers;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// The /api/jobs routes for people and their tools: the original service's enqueue, list,
 /// delete and reset, plus get, cancel and retry. The routes workers use are in
-/// <see cref="WorkerRoutes"/>. The API key is checked before any handler runs.
+/// <see cref="WorkerRoutes"/>. The API key is checked before any handler runs; handlers only turn
+/// what the store answers into HTTP (the store announces the changes it made).
 /// </summary>
 public static class JobsApi
 {
     /// <summary>Bulk requests carry up to 10,000 jobs of at most ~1 KB each; anything larger is refused.</summary>
     public const long MaxBodyBytes = 16 * 1024 * 1024;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    private const int MaxIdempotencyKeyLength = 255;
 
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
     {
@@ -23,7 +27,8 @@ public static class JobsApi
         group.MapPost("/", Create)
             .WithMetadata(new RequestBodyDocumentation(typeof(NewJob), typeof(NewJob[])))
             .WithSummary("Enqueue one job, or an array of up to 10,000 (all or nothing)")
-            .WithDescription("Answers 201 with an array of the created jobs, also for a single job.");
+            .WithDescription("Answers 201 with an array of the created jobs, also for a single job. With an Idempotency-Key header, " +
+                             "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing.");
         group.MapGet("/", List).WithSummary("List jobs, newest first");
         group.MapGet("/{id}", Get).WithSummary("One job");
         group.MapDelete("/{id}", Delete).WithSummary("Delete a job in any state");
@@ -36,19 +41,31 @@ public static class JobsApi
         return group;
     }
 
-    private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> Create(
-        HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, Conflict<ApiError>, UnprocessableEntity<ApiError>,
+        JsonHttpResult<ApiError>>> Create(HttpRequest request, JobStore store, CancellationToken aborted)
     {
+        var key = request.Headers[IdempotencyKeyHeader].ToString();
+        if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
+            return TypedResults.BadRequest(new ApiError(
+                $"The {IdempotencyKeyHeader} header must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters."));
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxBodyBytes);
         if (bodyError is not null) return bodyError;
         using (document)
         {
             var (jobs, error) = JobInput.Parse(document!.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            var created = await store.CreateAsync(jobs!);
-            foreach (var job in created)
-                changes.Moved(job, JobChanges.None, "enqueue");
-            return TypedResults.Created((string?)null, created);
+            var idempotency = key.Length == 0 ? null : new IdempotencyKey(key,
+                Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText()))));
+            var result = await store.CreateAsync(jobs!, idempotency, aborted);
+            return result.Outcome switch
+            {
+                EnqueueOutcome.Created or EnqueueOutcome.Replayed => TypedResults.Created((string?)null, result.Jobs),
+                EnqueueOutcome.KeyReused => TypedResults.UnprocessableEntity(new ApiError(
+                    $"This {IdempotencyKeyHeader} was used with a different request body in the last 24 hours; use a new key for a new request.")),
+                _ => TypedResults.Conflict(new ApiError(
+                    $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}output_name '{result.Name}' is taken by a pending or running job " +
+                    "(or named twice in this request); nothing was stored.") { Index = jobs.Count > 1 ? result.Index : null, Field = "output_name" }),
+            };
         }
     }
 
@@ -66,34 +83,34 @@ public static class JobsApi
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(
-        string id, JobStore store, JobChanges changes)
+        string id, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var from = await store.DeleteAsync(jobId);
-        if (from is null) return TypedResults.NotFound(new ApiError("Job not found"));
-        changes.Deleted(jobId, from);
-        return TypedResults.Ok(new SuccessMessage("Job deleted successfully"));
+        var step = await store.DeleteAsync(jobId, aborted);
+        return step.Outcome == StepOutcome.Done
+            ? TypedResults.Ok(new SuccessMessage("Job deleted successfully"))
+            : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
-    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (token, problem) = await ReadClaimTokenAsync(request, required: false);
+        var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.Optional);
         if (problem is not null) return problem;
-        var change = await store.CancelAsync(jobId, token);
-        return Answer(change, changes, "cancel", wrongState: $"Job is {change.Job?.Status}; only pending and running jobs can be cancelled.");
+        var step = await store.CancelAsync(jobId, token, aborted);
+        return Answer(step, "cancel", wrongState: $"Job is {step.Job?.Status}; only pending and running jobs can be cancelled.");
     }
 
-    private static async Task<JobAnswer> Retry(string id, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Retry(string id, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var change = await store.RetryAsync(jobId);
-        return Answer(change, changes, "retry", wrongState: $"Job is {change.Job?.Status}; only failed and cancelled jobs can be retried.");
+        var step = await store.RetryAsync(jobId, aborted);
+        return Answer(step, "retry", wrongState: $"Job is {step.Job?.Status}; only failed and cancelled jobs can be retried.");
     }
 
-    private static async Task<JobAnswer> Reset(string id, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Reset(string id, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return Answer(await store.ResetAsync(jobId), changes, "reset");
+        return Answer(await store.ResetAsync(jobId, aborted), "reset");
     }
 }

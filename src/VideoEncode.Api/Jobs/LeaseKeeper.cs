@@ -1,29 +1,68 @@
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
-using VideoEncode.Api.Events;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
-/// Returns jobs whose lease lapsed — their worker died or lost touch — to the queue (or fails or
-/// cancels them; see <see cref="JobStore.ExpireLeasesAsync"/>) without anyone having to ask,
-/// checking every LeaseSweepSeconds (one by default). At start-up it also re-arms the wake-up for
-/// jobs in retry backoff.
+/// The queue's upkeep, every LeaseSweepSeconds (one by default): returns jobs whose lease lapsed —
+/// their worker died or lost touch — to the queue (or fails or cancels them; see
+/// <see cref="JobStore.ExpireLeasesAsync"/>), wakes a waiting claim for each retry backoff that
+/// ended since the last tick, and now and then forgets expired idempotency keys.
+///
+/// Leases get a grace period after the host starts: for one lease length no lease is swept, so a
+/// worker that kept encoding while the host was down — its heartbeats failing — has the time to
+/// reach the restarted host and renew its lease before anyone calls it dead.
 /// </summary>
-public sealed class LeaseKeeper(JobStore store, ClaimSignal claimable, JobChanges changes, IOptions<QueueOptions> options,
-    ILogger<LeaseKeeper> logger) : BackgroundService
+public sealed class LeaseKeeper : BackgroundService
 {
-    /// <summary>One sweep: expire what has lapsed and announce each change.</summary>
+    private static readonly TimeSpan KeyCleanupInterval = TimeSpan.FromMinutes(10);
+
+    private readonly JobStore store;
+    private readonly ClaimWaiters waiters;
+    private readonly TimeProvider clock;
+    private readonly QueueOptions options;
+    private readonly ILogger<LeaseKeeper> logger;
+    private readonly DateTimeOffset graceEnds;
+    private long backoffsCheckedUpTo;
+    private DateTimeOffset nextKeyCleanup;
+
+    public LeaseKeeper(JobStore store, ClaimWaiters waiters, TimeProvider clock, IOptions<QueueOptions> options, ILogger<LeaseKeeper> logger)
+    {
+        this.store = store;
+        this.waiters = waiters;
+        this.clock = clock;
+        this.options = options.Value;
+        this.logger = logger;
+        var started = clock.GetUtcNow();
+        graceEnds = started + TimeSpan.FromSeconds(this.options.LeaseSeconds);
+        backoffsCheckedUpTo = started.ToUnixTimeSeconds();
+        nextKeyCleanup = started;
+    }
+
+    /// <summary>One round of upkeep.</summary>
     public async Task SweepAsync()
     {
-        foreach (var change in await store.ExpireLeasesAsync())
-            changes.Moved(change.Job, change.From, JobChanges.LeaseExpiry);
+        var now = clock.GetUtcNow();
+        if (now >= graceEnds) await store.ExpireLeasesAsync();
+
+        var upTo = now.ToUnixTimeSeconds();
+        if (upTo > backoffsCheckedUpTo)
+        {
+            var ended = await store.BackoffsEndedAsync(backoffsCheckedUpTo, upTo);
+            backoffsCheckedUpTo = upTo;
+            if (ended > 0) waiters.Wake(ended);
+        }
+
+        if (now >= nextKeyCleanup)
+        {
+            await store.ForgetOldIdempotencyKeysAsync();
+            nextKeyCleanup = now + KeyCleanupInterval;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        if (await store.NextBackoffEndAsync() is { } next) claimable.PulseAt(next);
-        var interval = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.LeaseSweepSeconds));
+        var interval = TimeSpan.FromSeconds(Math.Max(0.1, options.LeaseSweepSeconds));
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(stopping))
         {
@@ -34,7 +73,7 @@ public sealed class LeaseKeeper(JobStore store, ClaimSignal claimable, JobChange
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A failed sweep (disk full, say) is retried on the next tick; the host keeps serving.
-                logger.LogError(e, "Could not expire leases; trying again in {Interval}.", interval);
+                logger.LogError(e, "The queue's upkeep failed; trying again in {Interval}.", interval);
             }
         }
     }

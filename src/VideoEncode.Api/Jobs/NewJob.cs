@@ -9,4 +9,11 @@ namespace VideoEncode.Api.Jobs;
 /// <param name="Preset">x264 preset: ultrafast … placebo.</param>
 /// <param name="Priority">Optional; higher is claimed first (default 0).</param>
 /// <param name="MaxAttempts">Optional; claims allowed before the job fails for good (default 3).</param>
-public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobInput.DefaultMaxAttempts);
+/// <param name="OutputName">
+/// Optional; where the result goes, relative to the worker's output root, ending in .mp4. Without
+/// it: the input's name with .mp4, numbered "a (2).mp4" … when a live job has that name already.
+/// A name a live job holds answers 409.
+/// </param>
+/// <param name="Overwrite">Optional; replace a file already at the output name (default false: the job fails with "output exists").</param>
+public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobInput.DefaultMaxAttempts,
+    string? OutputName = null, bool Overwrite = false);

@@ -1,17 +1,16 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
-using static VideoEncode.Api.Jobs.JobResults;
+using static VideoEncode.Api.Jobs.JobAnswers;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// The routes a worker walks a job through: claim (optionally waiting for work), heartbeat,
 /// finish, fail and release. Every step after the claim quotes the claim's token; a token that is
-/// not the job's current one answers 409 and changes nothing. The original service's clients call
-/// GET claim and finish without a body: their claims get a long lease and their finish is unfenced.
+/// not the job's current one answers 409 and changes nothing. Only the original service's
+/// clients go unfenced: GET claim (a long lease) and a finish without a body.
 /// </summary>
 internal static class WorkerRoutes
 {
@@ -39,11 +38,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, claimable, changes, aborted);
+        JobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, waiters, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted)
+        HttpRequest request, JobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -51,31 +50,43 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, store, claimable, changes, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, store, waiters, aborted);
         }
     }
 
     /// <summary>
-    /// Claims at once, or — with a wait — sleeps on <see cref="ClaimSignal"/> until a job may
-    /// have become claimable and tries again, answering 404 when the wait runs out.
+    /// Claims at once, or — with a wait — waits in line (<see cref="ClaimWaiters"/>) until a job
+    /// may have become claimable and tries again, answering 404 when the wait runs out. A job
+    /// claimed for a client that has gone away is given back at once, its attempt not counted.
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, JobStore store, ClaimSignal claimable, JobChanges changes, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, JobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
         while (true)
         {
-            var wake = claimable.Next;
-            if (await store.ClaimAsync(claim.Worker, legacyClient) is { } job)
+            using var ticket = waiters.Enter();
+            JobStep step;
+            try
             {
-                changes.Moved(job, JobStatus.Pending, legacyClient ? "claim (GET)" : "claim");
-                return TypedResults.Ok(job);
+                step = await store.ClaimAsync(claim.Worker, legacyClient, aborted);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                return TypedResults.Empty; // gone before its turn at the writer: nothing was claimed
+            }
+            if (step.Job is { } job)
+            {
+                if (!aborted.IsCancellationRequested) return TypedResults.Ok(job);
+                await store.GiveBackUndeliveredClaimAsync(job.Id, job.ClaimToken!);
+                return TypedResults.Empty;
             }
             var remaining = deadline - DateTimeOffset.UtcNow;
             if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
             try
             {
-                await wake.WaitAsync(remaining, aborted);
+                await ticket.Woken.WaitAsync(remaining, aborted);
+                ticket.Spend();
             }
             catch (TimeoutException)
             {
@@ -88,47 +99,47 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
         using (document)
         {
-            var (token, tokenError) = JobInput.RequiredClaimToken(document!.RootElement);
+            var (token, tokenError) = JobInput.RequiredClaimToken(document?.RootElement);
             if (tokenError is not null) return TypedResults.BadRequest(tokenError);
-            var (report, reportError) = JobInput.ParseHeartbeat(document.RootElement, token!);
+            var (report, reportError) = JobInput.ParseHeartbeat(document!.RootElement, token!);
             if (reportError is not null) return TypedResults.BadRequest(reportError);
-            return Answer(await store.HeartbeatAsync(jobId, report!), changes, "heartbeat");
+            return Answer(await store.HeartbeatAsync(jobId, report!, aborted), "heartbeat");
         }
     }
 
-    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (token, problem) = await ReadClaimTokenAsync(request, required: false);
+        var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.UnfencedWithoutBody);
         if (problem is not null) return problem;
-        return Answer(await store.FinishAsync(jobId, token), changes, "finish", notFound: NotStartedMessage);
+        return Answer(await store.FinishAsync(jobId, token, aborted), "finish", notFound: NotStartedMessage);
     }
 
-    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes);
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
         using (document)
         {
-            var (report, error) = JobInput.ParseFailure(document!.RootElement);
+            var (report, error) = JobInput.ParseFailure(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return Answer(await store.FailAsync(jobId, report!), changes, "fail", notFound: NotStartedMessage);
+            return Answer(await store.FailAsync(jobId, report!, aborted), "fail", notFound: NotStartedMessage);
         }
     }
 
-    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, JobChanges changes)
+    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (token, problem) = await ReadClaimTokenAsync(request, required: true);
+        var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.Required);
         if (problem is not null) return problem;
-        return Answer(await store.ReleaseAsync(jobId, token!), changes, "release");
+        return Answer(await store.ReleaseAsync(jobId, token!, aborted), "release");
     }
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using VideoEncode.Api.Jobs;
+using Prometheus;
 
 namespace VideoEncode.Api.Metrics;
 
@@ -26,9 +26,7 @@ public static class MetricsSetup
         return app;
     }
 
-    public static RouteHandlerBuilder MapMetrics(this IEndpointRouteBuilder routes) =>
-        routes.MapGet("/metrics", async (QueueMetrics metrics, JobStore store) =>
-                TypedResults.Text(metrics.Render(await store.CountByStatusAsync()), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("Operations")
-            .WithSummary("Prometheus metrics (needs the API key unless MetricsOpen is set)");
+    /// <summary>Prometheus text at /metrics (the key is checked by the API key middleware unless MetricsOpen).</summary>
+    public static IEndpointConventionBuilder MapQueueMetrics(this IEndpointRouteBuilder routes) =>
+        routes.MapMetrics("/metrics", routes.ServiceProvider.GetRequiredService<QueueMetrics>().Registry);
 }

@@ -1,5 +1,3 @@
-using VideoEncode.Api.Jobs;
-
 namespace VideoEncode.Api.Stats;
 
 /// <summary>
@@ -25,9 +23,9 @@ public static class StatsApi
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api").WithTags("Operations");
-        group.MapGet("/stats", async (JobStore store) => TypedResults.Ok(await store.StatsAsync()))
+        group.MapGet("/stats", async (StatsStore stats) => TypedResults.Ok(await stats.StatsAsync()))
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
-        group.MapGet("/workers", async (JobStore store) => TypedResults.Ok(await store.WorkersAsync()))
+        group.MapGet("/workers", async (StatsStore stats) => TypedResults.Ok(await stats.WorkersAsync()))
             .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;
     }

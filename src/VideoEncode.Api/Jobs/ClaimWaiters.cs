@@ -1,0 +1,70 @@
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// Long-poll claims waiting for work, first come first served. A job that becomes claimable wakes
+/// one waiter, not all of them: a thousand idle workers and one enqueue make one claim attempt,
+/// not a thousand. Waiters cost nothing while they wait — no polling, no database work.
+///
+/// A wake means "one job may be claimable". Whoever receives it either spends it on a claim
+/// attempt or passes it on (<see cref="Ticket.Dispose"/>), so a wake is never lost to a waiter
+/// that went away, timed out at the same moment, or claimed a different job first.
+/// </summary>
+public sealed class ClaimWaiters
+{
+    private readonly object gate = new();
+    private readonly LinkedList<TaskCompletionSource> waiting = new();
+
+    /// <summary>
+    /// Joins the queue of waiters. Enter *before* trying to claim: a job that arrives between a
+    /// failed claim and the wait then still wakes this waiter.
+    /// </summary>
+    public Ticket Enter()
+    {
+        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (gate) return new Ticket(this, waiting.AddLast(woken));
+    }
+
+    /// <summary>Wakes up to <paramref name="jobs"/> waiters, oldest first: that many jobs may have become claimable.</summary>
+    public void Wake(int jobs)
+    {
+        lock (gate)
+        {
+            while (jobs > 0 && waiting.First is { } first)
+            {
+                waiting.RemoveFirst();
+                if (first.Value.TrySetResult()) jobs--;
+            }
+        }
+    }
+
+    /// <summary>How many claims are waiting now.</summary>
+    public int Count
+    {
+        get { lock (gate) return waiting.Count; }
+    }
+
+    /// <summary>One waiter's place in the queue. Dispose it when done; a wake it did not spend goes to the next waiter.</summary>
+    public sealed class Ticket(ClaimWaiters owner, LinkedListNode<TaskCompletionSource> node) : IDisposable
+    {
+        private bool spent, disposed;
+
+        /// <summary>Completes when a job may have become claimable.</summary>
+        public Task Woken => node.Value.Task;
+
+        /// <summary>The wake is being spent on a claim attempt that may find nothing; it is not passed on.</summary>
+        public void Spend() => spent = true;
+
+        public void Dispose()
+        {
+            bool passOn;
+            lock (owner.gate)
+            {
+                if (disposed) return;
+                disposed = true;
+                passOn = node.List is null && !spent;
+                if (node.List is not null) owner.waiting.Remove(node);
+            }
+            if (passOn) owner.Wake(1);
+        }
+    }
+}
