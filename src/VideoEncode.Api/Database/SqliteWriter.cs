@@ -67,6 +67,9 @@ public sealed class SqliteWriter : IAsyncDisposable
         throw new WriterBusyException();
     }
 
+    /// <summary>Writes waiting for their turn (not counting the batch being committed).</summary>
+    internal int QueuedWrites => queue.Reader.Count;
+
     private async Task RunAsync()
     {
         var batch = new List<IPendingWrite>(MaxBatchSize);
