@@ -24,6 +24,17 @@ public sealed class PagesAndStatsTests : IDisposable
         Assert.Contains("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    [Theory]
+    [InlineData("/swagger/index.html")]
+    [InlineData("/swagger/v1/swagger.json")]
+    public async Task SwaggerIsServedWithThePagesContentSecurityPolicy(string path)
+    {
+        var response = await factory.CreateApiClient(key: null).GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var pages = await factory.CreateApiClient(key: null).GetAsync("/view-jobs/");
+        Assert.Equal(pages.Headers.GetValues("Content-Security-Policy").Single(), response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
     [Fact]
     public async Task APageAddressWithoutItsSlashIsRedirected()
     {

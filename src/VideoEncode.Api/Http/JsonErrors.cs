@@ -18,6 +18,22 @@ internal static class JsonErrors
 
     public static WebApplication UseJsonErrors(this WebApplication app)
     {
+        app.UseExceptionHandler(handler => handler.Run(context =>
+        {
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var (status, message) = exception is BadHttpRequestException bad
+                ? (bad.StatusCode, bad.Message)
+                : (StatusCodes.Status500InternalServerError, "Internal server error.");
+            return Write(context, status, message);
+        }));
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            if (context.Request.Path.StartsWithSegments("/api"))
+                await Write(context, context.Response.StatusCode,
+                    ReasonPhrases.GetReasonPhrase(context.Response.StatusCode));
+        });
+        // Inside the exception handler, so these never reach it as failures.
         app.Use(async (context, next) =>
         {
             try
@@ -33,21 +49,6 @@ internal static class JsonErrors
             {
                 // The client went away (its queued write was dropped): nobody to answer, nothing to log.
             }
-        });
-        app.UseExceptionHandler(handler => handler.Run(context =>
-        {
-            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var (status, message) = exception is BadHttpRequestException bad
-                ? (bad.StatusCode, bad.Message)
-                : (StatusCodes.Status500InternalServerError, "Internal server error.");
-            return Write(context, status, message);
-        }));
-        app.UseStatusCodePages(async status =>
-        {
-            var context = status.HttpContext;
-            if (context.Request.Path.StartsWithSegments("/api"))
-                await Write(context, context.Response.StatusCode,
-                    ReasonPhrases.GetReasonPhrase(context.Response.StatusCode));
         });
         return app;
     }
