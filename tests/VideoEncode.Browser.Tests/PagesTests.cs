@@ -44,11 +44,12 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("#one-preset").SelectOptionAsync("slow");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
 
-        await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1.");
+        await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1; its result goes to shows/pilot episode.mp4.");
         await page.GetByRole(AriaRole.Link, new() { Name = "View them" }).ClickAsync();
 
         var row = page.Locator("#rows tr[data-job-id='1']");
         await Expect(row).ToContainTextAsync("shows/pilot episode.mkv");
+        await Expect(row).ToContainTextAsync("→ shows/pilot episode.mp4");
         await Expect(row).ToContainTextAsync("slow");
         await Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("20");
         await Expect(row).ToContainTextAsync("pending");
@@ -91,6 +92,42 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
         await Expect(page.Locator("#one-crf-error")).ToContainTextAsync("crf is required and must be a number from 0 to 51");
         Assert.Empty(await api.ListAsync());
+    }
+
+    [Fact]
+    public async Task AnOutputNameThatALiveJobHoldsIsShownNextToItsFieldAndNothingIsAdded()
+    {
+        await api.EnqueueAsync(QueueCalls.NewJob("first.mkv"));
+        await OpenWithKeyAsync("/add-jobs/");
+        await page.Locator("#one-file_name").FillAsync("second.mkv");
+        await page.GetByLabel("Output name (optional)").FillAsync("first.mp4");
+        await page.GetByLabel("Replace an existing output").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
+
+        await Expect(page.Locator("#one-output_name-error")).ToContainTextAsync("output_name 'first.mp4' is taken");
+        Assert.Single(await api.ListAsync());
+
+        await page.GetByLabel("Output name (optional)").FillAsync("renamed/second.mp4");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#one-message")).ToContainTextAsync("its result goes to renamed/second.mp4");
+        var added = (await api.ListAsync())[0];
+        Assert.Equal(("renamed/second.mp4", true), (added.OutputName, added.Overwrite));
+    }
+
+    [Fact]
+    public async Task SwaggerUiWorksUnderTheStrictContentSecurityPolicy()
+    {
+        // Swagger UI sets one inline style the policy blocks (cosmetic); no script of it may be refused.
+        var blockedScripts = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase) && message.Text.Contains("script", StringComparison.OrdinalIgnoreCase))
+                blockedScripts.Add(message.Text);
+        };
+        await page.GotoAsync("/swagger/index.html");
+        await Expect(page.GetByText("/api/jobs/{id}/heartbeat").First).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Authorize" })).ToBeVisibleAsync();
+        Assert.Empty(blockedScripts);
     }
 
     [Fact]
@@ -203,7 +240,7 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("#one-file_name").FillAsync("urgent.mkv");
         await page.GetByLabel("Priority", new() { Exact = true }).FillAsync("10");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
-        await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1.");
+        await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1;");
         Assert.Equal(10, (await api.ListAsync())[0].Priority);
     }
 
@@ -211,8 +248,9 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
     public async Task AFailedJobShowsItsErrorAndLog()
     {
         var job = (await api.EnqueueAsync(QueueCalls.NewJob("broken.mkv")))[0];
-        await api.ClaimAsync();
-        await api.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new FailureReport("ffmpeg exited with code 1: moov atom not found", "[mov] moov atom not found"), WireJson.Options);
+        var claimed = await api.ClaimAsync();
+        await api.PostAsJsonAsync($"/api/jobs/{job.Id}/fail",
+            new FailureReport("ffmpeg exited with code 1: moov atom not found", "[mov] moov atom not found", claimed!.ClaimToken), WireJson.Options);
 
         await OpenWithKeyAsync("/view-jobs/?status=failed");
         var row = page.Locator($"#rows tr[data-job-id='{job.Id}']");
@@ -256,8 +294,8 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await api.EnqueueAsync(QueueCalls.NewJob(hostile), QueueCalls.NewJob("<script>alert(2)</script>.mkv"));
         await OpenWithKeyAsync("/view-jobs/");
 
-        await Expect(page.Locator("#rows td.file").Last).ToHaveTextAsync(hostile);
-        await Expect(page.Locator("#rows td.file").First).ToHaveTextAsync("<script>alert(2)</script>.mkv");
+        await Expect(page.Locator("#rows td.file .file-name").Last).ToHaveTextAsync(hostile);
+        await Expect(page.Locator("#rows td.file .file-name").First).ToHaveTextAsync("<script>alert(2)</script>.mkv");
         await page.GetByRole(AriaRole.Button, new() { Name = "Delete job 1" }).ClickAsync();
         await Expect(page.Locator("#confirm-text")).ToContainTextAsync(hostile);
         await page.Locator("#confirm").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
@@ -278,8 +316,9 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await api.ClaimAsync();
         await api.ClaimAsync();
         await api.PostAsync($"/api/jobs/{jobs[0].Id}/finish", null);
-        await api.ClaimAsync();
-        await api.PostAsJsonAsync($"/api/jobs/{jobs[2].Id}/fail", new FailureReport("The input file 'shows/s01e02.mkv' does not exist in the input folder."), WireJson.Options);
+        var third = await api.ClaimAsync();
+        await api.PostAsJsonAsync($"/api/jobs/{jobs[2].Id}/fail",
+            new FailureReport("The input file 'shows/s01e02.mkv' does not exist in the input folder.", ClaimToken: third!.ClaimToken), WireJson.Options);
 
         await OpenWithKeyAsync("/view-jobs/");
         await Expect(page.Locator("#rows tr")).ToHaveCountAsync(4);

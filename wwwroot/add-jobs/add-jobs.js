@@ -22,8 +22,11 @@ oneForm.addEventListener('submit', async event => {
     crf: oneForm.elements.crf.value,
     preset: oneForm.elements.preset.value,
     priority: priorityOf(oneForm),
+    overwrite: oneForm.elements.overwrite.checked,
   };
-  await submit(oneForm, message, [job], error => showFieldError('one', error.body.field, error.message));
+  const outputName = oneForm.elements.output_name.value.trim();
+  if (outputName) job.output_name = outputName;
+  await submit(oneForm, message, [job], error => showFieldError('one', error.body.field, error.message.replace(/^Job at index \d+: /, '')));
 });
 
 bulkForm.addEventListener('submit', async event => {
@@ -41,7 +44,8 @@ bulkForm.addEventListener('submit', async event => {
   const crf = bulkForm.elements.crf.value;
   const preset = bulkForm.elements.preset.value;
   const priority = priorityOf(bulkForm);
-  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset, priority }));
+  const overwrite = bulkForm.elements.overwrite.checked;
+  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset, priority, overwrite }));
   await submit(bulkForm, message, jobs, error => {
     const { field, index } = error.body;
     const text = error.message.replace(/^Job at index \d+: /, '');
@@ -56,10 +60,15 @@ async function submit(form, message, jobs, showValidationError) {
   try {
     const created = await api('POST', '/api/jobs', jobs);
     const ids = created.map(job => job.id);
-    const summary = ids.length === 1 ? `Added job ${ids[0]}.` : `Added ${ids.length} jobs: ${describeIds(ids)}.`;
+    const summary = ids.length === 1
+      ? `Added job ${ids[0]}; its result goes to ${created[0].output_name}.`
+      : `Added ${ids.length} jobs: ${describeIds(ids)}.`;
     say(message, [summary, ' ', el('a', { href: '/view-jobs/?status=pending' }, 'View them')], 'success');
     if (form === bulkForm) form.elements.file_names.value = '';
-    else form.elements.file_name.value = '';
+    else {
+      form.elements.file_name.value = '';
+      form.elements.output_name.value = '';
+    }
   } catch (error) {
     if (header.reportProblem(error)) say(message, 'Nothing was added: the API key is missing or was rejected (see the top of the page).');
     else if (error.body?.field) {

@@ -106,7 +106,7 @@ function renderRows(jobs) {
 function renderRow(job) {
   return el('tr', { 'data-job-id': job.id, onclick: event => { if (!event.target.closest('button, summary, a')) showDetail(job); } },
     el('td', {}, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
-    el('td', { class: 'file' }, job.file_name),
+    el('td', { class: 'file' }, el('span', { class: 'file-name' }, job.file_name), el('span', { class: 'output-name' }, `→ ${job.output_name ?? ''}`)),
     el('td', {}, job.crf),
     el('td', {}, job.preset),
     el('td', { class: 'hide-narrow' }, job.priority),
@@ -134,7 +134,9 @@ function renderDashboard(stats, workers) {
 function showDetail(job) {
   const fields = [
     ['Status', job.status.replace('_', ' ') + (job.cancel_requested ? ' (cancelling)' : '')],
-    ['File name', job.file_name], ['CRF', job.crf], ['Preset', job.preset], ['Priority', job.priority],
+    ['File name', job.file_name], ['Output', job.output_name ?? '–'],
+    ['If the output exists', job.overwrite ? 'replace it' : 'fail the job'],
+    ['CRF', job.crf], ['Preset', job.preset], ['Priority', job.priority],
     ['Attempts', `${job.attempts} of ${job.max_attempts}`], ['Worker', job.worker ?? '–'],
     ['Progress', job.progress === null ? '–' : `${Math.floor(job.progress)}%`],
     ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : `${job.eta_seconds} s`],
