@@ -1,3 +1,4 @@
+using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Http;
 using Microsoft.OpenApi;
 using VideoEncode.Api.Auth;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
 using VideoEncode.Contracts;
@@ -441,12 +442,6 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             """, new { id });
         return JobStep.Changed(from, job, cause);
     }
-}
-
-/// <summary>A write's result that carries the changes it made, for <see cref="JobChangeSink"/>.</summary>
-public interface IChangeSet
-{
-    IReadOnlyList<JobChange> Changes { get; }
 }
 
 /// <summary>An Idempotency-Key header and a digest of the request body it came with.</summary>

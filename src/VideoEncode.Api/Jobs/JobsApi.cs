@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
-using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using static VideoEncode.Api.Jobs.JobAnswers;
 

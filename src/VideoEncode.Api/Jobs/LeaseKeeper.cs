@@ -1,3 +1,4 @@
+using VideoEncode.Api.Changes;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 

@@ -1,5 +1,5 @@
+using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobAnswers;

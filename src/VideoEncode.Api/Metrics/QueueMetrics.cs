@@ -1,14 +1,12 @@
 using Prometheus;
-using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Stats;
-using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Metrics;
 
 /// <summary>
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
-/// scrape), claims, finishes, failures and lease expiries counted from the committed changes, and
+/// scrape), claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes), and
 /// request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
@@ -37,15 +35,10 @@ public sealed class QueueMetrics
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    /// <summary>Counts a committed change.</summary>
-    public void Count(JobChange change)
-    {
-        if (!change.MovesStatus) return;
-        if (change.To == JobStatus.InProgress) claims.Inc();
-        else if (change.To == JobStatus.Finished) finishes.Inc();
-        else if (change.To == JobStatus.Failed) failures.Inc();
-        if (change.Cause == ChangeCause.LeaseExpiry) leaseExpiries.Inc();
-    }
+    public void Claimed() => claims.Inc();
+    public void Finished() => finishes.Inc();
+    public void Failed() => failures.Inc();
+    public void LeaseExpired() => leaseExpiries.Inc();
 
     public void Request(string method, string route, int status, double seconds) =>
         durations.WithLabels(method, route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(seconds);

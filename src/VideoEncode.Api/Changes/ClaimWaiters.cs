@@ -1,4 +1,4 @@
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Changes;
 
 /// <summary>
 /// Long-poll claims waiting for work, first come first served. A job that becomes claimable wakes

@@ -1,4 +1,4 @@
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Changes;
 
 /// <summary>One log line per job state change: which job, from what to what, and through which route.</summary>
 internal static partial class JobLog

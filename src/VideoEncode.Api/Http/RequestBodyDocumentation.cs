@@ -1,7 +1,7 @@
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
-namespace VideoEncode.Api.Extensions;
+namespace VideoEncode.Api.Http;
 
 /// <summary>
 /// Documents a JSON request body that the handler reads itself. (Accepts&lt;T&gt;() would do it

@@ -2,7 +2,7 @@ using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Contracts;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Changes;
 
 /// <summary>
 /// The one place a committed change is announced: one log line for a change of status (job id,
@@ -20,11 +20,20 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents event
             if (change.MovesStatus) JobLog.StateChanged(logger, change.Job.Id, change.From, change.To, Describe(change.Cause));
             if (change.To == JobChange.Deleted) events.PublishDeleted(change.Job.Id, change.From);
             else events.Publish(EventType(change), change.Job);
-            metrics.Count(change);
+            Count(change);
             // A retryable failure is pending but backed off: the lease keeper wakes a waiter when its backoff ends.
             if (change.MovesStatus && change.To == JobStatus.Pending && change.Cause != ChangeCause.RetryableFail) claimable++;
         }
         if (claimable > 0) waiters.Wake(claimable);
+    }
+
+    private void Count(JobChange change)
+    {
+        if (!change.MovesStatus) return;
+        if (change.To == JobStatus.InProgress) metrics.Claimed();
+        else if (change.To == JobStatus.Finished) metrics.Finished();
+        else if (change.To == JobStatus.Failed) metrics.Failed();
+        if (change.Cause == ChangeCause.LeaseExpiry) metrics.LeaseExpired();
     }
 
     /// <summary>The event stream's type for a change: created, claimed, progress, finished, failed, cancelled, requeued or updated.</summary>
