@@ -75,12 +75,10 @@ public sealed class FfmpegTests : IDisposable
         var input = Path.Combine(folder, "long.mkv");
         await TestMedia.MakeClipAsync(input, seconds: 30, size: "640x360", audio: false);
         using var cancel = new CancellationTokenSource();
-        var started = DateTime.UtcNow;
         var encode = ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "long.partial"), "18", "veryslow"), 30,
             _ => cancel.Cancel(), cancel.Token);
         var outcome = await encode;
         Assert.Null(outcome.ExitCode);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
     }
 
     [Fact]
