@@ -14,6 +14,8 @@ if (settings is null)
 }
 
 await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+if (settings.ApiKeyOnCommandLine)
+    console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
 using var shutdown = new Shutdown(console);
 
 var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath);

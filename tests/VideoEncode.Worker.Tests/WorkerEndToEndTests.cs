@@ -9,6 +9,7 @@ namespace VideoEncode.Worker.Tests;
 public sealed class WorkerEndToEndTests : IDisposable
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
+    private static readonly Dictionary<string, string> NoVariables = [];
 
     private readonly QueueFactory host = new();
     private readonly Uri server;
@@ -167,21 +168,47 @@ public sealed class WorkerEndToEndTests : IDisposable
     [Fact]
     public async Task StartUpProblemsAreOneLineAndANonZeroExit()
     {
-        var cases = new (string[] Args, string Message)[]
+        var withKey = new Dictionary<string, string> { ["VIDEOENCODE_APIKEY"] = QueueFactory.ApiKey };
+        var cases = new (Dictionary<string, string> Environment, string[] Args, string Message)[]
         {
-            (WorkerProcess.Arguments(server, input, output, "--ffmpeg", "/nonexistent/ffmpeg"), "/nonexistent/ffmpeg"),
-            (WorkerProcess.Arguments(new Uri("http://127.0.0.1:9"), input, output), "cannot reach the host"),
-            ([.. WorkerProcess.Arguments(server, input, output), "--api-key", "wrong"], "rejected the API key"),
-            (["--input", input], "API key"),
+            (withKey, WorkerProcess.Arguments(server, input, output, "--ffmpeg", "/nonexistent/ffmpeg"), "/nonexistent/ffmpeg"),
+            (withKey, WorkerProcess.Arguments(new Uri("http://127.0.0.1:9"), input, output), "cannot reach the host"),
+            (new() { ["VIDEOENCODE_APIKEY"] = "wrong" }, WorkerProcess.Arguments(server, input, output), "rejected the API key"),
+            (NoVariables, ["--input", input], "API key"),
+            (NoVariables, [.. WorkerProcess.Arguments(server, input, output), "--api-key-file", Path.Combine(root, "no such file")], "API key file"),
         };
-        foreach (var (args, message) in cases)
+        foreach (var (environment, args, message) in cases)
         {
-            using var worker = WorkerProcess.Start(args);
+            using var worker = WorkerProcess.Start(environment, args);
             Assert.NotEqual(0, await worker.WaitForExitAsync(ExitTimeout));
             var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(message, Assert.Single(lines));
         }
         Assert.Empty(await client.ListAsync());
+    }
+
+    [Fact]
+    public async Task TheKeyCanComeFromAFileAndThenIsNotOnTheCommandLine()
+    {
+        var keyFile = Path.Combine(root, "api-key");
+        await File.WriteAllTextAsync(keyFile, QueueFactory.ApiKey + "\n");
+
+        using var worker = WorkerProcess.Start(NoVariables, [.. WorkerProcess.Arguments(server, input, output, "--once"), "--api-key-file", keyFile]);
+
+        var commandLine = await File.ReadAllTextAsync($"/proc/{worker.Id}/cmdline");
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);   // the host accepted the key
+        Assert.Contains("--api-key-file", commandLine);
+        Assert.DoesNotContain(QueueFactory.ApiKey, commandLine);
+        Assert.DoesNotContain("warning", worker.Output);
+    }
+
+    [Fact]
+    public async Task AKeyOnTheCommandLineStillWorksButTheWorkerWarnsThatOthersCanSeeIt()
+    {
+        using var worker = WorkerProcess.Start(NoVariables, [.. WorkerProcess.Arguments(server, input, output, "--once"), "--api-key", QueueFactory.ApiKey]);
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        Assert.Single(worker.Output.Split('\n'), line => line.Contains("warning: --api-key is visible to every user"));
     }
 
     private async Task<Job> EnqueueLongJobAsync(double seconds = 40)
