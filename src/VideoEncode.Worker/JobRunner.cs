@@ -27,12 +27,18 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
     {
         console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
-        using var claim = new ClaimKeeper(queue, job, abort);
-        var result = await EncodeAsync(job, claim, abort);
+        using var claim = new ClaimKeeper(queue, job, console, abort);
+        var result = await EncodeAsync(job, claim);
         await claim.StopAsync();
         // A cancel or a lost claim explains why the encode stopped; a result that was already
         // complete is still reported (and the host decides what it is worth).
-        if (result is Stopped && claim.Interruption is { } why) result = why;
+        if (result is Stopped)
+            result = claim.Interruption switch
+            {
+                Interruption.CancelRequested => new Cancelled(),
+                Interruption.ClaimLost lost => new Lost(lost.Why),
+                _ => result,
+            };
         try
         {
             switch (result)
@@ -83,7 +89,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         }
     }
 
-    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim, CancellationToken abort)
+    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim)
     {
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
@@ -116,6 +122,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             // Durable before visible: a crash after the rename must not leave an empty "result".
             using (var written = new FileStream(resolved.Temporary, FileMode.Open, FileAccess.ReadWrite))
                 written.Flush(flushToDisk: true);
+            // A run whose claim lapsed while it encoded must not put its file where the job's
+            // current run will put its own.
+            if (!await claim.StillOursAsync()) return new Stopped();
             File.Move(resolved.Temporary, resolved.Output, overwrite: true);
             return new Encoded(resolved.Output);
         }
@@ -131,83 +140,6 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         {
             console.Ended(job.Id);
             TryDelete(resolved.Temporary);
-        }
-    }
-
-    /// <summary>
-    /// Keeps the claim alive while the job runs: a heartbeat every second (a third of the lease if
-    /// that is shorter), carrying progress, speed and time left, so a cancel stops the encode
-    /// within about a second. Stops the encode when the host says the job was cancelled or the claim is gone, or
-    /// on the worker's own abort. Heartbeats that cannot reach the host are retried; the encode goes on.
-    /// </summary>
-    private sealed class ClaimKeeper : IDisposable
-    {
-        private readonly CancellationTokenSource stop;
-        private readonly CancellationTokenSource done = new();
-        private readonly Task loop;
-
-        public ClaimKeeper(QueueClient queue, Job job, CancellationToken abort)
-        {
-            stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            loop = job.LeaseExpiresAt is { } expires && job.ClaimToken is { } token
-                ? Task.Run(() => BeatAsync(queue, job.Id, token, LeaseLength(expires)))
-                : Task.CompletedTask;
-        }
-
-        /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
-        public CancellationToken Stop => stop.Token;
-
-        /// <summary>The encode's latest progress, sent with the next heartbeat.</summary>
-        public EncodeProgress? Latest { get; set; }
-
-        /// <summary>Why the host stopped the job (cancelled or lost), if it did.</summary>
-        public Result? Interruption { get; private set; }
-
-        private static TimeSpan LeaseLength(long expiresAt) =>
-            TimeSpan.FromSeconds(Math.Max(3, expiresAt - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-
-        private async Task BeatAsync(QueueClient queue, long id, string token, TimeSpan lease)
-        {
-            var interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
-            try
-            {
-                while (true)
-                {
-                    await Task.Delay(interval, done.Token);
-                    var latest = Latest;
-                    var report = new Heartbeat(token, latest?.Percent, latest?.Speed,
-                        latest?.Eta is { } eta ? (long)Math.Round(eta.TotalSeconds) : null);
-                    var state = await queue.HeartbeatAsync(id, report, done.Token);
-                    if (state?.CancelRequested == true) Interrupt(new Cancelled());
-                }
-            }
-            catch (QueueRejectedException e)
-            {
-                Interrupt(new Lost($"the host no longer holds this claim ({e.Message})"));
-            }
-            catch (OperationCanceledException)
-            {
-                // The job ended; no more heartbeats.
-            }
-        }
-
-        private void Interrupt(Result why)
-        {
-            Interruption ??= why;
-            stop.Cancel();
-            done.Cancel();
-        }
-
-        public async Task StopAsync()
-        {
-            await done.CancelAsync();
-            await loop;
-        }
-
-        public void Dispose()
-        {
-            stop.Dispose();
-            done.Dispose();
         }
     }
 

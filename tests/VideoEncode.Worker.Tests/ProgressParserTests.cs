@@ -45,6 +45,16 @@ public sealed class ProgressParserTests
     }
 
     [Fact]
+    public void ASpeedNearZeroGivesNoEtaRatherThanAnOverflow()
+    {
+        var parser = new ProgressParser(inputSeconds: 3600);
+        parser.Read("speed=1e-12x");
+        var update = parser.Read("progress=continue");
+        Assert.Null(update!.Eta);
+        Assert.Equal(1e-12, update.Speed);
+    }
+
+    [Fact]
     public void NonsenseLinesAreIgnored()
     {
         var parser = new ProgressParser(inputSeconds: 10);

@@ -11,6 +11,8 @@ public sealed record EncodeProgress(TimeSpan Position, double? Percent, double? 
 /// </summary>
 public sealed class ProgressParser(double? inputSeconds)
 {
+    private static readonly TimeSpan MaxEta = TimeSpan.FromDays(365);
+
     private TimeSpan position;
     private double? fps, speed;
 
@@ -45,8 +47,9 @@ public sealed class ProgressParser(double? inputSeconds)
         if (inputSeconds is > 0 and var total)
         {
             percent = finished ? 100 : Math.Clamp(position.TotalSeconds / total * 100, 0, 100);
-            if (speed is > 0 and var s)
-                eta = TimeSpan.FromSeconds(Math.Max(0, (total - position.TotalSeconds) / s));
+            // A speed near zero (ffmpeg prints "0.00012x" while it starts) would make an ETA of ages.
+            if (speed is > 0 and var s && Math.Max(0, (total - position.TotalSeconds) / s) is var left && left < MaxEta.TotalSeconds)
+                eta = TimeSpan.FromSeconds(left);
         }
         return new EncodeProgress(position, percent, fps, speed, finished ? TimeSpan.Zero : eta);
     }
