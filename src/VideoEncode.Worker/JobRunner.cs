@@ -11,7 +11,7 @@ namespace VideoEncode.Worker;
 /// longer ours (the lease lapsed and another worker took the job, or it was deleted), the encode
 /// stops and nothing is reported.
 /// </summary>
-public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, ConsoleOutput console)
+public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, WorkerSettings settings, ConsoleOutput console)
 {
     /// <summary>How far the result's duration may stray from the input's.</summary>
     public const double DurationToleranceSeconds = 0.5;
@@ -49,7 +49,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
                     break;
                 case Failed failed:
                     await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort);
-                    console.Warn($"Job {job.Id}: failed: {failed.Report.Error}");
+                    console.Warn($"Job {job.Id}: failed{(failed.Report.Retryable ? " (it may be tried again)" : "")}: {failed.Report.Error}");
                     break;
                 case Cancelled:
                     await queue.AcknowledgeCancelAsync(job.Id, token, abort);
@@ -97,6 +97,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         try
         {
             var input = await ffmpeg.ProbeAsync(resolved.Input, claim.Stop);
+            if (input.TimedOut) return Retry(ProbeTimedOut(), input.LogTail);
             if (!input.Readable)
                 return Fail(File.Exists(resolved.Input)
                     ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
@@ -111,11 +112,14 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
                 claim.Latest = progress;
                 console.Progress(job.Id, progress);
             }, claim.Stop);
+            if (outcome.Stalled)
+                return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
             if (outcome.ExitCode is null) return new Stopped();
             if (!outcome.Succeeded)
                 return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
 
             var result = await ffmpeg.ProbeAsync(resolved.Temporary, claim.Stop);
+            if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
             if (OutputProblem(input, result) is { } wrong)
                 return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
 
@@ -156,9 +160,18 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         return null;
     }
 
-    private static Failed Fail(string error, string? logTail = null) => new(new FailureReport(
+    private string ProbeTimedOut() => $"ffprobe did not answer within {settings.StallTimeout.TotalSeconds:0.#} s; stopped";
+
+    /// <summary>A failure that says something about the job: trying again would fail again.</summary>
+    private static Failed Fail(string error, string? logTail = null) => Report(error, logTail, retryable: false);
+
+    /// <summary>A failure of this attempt (a hang, a clash): the host puts the job back while attempts remain.</summary>
+    private static Failed Retry(string error, string? logTail = null) => Report(error, logTail, retryable: true);
+
+    private static Failed Report(string error, string? logTail, bool retryable) => new(new FailureReport(
         error.Length > FailureReport.MaxErrorChars ? error[..FailureReport.MaxErrorChars] : error,
-        string.IsNullOrWhiteSpace(logTail) ? null : logTail));
+        string.IsNullOrWhiteSpace(logTail) ? null : logTail,
+        Retryable: retryable));
 
     private void TryDelete(string path)
     {

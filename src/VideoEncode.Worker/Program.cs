@@ -18,7 +18,7 @@ if (settings.ApiKeyOnCommandLine)
     console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
 using var shutdown = new Shutdown(console);
 
-var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath);
+var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath, settings.StallTimeout);
 if (await ffmpeg.CheckInstalledAsync(shutdown.Abort) is { } missing)
 {
     Console.Error.WriteLine($"error: {missing}");
@@ -37,7 +37,7 @@ Directory.CreateDirectory(settings.Output);
 console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {settings.Output}, " +
              $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
-var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), console);
+var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), settings, console);
 await new WorkerLoop(settings, queue, runner, console).RunAsync(shutdown.StopClaiming, shutdown.Abort);
 
 console.Info("Worker stopped.");

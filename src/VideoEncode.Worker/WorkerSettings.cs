@@ -22,6 +22,7 @@ public sealed record WorkerSettings
     public string FfmpegPath { get; init; } = "ffmpeg";
     public string FfprobePath { get; init; } = "ffprobe";
     public string Name { get; init; } = Environment.MachineName;
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
     public const string Usage = """
         VideoEncode worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
@@ -40,6 +41,8 @@ public sealed record WorkerSettings
           --name NAME           how this worker is shown on the host (default: the machine's name)
           --ffmpeg PATH         ffmpeg to run (default: ffmpeg from PATH)
           --ffprobe PATH        ffprobe to run (default: ffprobe from PATH)
+          --stall-timeout SEC   stop an ffmpeg that makes no progress, or an ffprobe that does not
+                                answer, after SEC seconds; the job is retried (default 300)
           --help                show this text
 
         Ctrl-C once: finish the running encodes, then exit. Twice: stop them and put their jobs back.
@@ -103,6 +106,12 @@ public sealed record WorkerSettings
                 return Fail($"--concurrency must be a whole number from 1 to 64, not '{concurrency}'");
             settings = settings with { Concurrency = n };
         }
+        if (values.TryGetValue("stall-timeout", out var stall))
+        {
+            if (!double.TryParse(stall, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds is < 1 or > 86400)
+                return Fail($"--stall-timeout must be a number of seconds from 1 to 86400, not '{stall}'");
+            settings = settings with { StallTimeout = TimeSpan.FromSeconds(seconds) };
+        }
         if (values.TryGetValue("ffmpeg", out var ffmpeg)) settings = settings with { FfmpegPath = ffmpeg };
         if (values.TryGetValue("ffprobe", out var ffprobe)) settings = settings with { FfprobePath = ffprobe };
         if (values.TryGetValue("name", out var workerName))
@@ -132,7 +141,7 @@ public sealed record WorkerSettings
     }
 
     private static readonly HashSet<string> Known =
-        ["server", "api-key", "api-key-file", "input", "output", "poll-interval", "concurrency", "ffmpeg", "ffprobe", "name"];
+        ["server", "api-key", "api-key-file", "input", "output", "poll-interval", "concurrency", "ffmpeg", "ffprobe", "name", "stall-timeout"];
 
     private static readonly (string Option, string Variable)[] EnvironmentNames =
     [

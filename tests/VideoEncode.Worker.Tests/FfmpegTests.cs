@@ -2,10 +2,11 @@ using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker.Tests;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class FfmpegTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("videoencode-ffmpeg-").FullName;
-    private readonly Ffmpeg ffmpeg = new("ffmpeg", "ffprobe");
+    private readonly Ffmpeg ffmpeg = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(60));
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
@@ -82,6 +83,45 @@ public sealed class FfmpegTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEncodeThatMakesNoProgressIsStoppedAfterTheStallTimeout()
+    {
+        var pidFile = Path.Combine(folder, "ffmpeg.pid");
+        var hanging = new Ffmpeg(FakeTools.HangingFfmpeg(folder, pidFile), "ffprobe", TimeSpan.FromSeconds(1));
+
+        var outcome = await hanging.EncodeAsync(Ffmpeg.EncodeArguments("/in.mkv", Path.Combine(folder, "x.partial"), "23", "fast"), 10, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Stalled);
+        Assert.Null(outcome.ExitCode);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
+    }
+
+    [Fact]
+    public async Task AnEncodeThatKeepsMakingProgressIsNotMistakenForAStall()
+    {
+        var input = Path.Combine(folder, "paced.mkv");
+        await TestMedia.MakeClipAsync(input, seconds: 6, audio: false);
+        var paced = new Ffmpeg(FakeTools.RealTimeFfmpeg(folder), "ffprobe", TimeSpan.FromSeconds(3));
+
+        var outcome = await paced.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 6, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.LogTail);   // six seconds of encoding outlast the three-second stall timeout
+        Assert.False(outcome.Stalled);
+    }
+
+    [Fact]
+    public async Task AProbeThatDoesNotAnswerIsStoppedAfterTheStallTimeout()
+    {
+        var pidFile = Path.Combine(folder, "ffprobe.pid");
+        var hanging = new Ffmpeg("ffmpeg", FakeTools.HangingFfprobe(folder, pidFile), TimeSpan.FromSeconds(1));
+
+        var probe = await hanging.ProbeAsync(Path.Combine(folder, "any.mkv"), CancellationToken.None);
+
+        Assert.True(probe.TimedOut);
+        Assert.False(probe.Readable);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
+    }
+
+    [Fact]
     public async Task ProbeReportsAnUnreadableFile()
     {
         var probe = await ffmpeg.ProbeAsync(Path.Combine(folder, "nothing here.mp4"), CancellationToken.None);
@@ -92,7 +132,7 @@ public sealed class FfmpegTests : IDisposable
     [Fact]
     public async Task AMissingFfmpegIsReportedNotThrown()
     {
-        var problem = await new Ffmpeg("/nonexistent/ffmpeg", "ffprobe").CheckInstalledAsync(CancellationToken.None);
+        var problem = await new Ffmpeg("/nonexistent/ffmpeg", "ffprobe", TimeSpan.FromSeconds(60)).CheckInstalledAsync(CancellationToken.None);
         Assert.Contains("/nonexistent/ffmpeg", problem);
         Assert.Null(await ffmpeg.CheckInstalledAsync(CancellationToken.None));
     }

@@ -17,6 +17,7 @@ public sealed class ProgressParserTests
         Assert.Equal(TimeSpan.FromSeconds(2.5), update.Position);
         Assert.Equal(25, update.Percent);
         Assert.Equal(30.5, update.Fps);
+        Assert.Equal(75, update.Frames);
         Assert.Equal(2.5, update.Speed);
         Assert.Equal(TimeSpan.FromSeconds(3), update.Eta);
     }

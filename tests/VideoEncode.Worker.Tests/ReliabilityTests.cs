@@ -48,6 +48,23 @@ public sealed class ReliabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task AWorkerKilledWhileFfprobeHangsTakesFfprobeWithIt()
+    {
+        using var host = ShortLeaseHost(out var server);
+        var client = host.CreateApiClient();
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast"));
+        var pidFile = Path.Combine(root, "ffprobe.pid");
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--ffprobe", FakeTools.HangingFfprobe(root, pidFile)));
+        await Eventually.TrueAsync(() => FakeTools.ReadPid(pidFile) is { } pid && FakeTools.Running(pid), () => worker.Output);
+
+        worker.KillHard();
+
+        var ffprobe = FakeTools.ReadPid(pidFile)!.Value;
+        await Eventually.TrueAsync(() => !FakeTools.Running(ffprobe), () => $"ffprobe {ffprobe} outlived its worker");
+    }
+
+    [Fact]
     public async Task CancellingARunningEncodeStopsFfmpegAndLeavesNoOutput()
     {
         using var host = ShortLeaseHost(out var server);

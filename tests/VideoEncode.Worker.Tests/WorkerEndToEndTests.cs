@@ -94,8 +94,8 @@ public sealed class WorkerEndToEndTests : IDisposable
             await update.ExecuteNonQueryAsync();
         }
         var calls = Path.Combine(root, "ffmpeg-calls.log");
-        var ffmpeg = RecordingWrapper("ffmpeg", calls);
-        var ffprobe = RecordingWrapper("ffprobe", calls);
+        var ffmpeg = FakeTools.Recording(root, "ffmpeg", calls);
+        var ffprobe = FakeTools.Recording(root, "ffprobe", calls);
 
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", ffmpeg, "--ffprobe", ffprobe));
 
@@ -110,6 +110,41 @@ public sealed class WorkerEndToEndTests : IDisposable
         var recorded = await File.ReadAllTextAsync(calls);
         Assert.Contains("-encoders", recorded);                     // the wrappers were really used
         Assert.DoesNotContain("secret", recorded);
+    }
+
+    [Fact]
+    public async Task AnFfmpegThatMakesNoProgressIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        var pidFile = Path.Combine(root, "ffmpeg.pid");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
+            "--ffmpeg", FakeTools.HangingFfmpeg(root, pidFile)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var retried = await Get(job.Id);
+        Assert.Equal(JobStatus.Pending, retried.Status);   // a retryable failure: back in the queue after a backoff
+        Assert.Equal("ffmpeg made no progress for 2 s; stopped", retried.Error);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
+        Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task AnFfprobeThatDoesNotAnswerIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        var pidFile = Path.Combine(root, "ffprobe.pid");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
+            "--ffprobe", FakeTools.HangingFfprobe(root, pidFile)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var retried = await Get(job.Id);
+        Assert.Equal(JobStatus.Pending, retried.Status);
+        Assert.Equal("ffprobe did not answer within 2 s; stopped", retried.Error);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
     }
 
     [Fact]
@@ -218,12 +253,4 @@ public sealed class WorkerEndToEndTests : IDisposable
     }
 
     private async Task<Job> Get(long id) => (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
-
-    private string RecordingWrapper(string program, string log)
-    {
-        var path = Path.Combine(root, program);
-        File.WriteAllText(path, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\nexec {program} \"$@\"\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
 }
