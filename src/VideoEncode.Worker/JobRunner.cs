@@ -96,12 +96,16 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         console.Started(job.Id, job.FileName);
         try
         {
+            if (await Playlists.SniffFileAsync(resolved.Input).WaitAsync(settings.StallTimeout, claim.Stop) is { } playlist)
+                return Fail(RefusedPlaylist(job, playlist));
             var input = await ffmpeg.ProbeAsync(resolved.Input, claim.Stop);
             if (input.TimedOut) return Retry(ProbeTimedOut(), input.LogTail);
             if (!input.Readable)
                 return Fail(File.Exists(resolved.Input)
                     ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
                     : $"The input file '{job.FileName}' does not exist in the input folder.", input.LogTail);
+            if (Playlists.Format(input.FormatName) is { } format)
+                return Fail(RefusedPlaylist(job, $"ffmpeg reads it as a playlist ('{format}')"), input.LogTail);
             if (input.VideoCodec is null)
                 return Fail($"The input '{job.FileName}' has no video stream.", input.LogTail);
 
@@ -136,6 +140,10 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         {
             return new Stopped();
         }
+        catch (TimeoutException)
+        {
+            return Retry($"the input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Fail($"File error: {e.Message}");
@@ -159,6 +167,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         }
         return null;
     }
+
+    private static string RefusedPlaylist(Job job, string why) =>
+        $"The input '{job.FileName}' is refused: {why}. Playlists are not encoded: they make ffmpeg read other files.";
 
     private string ProbeTimedOut() => $"ffprobe did not answer within {settings.StallTimeout.TotalSeconds:0.#} s; stopped";
 

@@ -20,8 +20,21 @@ public sealed class FfmpegTests : IDisposable
         Assert.Equal("aac", After(args, "-c:a"));
         Assert.Equal("+faststart", After(args, "-movflags"));
         Assert.Equal("pipe:1", After(args, "-progress"));
-        Assert.Equal("in.mkv", After(args, "-i"));
+        Assert.Equal("file:in.mkv", After(args, "-i"));
         Assert.Equal(["-f", "mp4", "out.partial"], args.TakeLast(3));
+    }
+
+    [Fact]
+    public void InputsAreLocalFilesOnlyForFfmpegAndFfprobe()
+    {
+        foreach (var args in new[] { Ffmpeg.EncodeArguments("/media/in.mkv", "/out/x.partial", "23", "fast"), Ffmpeg.ProbeArguments("/media/in.mkv") })
+        {
+            var list = args.ToList();
+            Assert.Equal("file", After(args, "-protocol_whitelist"));
+            Assert.True(list.IndexOf("-protocol_whitelist") < list.IndexOf("-i"), "the whitelist must come before the input it guards");
+            Assert.Equal("file:/media/in.mkv", After(args, "-i"));
+        }
+        Assert.Contains("format_name", After(Ffmpeg.ProbeArguments("/media/in.mkv"), "-show_entries"));
     }
 
     [Theory]
@@ -33,8 +46,8 @@ public sealed class FfmpegTests : IDisposable
     {
         var input = Path.Combine("/media in", name);
         var args = Ffmpeg.EncodeArguments(input, "/out/" + name, "23", "fast");
-        Assert.Single(args, arg => arg == input);
-        Assert.Equal(input, After(args, "-i"));
+        Assert.Single(args, arg => arg == "file:" + input);
+        Assert.Equal("file:" + input, After(args, "-i"));
         Assert.Equal("/out/" + name, args[^1]);
     }
 

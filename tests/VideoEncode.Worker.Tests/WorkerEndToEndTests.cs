@@ -113,6 +113,30 @@ public sealed class WorkerEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task APlaylistDressedAsAVideoIsRefusedBeforeFfmpegOrFfprobeOpensIt()
+    {
+        // A real clip outside the input folder, and a "video" inside it that is an HLS playlist naming that clip.
+        var secret = Path.Combine(root, "outside", "secret.ts");
+        await TestMedia.MakeClipAsync(secret, 1);
+        await File.WriteAllTextAsync(Path.Combine(input, "evil.mp4"),
+            $"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n{secret}\n#EXT-X-ENDLIST\n");
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("evil.mp4", "30", "ultrafast")))[0];
+        var calls = Path.Combine(root, "ffmpeg-calls.log");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once",
+            "--ffmpeg", FakeTools.Recording(root, "ffmpeg", calls), "--ffprobe", FakeTools.Recording(root, "ffprobe", calls)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var refused = await Get(job.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.Contains("HLS playlist", refused.Error);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Any());
+        var recorded = await File.ReadAllTextAsync(calls);
+        Assert.Contains("-encoders", recorded);   // the wrappers were really used
+        Assert.DoesNotContain("evil", recorded);
+    }
+
+    [Fact]
     public async Task AnFfmpegThatMakesNoProgressIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
     {
         await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);

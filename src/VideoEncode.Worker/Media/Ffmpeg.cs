@@ -19,7 +19,11 @@ public sealed record EncodeOutcome(int? ExitCode, string LogTail, bool Stalled =
 /// What ffprobe says about a file: its duration and whether it has a video stream; or why it could
 /// not read it, which includes not answering within the stall timeout (<see cref="TimedOut"/>).
 /// </summary>
-public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail, bool TimedOut = false);
+public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail, bool TimedOut = false)
+{
+    /// <summary>The demuxer ffprobe chose, as it names it ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "hls").</summary>
+    public string? FormatName { get; init; }
+}
 
 /// <summary>
 /// The only code that starts ffmpeg and ffprobe. Arguments go through
@@ -51,7 +55,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     public static IReadOnlyList<string> EncodeArguments(string input, string output, string crf, string preset) =>
     [
         "-hide_banner", "-nostdin", "-y",
-        "-i", input,
+        .. InputArguments(input),
         // First video stream, every audio stream if there is any; subtitles and data do not fit MP4.
         "-map", "0:v:0", "-map", "0:a?",
         "-c:v", "libx264", "-crf", crf, "-preset", preset,
@@ -63,7 +67,14 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     ];
 
     public static IReadOnlyList<string> ProbeArguments(string path) =>
-        ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name", "-of", "json", path];
+        ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name", "-of", "json", .. InputArguments(path)];
+
+    /// <summary>
+    /// An input is a local file and nothing else: no network protocol, however a playlist or a
+    /// name (a "file" called "http:…") asks for one; "file:" keeps the name from being read as a
+    /// protocol at all.
+    /// </summary>
+    private static string[] InputArguments(string path) => ["-protocol_whitelist", "file", "-i", "file:" + path];
 
     /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
     public async Task<string?> CheckInstalledAsync(CancellationToken cancel)
@@ -87,10 +98,12 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
         try
         {
             using var json = JsonDocument.Parse(stdout);
-            double? duration = json.RootElement.TryGetProperty("format", out var format)
+            var hasFormat = json.RootElement.TryGetProperty("format", out var format);
+            double? duration = hasFormat
                 && format.TryGetProperty("duration", out var d)
                 && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
                 ? seconds : null;
+            var formatName = hasFormat && format.TryGetProperty("format_name", out var name) ? name.GetString() : null;
             string? videoCodec = null;
             if (json.RootElement.TryGetProperty("streams", out var streams))
                 foreach (var stream in streams.EnumerateArray())
@@ -99,7 +112,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
                         videoCodec = stream.TryGetProperty("codec_name", out var codec) ? codec.GetString() : "unknown";
                         break;
                     }
-            return new ProbeResult(true, duration, videoCodec, stderr);
+            return new ProbeResult(true, duration, videoCodec, stderr) { FormatName = formatName };
         }
         catch (JsonException)
         {
