@@ -11,7 +11,7 @@ namespace VideoEncode.Worker;
 /// longer ours (the lease lapsed and another worker took the job, or it was deleted), the encode
 /// stops and nothing is reported.
 /// </summary>
-public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, WorkerSettings settings, ConsoleOutput console)
+public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, RunFiles runFiles, WorkerSettings settings, ConsoleOutput console)
 {
     /// <summary>How far the result's duration may stray from the input's.</summary>
     public const double DurationToleranceSeconds = 0.5;
@@ -94,6 +94,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
         console.Started(job.Id, job.FileName);
+        string? temporary = null;
         try
         {
             if (await Playlists.SniffFileAsync(resolved.Input).WaitAsync(settings.StallTimeout, claim.Stop) is { } playlist)
@@ -110,7 +111,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
                 return Fail($"The input '{job.FileName}' has no video stream.", input.LogTail);
 
             Directory.CreateDirectory(Path.GetDirectoryName(resolved.Output)!);
-            var arguments = Ffmpeg.EncodeArguments(resolved.Input, resolved.Temporary, job.Crf, job.Preset);
+            try
+            {
+                temporary = runFiles.CreateTemporary(resolved.Output, job.Id);
+            }
+            catch (IOException e)
+            {
+                return Retry($"Could not create a temporary file beside the output: {e.Message}");
+            }
+            var arguments = Ffmpeg.EncodeArguments(resolved.Input, temporary, job.Crf, job.Preset);
             var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
             {
                 claim.Latest = progress;
@@ -122,18 +131,22 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             if (!outcome.Succeeded)
                 return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
 
-            var result = await ffmpeg.ProbeAsync(resolved.Temporary, claim.Stop);
+            var result = await ffmpeg.ProbeAsync(temporary, claim.Stop);
             if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
             if (OutputProblem(input, result) is { } wrong)
                 return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
 
+            // What goes into place is the file this run created, not something swapped in since.
+            if (!RunFiles.IsPlainFile(temporary))
+                return Fail($"The temporary file {temporary} was replaced by a link or removed while ffmpeg wrote it; nothing was put in place.");
             // Durable before visible: a crash after the rename must not leave an empty "result".
-            using (var written = new FileStream(resolved.Temporary, FileMode.Open, FileAccess.ReadWrite))
+            using (var written = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite))
                 written.Flush(flushToDisk: true);
             // A run whose claim lapsed while it encoded must not put its file where the job's
             // current run will put its own.
             if (!await claim.StillOursAsync()) return new Stopped();
-            File.Move(resolved.Temporary, resolved.Output, overwrite: true);
+            File.Move(temporary, resolved.Output, overwrite: true);
+            temporary = null;
             return new Encoded(resolved.Output);
         }
         catch (OperationCanceledException) when (claim.Stop.IsCancellationRequested)
@@ -151,7 +164,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         finally
         {
             console.Ended(job.Id);
-            TryDelete(resolved.Temporary);
+            // Only this run's own file: another run of the same job has its own.
+            if (temporary is not null) TryDelete(temporary);
         }
     }
 

@@ -33,12 +33,28 @@ if (await queue.CheckAccessAsync(shutdown.Abort) is { } unreachable)
     return 1;
 }
 
-Directory.CreateDirectory(settings.Output);
+// The output folder, this worker's lock in it, and the leftovers of stopped workers swept away.
+using var runFiles = TakeOutputFolder(settings.Output, console);
+if (runFiles is null) return 1;
 console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {settings.Output}, " +
              $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
-var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), settings, console);
+var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), runFiles, settings, console);
 await new WorkerLoop(settings, queue, runner, console).RunAsync(shutdown.StopClaiming, shutdown.Abort);
 
 console.Info("Worker stopped.");
 return shutdown.Abort.IsCancellationRequested ? 130 : 0;
+
+static RunFiles? TakeOutputFolder(string output, ConsoleOutput console)
+{
+    try
+    {
+        Directory.CreateDirectory(output);
+        return RunFiles.Start(output, console.Info);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: cannot work in the output folder '{output}': {e.Message}");
+        return null;
+    }
+}

@@ -3,7 +3,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Worker.Media;
 
 /// <summary>A job's input file and where its result goes, both proven to lie inside their roots.</summary>
-public sealed record JobPaths(string Input, string Output, string Temporary);
+public sealed record JobPaths(string Input, string Output);
 
 /// <summary>
 /// Maps a job's file_name onto the worker's media roots. The host already refused unsafe names,
@@ -29,10 +29,7 @@ public sealed class MediaPaths(string inputRoot, string outputRoot)
             return (null, $"file_name '{job.FileName}' leads outside the output folder.");
         if (string.Equals(RealPath(input), RealPath(output), StringComparison.Ordinal))
             return (null, $"the output for '{job.FileName}' would overwrite its input; use different --input and --output folders.");
-        // Hidden, job-specific and not ending in .mp4: nobody mistakes it for a result, and a
-        // leftover from a killed run of the same job is simply overwritten.
-        var temporary = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.job{job.Id}.partial");
-        return (new JobPaths(input, output, temporary), null);
+        return (new JobPaths(input, output), null);
     }
 
     private static bool IsInside(string path, string root) =>
