@@ -93,6 +93,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
     {
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
+        if (OutputPlacement.Refusal(resolved, job.Overwrite) is { } refusal) return Fail(refusal);
         console.Started(job.Id, job.FileName);
         string? temporary = null;
         try
@@ -145,7 +146,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             // A run whose claim lapsed while it encoded must not put its file where the job's
             // current run will put its own.
             if (!await claim.StillOursAsync()) return new Stopped();
-            File.Move(temporary, resolved.Output, overwrite: true);
+            if (OutputPlacement.Place(temporary, resolved, job.Overwrite) is { } refused) return Fail(refused);
             temporary = null;
             return new Encoded(resolved.Output);
         }

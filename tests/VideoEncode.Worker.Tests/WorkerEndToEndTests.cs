@@ -113,6 +113,49 @@ public sealed class WorkerEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoInputsWithTheSameOutputNameNeverOverwriteEachOthersResult()
+    {
+        // No output_name from the host (an older one): a.mkv and a.avi both default to a.mp4.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 1);
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.avi"), 2);
+        var first = (await client.EnqueueAsync(QueueCalls.NewJob("a.mkv", "30", "ultrafast")))[0];
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        Assert.Equal(JobStatus.Finished, (await Get(first.Id)).Status);
+        var result = Path.Combine(output, "a.mp4");
+        var (bytes, written) = (await File.ReadAllBytesAsync(result), File.GetLastWriteTimeUtc(result));
+
+        var second = (await client.EnqueueAsync(QueueCalls.NewJob("a.avi", "30", "ultrafast")))[0];
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+
+        var refused = await Get(second.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);   // not retryable: trying again would not help
+        Assert.StartsWith("output exists: a.mp4", refused.Error);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(result));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(result));
+        Assert.Equal(["a.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task AnOutputThatAppearsDuringTheEncodeIsLeftAloneAndTheJobFails()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 3, audio: false);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", FakeTools.RealTimeFfmpeg(root)));
+        await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output, "*.partial").Any(), () => worker.Output);
+
+        await File.WriteAllTextAsync(Path.Combine(output, "clip.mp4"), "someone else's file");
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var refused = await Get(job.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.StartsWith("output exists: clip.mp4", refused.Error);
+        Assert.Equal("someone else's file", await File.ReadAllTextAsync(Path.Combine(output, "clip.mp4")));
+        Assert.Equal(["clip.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task APlaylistDressedAsAVideoIsRefusedBeforeFfmpegOrFfprobeOpensIt()
     {
         // A real clip outside the input folder, and a "video" inside it that is an HLS playlist naming that clip.
