@@ -148,6 +148,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             if (!await claim.StillOursAsync()) return new Stopped();
             if (OutputPlacement.Place(temporary, resolved, job.Overwrite) is { } refused) return Fail(refused);
             temporary = null;
+            // The rename, too, is on disk before the host hears "finished".
+            Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output);
         }
         catch (OperationCanceledException) when (claim.Stop.IsCancellationRequested)
