@@ -41,10 +41,10 @@ public sealed class ClaimKeeper : IDisposable
         token = job.ClaimToken;
         var lease = TimeSpan.FromSeconds(Math.Max(3, (job.LeaseExpiresAt ?? 0) - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
-        // Long enough for a busy host, short enough that a hung one costs the lease nothing.
+        // Half the lease: a beat stuck on a hung host gives up in time for another to renew it.
         timeout = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 2, 1, 10));
         stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        // A job from the original claim route has no lease to keep.
+        // Without a lease or a claim token (an older host) there is nothing to renew.
         loop = job.LeaseExpiresAt is not null && token is not null ? Task.Run(BeatAsync) : Task.CompletedTask;
     }
 

@@ -158,7 +158,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         }
         catch (TimeoutException)
         {
-            return Retry($"the input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s");
+            return Retry($"The input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

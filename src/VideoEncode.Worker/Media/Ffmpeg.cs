@@ -123,9 +123,9 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     /// <summary>
     /// Runs the encode, reporting progress as ffmpeg reports it. When <paramref name="cancel"/>
     /// fires, ffmpeg is killed and the outcome has no exit code. So it is when ffmpeg goes the stall
-    /// timeout without progress: neither its position in the output nor its frame count moved
-    /// (ffmpeg keeps printing progress blocks while it waits on a hung input, so output alone is no
-    /// sign of life; the frame count moves during x264's lookahead, before the position does).
+    /// timeout without progress, which means its position in the output or its frame count moved:
+    /// a progress block that repeats the last numbers is output, not progress (and the frame count
+    /// can move before the position does, while x264 fills its lookahead).
     /// </summary>
     public async Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
         Action<EncodeProgress> onProgress, CancellationToken cancel)
