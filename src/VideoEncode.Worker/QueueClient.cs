@@ -16,7 +16,8 @@ public sealed class QueueRejectedException(HttpStatusCode status, string message
 /// The worker's only way to the queue: HTTP calls to the host. Transient failures — a refused
 /// connection, a timeout, a 5xx — are retried with exponential backoff until they succeed or the
 /// caller gives up through its cancellation token, so a claimed job's result is never dropped
-/// because the host restarted.
+/// because the host restarted. Heartbeats are the exception: one attempt each (see
+/// <see cref="HeartbeatAsync"/>).
 /// </summary>
 public sealed class QueueClient(HttpClient http, ConsoleOutput console)
 {
