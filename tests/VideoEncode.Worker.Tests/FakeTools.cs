@@ -36,6 +36,13 @@ internal static class FakeTools
         }
     }
 
+    /// <summary>Sends a POSIX signal to a process (STOP and CONT freeze and thaw it).</summary>
+    public static void Signal(int pid, string name)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + name, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>The PID a hanging fake wrote, once it has.</summary>
     public static int? ReadPid(string pidFile) =>
         File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) ? pid : null;

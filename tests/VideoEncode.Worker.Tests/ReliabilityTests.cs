@@ -58,13 +58,17 @@ public sealed class ReliabilityTests : IDisposable
         var paced = FakeTools.RealTimeFfmpeg(root);   // each encode lasts as long as the clip
 
         using var stale = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "stale", "--ffmpeg", paced));
-        await Eventually.TrueAsync(() => Partials().Length == 1, () => stale.Output);
+        await Eventually.TrueAsync(() => Partials().Length == 1 && Eventually.FfmpegWritingInto(Partials()[0]), () => stale.Output);
+        var staleFfmpeg = Eventually.FfmpegsWritingInto(Partials()[0]).Single();
+        // The first run freezes, ffmpeg and all, as on a machine that hangs: it cannot hear that its
+        // claim is gone, nor finish, until the second run is writing.
+        stale.Signal("STOP");
+        FakeTools.Signal(staleFfmpeg, "STOP");
         using var next = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "next", "--ffmpeg", paced));
         await Eventually.TrueAsync(() => next.Output.Contains("Worker connected"), () => next.Output);
-        // Frozen, the first worker cannot hear that its claim is gone until the second run is writing.
-        stale.Signal("STOP");
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/api/jobs/{job.Id}/reset", null)).StatusCode);
         await Eventually.TrueAsync(() => Partials().Length == 2, () => next.Output);
+        FakeTools.Signal(staleFfmpeg, "CONT");
         stale.Signal("CONT");
 
         await Eventually.TrueAsync(async () => (await Get(client, job.Id)).Status == JobStatus.Finished, () => stale.Output + next.Output);
@@ -81,8 +85,9 @@ public sealed class ReliabilityTests : IDisposable
         using var host = new QueueFactory();
         var server = host.StartOnLoopback();
         var client = host.CreateApiClient();
-        await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 20, audio: false);
-        await TestMedia.MakeClipAsync(Path.Combine(input, "b.mkv"), 20, audio: false);
+        // Paced encodes of a minute each: both are still running whenever the test looks.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 60, audio: false);
+        await TestMedia.MakeClipAsync(Path.Combine(input, "b.mkv"), 60, audio: false);
         var paced = FakeTools.RealTimeFfmpeg(root);
         await client.EnqueueAsync(QueueCalls.NewJob("a.mkv", "30", "ultrafast"));
         using var killed = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "killed", "--ffmpeg", paced));

@@ -140,7 +140,8 @@ public sealed class WorkerEndToEndTests : IDisposable
     [Fact]
     public async Task AnOutputThatAppearsDuringTheEncodeIsLeftAloneAndTheJobFails()
     {
-        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 3, audio: false);
+        // A paced encode of five seconds: the file below lands while it runs.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 5, audio: false);
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", FakeTools.RealTimeFfmpeg(root)));
         await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output, "*.partial").Any(), () => worker.Output);
