@@ -11,7 +11,7 @@ namespace VideoEncode.Worker;
 /// longer ours (the lease lapsed and another worker took the job, or it was deleted), the encode
 /// stops and nothing is reported.
 /// </summary>
-public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, ConsoleOutput console)
+public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, RunFiles runFiles, WorkerSettings settings, ConsoleOutput console)
 {
     /// <summary>How far the result's duration may stray from the input's.</summary>
     public const double DurationToleranceSeconds = 0.5;
@@ -27,12 +27,18 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
     {
         console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
-        using var claim = new ClaimKeeper(queue, job, abort);
-        var result = await EncodeAsync(job, claim, abort);
+        using var claim = new ClaimKeeper(queue, job, console, abort);
+        var result = await EncodeAsync(job, claim);
         await claim.StopAsync();
         // A cancel or a lost claim explains why the encode stopped; a result that was already
         // complete is still reported (and the host decides what it is worth).
-        if (result is Stopped && claim.Interruption is { } why) result = why;
+        if (result is Stopped)
+            result = claim.Interruption switch
+            {
+                Interruption.CancelRequested => new Cancelled(),
+                Interruption.ClaimLost lost => new Lost(lost.Why),
+                _ => result,
+            };
         try
         {
             switch (result)
@@ -43,7 +49,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
                     break;
                 case Failed failed:
                     await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort);
-                    console.Warn($"Job {job.Id}: failed: {failed.Report.Error}");
+                    console.Warn($"Job {job.Id}: failed{(failed.Report.Retryable ? " (it may be tried again)" : "")}: {failed.Report.Error}");
                     break;
                 case Cancelled:
                     await queue.AcknowledgeCancelAsync(job.Id, token, abort);
@@ -83,45 +89,76 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         }
     }
 
-    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim, CancellationToken abort)
+    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim)
     {
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
+        if (OutputPlacement.Refusal(resolved, job.Overwrite) is { } refusal) return Fail(refusal);
         console.Started(job.Id, job.FileName);
+        string? temporary = null;
         try
         {
+            if (await Playlists.SniffFileAsync(resolved.Input).WaitAsync(settings.StallTimeout, claim.Stop) is { } playlist)
+                return Fail(RefusedPlaylist(job, playlist));
             var input = await ffmpeg.ProbeAsync(resolved.Input, claim.Stop);
+            if (input.TimedOut) return Retry(ProbeTimedOut(), input.LogTail);
             if (!input.Readable)
                 return Fail(File.Exists(resolved.Input)
                     ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
                     : $"The input file '{job.FileName}' does not exist in the input folder.", input.LogTail);
+            if (Playlists.Format(input.FormatName) is { } format)
+                return Fail(RefusedPlaylist(job, $"ffmpeg reads it as a playlist ('{format}')"), input.LogTail);
             if (input.VideoCodec is null)
                 return Fail($"The input '{job.FileName}' has no video stream.", input.LogTail);
 
             Directory.CreateDirectory(Path.GetDirectoryName(resolved.Output)!);
-            var arguments = Ffmpeg.EncodeArguments(resolved.Input, resolved.Temporary, job.Crf, job.Preset);
+            try
+            {
+                temporary = runFiles.CreateTemporary(resolved.Output, job.Id);
+            }
+            catch (IOException e)
+            {
+                return Retry($"Could not create a temporary file beside the output: {e.Message}");
+            }
+            var arguments = Ffmpeg.EncodeArguments(resolved.Input, temporary, job.Crf, job.Preset);
             var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
             {
                 claim.Latest = progress;
                 console.Progress(job.Id, progress);
             }, claim.Stop);
+            if (outcome.Stalled)
+                return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
             if (outcome.ExitCode is null) return new Stopped();
             if (!outcome.Succeeded)
                 return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
 
-            var result = await ffmpeg.ProbeAsync(resolved.Temporary, claim.Stop);
+            var result = await ffmpeg.ProbeAsync(temporary, claim.Stop);
+            if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
             if (OutputProblem(input, result) is { } wrong)
                 return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
 
+            // What goes into place is the file this run created, not something swapped in since.
+            if (!RunFiles.IsPlainFile(temporary))
+                return Fail($"The temporary file {temporary} was replaced by a link or removed while ffmpeg wrote it; nothing was put in place.");
             // Durable before visible: a crash after the rename must not leave an empty "result".
-            using (var written = new FileStream(resolved.Temporary, FileMode.Open, FileAccess.ReadWrite))
+            using (var written = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite))
                 written.Flush(flushToDisk: true);
-            File.Move(resolved.Temporary, resolved.Output, overwrite: true);
+            // A run whose claim lapsed while it encoded must not put its file where the job's
+            // current run will put its own.
+            if (!await claim.StillOursAsync()) return new Stopped();
+            if (OutputPlacement.Place(temporary, resolved, job.Overwrite) is { } refused) return Fail(refused);
+            temporary = null;
+            // The rename, too, is on disk before the host hears "finished".
+            Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output);
         }
         catch (OperationCanceledException) when (claim.Stop.IsCancellationRequested)
         {
             return new Stopped();
+        }
+        catch (TimeoutException)
+        {
+            return Retry($"The input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -130,84 +167,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         finally
         {
             console.Ended(job.Id);
-            TryDelete(resolved.Temporary);
-        }
-    }
-
-    /// <summary>
-    /// Keeps the claim alive while the job runs: a heartbeat every second (a third of the lease if
-    /// that is shorter), carrying progress, speed and time left, so a cancel stops the encode
-    /// within about a second. Stops the encode when the host says the job was cancelled or the claim is gone, or
-    /// on the worker's own abort. Heartbeats that cannot reach the host are retried; the encode goes on.
-    /// </summary>
-    private sealed class ClaimKeeper : IDisposable
-    {
-        private readonly CancellationTokenSource stop;
-        private readonly CancellationTokenSource done = new();
-        private readonly Task loop;
-
-        public ClaimKeeper(QueueClient queue, Job job, CancellationToken abort)
-        {
-            stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-            loop = job.LeaseExpiresAt is { } expires && job.ClaimToken is { } token
-                ? Task.Run(() => BeatAsync(queue, job.Id, token, LeaseLength(expires)))
-                : Task.CompletedTask;
-        }
-
-        /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
-        public CancellationToken Stop => stop.Token;
-
-        /// <summary>The encode's latest progress, sent with the next heartbeat.</summary>
-        public EncodeProgress? Latest { get; set; }
-
-        /// <summary>Why the host stopped the job (cancelled or lost), if it did.</summary>
-        public Result? Interruption { get; private set; }
-
-        private static TimeSpan LeaseLength(long expiresAt) =>
-            TimeSpan.FromSeconds(Math.Max(3, expiresAt - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-
-        private async Task BeatAsync(QueueClient queue, long id, string token, TimeSpan lease)
-        {
-            var interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
-            try
-            {
-                while (true)
-                {
-                    await Task.Delay(interval, done.Token);
-                    var latest = Latest;
-                    var report = new Heartbeat(token, latest?.Percent, latest?.Speed,
-                        latest?.Eta is { } eta ? (long)Math.Round(eta.TotalSeconds) : null);
-                    var state = await queue.HeartbeatAsync(id, report, done.Token);
-                    if (state?.CancelRequested == true) Interrupt(new Cancelled());
-                }
-            }
-            catch (QueueRejectedException e)
-            {
-                Interrupt(new Lost($"the host no longer holds this claim ({e.Message})"));
-            }
-            catch (OperationCanceledException)
-            {
-                // The job ended; no more heartbeats.
-            }
-        }
-
-        private void Interrupt(Result why)
-        {
-            Interruption ??= why;
-            stop.Cancel();
-            done.Cancel();
-        }
-
-        public async Task StopAsync()
-        {
-            await done.CancelAsync();
-            await loop;
-        }
-
-        public void Dispose()
-        {
-            stop.Dispose();
-            done.Dispose();
+            // Only this run's own file: another run of the same job has its own.
+            if (temporary is not null) TryDelete(temporary);
         }
     }
 
@@ -224,9 +185,21 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         return null;
     }
 
-    private static Failed Fail(string error, string? logTail = null) => new(new FailureReport(
+    private static string RefusedPlaylist(Job job, string why) =>
+        $"The input '{job.FileName}' is refused: {why}. Playlists are not encoded: they make ffmpeg read other files.";
+
+    private string ProbeTimedOut() => $"ffprobe did not answer within {settings.StallTimeout.TotalSeconds:0.#} s; stopped";
+
+    /// <summary>A failure that says something about the job: trying again would fail again.</summary>
+    private static Failed Fail(string error, string? logTail = null) => Report(error, logTail, retryable: false);
+
+    /// <summary>A failure of this attempt (a hang, a clash): the host puts the job back while attempts remain.</summary>
+    private static Failed Retry(string error, string? logTail = null) => Report(error, logTail, retryable: true);
+
+    private static Failed Report(string error, string? logTail, bool retryable) => new(new FailureReport(
         error.Length > FailureReport.MaxErrorChars ? error[..FailureReport.MaxErrorChars] : error,
-        string.IsNullOrWhiteSpace(logTail) ? null : logTail));
+        string.IsNullOrWhiteSpace(logTail) ? null : logTail,
+        Retryable: retryable));
 
     private void TryDelete(string path)
     {

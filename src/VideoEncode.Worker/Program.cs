@@ -14,9 +14,11 @@ if (settings is null)
 }
 
 await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+if (settings.ApiKeyOnCommandLine)
+    console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
 using var shutdown = new Shutdown(console);
 
-var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath);
+var ffmpeg = new Ffmpeg(settings.FfmpegPath, settings.FfprobePath, settings.StallTimeout);
 if (await ffmpeg.CheckInstalledAsync(shutdown.Abort) is { } missing)
 {
     Console.Error.WriteLine($"error: {missing}");
@@ -31,12 +33,28 @@ if (await queue.CheckAccessAsync(shutdown.Abort) is { } unreachable)
     return 1;
 }
 
-Directory.CreateDirectory(settings.Output);
+// The output folder, this worker's lock in it, and the leftovers of stopped workers swept away.
+using var runFiles = TakeOutputFolder(settings.Output, console);
+if (runFiles is null) return 1;
 console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {settings.Output}, " +
              $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
-var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), console);
+var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), runFiles, settings, console);
 await new WorkerLoop(settings, queue, runner, console).RunAsync(shutdown.StopClaiming, shutdown.Abort);
 
 console.Info("Worker stopped.");
 return shutdown.Abort.IsCancellationRequested ? 130 : 0;
+
+static RunFiles? TakeOutputFolder(string output, ConsoleOutput console)
+{
+    try
+    {
+        Directory.CreateDirectory(output);
+        return RunFiles.Start(output, console.Info);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: cannot work in the output folder '{output}': {e.Message}");
+        return null;
+    }
+}

@@ -16,7 +16,8 @@ public sealed class QueueRejectedException(HttpStatusCode status, string message
 /// The worker's only way to the queue: HTTP calls to the host. Transient failures — a refused
 /// connection, a timeout, a 5xx — are retried with exponential backoff until they succeed or the
 /// caller gives up through its cancellation token, so a claimed job's result is never dropped
-/// because the host restarted.
+/// because the host restarted. Heartbeats are the exception: one attempt each (see
+/// <see cref="HeartbeatAsync"/>).
 /// </summary>
 public sealed class QueueClient(HttpClient http, ConsoleOutput console)
 {
@@ -66,9 +67,37 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
             Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds), options: WireJson.Options),
         }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop);
 
-    /// <summary>Renews the lease and reports progress; the answer says whether a cancel was requested.</summary>
-    public Task<Job?> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel) =>
-        SendAsync($"send a heartbeat for job {id}", () => Post($"/api/jobs/{id}/heartbeat", report), ReadJobAsync, cancel);
+    /// <summary>
+    /// One attempt to renew the lease and report progress, given up after <paramref name="timeout"/>.
+    /// Unlike the other steps it is not retried here: a heartbeat is only worth sending now, and
+    /// the next one follows within a second anyway.
+    /// </summary>
+    public async Task<HeartbeatAnswer> HeartbeatAsync(long id, Heartbeat report, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var response = await http.SendAsync(Post($"/api/jobs/{id}/heartbeat", report), limit.Token);
+            if (response.IsSuccessStatusCode)
+                return new HeartbeatAnswer.Renewed((await ReadJobAsync(response))?.CancelRequested == true);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.BadRequest => new HeartbeatAnswer.Refused(await ErrorMessageAsync(response)),
+                HttpStatusCode.Conflict or HttpStatusCode.NotFound =>
+                    new HeartbeatAnswer.Lost($"the host answered {(int)response.StatusCode}: {await ErrorMessageAsync(response)}"),
+                _ => new HeartbeatAnswer.Unanswered($"the host answered {(int)response.StatusCode}"),
+            };
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        {
+            return new HeartbeatAnswer.Unanswered(e.Message);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return new HeartbeatAnswer.Unanswered($"no answer within {timeout.TotalSeconds:0.#} s");
+        }
+    }
 
     public Task FinishAsync(long id, string token, CancellationToken cancel) =>
         SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel);

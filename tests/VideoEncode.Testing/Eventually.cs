@@ -18,8 +18,11 @@ public static class Eventually
     }
 
     /// <summary>Whether a live ffmpeg encode (not a zombie) is writing under <paramref name="folder"/>, read from /proc.</summary>
-    public static bool FfmpegWritingInto(string folder) =>
-        Directory.EnumerateDirectories("/proc").Any(process =>
+    public static bool FfmpegWritingInto(string folder) => FfmpegsWritingInto(folder).Any();
+
+    /// <summary>The process ids of the live ffmpeg encodes (not zombies) writing under <paramref name="folder"/> (or into that file), read from /proc.</summary>
+    public static IReadOnlyList<int> FfmpegsWritingInto(string folder) =>
+        Directory.EnumerateDirectories("/proc").Where(process =>
         {
             try
             {
@@ -32,5 +35,5 @@ public static class Eventually
             {
                 return false; // the process ended while we looked
             }
-        });
+        }).Select(process => int.Parse(Path.GetFileName(process), System.Globalization.CultureInfo.InvariantCulture)).ToList();
 }

@@ -14,7 +14,12 @@ public sealed class WorkerProcess : IDisposable
         output = new CapturedOutput(process);
     }
 
-    public static WorkerProcess Start(params string[] args)
+    /// <summary>Starts a worker that finds the test host's key in VIDEOENCODE_APIKEY, as a key never goes on a command line.</summary>
+    public static WorkerProcess Start(params string[] args) =>
+        Start(new Dictionary<string, string> { ["VIDEOENCODE_APIKEY"] = QueueFactory.ApiKey }, args);
+
+    /// <summary>Starts a worker with exactly these VIDEOENCODE_* variables set.</summary>
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -26,12 +31,13 @@ public sealed class WorkerProcess : IDisposable
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var name in new[] { "VIDEOENCODE_SERVER", "VIDEOENCODE_APIKEY", "VIDEOENCODE_INPUT", "VIDEOENCODE_OUTPUT" })
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return new WorkerProcess(Process.Start(start)!);
     }
 
-    /// <summary>The arguments of a worker for this host and these folders, plus any extra ones.</summary>
+    /// <summary>The arguments of a worker for this host and these folders, plus any extra ones (the key travels in the environment).</summary>
     public static string[] Arguments(Uri server, string input, string output, params string[] extra) =>
-        ["--server", server.ToString(), "--api-key", QueueFactory.ApiKey, "--input", input, "--output", output, "--poll-interval", "0.2", .. extra];
+        ["--server", server.ToString(), "--input", input, "--output", output, "--poll-interval", "0.2", .. extra];
 
     public int Id => process.Id;
 

@@ -2,10 +2,11 @@ using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker.Tests;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class FfmpegTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("videoencode-ffmpeg-").FullName;
-    private readonly Ffmpeg ffmpeg = new("ffmpeg", "ffprobe");
+    private readonly Ffmpeg ffmpeg = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(60));
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
@@ -19,8 +20,21 @@ public sealed class FfmpegTests : IDisposable
         Assert.Equal("aac", After(args, "-c:a"));
         Assert.Equal("+faststart", After(args, "-movflags"));
         Assert.Equal("pipe:1", After(args, "-progress"));
-        Assert.Equal("in.mkv", After(args, "-i"));
+        Assert.Equal("file:in.mkv", After(args, "-i"));
         Assert.Equal(["-f", "mp4", "out.partial"], args.TakeLast(3));
+    }
+
+    [Fact]
+    public void InputsAreLocalFilesOnlyForFfmpegAndFfprobe()
+    {
+        foreach (var args in new[] { Ffmpeg.EncodeArguments("/media/in.mkv", "/out/x.partial", "23", "fast"), Ffmpeg.ProbeArguments("/media/in.mkv") })
+        {
+            var list = args.ToList();
+            Assert.Equal("file", After(args, "-protocol_whitelist"));
+            Assert.True(list.IndexOf("-protocol_whitelist") < list.IndexOf("-i"), "the whitelist must come before the input it guards");
+            Assert.Equal("file:/media/in.mkv", After(args, "-i"));
+        }
+        Assert.Contains("format_name", After(Ffmpeg.ProbeArguments("/media/in.mkv"), "-show_entries"));
     }
 
     [Theory]
@@ -32,8 +46,8 @@ public sealed class FfmpegTests : IDisposable
     {
         var input = Path.Combine("/media in", name);
         var args = Ffmpeg.EncodeArguments(input, "/out/" + name, "23", "fast");
-        Assert.Single(args, arg => arg == input);
-        Assert.Equal(input, After(args, "-i"));
+        Assert.Single(args, arg => arg == "file:" + input);
+        Assert.Equal("file:" + input, After(args, "-i"));
         Assert.Equal("/out/" + name, args[^1]);
     }
 
@@ -75,12 +89,49 @@ public sealed class FfmpegTests : IDisposable
         var input = Path.Combine(folder, "long.mkv");
         await TestMedia.MakeClipAsync(input, seconds: 30, size: "640x360", audio: false);
         using var cancel = new CancellationTokenSource();
-        var started = DateTime.UtcNow;
         var encode = ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "long.partial"), "18", "veryslow"), 30,
             _ => cancel.Cancel(), cancel.Token);
         var outcome = await encode;
         Assert.Null(outcome.ExitCode);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task AnEncodeThatMakesNoProgressIsStoppedAfterTheStallTimeout()
+    {
+        var pidFile = Path.Combine(folder, "ffmpeg.pid");
+        var hanging = new Ffmpeg(FakeTools.HangingFfmpeg(folder, pidFile), "ffprobe", TimeSpan.FromSeconds(1));
+
+        var outcome = await hanging.EncodeAsync(Ffmpeg.EncodeArguments("/in.mkv", Path.Combine(folder, "x.partial"), "23", "fast"), 10, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Stalled);
+        Assert.Null(outcome.ExitCode);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
+    }
+
+    [Fact]
+    public async Task AnEncodeThatKeepsMakingProgressIsNotMistakenForAStall()
+    {
+        var input = Path.Combine(folder, "paced.mkv");
+        await TestMedia.MakeClipAsync(input, seconds: 6, audio: false);
+        var paced = new Ffmpeg(FakeTools.RealTimeFfmpeg(folder), "ffprobe", TimeSpan.FromSeconds(3));
+
+        var outcome = await paced.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 6, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.LogTail);   // six seconds of encoding outlast the three-second stall timeout
+        Assert.False(outcome.Stalled);
+    }
+
+    [Fact]
+    public async Task AProbeThatDoesNotAnswerIsStoppedAfterTheStallTimeout()
+    {
+        var pidFile = Path.Combine(folder, "ffprobe.pid");
+        var hanging = new Ffmpeg("ffmpeg", FakeTools.HangingFfprobe(folder, pidFile), TimeSpan.FromSeconds(1));
+
+        var probe = await hanging.ProbeAsync(Path.Combine(folder, "any.mkv"), CancellationToken.None);
+
+        Assert.True(probe.TimedOut);
+        Assert.False(probe.Readable);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
     }
 
     [Fact]
@@ -94,7 +145,7 @@ public sealed class FfmpegTests : IDisposable
     [Fact]
     public async Task AMissingFfmpegIsReportedNotThrown()
     {
-        var problem = await new Ffmpeg("/nonexistent/ffmpeg", "ffprobe").CheckInstalledAsync(CancellationToken.None);
+        var problem = await new Ffmpeg("/nonexistent/ffmpeg", "ffprobe", TimeSpan.FromSeconds(60)).CheckInstalledAsync(CancellationToken.None);
         Assert.Contains("/nonexistent/ffmpeg", problem);
         Assert.Null(await ffmpeg.CheckInstalledAsync(CancellationToken.None));
     }

@@ -18,14 +18,54 @@ public sealed class MediaPathsTests : IDisposable
     public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
-    public void ARelativeNameMapsUnderBothRootsWithAnMp4ResultAndAHiddenTemporary()
+    public void ARelativeNameMapsUnderBothRootsWithAnMp4Result()
     {
         var (resolved, problem) = paths.Resolve(new Job { Id = 7, FileName = "shows/ep 1.mkv" });
         Assert.Null(problem);
         Assert.Equal(Path.Combine(root, "in", "shows", "ep 1.mkv"), resolved!.Input);
         Assert.Equal(Path.Combine(root, "out", "shows", "ep 1.mp4"), resolved.Output);
-        Assert.Equal(Path.Combine(root, "out", "shows", ".ep 1.mp4.job7.partial"), resolved.Temporary);
-        Assert.False(resolved.Temporary.EndsWith(".mp4", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheJobsOutputNameIsWhereTheResultGoes()
+    {
+        var (resolved, problem) = paths.Resolve(new Job { Id = 7, FileName = "shows/ep 1.mkv", OutputName = "done/episode one.mp4" });
+        Assert.Null(problem);
+        Assert.Equal(Path.Combine(root, "out", "done", "episode one.mp4"), resolved!.Output);
+        Assert.Equal("done/episode one.mp4", resolved.OutputName);
+        Assert.False(resolved.OutputInsideInput);
+    }
+
+    [Fact]
+    public void WithoutAnOutputNameTwoInputsShareTheDefaultOne()
+    {
+        Assert.Equal("a.mp4", paths.Resolve(new Job { Id = 1, FileName = "a.mkv" }).Paths!.OutputName);
+        Assert.Equal("a.mp4", paths.Resolve(new Job { Id = 2, FileName = "a.avi" }).Paths!.OutputName);
+    }
+
+    [Theory]
+    [InlineData("../elsewhere.mp4", "'..'")]
+    [InlineData("/etc/cron.d/x.mp4", "relative path")]
+    [InlineData("result.mkv", "must end in .mp4")]
+    public void AnOutputNameThatLeavesTheRootOrIsNotMp4IsRefused(string outputName, string reason)
+    {
+        var (resolved, problem) = paths.Resolve(new Job { Id = 1, FileName = "a.mkv", OutputName = outputName });
+        Assert.Null(resolved);
+        Assert.StartsWith("output_name ", problem);
+        Assert.Contains(reason, problem);
+    }
+
+    [Fact]
+    public void AnOutputInTheInputFolderIsKnownAsSuch()
+    {
+        Directory.CreateDirectory(Path.Combine(root, "in", "out"));
+        var same = new MediaPaths(Path.Combine(root, "in"), Path.Combine(root, "in"));
+        var nested = new MediaPaths(Path.Combine(root, "in"), Path.Combine(root, "in", "out"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "in-alias"), Path.Combine(root, "in"));
+        var aliased = new MediaPaths(Path.Combine(root, "in"), Path.Combine(root, "in-alias"));
+        Assert.All(new[] { same, nested, aliased }, overlapping =>
+            Assert.True(overlapping.Resolve(new Job { Id = 1, FileName = "a.mkv" }).Paths!.OutputInsideInput));
+        Assert.False(paths.Resolve(new Job { Id = 1, FileName = "a.mkv" }).Paths!.OutputInsideInput);
     }
 
     [Theory]

@@ -17,6 +17,7 @@ public sealed class ProgressParserTests
         Assert.Equal(TimeSpan.FromSeconds(2.5), update.Position);
         Assert.Equal(25, update.Percent);
         Assert.Equal(30.5, update.Fps);
+        Assert.Equal(75, update.Frames);
         Assert.Equal(2.5, update.Speed);
         Assert.Equal(TimeSpan.FromSeconds(3), update.Eta);
     }
@@ -42,6 +43,16 @@ public sealed class ProgressParserTests
         Assert.Null(update.Percent);
         Assert.Null(update.Eta);
         Assert.Null(update.Speed);
+    }
+
+    [Fact]
+    public void ASpeedNearZeroGivesNoEtaRatherThanAnOverflow()
+    {
+        var parser = new ProgressParser(inputSeconds: 3600);
+        parser.Read("speed=1e-12x");
+        var update = parser.Read("progress=continue");
+        Assert.Null(update!.Eta);
+        Assert.Equal(1e-12, update.Speed);
     }
 
     [Fact]

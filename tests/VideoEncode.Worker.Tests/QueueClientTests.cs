@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using System.Diagnostics;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Tests;
@@ -12,7 +12,7 @@ public sealed class QueueClientTests
         var handler = new ScriptedHandler(
             _ => throw new HttpRequestException("Connection refused"),
             _ => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable),
-            _ => Json(HttpStatusCode.OK, """{"id": 5, "status": "finished"}"""));
+            _ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 5, "status": "finished"}"""));
         var client = Client(handler);
 
         await client.FinishAsync(5, "token", CancellationToken.None);
@@ -24,7 +24,7 @@ public sealed class QueueClientTests
     [Fact]
     public async Task ARefusalIsNotRetried()
     {
-        var handler = new ScriptedHandler(_ => Json(HttpStatusCode.NotFound, """{"error": "Job not found or not started"}"""));
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "Job not found or not started"}"""));
         var rejected = await Assert.ThrowsAsync<QueueRejectedException>(() => Client(handler).FinishAsync(5, "token", CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, rejected.Status);
         Assert.Contains("Job not found or not started", rejected.Message);
@@ -34,21 +34,16 @@ public sealed class QueueClientTests
     [Fact]
     public async Task AnEmptyQueueIsNullNotAnError()
     {
-        var handler = new ScriptedHandler(_ => Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
         Assert.Null(await Client(handler).ClaimAsync("w1", TimeSpan.Zero, CancellationToken.None));
     }
 
     [Fact]
     public async Task TheClaimSaysWhoAsksAndHowLongToWait()
     {
-        string? body = null;
-        var handler = new ScriptedHandler(request =>
-        {
-            body = request.Content!.ReadAsStringAsync().Result;
-            return Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}""");
-        });
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
         await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None);
-        Assert.Equal("""{"worker":"encoder-7","wait":25}""", body);
+        Assert.Equal("""{"worker":"encoder-7","wait":25}""", Assert.Single(handler.Bodies));
     }
 
     [Fact]
@@ -62,14 +57,51 @@ public sealed class QueueClientTests
     [Fact]
     public async Task TheFailureReportIsSentInWireJson()
     {
-        string? body = null;
-        var handler = new ScriptedHandler(request =>
-        {
-            body = request.Content!.ReadAsStringAsync().Result;
-            return Json(HttpStatusCode.OK, """{"id": 9, "status": "failed"}""");
-        });
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 9, "status": "failed"}"""));
         await Client(handler).FailAsync(9, new FailureReport("boom", "tail", "t0k3n"), CancellationToken.None);
-        Assert.Equal("""{"error":"boom","log_tail":"tail","claim_token":"t0k3n","retryable":false}""", body);
+        Assert.Equal("""{"error":"boom","log_tail":"tail","claim_token":"t0k3n","retryable":false}""", Assert.Single(handler.Bodies));
+    }
+
+    [Fact]
+    public async Task AHeartbeatIsASingleAttemptThatReportsNoAnswerInsteadOfRetrying()
+    {
+        var handler = new ScriptedHandler(_ => throw new HttpRequestException("Connection refused"));
+
+        var answer = await Client(handler).HeartbeatAsync(5, new Heartbeat("t"), TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        Assert.Contains("Connection refused", Assert.IsType<HeartbeatAnswer.Unanswered>(answer).Reason);
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
+    public async Task AHeartbeatToAHostThatDoesNotAnswerIsGivenUpAfterItsTimeout()
+    {
+        var http = new HttpClient(new SilentHandler()) { BaseAddress = new Uri("http://queue.test") };
+        var queue = new QueueClient(http, new ConsoleOutput(TextWriter.Null, live: false));
+
+        var answer = await queue.HeartbeatAsync(5, new Heartbeat("t"), TimeSpan.FromMilliseconds(200), CancellationToken.None);
+
+        Assert.IsType<HeartbeatAnswer.Unanswered>(answer);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest, typeof(HeartbeatAnswer.Refused))]
+    [InlineData(HttpStatusCode.Conflict, typeof(HeartbeatAnswer.Lost))]
+    [InlineData(HttpStatusCode.NotFound, typeof(HeartbeatAnswer.Lost))]
+    [InlineData(HttpStatusCode.ServiceUnavailable, typeof(HeartbeatAnswer.Unanswered))]
+    public async Task AHeartbeatsAnswerSaysWhatItCameTo(HttpStatusCode status, Type expected)
+    {
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(status, """{"error": "no"}"""));
+        var answer = await Client(handler).HeartbeatAsync(5, new Heartbeat("t"), TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.IsType(expected, answer);
+    }
+
+    [Fact]
+    public async Task ARenewedLeaseCarriesTheCancelRequest()
+    {
+        var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 5, "status": "in_progress", "cancel_requested": true}"""));
+        var answer = await Client(handler).HeartbeatAsync(5, new Heartbeat("t"), TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(new HeartbeatAnswer.Renewed(CancelRequested: true), answer);
     }
 
     private static QueueClient Client(HttpMessageHandler handler)
@@ -78,19 +110,13 @@ public sealed class QueueClientTests
         return new QueueClient(http, new ConsoleOutput(TextWriter.Null, live: false));
     }
 
-    private static HttpResponseMessage Json(HttpStatusCode status, string json) =>
-        new(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-
-    /// <summary>Answers each request with the next step of a script; the last step repeats.</summary>
-    private sealed class ScriptedHandler(params Func<HttpRequestMessage, HttpResponseMessage>[] steps) : HttpMessageHandler
+    /// <summary>A host that accepts the request and never answers.</summary>
+    private sealed class SilentHandler : HttpMessageHandler
     {
-        public List<string> Requests { get; } = [];
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Requests.Add(request.RequestUri!.AbsolutePath);
-            var step = steps[Math.Min(Requests.Count - 1, steps.Length - 1)];
-            return Task.FromResult(step(request));
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new UnreachableException();
         }
     }
 }

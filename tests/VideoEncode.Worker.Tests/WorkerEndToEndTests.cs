@@ -9,6 +9,7 @@ namespace VideoEncode.Worker.Tests;
 public sealed class WorkerEndToEndTests : IDisposable
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
+    private static readonly Dictionary<string, string> NoVariables = [];
 
     private readonly QueueFactory host = new();
     private readonly Uri server;
@@ -93,8 +94,8 @@ public sealed class WorkerEndToEndTests : IDisposable
             await update.ExecuteNonQueryAsync();
         }
         var calls = Path.Combine(root, "ffmpeg-calls.log");
-        var ffmpeg = RecordingWrapper("ffmpeg", calls);
-        var ffprobe = RecordingWrapper("ffprobe", calls);
+        var ffmpeg = FakeTools.Recording(root, "ffmpeg", calls);
+        var ffprobe = FakeTools.Recording(root, "ffprobe", calls);
 
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", ffmpeg, "--ffprobe", ffprobe));
 
@@ -109,6 +110,109 @@ public sealed class WorkerEndToEndTests : IDisposable
         var recorded = await File.ReadAllTextAsync(calls);
         Assert.Contains("-encoders", recorded);                     // the wrappers were really used
         Assert.DoesNotContain("secret", recorded);
+    }
+
+    [Fact]
+    public async Task TwoInputsWithTheSameOutputNameNeverOverwriteEachOthersResult()
+    {
+        // No output_name from the host (an older one): a.mkv and a.avi both default to a.mp4.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 1);
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.avi"), 2);
+        var first = (await client.EnqueueAsync(QueueCalls.NewJob("a.mkv", "30", "ultrafast")))[0];
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        Assert.Equal(JobStatus.Finished, (await Get(first.Id)).Status);
+        var result = Path.Combine(output, "a.mp4");
+        var (bytes, written) = (await File.ReadAllBytesAsync(result), File.GetLastWriteTimeUtc(result));
+
+        var second = (await client.EnqueueAsync(QueueCalls.NewJob("a.avi", "30", "ultrafast")))[0];
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+
+        var refused = await Get(second.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);   // not retryable: trying again would not help
+        Assert.StartsWith("output exists: a.mp4", refused.Error);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(result));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(result));
+        Assert.Equal(["a.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task AnOutputThatAppearsDuringTheEncodeIsLeftAloneAndTheJobFails()
+    {
+        // A paced encode of five seconds: the file below lands while it runs.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 5, audio: false);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--ffmpeg", FakeTools.RealTimeFfmpeg(root)));
+        await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output, "*.partial").Any(), () => worker.Output);
+
+        await File.WriteAllTextAsync(Path.Combine(output, "clip.mp4"), "someone else's file");
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var refused = await Get(job.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.StartsWith("output exists: clip.mp4", refused.Error);
+        Assert.Equal("someone else's file", await File.ReadAllTextAsync(Path.Combine(output, "clip.mp4")));
+        Assert.Equal(["clip.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task APlaylistDressedAsAVideoIsRefusedBeforeFfmpegOrFfprobeOpensIt()
+    {
+        // A real clip outside the input folder, and a "video" inside it that is an HLS playlist naming that clip.
+        var secret = Path.Combine(root, "outside", "secret.ts");
+        await TestMedia.MakeClipAsync(secret, 1);
+        await File.WriteAllTextAsync(Path.Combine(input, "evil.mp4"),
+            $"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n{secret}\n#EXT-X-ENDLIST\n");
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("evil.mp4", "30", "ultrafast")))[0];
+        var calls = Path.Combine(root, "ffmpeg-calls.log");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once",
+            "--ffmpeg", FakeTools.Recording(root, "ffmpeg", calls), "--ffprobe", FakeTools.Recording(root, "ffprobe", calls)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var refused = await Get(job.Id);
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.Contains("HLS playlist", refused.Error);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Any());
+        var recorded = await File.ReadAllTextAsync(calls);
+        Assert.Contains("-encoders", recorded);   // the wrappers were really used
+        Assert.DoesNotContain("evil", recorded);
+    }
+
+    [Fact]
+    public async Task AnFfmpegThatMakesNoProgressIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        var pidFile = Path.Combine(root, "ffmpeg.pid");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
+            "--ffmpeg", FakeTools.HangingFfmpeg(root, pidFile)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var retried = await Get(job.Id);
+        Assert.Equal(JobStatus.Pending, retried.Status);   // a retryable failure: back in the queue after a backoff
+        Assert.Equal("ffmpeg made no progress for 2 s; stopped", retried.Error);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
+        Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task AnFfprobeThatDoesNotAnswerIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
+        var pidFile = Path.Combine(root, "ffprobe.pid");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
+            "--ffprobe", FakeTools.HangingFfprobe(root, pidFile)));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var retried = await Get(job.Id);
+        Assert.Equal(JobStatus.Pending, retried.Status);
+        Assert.Equal("ffprobe did not answer within 2 s; stopped", retried.Error);
+        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
     }
 
     [Fact]
@@ -167,21 +271,47 @@ public sealed class WorkerEndToEndTests : IDisposable
     [Fact]
     public async Task StartUpProblemsAreOneLineAndANonZeroExit()
     {
-        var cases = new (string[] Args, string Message)[]
+        var withKey = new Dictionary<string, string> { ["VIDEOENCODE_APIKEY"] = QueueFactory.ApiKey };
+        var cases = new (Dictionary<string, string> Environment, string[] Args, string Message)[]
         {
-            (WorkerProcess.Arguments(server, input, output, "--ffmpeg", "/nonexistent/ffmpeg"), "/nonexistent/ffmpeg"),
-            (WorkerProcess.Arguments(new Uri("http://127.0.0.1:9"), input, output), "cannot reach the host"),
-            ([.. WorkerProcess.Arguments(server, input, output), "--api-key", "wrong"], "rejected the API key"),
-            (["--input", input], "API key"),
+            (withKey, WorkerProcess.Arguments(server, input, output, "--ffmpeg", "/nonexistent/ffmpeg"), "/nonexistent/ffmpeg"),
+            (withKey, WorkerProcess.Arguments(new Uri("http://127.0.0.1:9"), input, output), "cannot reach the host"),
+            (new() { ["VIDEOENCODE_APIKEY"] = "wrong" }, WorkerProcess.Arguments(server, input, output), "rejected the API key"),
+            (NoVariables, ["--input", input], "API key"),
+            (NoVariables, [.. WorkerProcess.Arguments(server, input, output), "--api-key-file", Path.Combine(root, "no such file")], "API key file"),
         };
-        foreach (var (args, message) in cases)
+        foreach (var (environment, args, message) in cases)
         {
-            using var worker = WorkerProcess.Start(args);
+            using var worker = WorkerProcess.Start(environment, args);
             Assert.NotEqual(0, await worker.WaitForExitAsync(ExitTimeout));
             var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(message, Assert.Single(lines));
         }
         Assert.Empty(await client.ListAsync());
+    }
+
+    [Fact]
+    public async Task TheKeyCanComeFromAFileAndThenIsNotOnTheCommandLine()
+    {
+        var keyFile = Path.Combine(root, "api-key");
+        await File.WriteAllTextAsync(keyFile, QueueFactory.ApiKey + "\n");
+
+        using var worker = WorkerProcess.Start(NoVariables, [.. WorkerProcess.Arguments(server, input, output, "--once"), "--api-key-file", keyFile]);
+
+        var commandLine = await File.ReadAllTextAsync($"/proc/{worker.Id}/cmdline");
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);   // the host accepted the key
+        Assert.Contains("--api-key-file", commandLine);
+        Assert.DoesNotContain(QueueFactory.ApiKey, commandLine);
+        Assert.DoesNotContain("warning", worker.Output);
+    }
+
+    [Fact]
+    public async Task AKeyOnTheCommandLineStillWorksButTheWorkerWarnsThatOthersCanSeeIt()
+    {
+        using var worker = WorkerProcess.Start(NoVariables, [.. WorkerProcess.Arguments(server, input, output, "--once"), "--api-key", QueueFactory.ApiKey]);
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        Assert.Single(worker.Output.Split('\n'), line => line.Contains("warning: --api-key is visible to every user"));
     }
 
     private async Task<Job> EnqueueLongJobAsync(double seconds = 40)
@@ -191,12 +321,4 @@ public sealed class WorkerEndToEndTests : IDisposable
     }
 
     private async Task<Job> Get(long id) => (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
-
-    private string RecordingWrapper(string program, string log)
-    {
-        var path = Path.Combine(root, program);
-        File.WriteAllText(path, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\nexec {program} \"$@\"\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
 }

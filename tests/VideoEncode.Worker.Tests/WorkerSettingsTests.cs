@@ -16,6 +16,7 @@ public sealed class WorkerSettingsTests
         Assert.False(help);
         Assert.Equal(new Uri("http://encoder:8080"), settings!.Server);
         Assert.Equal("k", settings.ApiKey);
+        Assert.True(settings.ApiKeyOnCommandLine);
         Assert.Equal(Path.GetFullPath("out"), settings.Output);
         Assert.Equal(TimeSpan.FromSeconds(0.5), settings.PollInterval);
         Assert.Equal(3, settings.Concurrency);
@@ -34,13 +35,59 @@ public sealed class WorkerSettingsTests
             ["VIDEOENCODE_INPUT"] = Input,
             ["VIDEOENCODE_OUTPUT"] = "/tmp/env-out",
         };
-        var (settings, _, _) = WorkerSettings.Parse(["--api-key", "cli-key"], environment);
-        Assert.Equal("cli-key", settings!.ApiKey);
+        var (settings, _, _) = WorkerSettings.Parse([], environment);
+        Assert.Equal("env-key", settings!.ApiKey);
+        Assert.False(settings.ApiKeyOnCommandLine);
         Assert.Equal(new Uri("http://from-env:1"), settings.Server);
         Assert.Equal("/tmp/env-out", settings.Output);
         Assert.Equal(1, settings.Concurrency);
         Assert.Equal(TimeSpan.FromSeconds(5), settings.PollInterval);
         Assert.False(settings.Once);
+    }
+
+    [Fact]
+    public void TheCommandLineWinsOverTheEnvironment()
+    {
+        var environment = new Hashtable { ["VIDEOENCODE_APIKEY"] = "env-key", ["VIDEOENCODE_INPUT"] = Input, ["VIDEOENCODE_OUTPUT"] = "/tmp/env-out" };
+        var (settings, _, _) = WorkerSettings.Parse(["--api-key", "cli-key", "--output", "/tmp/cli-out"], environment);
+        Assert.Equal("cli-key", settings!.ApiKey);
+        Assert.Equal("/tmp/cli-out", settings.Output);
+    }
+
+    [Fact]
+    public void TheKeyFileIsReadWithoutItsLineBreakAndWinsOverTheEnvironment()
+    {
+        var keyFile = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(keyFile, "  from-file\r\n");
+            var (settings, problem, _) = WorkerSettings.Parse(["--api-key-file", keyFile, "--input", Input, "--output", "o"],
+                new Hashtable { ["VIDEOENCODE_APIKEY"] = "env-key" });
+            Assert.Null(problem);
+            Assert.Equal("from-file", settings!.ApiKey);
+            Assert.False(settings.ApiKeyOnCommandLine);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
+
+    [Fact]
+    public void AnEmptyOrMissingKeyFileIsAProblem()
+    {
+        var keyFile = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(keyFile, " \n");
+            Assert.Contains("is empty", WorkerSettings.Parse(["--api-key-file", keyFile, "--input", Input, "--output", "o"], new Hashtable()).Problem);
+            File.Delete(keyFile);
+            Assert.Contains("cannot read the API key file", WorkerSettings.Parse(["--api-key-file", keyFile, "--input", Input, "--output", "o"], new Hashtable()).Problem);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
     }
 
     [Theory]
@@ -54,6 +101,7 @@ public sealed class WorkerSettingsTests
     [InlineData("--api-key k --input /does/not/exist --output o", "does not exist")]
     [InlineData("--api-key k --input IN --output o --concurrency 0", "--concurrency")]
     [InlineData("--api-key k --input IN --output o --poll-interval soon", "--poll-interval")]
+    [InlineData("--api-key k --api-key-file f --input IN --output o", "not both")]
     public void MistakesAreOneLineProblems(string commandLine, string mentioned)
     {
         var args = commandLine.Replace("IN", Input).Split(' ');

@@ -6,34 +6,47 @@ using System.Text.Json;
 
 namespace VideoEncode.Worker.Media;
 
-/// <summary>How an ffmpeg run ended: its exit code (null when we stopped it) and the tail of its stderr.</summary>
-public sealed record EncodeOutcome(int? ExitCode, string LogTail)
+/// <summary>
+/// How an ffmpeg run ended: its exit code (null when we stopped it, or when it made no progress
+/// for the stall timeout and was stopped: <see cref="Stalled"/>) and the tail of its stderr.
+/// </summary>
+public sealed record EncodeOutcome(int? ExitCode, string LogTail, bool Stalled = false)
 {
     public bool Succeeded => ExitCode == 0;
 }
 
-/// <summary>What ffprobe says about a file: its duration and whether it has a video stream; or why it could not read it.</summary>
-public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail);
+/// <summary>
+/// What ffprobe says about a file: its duration and whether it has a video stream; or why it could
+/// not read it, which includes not answering within the stall timeout (<see cref="TimedOut"/>).
+/// </summary>
+public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail, bool TimedOut = false)
+{
+    /// <summary>The demuxer ffprobe chose, as it names it ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "hls").</summary>
+    public string? FormatName { get; init; }
+}
 
 /// <summary>
 /// The only code that starts ffmpeg and ffprobe. Arguments go through
 /// <see cref="ProcessStartInfo.ArgumentList"/>, never a shell string, so any file name — spaces,
 /// quotes, non-ASCII — reaches ffmpeg as exactly one argument. Progress is read from
-/// "-progress pipe:1"; stderr is kept as a bounded tail for error reports.
+/// "-progress pipe:1"; stderr is kept as a bounded tail for error reports. Nothing runs unbounded:
+/// an encode that stops making progress, or an ffprobe (or version check) that does not answer,
+/// is killed after <paramref name="stallTimeout"/> (a hung network share, a stuck decoder).
 /// </summary>
-public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
+public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stallTimeout)
 {
     public const int LogTailChars = 4096;
 
     /// <summary>
-    /// On Linux the encode runs as "setsid setpriv --pdeathsig KILL ffmpeg …" (both exec in
+    /// On Linux ffmpeg and ffprobe run as "setsid setpriv --pdeathsig KILL ffmpeg …" (both exec in
     /// place, so the PID is ffmpeg's). setsid gives ffmpeg its own session, so a Ctrl-C in the
     /// worker's terminal reaches only the worker, which decides what happens (the first Ctrl-C lets
     /// encodes finish). --pdeathsig makes the kernel kill ffmpeg when the worker dies, even by
     /// kill -9, instead of leaving an orphan encoding on (ffmpeg ignores SIGPIPE, so a closed
-    /// progress pipe would not stop it). Elsewhere ffmpeg is started directly.
+    /// progress pipe would not stop it) or an ffprobe hanging on a dead share. Elsewhere they are
+    /// started directly.
     /// </summary>
-    private static readonly Lazy<string[]> EncodeLauncher = new(() =>
+    private static readonly Lazy<string[]> Launcher = new(() =>
         OperatingSystem.IsLinux() && File.Exists("/usr/bin/setsid") && Succeeds("/usr/bin/setpriv", "--pdeathsig", "KILL", "true")
             ? ["/usr/bin/setsid", "/usr/bin/setpriv", "--pdeathsig", "KILL"]
             : []);
@@ -42,7 +55,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
     public static IReadOnlyList<string> EncodeArguments(string input, string output, string crf, string preset) =>
     [
         "-hide_banner", "-nostdin", "-y",
-        "-i", input,
+        .. InputArguments(input),
         // First video stream, every audio stream if there is any; subtitles and data do not fit MP4.
         "-map", "0:v:0", "-map", "0:a?",
         "-c:v", "libx264", "-crf", crf, "-preset", preset,
@@ -54,14 +67,22 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
     ];
 
     public static IReadOnlyList<string> ProbeArguments(string path) =>
-        ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name", "-of", "json", path];
+        ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name", "-of", "json", .. InputArguments(path)];
+
+    /// <summary>
+    /// An input is a local file and nothing else: no network protocol, however a playlist or a
+    /// name (a "file" called "http:…") asks for one; "file:" keeps the name from being read as a
+    /// protocol at all.
+    /// </summary>
+    private static string[] InputArguments(string path) => ["-protocol_whitelist", "file", "-i", "file:" + path];
 
     /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
     public async Task<string?> CheckInstalledAsync(CancellationToken cancel)
     {
         foreach (var (path, args) in new[] { (ffprobePath, new[] { "-version" }), (ffmpegPath, new[] { "-hide_banner", "-encoders" }) })
         {
-            var (exit, stdout, stderr) = await RunToEndAsync(path, args, cancel);
+            var (exit, stdout, stderr, timedOut) = await RunToEndAsync(path, args, cancel);
+            if (timedOut) return $"'{path}' did not answer within {stallTimeout.TotalSeconds:0.#} s";
             if (exit is null) return $"cannot run '{path}': {stderr}";
             if (exit != 0) return $"'{path}' failed: {LastLine(stderr)}";
             if (path == ffmpegPath && !stdout.Contains("libx264", StringComparison.Ordinal))
@@ -72,15 +93,17 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
 
     public async Task<ProbeResult> ProbeAsync(string path, CancellationToken cancel)
     {
-        var (exit, stdout, stderr) = await RunToEndAsync(ffprobePath, ProbeArguments(path), cancel);
-        if (exit != 0) return new ProbeResult(false, null, null, stderr);
+        var (exit, stdout, stderr, timedOut) = await RunToEndAsync(ffprobePath, ProbeArguments(path), cancel);
+        if (exit != 0) return new ProbeResult(false, null, null, stderr, timedOut);
         try
         {
             using var json = JsonDocument.Parse(stdout);
-            double? duration = json.RootElement.TryGetProperty("format", out var format)
+            var hasFormat = json.RootElement.TryGetProperty("format", out var format);
+            double? duration = hasFormat
                 && format.TryGetProperty("duration", out var d)
                 && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
                 ? seconds : null;
+            var formatName = hasFormat && format.TryGetProperty("format_name", out var name) ? name.GetString() : null;
             string? videoCodec = null;
             if (json.RootElement.TryGetProperty("streams", out var streams))
                 foreach (var stream in streams.EnumerateArray())
@@ -89,7 +112,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
                         videoCodec = stream.TryGetProperty("codec_name", out var codec) ? codec.GetString() : "unknown";
                         break;
                     }
-            return new ProbeResult(true, duration, videoCodec, stderr);
+            return new ProbeResult(true, duration, videoCodec, stderr) { FormatName = formatName };
         }
         catch (JsonException)
         {
@@ -99,26 +122,35 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
 
     /// <summary>
     /// Runs the encode, reporting progress as ffmpeg reports it. When <paramref name="cancel"/>
-    /// fires, ffmpeg is killed and the outcome has no exit code.
+    /// fires, ffmpeg is killed and the outcome has no exit code. So it is when ffmpeg goes the stall
+    /// timeout without progress, which means its position in the output or its frame count moved:
+    /// a progress block that repeats the last numbers is output, not progress (and the frame count
+    /// can move before the position does, while x264 fills its lookahead).
     /// </summary>
     public async Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
         Action<EncodeProgress> onProgress, CancellationToken cancel)
     {
-        var launcher = EncodeLauncher.Value;
-        using var process = launcher.Length == 0
-            ? Start(ffmpegPath, arguments)
-            : await LauncherThread.StartAsync(() => Start(launcher[0], [.. launcher[1..], ffmpegPath, .. arguments]));
+        using var process = await StartAsync(ffmpegPath, arguments);
+        using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        watchdog.CancelAfter(stallTimeout);
         var tail = new LogTail(LogTailChars);
         var stderr = PumpLinesAsync(process.StandardError, tail.Append);
         var progress = new ProgressParser(inputSeconds);
+        (TimeSpan Position, long Frames) furthest = default;
         var stdout = PumpLinesAsync(process.StandardOutput, line =>
         {
-            if (progress.Read(line) is { } update) onProgress(update);
+            if (progress.Read(line) is not { } update) return;
+            if (update.Position > furthest.Position || update.Frames > furthest.Frames)
+            {
+                furthest = (update.Position, update.Frames);
+                watchdog.CancelAfter(stallTimeout);
+            }
+            onProgress(update);
         });
         var killed = false;
         try
         {
-            await process.WaitForExitAsync(cancel);
+            await process.WaitForExitAsync(watchdog.Token);
         }
         catch (OperationCanceledException)
         {
@@ -127,7 +159,16 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
             await process.WaitForExitAsync(CancellationToken.None);
         }
         await Task.WhenAll(stdout, stderr);
-        return new EncodeOutcome(killed ? null : process.ExitCode, tail.ToString());
+        return new EncodeOutcome(killed ? null : process.ExitCode, tail.ToString(), Stalled: killed && !cancel.IsCancellationRequested);
+    }
+
+    /// <summary>Starts a program through the launcher when there is one, from the launcher thread (see <see cref="LauncherThread"/>).</summary>
+    private static async Task<Process> StartAsync(string program, IReadOnlyList<string> arguments)
+    {
+        var launcher = Launcher.Value;
+        return launcher.Length == 0
+            ? Start(program, arguments)
+            : await LauncherThread.StartAsync(() => Start(launcher[0], [.. launcher[1..], program, .. arguments]));
     }
 
     private static Process Start(string program, IReadOnlyList<string> arguments)
@@ -144,26 +185,33 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath)
         return Process.Start(start) ?? throw new InvalidOperationException($"'{program}' did not start.");
     }
 
-    /// <summary>Runs a short command to its end; exit code null when the program could not be started at all.</summary>
-    private static async Task<(int? Exit, string Stdout, string Stderr)> RunToEndAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancel)
+    /// <summary>
+    /// Runs a short command to its end, or kills it after the stall timeout (TimedOut); exit code
+    /// null when the program could not be started at all or was killed.
+    /// </summary>
+    private async Task<(int? Exit, string Stdout, string Stderr, bool TimedOut)> RunToEndAsync(
+        string program, IReadOnlyList<string> arguments, CancellationToken cancel)
     {
         Process process;
-        try { process = Start(program, arguments); }
-        catch (Win32Exception e) { return (null, "", e.Message); }
+        try { process = await StartAsync(program, arguments); }
+        catch (Win32Exception e) { return (null, "", e.Message, false); }
         using (process)
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancel);
-            var stderr = process.StandardError.ReadToEndAsync(cancel);
+            limit.CancelAfter(stallTimeout);
+            var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
+            var stderr = process.StandardError.ReadToEndAsync(limit.Token);
             try
             {
-                await process.WaitForExitAsync(cancel);
+                await process.WaitForExitAsync(limit.Token);
+                return (process.ExitCode, await stdout, Tail(await stderr, LogTailChars), false);
             }
             catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
-                throw;
+                cancel.ThrowIfCancellationRequested();
+                return (null, "", $"{Path.GetFileName(program)} did not answer within {stallTimeout.TotalSeconds:0.#} s and was stopped.", true);
             }
-            return (process.ExitCode, await stdout, Tail(await stderr, LogTailChars));
         }
     }
 

@@ -2,8 +2,13 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Media;
 
-/// <summary>A job's input file and where its result goes, both proven to lie inside their roots.</summary>
-public sealed record JobPaths(string Input, string Output, string Temporary);
+/// <summary>
+/// A job's input file and where its result goes, both proven to lie inside their roots;
+/// <paramref name="OutputName"/> is the output relative to its root, as the job names it;
+/// <paramref name="OutputInsideInput"/> says that the output lies in the input folder too (the
+/// roots overlap), where an existing file may be another job's input.
+/// </summary>
+public sealed record JobPaths(string Input, string Output, string OutputName, bool OutputInsideInput);
 
 /// <summary>
 /// Maps a job's file_name onto the worker's media roots. The host already refused unsafe names,
@@ -15,24 +20,30 @@ public sealed class MediaPaths(string inputRoot, string outputRoot)
     private readonly string inputRoot = Path.GetFullPath(inputRoot);
     private readonly string outputRoot = Path.GetFullPath(outputRoot);
 
-    /// <summary>The paths for one job, or why there are none (the file_name would leave a root).</summary>
+    /// <summary>
+    /// The paths for one job, or why there are none (a name would leave its root). The output is
+    /// the job's output_name, or for a job from a host older than that field, the input's name with
+    /// .mp4 (which the worker does not assume to be distinct: "a.mkv" and "a.avi" share it).
+    /// </summary>
     public (JobPaths? Paths, string? Problem) Resolve(Job job)
     {
         if (FileNames.Problem(job.FileName) is { } problem)
             return (null, $"file_name {problem}.");
-        var relative = job.FileName.Replace('\\', '/');
-        var input = Path.GetFullPath(Path.Combine(inputRoot, relative));
-        var output = Path.GetFullPath(Path.Combine(outputRoot, Path.ChangeExtension(relative, ".mp4")));
+        var outputName = job.OutputName ?? FileNames.DefaultOutputName(job.FileName);
+        if (FileNames.OutputProblem(outputName) is { } outputProblem)
+            return (null, $"output_name {outputProblem}.");
+        var input = Path.GetFullPath(Path.Combine(inputRoot, job.FileName.Replace('\\', '/')));
+        var output = Path.GetFullPath(Path.Combine(outputRoot, outputName.Replace('\\', '/')));
         if (!IsInside(input, inputRoot) || !IsInside(RealPath(input), RealPath(inputRoot)))
             return (null, $"file_name '{job.FileName}' leads outside the input folder.");
         if (!IsInside(output, outputRoot) || !IsInside(RealPath(output), RealPath(outputRoot)))
-            return (null, $"file_name '{job.FileName}' leads outside the output folder.");
+            return (null, $"output_name '{outputName}' leads outside the output folder.");
         if (string.Equals(RealPath(input), RealPath(output), StringComparison.Ordinal))
             return (null, $"the output for '{job.FileName}' would overwrite its input; use different --input and --output folders.");
-        // Hidden, job-specific and not ending in .mp4: nobody mistakes it for a result, and a
-        // leftover from a killed run of the same job is simply overwritten.
-        var temporary = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.job{job.Id}.partial");
-        return (new JobPaths(input, output, temporary), null);
+        // Where the rename will land: the folder's links resolved, but not a link at the output
+        // itself, which a rename replaces rather than follows.
+        var landing = Path.Combine(RealPath(Path.GetDirectoryName(output)!), Path.GetFileName(output));
+        return (new JobPaths(input, output, outputName, IsInside(landing, RealPath(inputRoot))), null);
     }
 
     private static bool IsInside(string path, string root) =>

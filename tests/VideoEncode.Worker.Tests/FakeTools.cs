@@ -1,0 +1,59 @@
+namespace VideoEncode.Worker.Tests;
+
+/// <summary>Stand-ins for ffmpeg and ffprobe: shell scripts that misbehave on cue and pass everything else to the real program.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal static class FakeTools
+{
+    /// <summary>Runs the real <paramref name="program"/> after appending its arguments to <paramref name="log"/>.</summary>
+    public static string Recording(string folder, string program, string log) =>
+        Script(folder, program, $"printf '%s\\n' \"$*\" >> '{log}'\nexec {program} \"$@\"");
+
+    /// <summary>
+    /// An ffmpeg that, asked to encode, prints nothing and never ends; its PID goes to
+    /// <paramref name="pidFile"/> (exec keeps the PID, so it is the hanging process's).
+    /// </summary>
+    public static string HangingFfmpeg(string folder, string pidFile) =>
+        Script(folder, "ffmpeg", $"case \" $* \" in *\" -progress \"*) {HangAs(pidFile)};; esac\nexec ffmpeg \"$@\"");
+
+    /// <summary>An ffprobe that answers the version check and hangs on every file, like one reading a dead network share.</summary>
+    public static string HangingFfprobe(string folder, string pidFile) =>
+        Script(folder, "ffprobe", $"case \"$1\" in -version) exec ffprobe \"$@\";; esac\n{HangAs(pidFile)}");
+
+    /// <summary>An ffmpeg that encodes at the input's own pace (-re), so an encode lasts as long as its clip, whatever the machine.</summary>
+    public static string RealTimeFfmpeg(string folder) =>
+        Script(folder, "ffmpeg", "case \" $* \" in *\" -progress \"*) exec ffmpeg -re \"$@\";; esac\nexec ffmpeg \"$@\"");
+
+    /// <summary>Whether a process is alive: present in /proc and not a zombie.</summary>
+    public static bool Running(int pid)
+    {
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends a POSIX signal to a process (STOP and CONT freeze and thaw it).</summary>
+    public static void Signal(int pid, string name)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + name, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>The PID a hanging fake wrote, once it has.</summary>
+    public static int? ReadPid(string pidFile) =>
+        File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) ? pid : null;
+
+    private static string HangAs(string pidFile) => $"echo $$ > '{pidFile}.new' && mv '{pidFile}.new' '{pidFile}'; exec sleep 600";
+
+    private static string Script(string folder, string name, string body)
+    {
+        var path = Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "fake-" + Guid.NewGuid().ToString("N")[..8])).FullName, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+}
