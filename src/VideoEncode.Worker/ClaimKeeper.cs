@@ -41,12 +41,19 @@ public sealed class ClaimKeeper : IDisposable
         token = job.ClaimToken;
         var lease = TimeSpan.FromSeconds(Math.Max(3, (job.LeaseExpiresAt ?? 0) - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
+        ResultRetryDelay = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 30));
         // Half the lease: a beat stuck on a hung host gives up in time for another to renew it.
         timeout = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 2, 1, 10));
         stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         // Without a lease or a claim token (an older host) there is nothing to renew.
         loop = job.LeaseExpiresAt is not null && token is not null ? Task.Run(BeatAsync) : Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The longest pause between tries of the job's result: a third of the lease, so a result held
+    /// up by a host outage lands within the grace of one lease the restarted host gives.
+    /// </summary>
+    public TimeSpan ResultRetryDelay { get; }
 
     /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
     public CancellationToken Stop => stop.Token;

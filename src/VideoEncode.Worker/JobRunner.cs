@@ -44,15 +44,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             switch (result)
             {
                 case Encoded encoded:
-                    await queue.FinishAsync(job.Id, token, abort);
+                    await queue.FinishAsync(job.Id, token, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
                     break;
                 case Failed failed:
-                    await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort);
+                    await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
                     console.Warn($"Job {job.Id}: failed{(failed.Report.Retryable ? " (it may be tried again)" : "")}: {failed.Report.Error}");
                     break;
                 case Cancelled:
-                    await queue.AcknowledgeCancelAsync(job.Id, token, abort);
+                    await queue.AcknowledgeCancelAsync(job.Id, token, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: cancelled on request; its temporary file is removed.");
                     break;
                 case Lost lost:

@@ -58,14 +58,14 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     /// <summary>
     /// The next job, or null when the queue has none to give within <paramref name="wait"/>
     /// (a long poll: the host answers the moment a job arrives). Cancelling <paramref name="stop"/>
-    /// abandons the wait; in the rare case the host had just handed us a job, its lease brings it
-    /// back to the queue.
+    /// abandons the wait; in the rare case the host had just handed us a job, it sees us gone and
+    /// gives the job back at once.
     /// </summary>
     public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop) =>
         SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim")
         {
             Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds), options: WireJson.Options),
-        }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop);
+        }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop, notFoundIsAnAnswer: true);
 
     /// <summary>
     /// One attempt to renew the lease and report progress, given up after <paramref name="timeout"/>.
@@ -99,19 +99,22 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         }
     }
 
-    public Task FinishAsync(long id, string token, CancellationToken cancel) =>
-        SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel);
+    // A result is retried at least every maxRetryDelay: the claim's owner passes a third of its lease,
+    // so after a host outage the result lands within the grace the restarted host gives leases.
 
-    public Task FailAsync(long id, FailureReport report, CancellationToken cancel) =>
-        SendAsync($"report job {id} failed", () => Post($"/api/jobs/{id}/fail", report), ReadJobAsync, cancel);
+    public Task FinishAsync(long id, string token, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
+        SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel, maxRetryDelay);
+
+    public Task FailAsync(long id, FailureReport report, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
+        SendAsync($"report job {id} failed", () => Post($"/api/jobs/{id}/fail", report), ReadJobAsync, cancel, maxRetryDelay);
 
     /// <summary>Gives the job back to the queue untouched.</summary>
-    public Task ReleaseAsync(long id, string token, CancellationToken cancel) =>
-        SendAsync($"give job {id} back", () => Post($"/api/jobs/{id}/release", new ClaimProof(token)), ReadJobAsync, cancel);
+    public Task ReleaseAsync(long id, string token, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
+        SendAsync($"give job {id} back", () => Post($"/api/jobs/{id}/release", new ClaimProof(token)), ReadJobAsync, cancel, maxRetryDelay);
 
     /// <summary>Confirms a requested cancel: the encode has stopped.</summary>
-    public Task AcknowledgeCancelAsync(long id, string token, CancellationToken cancel) =>
-        SendAsync($"confirm job {id} cancelled", () => Post($"/api/jobs/{id}/cancel", new ClaimProof(token)), ReadJobAsync, cancel);
+    public Task AcknowledgeCancelAsync(long id, string token, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
+        SendAsync($"confirm job {id} cancelled", () => Post($"/api/jobs/{id}/cancel", new ClaimProof(token)), ReadJobAsync, cancel, maxRetryDelay);
 
     private static HttpRequestMessage Post<T>(string path, T body) =>
         new(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: WireJson.Options) };
@@ -119,17 +122,19 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     private static async Task<Job?> ReadJobAsync(HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
 
+    /// <param name="notFoundIsAnAnswer">A 404 is an answer to read (a claim's "no jobs"), not a refusal.</param>
     private async Task<T> SendAsync<T>(string what, Func<HttpRequestMessage> request,
-        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel)
+        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel, TimeSpan? maxRetryDelay = null, bool notFoundIsAnAnswer = false)
     {
         var delay = FirstRetryDelay;
+        var maxDelay = maxRetryDelay is { } cap && cap < MaxRetryDelay ? cap : MaxRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             string failure;
             try
             {
                 using var response = await http.SendAsync(request(), cancel);
-                if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound && what == "claim")
+                if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound && notFoundIsAnAnswer)
                 {
                     if (attempt > 1) console.Info($"The host is back; {what} went through.");
                     return await read(response);
@@ -148,7 +153,7 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
             }
             console.Warn($"Could not {what} ({failure}); retrying in {delay.TotalSeconds:0.#} s.");
             await Task.Delay(delay, cancel);
-            delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, delay.Ticks * 2));
+            delay = TimeSpan.FromTicks(Math.Min(maxDelay.Ticks, delay.Ticks * 2));
         }
     }
 

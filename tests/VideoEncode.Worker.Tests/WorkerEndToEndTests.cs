@@ -115,7 +115,9 @@ public sealed class WorkerEndToEndTests : IDisposable
     [Fact]
     public async Task TwoInputsWithTheSameOutputNameNeverOverwriteEachOthersResult()
     {
-        // No output_name from the host (an older one): a.mkv and a.avi both default to a.mp4.
+        // The first job has finished when the second is enqueued, so the host hands the second the
+        // same output name (names are kept apart among pending and running jobs only): the worker
+        // must refuse to replace the first result.
         await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 1);
         await TestMedia.MakeClipAsync(Path.Combine(input, "a.avi"), 2);
         var first = (await client.EnqueueAsync(QueueCalls.NewJob("a.mkv", "30", "ultrafast")))[0];
@@ -135,6 +137,37 @@ public sealed class WorkerEndToEndTests : IDisposable
         Assert.Equal(bytes, await File.ReadAllBytesAsync(result));
         Assert.Equal(written, File.GetLastWriteTimeUtc(result));
         Assert.Equal(["a.mp4"], Directory.GetFiles(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task InputsQueuedTogetherThatWouldShareAnOutputBothFinishIntoTheirOwnFiles()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.mkv"), 1);
+        await TestMedia.MakeClipAsync(Path.Combine(input, "a.avi"), 2);
+        var jobs = await client.EnqueueAsync(QueueCalls.NewJob("a.mkv", "30", "ultrafast"), QueueCalls.NewJob("a.avi", "30", "ultrafast"));
+        Assert.Equal(["a.mp4", "a (2).mp4"], jobs.Select(job => job.OutputName));
+
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--concurrency", "2")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+
+        Assert.All(await client.ListAsync(), job => Assert.Equal(JobStatus.Finished, job.Status));
+        Assert.Equal(1, (await TestMedia.ProbeAsync(Path.Combine(output, "a.mp4"))).Duration, 0.5);
+        Assert.Equal(2, (await TestMedia.ProbeAsync(Path.Combine(output, "a (2).mp4"))).Duration, 0.5);
+    }
+
+    [Fact]
+    public async Task AJobThatSaysOverwriteReplacesTheFileAtItsOutputName()
+    {
+        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
+        Directory.CreateDirectory(Path.Combine(output, "done"));
+        await File.WriteAllTextAsync(Path.Combine(output, "done", "clip.mp4"), "an old result");
+        var job = (await client.EnqueueAsync(new { file_name = "clip.mkv", crf = "30", preset = "ultrafast", output_name = "done/clip.mp4", overwrite = true }))[0];
+
+        using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once")))
+            Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+
+        Assert.Equal(JobStatus.Finished, (await Get(job.Id)).Status);
+        Assert.Equal("h264", (await TestMedia.ProbeAsync(Path.Combine(output, "done", "clip.mp4"))).VideoCodec);
     }
 
     [Fact]
