@@ -64,6 +64,9 @@ CREATE INDEX jobs_finished_at ON jobs (finished) WHERE finished IS NOT NULL;
 -- Trustworthy results: every job names its output, and two live jobs never share one.
 ALTER TABLE jobs ADD COLUMN output_name TEXT;               -- relative to the worker's output root
 ALTER TABLE jobs ADD COLUMN overwrite INTEGER NOT NULL DEFAULT 0;
+-- The step the current claim's worker last took (finish, fail, retryable fail, release, cancel): the
+-- same step repeated with the same token is answered with the job, anything else with 409.
+ALTER TABLE jobs ADD COLUMN claim_step TEXT;
 -- Existing jobs get the name their worker used: the input's path with its extension replaced by
 -- .mp4 (FileNames.DefaultOutputName in SQL: d = the folders, s = the file, e = s up to its last dot).
 UPDATE jobs SET output_name = (

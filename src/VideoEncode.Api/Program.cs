@@ -16,8 +16,8 @@ if (app.Prepare() is { } problem)            // no API key, or a database that c
     return 1;
 }
 
+app.UseRequestMetrics();                     // request durations by route and final status, for /metrics
 app.UseJsonErrors();                         // errors keep the {"error": ...} shape; never a stack trace; 503 when overloaded
-app.UseRequestMetrics();                     // request durations by route, for /metrics
 app.UseQueue();                              // CORS, then the API key on everything under /api and on /metrics
 app.UseApiDocumentation();                   // /swagger
 app.UsePages();                              // /, /add-jobs/, /view-jobs/ from wwwroot

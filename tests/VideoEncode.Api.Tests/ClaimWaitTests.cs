@@ -127,7 +127,13 @@ public sealed class ClaimWaitTests : IDisposable
 
         using var holdFirst = new ManualResetEventSlim();
         using var holdSecond = new ManualResetEventSlim();
-        var firstHold = writer.WriteAsync(_ => holdFirst.Wait(Patience));
+        var firstRunning = new TaskCompletionSource();
+        var firstHold = writer.WriteAsync(_ =>
+        {
+            firstRunning.SetResult();
+            return holdFirst.Wait(Patience);
+        });
+        await firstRunning.Task.WaitAsync(Patience);           // the writer is busy: the claim below will queue behind it
         using var leaving = new CancellationTokenSource();
         var claim = client.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("leaves"), WireJson.Options, leaving.Token);
         await Eventually.TrueAsync(() => writer.QueuedWrites == 1, () => $"{writer.QueuedWrites} queued");
@@ -141,9 +147,9 @@ public sealed class ClaimWaitTests : IDisposable
         await secondHold;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => claim);
 
-        await Eventually.TrueAsync(async () => await Get(client, job.Id) is { Status: JobStatus.Pending, Attempts: 0 },
+        await Eventually.TrueAsync(async () => await Get(client, job.Id) is { Status: JobStatus.Pending, Attempts: 0 }
+                && host.LogLines.Any(line => line.Contains($"Job {job.Id}: in_progress -> pending via abandoned claim")),
             () => string.Join('\n', host.LogLines));
-        Assert.Contains(host.LogLines, line => line.Contains($"Job {job.Id}: in_progress -> pending via abandoned claim"));
         Assert.Equal(job.Id, (await client.ClaimAsync())!.Id);
     }
 

@@ -116,6 +116,43 @@ public sealed class FencingTests : IDisposable
         Assert.Equal(linesAfterFirst, factory.LogLines.Count(line => line.StartsWith($"Job {job.Id}:")));
     }
 
+    public static TheoryData<string, string> DifferentSecondSteps => new()
+    {
+        { "release", "fail" },                 // a job given back was never failed
+        { "fail-retryable", "fail" },           // a job put back for a retry was not failed for good
+        { "fail-retryable", "release" },
+        { "fail", "fail-retryable" },
+        { "cancel-ack", "release" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DifferentSecondSteps))]
+    public async Task AStepThatDiffersFromWhatTheClaimDidLastIs409(string first, string second)
+    {
+        var (job, claimed) = await ClaimedJob();
+        if (first == "cancel-ack") await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        var done = await Step(job.Id, Path(first), Body(first, claimed.ClaimToken!));
+
+        var response = await client.PostAsync($"/api/jobs/{job.Id}/{Path(second)}",
+            JsonContent.Create(Body(second, claimed.ClaimToken!), Body(second, "").GetType(), options: WireJson.Options));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(done, await Get(job.Id));
+    }
+
+    private static string Path(string step) => step switch
+    {
+        "fail" or "fail-retryable" => "fail",
+        "cancel-ack" => "cancel",
+        _ => step,
+    };
+
+    private static object Body(string step, string token) => step switch
+    {
+        "fail" => new FailureReport("bad input", ClaimToken: token),
+        "fail-retryable" => new FailureReport("share went away", ClaimToken: token, Retryable: true),
+        _ => new ClaimProof(token),
+    };
+
     [Fact]
     public async Task ARepeatAfterTheJobMovedOnIsStill409()
     {

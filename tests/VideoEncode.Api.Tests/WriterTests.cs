@@ -8,7 +8,8 @@ namespace VideoEncode.Api.Tests;
 public sealed class WriterTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private readonly QueueFactory factory = new(settings: new Dictionary<string, string?> { ["MaxQueuedWrites"] = "2" });
+    // Upkeep only when a test says so: its writes would take the queue's two places.
+    private readonly QueueFactory factory = new(settings: new Dictionary<string, string?> { ["MaxQueuedWrites"] = "2", ["LeaseSweepSeconds"] = "3600" });
     private readonly SqliteWriter writer;
     private readonly ManualResetEventSlim hold = new();
 

@@ -21,11 +21,22 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents event
             if (change.To == JobChange.Deleted) events.PublishDeleted(change.Job.Id, change.From);
             else events.Publish(EventType(change), change.Job);
             Count(change);
-            // A retryable failure is pending but backed off: the lease keeper wakes a waiter when its backoff ends.
-            if (change.MovesStatus && change.To == JobStatus.Pending && change.Cause != ChangeCause.RetryableFail) claimable++;
+            if (IsClaimableNow(change)) claimable++;
         }
         if (claimable > 0) waiters.Wake(claimable);
     }
+
+    /// <summary>Jobs whose retry backoff ended (the lease keeper finds them): as many waiting claims are woken.</summary>
+    public void BackoffsEnded(int jobs) => waiters.Wake(jobs);
+
+    /// <summary>
+    /// A job that became claimable: pending now, from another status or by a reset or retry (which
+    /// also end a backoff). A retryable failure is pending but backed off: its wake comes from
+    /// <see cref="BackoffsEnded"/> when the backoff is over.
+    /// </summary>
+    private static bool IsClaimableNow(JobChange change) =>
+        change.To == JobStatus.Pending && change.Cause != ChangeCause.RetryableFail
+        && (change.MovesStatus || change.Cause is ChangeCause.Reset or ChangeCause.Retry);
 
     private void Count(JobChange change)
     {

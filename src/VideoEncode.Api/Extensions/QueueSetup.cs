@@ -52,6 +52,11 @@ public static class QueueSetup
         if (string.IsNullOrWhiteSpace(options.ApiKey))
             return $"No API key is set. Set {EnvironmentPrefix}APIKEY (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
+        // A backoff of 0 would make a failed job claimable in a second the lease keeper has already looked at.
+        foreach (var (name, value) in new[] { ("LeaseSeconds", options.LeaseSeconds), ("LegacyLeaseSeconds", options.LegacyLeaseSeconds),
+                     ("RetryBackoffSeconds", options.RetryBackoffSeconds), ("MaxQueuedWrites", options.MaxQueuedWrites) })
+            if (value < 1)
+                return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
         try
         {
             app.Services.GetRequiredService<SqliteWriter>();

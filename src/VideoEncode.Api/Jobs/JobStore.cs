@@ -132,7 +132,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
-                    attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0
+                    attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0, claim_step = NULL
                 WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
                             WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
@@ -173,7 +173,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 RETURNING {Columns}
                 """, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
                 ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
-            if (job is null) return Repeated(connection, id, report.ClaimToken);
+            if (job is null) return Repeated(connection, id, report.ClaimToken, step: null);
             if (job.Worker is not null) SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
             return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
         }, cancel);
@@ -190,11 +190,11 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = 0,
-                    lease_expires_at = NULL, progress = 100, eta_seconds = 0
+                    lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
                 WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
                 RETURNING {Columns}
                 """, ("@id", id), ("@token", token), ("@now", now));
-            if (job is null) return Repeated(connection, id, token, JobStatus.Finished);
+            if (job is null) return Repeated(connection, id, token, Steps.Finish);
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
         }, cancel);
@@ -205,16 +205,17 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     /// attempts remain, puts it back in the queue, claimable again after an exponential backoff.
     /// A cancel waiting for the worker wins over a retry: the job ends cancelled.
     /// </summary>
-    public Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel)
-    {
-        var now = Now;
-        return CommitAsync(connection =>
+    public Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel) =>
+        CommitAsync(connection =>
         {
+            // Read inside the write: the backoff must start when the failure is recorded, not when it was queued.
+            var now = Now;
+            var step = report.Retryable ? Steps.RetryableFail : Steps.Fail;
             var current = Current(connection, id);
             if (current is not { Status: JobStatus.InProgress } || current.Token != report.ClaimToken)
-                return Repeated(connection, id, report.ClaimToken, JobStatus.Failed, JobStatus.Pending, JobStatus.Cancelled);
+                return Repeated(connection, id, report.ClaimToken, step);
             if (report.Retryable && current.CancelRequested)
-                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now), ChangeCause.Cancel);
+                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now, step), ChangeCause.Cancel);
 
             var retry = report.Retryable && current.Attempts < current.MaxAttempts;
             var backoff = Math.Min(MaxBackoffSeconds, (long)Settings.RetryBackoffSeconds << (int)Math.Clamp(current.Attempts - 1, 0, 20));
@@ -222,17 +223,16 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
                 ? $"{report.Error} (attempt {current.Attempts} of {current.MaxAttempts}; no attempts left)"
                 : report.Error;
             var job = connection.QuerySingle<Job>($"""
-                UPDATE jobs SET status = @status, error = @error, log_tail = @logTail, lease_expires_at = NULL,
+                UPDATE jobs SET status = @status, error = @error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @step,
                     started = CASE WHEN @retry THEN NULL ELSE started END,
                     finished = CASE WHEN @retry THEN NULL ELSE @now END,
                     available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
                 WHERE id = @id
                 RETURNING {Columns}
-                """, new { id, now, retry, backoff, error, logTail = report.LogTail, status = retry ? JobStatus.Pending : JobStatus.Failed });
+                """, new { id, now, retry, backoff, error, logTail = report.LogTail, step, status = retry ? JobStatus.Pending : JobStatus.Failed });
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
         }, cancel);
-    }
 
     /// <summary>
     /// Gives a claimed job back untouched (a worker shutting down): pending again, the attempt not
@@ -255,11 +255,11 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         {
             var current = Current(connection, id);
             if (current is not { Status: JobStatus.InProgress } || current.Token != token)
-                return Repeated(connection, id, token, JobStatus.Pending, JobStatus.Cancelled);
+                return Repeated(connection, id, token, Steps.Release);
             if (current.CancelRequested)
-                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now), ChangeCause.Cancel);
+                return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now, Steps.Release), ChangeCause.Cancel);
             var job = connection.QuerySingle<Job>($"""
-                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL,
+                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
                     attempts = MAX(0, attempts - 1), {ClearRunReport}, worker = NULL
                 WHERE id = @id
                 RETURNING {Columns}
@@ -282,11 +282,11 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             if (current is null) return JobStep.NotFound;
             if (token is not null)
                 return current.Status == JobStatus.InProgress && current.Token == token
-                    ? JobStep.Changed(current.Status, EndAsCancelled(connection, id, now), ChangeCause.Cancel)
-                    : Repeated(connection, id, token, JobStatus.Cancelled);
+                    ? JobStep.Changed(current.Status, EndAsCancelled(connection, id, now, Steps.Cancel), ChangeCause.Cancel)
+                    : Repeated(connection, id, token, Steps.Cancel);
             return current.Status switch
             {
-                JobStatus.Pending => JobStep.Changed(current.Status, EndAsCancelled(connection, id, now), ChangeCause.Cancel),
+                JobStatus.Pending => JobStep.Changed(current.Status, EndAsCancelled(connection, id, now, step: null), ChangeCause.Cancel),
                 JobStatus.InProgress when !current.CancelRequested => RequestCancel(connection, id),
                 JobStatus.InProgress or JobStatus.Cancelled => JobStep.Done(Get(connection, id)!),
                 _ => JobStep.Wrong(Get(connection, id)!),
@@ -391,37 +391,51 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     private static Job? Get(SqliteConnection connection, long id) =>
         connection.QuerySingleOrDefault<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
 
-    private sealed record Row(string Status, string? Token, long CancelFlag, long Attempts, long MaxAttempts)
+    private sealed record Row(string Status, string? Token, string? Step, long CancelFlag, long Attempts, long MaxAttempts)
     {
         public bool CancelRequested => CancelFlag != 0;
     }
 
     private static Row? Current(SqliteConnection connection, long id) =>
         connection.QuerySingleOrDefault<Row>("""
-            SELECT status, claim_token AS token, cancel_requested AS cancelflag, attempts, max_attempts AS maxattempts
+            SELECT status, claim_token AS token, claim_step AS step, cancel_requested AS cancelflag, attempts, max_attempts AS maxattempts
             FROM jobs WHERE id = @id
             """, new { id });
 
+    /// <summary>The worker steps a claim records (claim_step), so that exactly a repeat of the last one is recognised.</summary>
+    private static class Steps
+    {
+        public const string Finish = "finish";
+        public const string Fail = "fail";
+        public const string RetryableFail = "retryable fail";
+        public const string Release = "release";
+        public const string Cancel = "cancel";
+    }
+
     /// <summary>
-    /// A worker's step that did not apply: a repeat of what this same claim already did (the job is
-    /// in one of <paramref name="repeatable"/> with the caller's token: answered with the job, nothing
-    /// changed), a stale claim, or a job that is not running.
+    /// A worker's step that did not apply: exactly the step this same claim took last, repeated
+    /// (answered with the job, nothing changed); a stale claim; or a job that is not running. An
+    /// unfenced finish of a finished job counts as a repeat, as the original service had it.
     /// </summary>
-    private static JobStep Repeated(SqliteConnection connection, long id, string? token, params string[] repeatable)
+    private static JobStep Repeated(SqliteConnection connection, long id, string? token, string? step)
     {
         var current = Current(connection, id);
         if (current is null) return JobStep.NotFound;
-        if (repeatable.Contains(current.Status) && (token is null ? current.Status == JobStatus.Finished : current.Token == token))
-            return JobStep.Done(Get(connection, id)!);
+        var repeat = token is null
+            ? step == Steps.Finish && current.Status == JobStatus.Finished
+            : step is not null && current.Token == token && current.Step == step && current.Status != JobStatus.InProgress;
+        if (repeat) return JobStep.Done(Get(connection, id)!);
         return token is null ? JobStep.NotRunning : JobStep.Stale(Get(connection, id)!);
     }
 
-    private static Job EndAsCancelled(SqliteConnection connection, long id, long now) =>
+    /// <summary>Ends a job cancelled; <paramref name="step"/> is the worker's step that ended it, if one did.</summary>
+    private static Job EndAsCancelled(SqliteConnection connection, long id, long now, string? step) =>
         connection.QuerySingle<Job>($"""
-            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, {ClearRunReport}
+            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, claim_step = @step,
+                {ClearRunReport}
             WHERE id = @id
             RETURNING {Columns}
-            """, new { id, now });
+            """, new { id, now, step });
 
     /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
     private static JobStep Requeue(SqliteConnection connection, long id, string from, ChangeCause cause)
@@ -435,7 +449,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         if (holder is not null) return JobStep.Taken(Get(connection, id)!);
         var job = connection.QuerySingle<Job>($"""
             UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
-                attempts = 0, claim_token = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
+                attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
                 worker = NULL, {ClearRunReport}
             WHERE id = @id
             RETURNING {Columns}

@@ -19,23 +19,27 @@ public sealed class LeaseKeeper : BackgroundService
     private static readonly TimeSpan KeyCleanupInterval = TimeSpan.FromMinutes(10);
 
     private readonly JobStore store;
-    private readonly ClaimWaiters waiters;
+    private readonly JobChangeSink changes;
     private readonly TimeProvider clock;
     private readonly QueueOptions options;
     private readonly ILogger<LeaseKeeper> logger;
-    private readonly DateTimeOffset graceEnds;
+    private DateTimeOffset graceEnds;
     private long backoffsCheckedUpTo;
     private DateTimeOffset nextKeyCleanup;
 
-    public LeaseKeeper(JobStore store, ClaimWaiters waiters, TimeProvider clock, IOptions<QueueOptions> options, ILogger<LeaseKeeper> logger)
+    public LeaseKeeper(JobStore store, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+        IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
-        this.waiters = waiters;
+        this.changes = changes;
         this.clock = clock;
         this.options = options.Value;
         this.logger = logger;
         var started = clock.GetUtcNow();
-        graceEnds = started + TimeSpan.FromSeconds(this.options.LeaseSeconds);
+        var grace = TimeSpan.FromSeconds(this.options.LeaseSeconds);
+        graceEnds = started + grace;
+        // Counted from when the host answers requests: a slow start-up must not eat into the grace.
+        lifetime.ApplicationStarted.Register(() => graceEnds = clock.GetUtcNow() + grace);
         backoffsCheckedUpTo = started.ToUnixTimeSeconds();
         nextKeyCleanup = started;
     }
@@ -51,7 +55,7 @@ public sealed class LeaseKeeper : BackgroundService
         {
             var ended = await store.BackoffsEndedAsync(backoffsCheckedUpTo, upTo);
             backoffsCheckedUpTo = upTo;
-            if (ended > 0) waiters.Wake(ended);
+            if (ended > 0) changes.BackoffsEnded(ended);
         }
 
         if (now >= nextKeyCleanup)
