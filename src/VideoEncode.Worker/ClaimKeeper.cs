@@ -70,9 +70,9 @@ public sealed class ClaimKeeper : IDisposable
     /// one that is no number at all is left out.
     /// </summary>
     public static Heartbeat Report(string token, EncodeProgress? progress) => new(token,
-        Clamp(progress?.Percent, 100),
-        Clamp(progress?.Speed, 10_000),
-        Clamp(progress?.Eta?.TotalSeconds, 10_000_000) is { } eta ? (long)Math.Round(eta) : null);
+        Clamp(progress?.Percent, Heartbeat.MaxProgress),
+        Clamp(progress?.Speed, Heartbeat.MaxSpeed),
+        Clamp(progress?.Eta?.TotalSeconds, Heartbeat.MaxEtaSeconds) is { } eta ? (long)Math.Round(eta) : null);
 
     private static double? Clamp(double? value, double max) =>
         value is { } number && double.IsFinite(number) ? Math.Clamp(number, 0, max) : null;

@@ -143,8 +143,9 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
                     throw new QueueRejectedException(response.StatusCode, await ErrorMessageAsync(response));
                 failure = $"the host answered {(int)response.StatusCode}";
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
             {
+                // Refused or reset connections, an answer cut off mid-body, a garbled answer: all worth another try.
                 failure = e.Message;
             }
             catch (TaskCanceledException) when (!cancel.IsCancellationRequested)

@@ -99,7 +99,8 @@ public sealed class FfmpegTests : IDisposable
     public async Task AnEncodeThatMakesNoProgressIsStoppedAfterTheStallTimeout()
     {
         var pidFile = Path.Combine(folder, "ffmpeg.pid");
-        var hanging = new Ffmpeg(FakeTools.HangingFfmpeg(folder, pidFile), "ffprobe", TimeSpan.FromSeconds(1));
+        // Long enough for the fake to write its pid even on a busy machine.
+        var hanging = new Ffmpeg(FakeTools.HangingFfmpeg(folder, pidFile), "ffprobe", TimeSpan.FromSeconds(4));
 
         var outcome = await hanging.EncodeAsync(Ffmpeg.EncodeArguments("/in.mkv", Path.Combine(folder, "x.partial"), "23", "fast"), 10, _ => { }, CancellationToken.None);
 
@@ -112,12 +113,12 @@ public sealed class FfmpegTests : IDisposable
     public async Task AnEncodeThatKeepsMakingProgressIsNotMistakenForAStall()
     {
         var input = Path.Combine(folder, "paced.mkv");
-        await TestMedia.MakeClipAsync(input, seconds: 6, audio: false);
-        var paced = new Ffmpeg(FakeTools.RealTimeFfmpeg(folder), "ffprobe", TimeSpan.FromSeconds(3));
+        await TestMedia.MakeClipAsync(input, seconds: 10, audio: false);
+        var paced = new Ffmpeg(FakeTools.RealTimeFfmpeg(folder), "ffprobe", TimeSpan.FromSeconds(4));
 
-        var outcome = await paced.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 6, _ => { }, CancellationToken.None);
+        var outcome = await paced.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 10, _ => { }, CancellationToken.None);
 
-        Assert.True(outcome.Succeeded, outcome.LogTail);   // six seconds of encoding outlast the three-second stall timeout
+        Assert.True(outcome.Succeeded, outcome.LogTail);   // ten seconds of encoding outlast the four-second stall timeout
         Assert.False(outcome.Stalled);
     }
 
@@ -125,7 +126,7 @@ public sealed class FfmpegTests : IDisposable
     public async Task AProbeThatDoesNotAnswerIsStoppedAfterTheStallTimeout()
     {
         var pidFile = Path.Combine(folder, "ffprobe.pid");
-        var hanging = new Ffmpeg("ffmpeg", FakeTools.HangingFfprobe(folder, pidFile), TimeSpan.FromSeconds(1));
+        var hanging = new Ffmpeg("ffmpeg", FakeTools.HangingFfprobe(folder, pidFile), TimeSpan.FromSeconds(4));
 
         var probe = await hanging.ProbeAsync(Path.Combine(folder, "any.mkv"), CancellationToken.None);
 

@@ -73,9 +73,12 @@ public sealed class RunFilesTests : IDisposable
         File.WriteAllText(killedLock, "");
         var killedFile = Path.Combine(root, "shows", $".b.mp4.job2.{killed}.00112233aabbccdd.partial");
         File.WriteAllText(killedFile, "half an encode");
-        // A worker whose lock file is gone too.
+        // A worker whose lock cannot be found anywhere: not ours to judge, so kept.
         var orphan = Path.Combine(root, $".c.mp4.job3.{new string('f', 32)}.0011223344556677.partial");
         File.WriteAllText(orphan, "");
+        // A live worker whose output root lies inside ours keeps its lock there, not in our lock folder.
+        using var nested = RunFiles.Start(Path.Combine(root, "4k"), reported.Add);
+        var nestedFile = nested.CreateTemporary(Path.Combine(root, "4k", "e.mp4"), 5);
         // Files that are not ours to judge.
         var oldStyle = Path.Combine(root, ".d.mp4.job4.partial");
         var someoneElses = Path.Combine(root, "notes.partial");
@@ -87,10 +90,11 @@ public sealed class RunFilesTests : IDisposable
         Assert.True(File.Exists(liveFile));
         Assert.False(File.Exists(killedFile));
         Assert.False(File.Exists(killedLock));
-        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(orphan));
+        Assert.True(File.Exists(nestedFile));
         Assert.True(File.Exists(oldStyle));
         Assert.True(File.Exists(someoneElses));
-        Assert.Equal(2, reported.Count(line => line.Contains("left by a worker that has stopped")));
+        Assert.Equal(1, reported.Count(line => line.Contains("left by a worker that has stopped")));
         Assert.Equal(2, Directory.GetFiles(Path.Combine(root, RunFiles.LockFolder)).Length);   // the live worker's and the new one's
     }
 

@@ -174,7 +174,7 @@ internal static partial class JobInput
     public static (Heartbeat? Report, ApiError? Error) ParseHeartbeat(JsonElement body, string token)
     {
         double? progress = null, speed = null, eta = null;
-        foreach (var (name, max) in new[] { ("progress", 100.0), ("speed", 10_000.0), ("eta_seconds", 10_000_000.0) })
+        foreach (var (name, max) in new[] { ("progress", Heartbeat.MaxProgress), ("speed", Heartbeat.MaxSpeed), ("eta_seconds", Heartbeat.MaxEtaSeconds) })
         {
             if (Field(body, name) is not { } field) continue;
             if (field.ValueKind != JsonValueKind.Number || !field.TryGetDouble(out var value) || value < 0 || value > max)

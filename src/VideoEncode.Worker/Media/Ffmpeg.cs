@@ -37,6 +37,9 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
 {
     public const int LogTailChars = 4096;
 
+    /// <summary>How long a killed ffmpeg is waited for before its run is reported over anyway.</summary>
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// On Linux ffmpeg and ffprobe run as "setsid setpriv --pdeathsig KILL ffmpeg …" (both exec in
     /// place, so the PID is ffmpeg's). setsid gives ffmpeg its own session, so a Ctrl-C in the
@@ -79,13 +82,13 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
     public async Task<string?> CheckInstalledAsync(CancellationToken cancel)
     {
-        foreach (var (path, args) in new[] { (ffprobePath, new[] { "-version" }), (ffmpegPath, new[] { "-hide_banner", "-encoders" }) })
+        foreach (var (path, args, needsLibx264) in new[] { (ffprobePath, new[] { "-version" }, false), (ffmpegPath, new[] { "-hide_banner", "-encoders" }, true) })
         {
             var (exit, stdout, stderr, timedOut) = await RunToEndAsync(path, args, cancel);
             if (timedOut) return $"'{path}' did not answer within {stallTimeout.TotalSeconds:0.#} s";
             if (exit is null) return $"cannot run '{path}': {stderr}";
             if (exit != 0) return $"'{path}' failed: {LastLine(stderr)}";
-            if (path == ffmpegPath && !stdout.Contains("libx264", StringComparison.Ordinal))
+            if (needsLibx264 && !stdout.Contains("libx264", StringComparison.Ordinal))
                 return $"'{path}' has no libx264 encoder";
         }
         return null;
@@ -147,19 +150,29 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             }
             onProgress(update);
         });
-        var killed = false;
         try
         {
             await process.WaitForExitAsync(watchdog.Token);
         }
         catch (OperationCanceledException)
         {
-            killed = true;
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            // A process stuck in the kernel (say, on a hard-mounted share that went away) may not die
+            // at once, or at all: wait a while, then report the run over rather than hang the worker.
+            using var reaped = new CancellationTokenSource(KillGrace);
+            try
+            {
+                await process.WaitForExitAsync(reaped.Token);
+                await Task.WhenAll(stdout, stderr).WaitAsync(reaped.Token);
+            }
+            catch (OperationCanceledException) when (reaped.IsCancellationRequested)
+            {
+                tail.Append($"(ffmpeg did not exit within {KillGrace.TotalSeconds:0} s of being killed; left behind)");
+            }
+            return new EncodeOutcome(null, tail.ToString(), Stalled: !cancel.IsCancellationRequested);
         }
         await Task.WhenAll(stdout, stderr);
-        return new EncodeOutcome(killed ? null : process.ExitCode, tail.ToString(), Stalled: killed && !cancel.IsCancellationRequested);
+        return new EncodeOutcome(process.ExitCode, tail.ToString(), Stalled: false);
     }
 
     /// <summary>Starts a program through the launcher when there is one, from the launcher thread (see <see cref="LauncherThread"/>).</summary>

@@ -107,7 +107,7 @@ public sealed partial class RunFiles : IDisposable
             if (PartialName().Match(Path.GetFileName(path)) is not { Success: true } match) continue;
             var worker = match.Groups["worker"].Value;
             if (worker == Worker) continue;
-            if (!alive.TryGetValue(worker, out var live)) alive[worker] = live = IsAlive(Path.Combine(lockFolder, worker + ".lock"));
+            if (!alive.TryGetValue(worker, out var live)) alive[worker] = live = OwnerIsAlive(path, worker);
             if (!live && TryDelete(path)) report($"Removed {path}, left by a worker that has stopped.");
         }
         foreach (var path in Directory.EnumerateFiles(lockFolder, "*.lock"))
@@ -125,7 +125,23 @@ public sealed partial class RunFiles : IDisposable
         }
     }
 
-    /// <summary>Whether the worker that owns this lock file still runs: the file is there and someone holds its lock.</summary>
+    /// <summary>
+    /// Whether the worker that wrote a temporary file may still run. Its lock lies in the lock folder
+    /// of its own output root, which may be a folder above or below this worker's (--output /enc and
+    /// --output /enc/4k share files), so the nearest lock of that name above the file decides. No
+    /// lock anywhere means an owner we cannot judge: its file is kept.
+    /// </summary>
+    private static bool OwnerIsAlive(string partial, string worker)
+    {
+        for (var folder = Path.GetDirectoryName(partial); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            var lockFile = Path.Combine(folder, LockFolder, worker + ".lock");
+            if (File.Exists(lockFile)) return IsAlive(lockFile);
+        }
+        return true;
+    }
+
+    /// <summary>Whether someone holds this lock file's lock (a file gone since it was seen counts as not held).</summary>
     private static bool IsAlive(string lockFile)
     {
         try
