@@ -62,6 +62,8 @@ internal static class WorkerRoutes
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
         ClaimRequest claim, bool legacyClient, JobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
+        // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
+        // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
         while (true)
         {
