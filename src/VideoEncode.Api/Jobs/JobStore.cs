@@ -307,7 +307,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             var current = Current(connection, id);
             if (current is null) return JobStep.NotFound;
             if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobStep.Wrong(Get(connection, id)!);
-            return Requeue(connection, id, current.Status, ChangeCause.Retry);
+            return Requeue(connection, id, current, ChangeCause.Retry);
         }, cancel);
 
     /// <summary>Puts a job in any state back in the queue as if it had never been claimed (the original's reset).</summary>
@@ -315,7 +315,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
         CommitAsync(connection =>
         {
             var current = Current(connection, id);
-            return current is null ? JobStep.NotFound : Requeue(connection, id, current.Status, ChangeCause.Reset);
+            return current is null ? JobStep.NotFound : Requeue(connection, id, current, ChangeCause.Reset);
         }, cancel);
 
     /// <summary>Deletes a job in any state.</summary>
@@ -391,14 +391,15 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
     private static Job? Get(SqliteConnection connection, long id) =>
         connection.QuerySingleOrDefault<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
 
-    private sealed record Row(string Status, string? Token, string? Step, long CancelFlag, long Attempts, long MaxAttempts)
+    private sealed record Row(string Status, string? Token, string? Step, long CancelFlag, long Attempts, long MaxAttempts, string? OutputName)
     {
         public bool CancelRequested => CancelFlag != 0;
     }
 
     private static Row? Current(SqliteConnection connection, long id) =>
         connection.QuerySingleOrDefault<Row>("""
-            SELECT status, claim_token AS token, claim_step AS step, cancel_requested AS cancelflag, attempts, max_attempts AS maxattempts
+            SELECT status, claim_token AS token, claim_step AS step, cancel_requested AS cancelflag, attempts, max_attempts AS maxattempts,
+                output_name AS outputname
             FROM jobs WHERE id = @id
             """, new { id });
 
@@ -438,15 +439,12 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             """, new { id, now, step });
 
     /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
-    private static JobStep Requeue(SqliteConnection connection, long id, string from, ChangeCause cause)
+    private static JobStep Requeue(SqliteConnection connection, long id, Row current, ChangeCause cause)
     {
-        var holder = connection.QuerySingleOrDefault<long?>($"""
-            SELECT other.id FROM jobs AS other, jobs AS this
-            WHERE this.id = @id AND this.status NOT IN ('pending', 'in_progress')
-              AND other.output_name = this.output_name COLLATE NOCASE AND other.{Live} AND other.id <> @id
-            LIMIT 1
-            """, new { id });
-        if (holder is not null) return JobStep.Taken(Get(connection, id)!);
+        // A live job holds its own name already; one coming back to life must find it free.
+        var comesBackToLife = current.Status is not (JobStatus.Pending or JobStatus.InProgress);
+        if (comesBackToLife && current.OutputName is { } name && LiveHolderOf(connection, name) is not null)
+            return JobStep.Taken(Get(connection, id)!);
         var job = connection.QuerySingle<Job>($"""
             UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
                 attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
@@ -454,7 +452,7 @@ public sealed class JobStore(QueueDatabase database, SqliteWriter writer, TimePr
             WHERE id = @id
             RETURNING {Columns}
             """, new { id });
-        return JobStep.Changed(from, job, cause);
+        return JobStep.Changed(current.Status, job, cause);
     }
 }
 
