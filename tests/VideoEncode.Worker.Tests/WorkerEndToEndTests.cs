@@ -213,39 +213,24 @@ public sealed class WorkerEndToEndTests : IDisposable
         Assert.DoesNotContain("evil", recorded);
     }
 
-    [Fact]
-    public async Task AnFfmpegThatMakesNoProgressIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
+    [Theory]
+    [InlineData("ffmpeg", "ffmpeg made no progress for 2 s; stopped")]
+    [InlineData("ffprobe", "ffprobe did not answer within 2 s; stopped")]
+    public async Task AHungToolIsStoppedAndTheJobGoesBackToTheQueueWithTheReason(string tool, string reason)
     {
         await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
-        var pidFile = Path.Combine(root, "ffmpeg.pid");
+        var pidFile = Path.Combine(root, tool + ".pid");
+        var hanging = tool == "ffmpeg" ? FakeTools.HangingFfmpeg(root, pidFile) : FakeTools.HangingFfprobe(root, pidFile);
 
-        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
-            "--ffmpeg", FakeTools.HangingFfmpeg(root, pidFile)));
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2", "--" + tool, hanging));
 
         Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
         var retried = await Get(job.Id);
         Assert.Equal(JobStatus.Pending, retried.Status);   // a retryable failure: back in the queue after a backoff
-        Assert.Equal("ffmpeg made no progress for 2 s; stopped", retried.Error);
+        Assert.Equal(reason, retried.Error);
         Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
         Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
-    }
-
-    [Fact]
-    public async Task AnFfprobeThatDoesNotAnswerIsStoppedAndTheJobGoesBackToTheQueueWithTheReason()
-    {
-        await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 1);
-        var job = (await client.EnqueueAsync(QueueCalls.NewJob("clip.mkv", "30", "ultrafast")))[0];
-        var pidFile = Path.Combine(root, "ffprobe.pid");
-
-        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--stall-timeout", "2",
-            "--ffprobe", FakeTools.HangingFfprobe(root, pidFile)));
-
-        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
-        var retried = await Get(job.Id);
-        Assert.Equal(JobStatus.Pending, retried.Status);
-        Assert.Equal("ffprobe did not answer within 2 s; stopped", retried.Error);
-        Assert.False(FakeTools.Running(FakeTools.ReadPid(pidFile)!.Value));
     }
 
     [Fact]
