@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when their programs are missing.
-#   scripts/ensure-packages.sh ffmpeg chromium
-# Knows: ffmpeg (ffmpeg + ffprobe), chromium (/usr/bin/chromium).
+#   scripts/ensure-packages.sh ffmpeg chromium postgresql
+# Knows: ffmpeg (ffmpeg + ffprobe), chromium (/usr/bin/chromium), postgresql (initdb + pg_ctl, which
+# Debian keeps outside PATH in /usr/lib/postgresql/VERSION/bin).
 set -euo pipefail
 missing=()
 for package in "$@"; do
   case "$package" in
     ffmpeg) command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    postgresql) compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl >/dev/null 2>&1 || missing+=(postgresql) ;;
     *) echo "ensure-packages: unknown package $package" >&2; exit 2 ;;
   esac
 done

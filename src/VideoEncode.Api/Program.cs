@@ -6,7 +6,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Stats;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite, the job store, JSON, CORS
+builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, JSON, CORS
 builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
 
 var app = builder.Build();

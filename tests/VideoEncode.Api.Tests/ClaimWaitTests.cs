@@ -1,7 +1,7 @@
 using VideoEncode.Api.Changes;
 using System.Net;
 using System.Net.Http.Json;
-using VideoEncode.Api.Database;
+using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
@@ -12,7 +12,7 @@ public sealed class ClaimWaitTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly ManualClock clock = new();
-    private readonly string database = QueueFactory.NewDatabasePath();
+    private readonly string database = TestStore.NewDatabase();
     private readonly Dictionary<string, string?> settings = new()
     {
         ["LeaseSeconds"] = "30",
@@ -24,7 +24,7 @@ public sealed class ClaimWaitTests : IDisposable
     public void Dispose()
     {
         foreach (var host in hosts) host.Dispose();
-        QueueFactory.DeleteDatabase(database);
+        TestStore.Delete(database);
     }
 
     private QueueFactory StartHost()
@@ -118,6 +118,7 @@ public sealed class ClaimWaitTests : IDisposable
     /// between the claim and its commit so the client can leave in exactly that window.)
     /// </summary>
     [Fact]
+    [Trait("Store", TestStore.SqliteOnly)] // holds the SQLite writer to open the window
     public async Task AClaimWhoseClientLeftBeforeTheAnswerGivesTheJobBackAtOnce()
     {
         var host = StartHost();

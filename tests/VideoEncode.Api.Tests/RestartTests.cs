@@ -7,7 +7,7 @@ public sealed class RestartTests
     [Fact]
     public async Task EveryJobAndItsStateSurviveAStopAndStartOnTheSameFile()
     {
-        var path = QueueFactory.NewDatabasePath();
+        var path = TestStore.NewDatabase();
         try
         {
             Job[] before;
@@ -31,7 +31,7 @@ public sealed class RestartTests
         }
         finally
         {
-            QueueFactory.DeleteDatabase(path);
+            TestStore.Delete(path);
         }
     }
 }

@@ -3,13 +3,15 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+// SQLite files from earlier releases; PostgreSQL support starts at its step 1.
+[Trait("Store", TestStore.SqliteOnly)]
 public sealed class SchemaTests
 {
     /// <summary>A file written by the first release (schema step 1) opens, keeps its jobs and gains the new columns.</summary>
     [Fact]
     public async Task ADatabaseFromTheFirstReleaseIsBroughtForward()
     {
-        var path = QueueFactory.NewDatabasePath();
+        var path = TestStore.NewSqlitePath();
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
@@ -46,7 +48,7 @@ public sealed class SchemaTests
         }
         finally
         {
-            QueueFactory.DeleteDatabase(path);
+            TestStore.Delete(path);
         }
     }
 }

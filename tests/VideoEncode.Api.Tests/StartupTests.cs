@@ -3,12 +3,14 @@ using System.Diagnostics;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Runs the real host executable, as a user would.</summary>
+// Real host processes given their database by hand; the PostgreSQL one is named in each test.
+[Trait("Store", TestStore.SqliteOnly)]
 public sealed class StartupTests
 {
     [Fact]
     public async Task TheHostRefusesToStartWithoutAKeyAndSaysHowToSetOne()
     {
-        var (exit, stderr) = await RunHostAsync(key: null, database: QueueFactory.NewDatabasePath());
+        var (exit, stderr) = await RunHostAsync(key: null, database: TestStore.NewSqlitePath());
         Assert.Equal(1, exit);
         Assert.Contains("VIDEOENCODE_APIKEY", stderr);
     }

@@ -1,10 +1,12 @@
 using System.Net;
-using VideoEncode.Api.Database;
+using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
 /// <summary>The single writer under pressure: a bounded queue, dropped abandoned writes, and a loop that outlives any failure.</summary>
+// The single SQLite writer; PostgreSQL takes concurrent writes itself.
+[Trait("Store", TestStore.SqliteOnly)]
 public sealed class WriterTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

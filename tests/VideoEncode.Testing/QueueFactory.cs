@@ -14,22 +14,21 @@ using Xunit;
 namespace VideoEncode.Testing;
 
 /// <summary>
-/// The host in-process on a fresh SQLite file of its own (or a given one, to test restarts),
-/// with a known API key and every log line kept for inspection.
+/// The host in-process on a fresh database of its own on the store under test (<see cref="TestStore"/>),
+/// or a given one (to test restarts, or two hosts sharing a queue), with a known API key and every
+/// log line kept for inspection.
 /// </summary>
-public sealed class QueueFactory(string? databasePath = null, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     : WebApplicationFactory<Program>
 {
     public const string ApiKey = "test-key-5b1d0c7e";
 
-    public string DatabasePath { get; } = databasePath ?? NewDatabasePath();
+    /// <summary>The SQLite path or PostgreSQL connection string this host keeps its queue in.</summary>
+    public string Database { get; } = database ?? TestStore.NewDatabase();
 
-    private readonly bool ownsDatabase = databasePath is null;
+    private readonly bool ownsDatabase = database is null;
 
     public ConcurrentQueue<string> LogLines { get; } = new();
-
-    public static string NewDatabasePath() =>
-        Path.Combine(Path.GetTempPath(), "videoencode-tests", Guid.NewGuid().ToString("N"), "queue.db");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -37,7 +36,7 @@ public sealed class QueueFactory(string? databasePath = null, IReadOnlyDictionar
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["ApiKey"] = ApiKey,
-            ["Database"] = DatabasePath,
+            ["Database"] = Database,
         }));
         if (clock is not null)
             builder.ConfigureServices(services => services.AddSingleton(clock));
@@ -56,13 +55,7 @@ public sealed class QueueFactory(string? databasePath = null, IReadOnlyDictionar
     {
         base.Dispose(disposing);
         if (disposing && ownsDatabase)
-            DeleteDatabase(DatabasePath);
-    }
-
-    public static void DeleteDatabase(string path)
-    {
-        try { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
-        catch (IOException) { /* a leftover temp folder is harmless */ }
+            TestStore.Delete(Database);
     }
 
     /// <summary>Serves the host on a free 127.0.0.1 port (real Kestrel, for browsers and workers) and answers its base address.</summary>

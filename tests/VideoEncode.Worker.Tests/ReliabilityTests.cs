@@ -159,7 +159,7 @@ public sealed class ReliabilityTests : IDisposable
     {
         const int LeaseSeconds = 3;
         var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
-        var database = QueueFactory.NewDatabasePath();
+        var database = TestStore.NewSqlitePath();
         await TestMedia.MakeClipAsync(Path.Combine(input, "clip.mkv"), 12, size: "640x360", rate: 25, audio: false);
         try
         {
@@ -184,7 +184,7 @@ public sealed class ReliabilityTests : IDisposable
         }
         finally
         {
-            QueueFactory.DeleteDatabase(database);
+            TestStore.Delete(database);
         }
     }
 
@@ -197,7 +197,7 @@ public sealed class ReliabilityTests : IDisposable
     public async Task KillingTheHostDuringABurstLosesNothingAcknowledged()
     {
         var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
-        var database = QueueFactory.NewDatabasePath();
+        var database = TestStore.NewSqlitePath();
         try
         {
             var host = await HostProcess.StartAsync(address, database, ("LEASESECONDS", "2"));
@@ -280,7 +280,7 @@ public sealed class ReliabilityTests : IDisposable
         }
         finally
         {
-            QueueFactory.DeleteDatabase(database);
+            TestStore.Delete(database);
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class WorkerEndToEndTests : IDisposable
         Directory.CreateSymbolicLink(Path.Combine(input, "link"), outside);
         var viaLink = (await client.EnqueueAsync(QueueCalls.NewJob("link/secret.mp4")))[0];
         var edited = (await client.EnqueueAsync(QueueCalls.NewJob("placeholder.mp4")))[0];
-        await using (var database = new SqliteConnection($"Data Source={host.DatabasePath};Pooling=False"))
+        await using (var database = new SqliteConnection($"Data Source={host.Database};Pooling=False"))
         {
             await database.OpenAsync();
             await using var update = database.CreateCommand();

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Database;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Contracts;
@@ -5,12 +6,16 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Changes;
 
 /// <summary>
-/// The one place a committed change is announced: one log line for a change of status (job id,
-/// from -> to, cause; never the key), one event on the live stream, the metrics' counters, and a
-/// wake-up for a waiting claim per job that became claimable. The store calls it after the commit
-/// that made the changes, for every write, so no route can forget to announce one.
+/// The one place a committed change is announced. The store calls <see cref="Publish"/> after the
+/// commit of every write, so no route can forget one: a log line for a change of status (job id,
+/// from -> to, cause; never the key) and at once a wake-up for a waiting claim per job that became
+/// claimable. The event on the live stream and the metrics' counters go through
+/// <see cref="Announce"/>: straight away on SQLite, where this host is the only one; on a shared
+/// PostgreSQL store from <see cref="Cluster.SharedChangeFeed"/>, which reads every host's changes
+/// back from the database, so that every host streams and counts the same changes with the same ids.
 /// </summary>
-public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents events, QueueMetrics metrics, ClaimWaiters waiters)
+public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents events, QueueMetrics metrics, ClaimWaiters waiters,
+    DatabaseLocation database)
 {
     public void Publish(IReadOnlyList<JobChange> changes)
     {
@@ -18,45 +23,34 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents event
         foreach (var change in changes)
         {
             if (change.MovesStatus) JobLog.StateChanged(logger, change.Job.Id, change.From, change.To, Describe(change.Cause));
-            if (change.To == JobChange.Deleted) events.PublishDeleted(change.Job.Id, change.From);
-            else events.Publish(EventType(change), change.Job);
-            Count(change);
-            if (IsClaimableNow(change)) claimable++;
+            if (ChangeNotice.Claimable(change.From, change.To, change.Cause)) claimable++;
+            if (!database.IsShared) Announce(null, ChangeNotice.Of(change), wake: false);
         }
         if (claimable > 0) waiters.Wake(claimable);
+    }
+
+    /// <summary>
+    /// A change as every host hears it: its event (under <paramref name="eventId"/> when the store gave
+    /// it one), its counters, and — for a change another host made — a wake-up when it made a job claimable.
+    /// </summary>
+    public void Announce(long? eventId, ChangeNotice notice, bool wake)
+    {
+        events.Publish(eventId, notice);
+        Count(notice);
+        if (wake && notice.MakesClaimable) waiters.Wake(1);
     }
 
     /// <summary>Jobs whose retry backoff ended (the lease keeper finds them): as many waiting claims are woken.</summary>
     public void BackoffsEnded(int jobs) => waiters.Wake(jobs);
 
-    /// <summary>
-    /// A job that became claimable: pending now, from another status or by a reset or retry (which
-    /// also end a backoff). A retryable failure is pending but backed off: its wake comes from
-    /// <see cref="BackoffsEnded"/> when the backoff is over.
-    /// </summary>
-    private static bool IsClaimableNow(JobChange change) =>
-        change.To == JobStatus.Pending && change.Cause != ChangeCause.RetryableFail
-        && (change.MovesStatus || change.Cause is ChangeCause.Reset or ChangeCause.Retry);
-
-    private void Count(JobChange change)
+    private void Count(ChangeNotice notice)
     {
-        if (!change.MovesStatus) return;
-        if (change.To == JobStatus.InProgress) metrics.Claimed();
-        else if (change.To == JobStatus.Finished) metrics.Finished();
-        else if (change.To == JobStatus.Failed) metrics.Failed();
-        if (change.Cause == ChangeCause.LeaseExpiry) metrics.LeaseExpired();
+        if (!notice.MovesStatus) return;
+        if (notice.To == JobStatus.InProgress) metrics.Claimed();
+        else if (notice.To == JobStatus.Finished) metrics.Finished();
+        else if (notice.To == JobStatus.Failed) metrics.Failed();
+        if (notice.Cause == ChangeCause.LeaseExpiry) metrics.LeaseExpired();
     }
-
-    /// <summary>The event stream's type for a change: created, claimed, progress, finished, failed, cancelled, requeued or updated.</summary>
-    private static string EventType(JobChange change) => change switch
-    {
-        { From: JobChange.Created } => "created",
-        { MovesStatus: false, Cause: ChangeCause.Heartbeat } => "progress",
-        { MovesStatus: false } => "updated",
-        { To: JobStatus.Pending } => "requeued",
-        { To: JobStatus.InProgress } => "claimed",
-        _ => change.To, // finished, failed, cancelled
-    };
 
     /// <summary>"LeaseExpiry" -> "lease expiry", for the log line.</summary>
     private static string Describe(ChangeCause cause) =>

@@ -9,7 +9,10 @@ public sealed class QueueOptions
     /// <summary>The key every /api request must send in X-API-Key. The host refuses to start without one.</summary>
     public string ApiKey { get; set; } = "";
 
-    /// <summary>Path of the SQLite file; its folder is created when missing.</summary>
+    /// <summary>
+    /// Path of the SQLite file (its folder is created when missing), or a PostgreSQL connection
+    /// string or postgres:// URL for several hosts sharing one queue (see <see cref="Database.DatabaseLocation"/>).
+    /// </summary>
     public string Database { get; set; } = "data/videoencode.db";
 
     /// <summary>"*" (any origin, as the original service) or a comma-separated list of allowed origins.</summary>
@@ -29,6 +32,9 @@ public sealed class QueueOptions
 
     /// <summary>How often lapsed leases are looked for.</summary>
     public double LeaseSweepSeconds { get; set; } = 1;
+
+    /// <summary>On a shared PostgreSQL store: how long the host leading the upkeep keeps the lead without renewing it, i.e. how soon another host takes over when it dies.</summary>
+    public int LeaderLeaseSeconds { get; set; } = 5;
 
     /// <summary>
     /// Writes allowed to wait for the single database writer. Past this the host answers 503 with

@@ -1,6 +1,5 @@
-using System.Text.Json;
 using System.Threading.Channels;
-using VideoEncode.Contracts;
+using VideoEncode.Api.Changes;
 
 namespace VideoEncode.Api.Events;
 
@@ -10,9 +9,14 @@ public sealed record JobEvent(long Id, string Type, string Data);
 /// <summary>
 /// The live feed of job changes behind GET /api/events. The last <see cref="ReplayWindow"/>
 /// events are kept in memory, so a client that reconnects with Last-Event-ID misses nothing
-/// that is still in the window; one that fell further behind (or whose ids predate a restart of
-/// the host) is told to reload instead. Ids start from the host's start time in microseconds, so
-/// they keep growing across restarts.
+/// that is still in the window; one that fell further behind (or whose id this host never had)
+/// is told to reload instead.
+///
+/// Ids: on SQLite this host numbers the events, from its start time in microseconds, so they keep
+/// growing across restarts. On a shared PostgreSQL store the ids are the database's, and every
+/// host sends the same events in the same order under the same ids, so a client resumes on any
+/// host; there the ids are unique but not always increasing, which is why a resume looks its id
+/// up in the window rather than comparing numbers.
 /// </summary>
 public sealed class JobEvents(TimeProvider clock)
 {
@@ -20,24 +24,28 @@ public sealed class JobEvents(TimeProvider clock)
     private const int SubscriberBuffer = 10_000;
 
     private readonly object gate = new();
-    private readonly Queue<JobEvent> recent = new();
+    private readonly LinkedList<JobEvent> recent = new();
+    private readonly Dictionary<long, LinkedListNode<JobEvent>> byId = new();
     private readonly List<Channel<JobEvent>> subscribers = [];
     private long lastId = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    // The id of the event just before the window: a client that saw it has missed nothing.
+    private long beforeWindow;
 
-    public void Publish(string type, Job job) =>
-        // A claim's token is for its claimer alone; the stream is for everyone with the key.
-        Publish(type, JsonSerializer.Serialize(job with { ClaimToken = null }, WireJson.Options));
-
-    public void PublishDeleted(long jobId, string from) =>
-        Publish("deleted", JsonSerializer.Serialize(new { id = jobId, status = from }, WireJson.Options));
-
-    private void Publish(string type, string data)
+    /// <summary>Sends a change to every subscriber, under <paramref name="id"/> when the store numbered it, or the next number of this host's own.</summary>
+    public void Publish(long? id, ChangeNotice notice)
     {
         lock (gate)
         {
-            var item = new JobEvent(++lastId, type, data);
-            recent.Enqueue(item);
-            if (recent.Count > ReplayWindow) recent.Dequeue();
+            if (recent.Count == 0) beforeWindow = lastId;
+            lastId = id ?? lastId + 1;
+            var item = new JobEvent(lastId, notice.Type, notice.Data);
+            byId[item.Id] = recent.AddLast(item);
+            if (recent.Count > ReplayWindow)
+            {
+                beforeWindow = recent.First!.Value.Id;
+                byId.Remove(beforeWindow);
+                recent.RemoveFirst();
+            }
             foreach (var subscriber in subscribers)
                 // A client too slow to keep up is cut off; it reconnects and resumes from its last id.
                 if (!subscriber.Writer.TryWrite(item)) subscriber.Writer.TryComplete();
@@ -53,9 +61,17 @@ public sealed class JobEvents(TimeProvider clock)
         var channel = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(SubscriberBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         lock (gate)
         {
-            var oldest = recent.Count > 0 ? recent.Peek().Id : lastId + 1;
-            var missed = afterId is { } after && (after < oldest - 1 || after > lastId);
-            var replay = afterId is { } from && !missed ? recent.Where(e => e.Id > from).ToList() : [];
+            var replay = new List<JobEvent>();
+            var missed = false;
+            if (afterId is { } after)
+            {
+                if (byId.TryGetValue(after, out var seen))
+                    for (var next = seen.Next; next is not null; next = next.Next) replay.Add(next.Value);
+                else if (after == beforeWindow || (recent.Count == 0 && after == lastId))
+                    replay.AddRange(recent);
+                else
+                    missed = true;
+            }
             subscribers.Add(channel);
             return new Subscription(this, channel, replay, missed, lastId);
         }

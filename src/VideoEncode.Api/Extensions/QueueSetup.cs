@@ -4,7 +4,11 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Cluster;
 using VideoEncode.Api.Database;
+using VideoEncode.Api.Database.Postgres;
+using VideoEncode.Api.Database.Sqlite;
+using Npgsql;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
@@ -24,14 +28,22 @@ public static class QueueSetup
         var services = builder.Services;
         services.AddOptions<QueueOptions>().Bind(builder.Configuration);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
-        services.AddSingleton<SqliteWriter>();
+        services.AddSingleton(sp => DatabaseLocation.Parse(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
+        services.AddSingleton<HostIdentity>();
         services.AddSingleton<ClaimWaiters>();
         services.AddSingleton<JobEvents>();
-        services.AddSingleton<StatsStore>();
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<JobChangeSink>();
-        services.AddSingleton<JobStore>();
+        // One store or the other, chosen by the Database setting once the configuration is complete.
+        services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<DatabaseLocation>().SqlitePath!));
+        services.AddSingleton<SqliteWriter>();
+        services.AddSingleton(sp => new PostgresDatabase(sp.GetRequiredService<DatabaseLocation>().PostgresConnectionString!));
+        services.AddSingleton<SharedChangeFeed>();
+        services.AddSingleton<IJobStore>(sp => OnStore<IJobStore, SqliteJobStore, PostgresJobStore>(sp));
+        services.AddSingleton<StatsStore>(sp => OnStore<StatsStore, SqliteStatsStore, PostgresStatsStore>(sp));
+        services.AddSingleton<ILeadership>(sp => OnStore<ILeadership, SoleHost, PostgresLeadership>(sp));
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
+            ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
@@ -42,8 +54,9 @@ public static class QueueSetup
     }
 
     /// <summary>
-    /// Refuses to run without an API key, and opens the database (applying schema.sql) before the
-    /// first request, so a bad path or a broken file is reported at start-up, not on first use.
+    /// Refuses to run without an API key, and opens the database (applying schema.sql, or
+    /// schema.postgres.sql) before the first request, so a bad path, a broken file or an unreachable
+    /// server is reported at start-up, not on first use.
     /// Returns a message for the operator when the host cannot start.
     /// </summary>
     public static string? Prepare(this WebApplication app)
@@ -54,9 +67,33 @@ public static class QueueSetup
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
         // A backoff of 0 would make a failed job claimable in a second the lease keeper has already looked at.
         foreach (var (name, value) in new[] { ("LeaseSeconds", options.LeaseSeconds), ("LegacyLeaseSeconds", options.LegacyLeaseSeconds),
-                     ("RetryBackoffSeconds", options.RetryBackoffSeconds), ("MaxQueuedWrites", options.MaxQueuedWrites) })
+                     ("RetryBackoffSeconds", options.RetryBackoffSeconds), ("MaxQueuedWrites", options.MaxQueuedWrites),
+                     ("LeaderLeaseSeconds", options.LeaderLeaseSeconds) })
             if (value < 1)
                 return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
+        DatabaseLocation location;
+        try
+        {
+            location = app.Services.GetRequiredService<DatabaseLocation>();
+        }
+        catch (ArgumentException e)
+        {
+            return $"Cannot read {EnvironmentPrefix}DATABASE: {e.Message}.";
+        }
+        if (location.IsShared)
+        {
+            var database = app.Services.GetRequiredService<PostgresDatabase>();
+            try
+            {
+                PostgresSchemaMigrator.MigrateAsync(database.DataSource).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                return $"Cannot use the PostgreSQL {database.Describe()} (check {EnvironmentPrefix}DATABASE, and that the server is up " +
+                       $"and the database exists): {e.Message}";
+            }
+            return null;
+        }
         try
         {
             app.Services.GetRequiredService<SqliteWriter>();
@@ -73,6 +110,20 @@ public static class QueueSetup
         app.UseCors();
         app.UseMiddleware<ApiKeyMiddleware>();
         return app;
+    }
+
+    /// <summary>The SQLite or the PostgreSQL implementation of <typeparamref name="TService"/>, as the Database setting says.</summary>
+    private static TService OnStore<TService, TSqlite, TPostgres>(IServiceProvider services)
+        where TService : notnull where TSqlite : TService where TPostgres : TService =>
+        services.GetRequiredService<DatabaseLocation>().IsShared
+            ? ActivatorUtilities.CreateInstance<TPostgres>(services)
+            : ActivatorUtilities.CreateInstance<TSqlite>(services);
+
+    /// <summary>Stands in for the shared change feed on SQLite, where this host's changes are announced as they commit.</summary>
+    private sealed class NothingToRun : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static void ConfigureCors(CorsPolicyBuilder policy, string origins)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
-using VideoEncode.Api.Database;
+using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Http;

@@ -41,7 +41,7 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, Conflict<ApiError>, UnprocessableEntity<ApiError>,
-        JsonHttpResult<ApiError>>> Create(HttpRequest request, JobStore store, CancellationToken aborted)
+        JsonHttpResult<ApiError>>> Create(HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
@@ -68,21 +68,21 @@ public static class JobsApi
         }
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>>> List(HttpRequest request, JobStore store)
+    private static async Task<Results<Ok<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>>> List(HttpRequest request, IJobStore store)
     {
         var (query, error) = JobListQuery.Parse(request.Query);
         if (error is not null) return TypedResults.BadRequest(error);
         return TypedResults.Ok(await store.ListAsync(query!));
     }
 
-    private static async Task<Results<Ok<Contracts.Job>, NotFound<ApiError>, BadRequest<ApiError>>> Get(string id, JobStore store)
+    private static async Task<Results<Ok<Contracts.Job>, NotFound<ApiError>, BadRequest<ApiError>>> Get(string id, IJobStore store)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         return await store.GetAsync(jobId) is { } job ? TypedResults.Ok(job) : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(
-        string id, JobStore store, CancellationToken aborted)
+        string id, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var step = await store.DeleteAsync(jobId, aborted);
@@ -91,7 +91,7 @@ public static class JobsApi
             : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
-    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.Optional);
@@ -100,14 +100,14 @@ public static class JobsApi
         return Answer(step, "cancel", wrongState: $"Job is {step.Job?.Status}; only pending and running jobs can be cancelled.");
     }
 
-    private static async Task<JobAnswer> Retry(string id, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Retry(string id, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var step = await store.RetryAsync(jobId, aborted);
         return Answer(step, "retry", wrongState: $"Job is {step.Job?.Status}; only failed and cancelled jobs can be retried.");
     }
 
-    private static async Task<JobAnswer> Reset(string id, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Reset(string id, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         return Answer(await store.ResetAsync(jobId, aborted), "reset");

@@ -1,14 +1,17 @@
 using VideoEncode.Api.Changes;
+using VideoEncode.Api.Cluster;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
-/// The queue's upkeep, every LeaseSweepSeconds (one by default): returns jobs whose lease lapsed —
+/// The queue's upkeep, every LeaseSweepSeconds (one by default). On the leading host only
+/// (<see cref="ILeadership"/>; on SQLite the one host leads): returns jobs whose lease lapsed —
 /// their worker died or lost touch — to the queue (or fails or cancels them; see
-/// <see cref="JobStore.ExpireLeasesAsync"/>), wakes a waiting claim for each retry backoff that
-/// ended since the last tick, and now and then forgets expired idempotency keys.
+/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records. On every
+/// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
+/// (a read, so each host does it for its own waiters rather than hear it from the leader).
 ///
 /// Leases get a grace period after the host starts: for one lease length no lease is swept, so a
 /// worker that kept encoding while the host was down — its heartbeats failing — has the time to
@@ -16,21 +19,23 @@ namespace VideoEncode.Api.Jobs;
 /// </summary>
 public sealed class LeaseKeeper : BackgroundService
 {
-    private static readonly TimeSpan KeyCleanupInterval = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(1);
 
-    private readonly JobStore store;
+    private readonly IJobStore store;
+    private readonly ILeadership leadership;
     private readonly JobChangeSink changes;
     private readonly TimeProvider clock;
     private readonly QueueOptions options;
     private readonly ILogger<LeaseKeeper> logger;
     private DateTimeOffset graceEnds;
     private long backoffsCheckedUpTo;
-    private DateTimeOffset nextKeyCleanup;
+    private DateTimeOffset nextCleanup;
 
-    public LeaseKeeper(JobStore store, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+    public LeaseKeeper(IJobStore store, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
         IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
+        this.leadership = leadership;
         this.changes = changes;
         this.clock = clock;
         this.options = options.Value;
@@ -41,14 +46,15 @@ public sealed class LeaseKeeper : BackgroundService
         // Counted from when the host answers requests: a slow start-up must not eat into the grace.
         lifetime.ApplicationStarted.Register(() => graceEnds = clock.GetUtcNow() + grace);
         backoffsCheckedUpTo = started.ToUnixTimeSeconds();
-        nextKeyCleanup = started;
+        nextCleanup = started;
     }
 
     /// <summary>One round of upkeep.</summary>
     public async Task SweepAsync()
     {
         var now = clock.GetUtcNow();
-        if (now >= graceEnds) await store.ExpireLeasesAsync();
+        var leads = await leadership.LeadsAsync();
+        if (leads && now >= graceEnds) await store.ExpireLeasesAsync();
 
         var upTo = now.ToUnixTimeSeconds();
         if (upTo > backoffsCheckedUpTo)
@@ -58,10 +64,10 @@ public sealed class LeaseKeeper : BackgroundService
             if (ended > 0) changes.BackoffsEnded(ended);
         }
 
-        if (now >= nextKeyCleanup)
+        if (leads && now >= nextCleanup)
         {
-            await store.ForgetOldIdempotencyKeysAsync();
-            nextKeyCleanup = now + KeyCleanupInterval;
+            await store.ForgetOldRecordsAsync();
+            nextCleanup = now + CleanupInterval;
         }
     }
 
@@ -80,6 +86,20 @@ public sealed class LeaseKeeper : BackgroundService
                 // A failed sweep (disk full, say) is retried on the next tick; the host keeps serving.
                 logger.LogError(e, "The queue's upkeep failed; trying again in {Interval}.", interval);
             }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await leadership.ResignAsync();
+        }
+        catch (Exception e)
+        {
+            // The lead then lapses on its own within LeaderLeaseSeconds.
+            logger.LogWarning(e, "Could not hand over the lead of the queue's upkeep at shutdown.");
         }
     }
 }

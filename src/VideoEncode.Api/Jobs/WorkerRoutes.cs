@@ -38,11 +38,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        JobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
+        IJobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
         ClaimOrWait(new ClaimRequest(), legacyClient: true, store, waiters, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, JobStore store, ClaimWaiters waiters, CancellationToken aborted)
+        HttpRequest request, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -60,7 +60,7 @@ internal static class WorkerRoutes
     /// claimed for a client that has gone away is given back at once, its attempt not counted.
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, JobStore store, ClaimWaiters waiters, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
@@ -101,7 +101,7 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
@@ -116,7 +116,7 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Finish(string id, HttpRequest request, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Finish(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.UnfencedWithoutBody);
@@ -124,7 +124,7 @@ internal static class WorkerRoutes
         return Answer(await store.FinishAsync(jobId, token, aborted), "finish", notFound: NotStartedMessage);
     }
 
-    private static async Task<JobAnswer> Fail(string id, HttpRequest request, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Fail(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
@@ -137,7 +137,7 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Release(string id, HttpRequest request, JobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Release(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.Required);

@@ -1,20 +1,33 @@
+using System.Data.Common;
 using Dapper;
-using VideoEncode.Api.Database;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Stats;
 
-/// <summary>The read-only queries behind /api/stats, /api/workers and the jobs gauge of /metrics, each answered from an index.</summary>
-public sealed class StatsStore(QueueDatabase database, TimeProvider clock)
+/// <summary>
+/// The read-only queries behind /api/stats, /api/workers and the jobs gauge of /metrics, each
+/// answered from an index. The statements both stores run alike are here; each store supplies its
+/// connections and the statements it spells its own way (<see cref="SqliteStatsStore"/>,
+/// <see cref="PostgresStatsStore"/>). Every host on a shared store answers the same figures.
+/// </summary>
+public abstract class StatsStore(TimeProvider clock)
 {
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>A connection for one query; dispose it to give it back.</summary>
+    protected abstract Task<DbConnection> OpenAsync();
+
+    /// <summary>Count, average wait and average encode time of the jobs finished since @since.</summary>
+    protected abstract string LastHourSql { get; }
+
+    /// <summary>id, file_name, worker, progress, speed, eta_seconds of every running job.</summary>
+    protected abstract string RunningJobsSql { get; }
 
     /// <summary>How many jobs are in each status (every status present, zeros included).</summary>
     public async Task<IReadOnlyDictionary<string, long>> CountByStatusAsync()
     {
-        await using var connection = database.OpenRead();
+        await using var connection = await OpenAsync();
         var counts = JobStatus.All.ToDictionary(status => status, _ => 0L);
-        // Answered from the (status, id) index alone, without touching the table.
         foreach (var (status, count) in await connection.QueryAsync<(string, long)>("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
             counts[status] = count;
         return counts;
@@ -25,13 +38,10 @@ public sealed class StatsStore(QueueDatabase database, TimeProvider clock)
     {
         var counts = await CountByStatusAsync();
         var now = Now;
-        await using var connection = database.OpenRead();
+        await using var connection = await OpenAsync();
         var oldestPending = await connection.QuerySingleOrDefaultAsync<long?>(
             "SELECT created_at FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1");
-        var lastHour = await connection.QuerySingleAsync<(long Count, double? Wait, double? Encode)>("""
-            SELECT COUNT(*), AVG(started - created_at), AVG(finished - started) FROM jobs INDEXED BY jobs_finished_at
-            WHERE finished >= @since AND status = 'finished'
-            """, new { since = now - 3600 });
+        var lastHour = await connection.QuerySingleAsync<(long Count, double? Wait, double? Encode)>(LastHourSql, new { since = now - 3600 });
         return new QueueStats(counts, counts.Values.Sum(),
             oldestPending is { } created ? Math.Max(0, now - created) : null,
             lastHour.Count, lastHour.Wait, lastHour.Encode);
@@ -41,9 +51,8 @@ public sealed class StatsStore(QueueDatabase database, TimeProvider clock)
     public async Task<IReadOnlyList<WorkerInfo>> WorkersAsync()
     {
         var now = Now;
-        await using var connection = database.OpenRead();
-        var running = (await connection.QueryAsync<(long Id, string FileName, string? Worker, double? Progress, double? Speed, long? EtaSeconds)>(
-                "SELECT id, file_name, worker, progress, speed, eta_seconds FROM jobs INDEXED BY jobs_lease_expiry WHERE status = 'in_progress'"))
+        await using var connection = await OpenAsync();
+        var running = (await connection.QueryAsync<(long Id, string FileName, string? Worker, double? Progress, double? Speed, long? EtaSeconds)>(RunningJobsSql))
             .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
         var workers = await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed)>(
             "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed FROM workers ORDER BY last_seen_at DESC");

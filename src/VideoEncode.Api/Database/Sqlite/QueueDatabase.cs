@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace VideoEncode.Api.Database;
+namespace VideoEncode.Api.Database.Sqlite;
 
 /// <summary>
 /// Where the queue's SQLite file lives and how connections to it are made. Writes go through

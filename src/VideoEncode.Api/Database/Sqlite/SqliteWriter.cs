@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 
-namespace VideoEncode.Api.Database;
+namespace VideoEncode.Api.Database.Sqlite;
 
 /// <summary>
 /// The single writer: every change to the database runs here, one at a time, on one connection.

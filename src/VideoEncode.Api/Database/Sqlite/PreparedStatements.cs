@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace VideoEncode.Api.Database;
+namespace VideoEncode.Api.Database.Sqlite;
 
 /// <summary>
 /// Statements kept compiled on the writer's connection, with their row mapper. Dapper builds a

@@ -1,0 +1,79 @@
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// Every change and read of jobs, on one store: <see cref="SqliteJobStore"/> (one host, the
+/// default) or <see cref="PostgresJobStore"/> (several hosts sharing one queue). Both keep the
+/// same promises: a write is answered only once committed, a claim is one atomic statement, every
+/// step of a claimed job is fenced by its token, and the changes a write made are published
+/// (<see cref="Changes.JobChangeSink"/>) right after its commit. The rules both follow are in
+/// <see cref="JobRules"/> and <see cref="OutputNaming"/>; each store keeps its own SQL.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Stores new jobs, all or none, each with an output_name (<see cref="OutputNaming"/>). With an
+    /// idempotency key seen in the last 24 hours nothing is stored and the first request's jobs are answered.
+    /// </summary>
+    Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel);
+
+    /// <summary>Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh claim token and a lease.</summary>
+    Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel);
+
+    /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>
+    Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel);
+
+    /// <summary>
+    /// Marks a running job finished (a cancel still waiting for the worker is dropped: the work is
+    /// done). Without a token (the original service's clients) the finish is unfenced.
+    /// </summary>
+    Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel);
+
+    /// <summary>
+    /// Marks a running job failed — or, when the failure is retryable and attempts remain, puts it
+    /// back after a backoff. A cancel waiting for the worker wins over a retry: the job ends cancelled.
+    /// </summary>
+    Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel);
+
+    /// <summary>Gives a claimed job back untouched (a worker shutting down), or ends it cancelled when a cancel was waiting.</summary>
+    Task<JobStep> ReleaseAsync(long id, string token, CancellationToken cancel);
+
+    /// <summary>A claim whose answer could not be delivered (the client went away): back as if never claimed.</summary>
+    Task<JobStep> GiveBackUndeliveredClaimAsync(long id, string token);
+
+    /// <summary>
+    /// Cancels a job: a pending one at once; a running one is marked and ends cancelled when its
+    /// worker acknowledges (with its token), gives it back or fails it, or when its lease lapses.
+    /// </summary>
+    Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel);
+
+    /// <summary>Gives a failed or cancelled job a fresh start: pending, attempts counted from zero.</summary>
+    Task<JobStep> RetryAsync(long id, CancellationToken cancel);
+
+    /// <summary>Puts a job in any state back in the queue as if it had never been claimed (the original's reset).</summary>
+    Task<JobStep> ResetAsync(long id, CancellationToken cancel);
+
+    /// <summary>Deletes a job in any state.</summary>
+    Task<JobStep> DeleteAsync(long id, CancellationToken cancel);
+
+    /// <summary>
+    /// Ends every lease that has lapsed: back to pending, or failed when its attempts are used up,
+    /// or cancelled when a cancel was waiting for its worker. Answers how many.
+    /// </summary>
+    Task<int> ExpireLeasesAsync();
+
+    /// <summary>How many backed-off jobs became claimable in (<paramref name="after"/>, <paramref name="upTo"/>] (unix seconds).</summary>
+    Task<int> BackoffsEndedAsync(long after, long upTo);
+
+    /// <summary>
+    /// Forgets idempotency keys older than <see cref="JobRules.IdempotencyWindow"/> and, on a shared
+    /// store, the stored changes every host has long read.
+    /// </summary>
+    Task ForgetOldRecordsAsync();
+
+    Task<Job?> GetAsync(long id);
+
+    /// <summary>Newest first, filtered by status and keyset-paged by before_id when asked.</summary>
+    Task<IReadOnlyList<Job>> ListAsync(JobListQuery query);
+}

@@ -1,0 +1,375 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using VideoEncode.Api.Changes;
+using VideoEncode.Api.Cluster;
+using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Database.Postgres;
+using VideoEncode.Contracts;
+using static VideoEncode.Api.Jobs.JobRules;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// The jobs on PostgreSQL, shared by any number of hosts (see <see cref="IJobStore"/> for what each
+/// method promises). Every write is one transaction (<see cref="PostgresDatabase.WriteAsync"/>):
+/// a step on a job first locks its row (SELECT … FOR UPDATE), so two steps on one job — from two
+/// hosts, say — take turns, and a claim skips rows other claims are taking (FOR UPDATE SKIP LOCKED),
+/// so concurrent claims never wait for each other nor get the same job. The changes a write made
+/// are stored in the same transaction (<see cref="SharedChangeFeed.RecordAsync"/>), for every
+/// host's event stream, and published locally after the commit.
+/// </summary>
+public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
+    JobChangeSink sink, HostIdentity host) : IJobStore
+{
+    static PostgresJobStore()
+    {
+        // Columns are snake_case (file_name), properties PascalCase (FileName).
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    private QueueOptions Settings => options.Value;
+
+    private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
+
+    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel)
+    {
+        var now = Now;
+        return await CommitAsync(async connection =>
+        {
+            if (key is not null)
+            {
+                // Two requests with one key take turns, so the second sees what the first stored.
+                await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))", new { key.Key });
+                var seen = await connection.QuerySingleOrDefaultAsync<RememberedRequest>(
+                    "SELECT request_hash AS requesthash, job_ids AS jobids FROM idempotency_keys WHERE key = @Key AND created_at > @since",
+                    new { key.Key, since = now - (long)IdempotencyWindow.TotalSeconds });
+                if (seen is not null)
+                    return seen.RequestHash == key.RequestHash
+                        ? Enqueued.Replayed((await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs WHERE id = ANY(@Ids) ORDER BY id",
+                            new { seen.Ids })).AsList())
+                        : Enqueued.KeyReused;
+            }
+
+            var naming = new OutputNaming(jobs);
+            for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
+                naming.Found(await connection.QueryAsync<string>(
+                    $"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
+                    new { lowered = names.Select(AsciiLower).ToArray() }));
+            if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(index, name);
+
+            // One statement for the whole request: arrays of the columns, unnested into rows, in request order.
+            var created = (await connection.QueryAsync<Job>($"""
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite)
+                SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite
+                FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites)
+                    WITH ORDINALITY AS item(file_name, crf, preset, priority, max_attempts, output_name, overwrite, position)
+                ORDER BY position
+                RETURNING {Columns}
+                """, new
+            {
+                now,
+                files = jobs.Select(job => job.FileName).ToArray(),
+                crfs = jobs.Select(job => job.Crf).ToArray(),
+                presets = jobs.Select(job => job.Preset).ToArray(),
+                priorities = jobs.Select(job => (long)job.Priority).ToArray(),
+                maxAttempts = jobs.Select(job => (long)job.MaxAttempts).ToArray(),
+                outputs = naming.Names.ToArray(),
+                overwrites = jobs.Select(job => job.Overwrite).ToArray(),
+            })).OrderBy(job => job.Id).ToList();
+            if (key is not null)
+                await connection.ExecuteAsync("""
+                    INSERT INTO idempotency_keys (key, request_hash, job_ids, created_at) VALUES (@Key, @RequestHash, @ids, @now)
+                    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, job_ids = excluded.job_ids, created_at = excluded.created_at
+                    """, new { key.Key, key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
+            return Enqueued.Created(created);
+        }, cancel);
+    }
+
+    /// <summary>ASCII letters lowered, nothing else: what lower() does under the "C" collation of the unique index.</summary>
+    private static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
+    {
+        for (var i = 0; i < text.Length; i++) span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
+    });
+
+    /// <summary>
+    /// One UPDATE … RETURNING whose subquery locks the first claimable row that no other claim is
+    /// locking right now (SKIP LOCKED), walking the partial claim-order index.
+    /// </summary>
+    public Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel)
+    {
+        var now = Now;
+        var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
+        var token = NewClaimToken();
+        return CommitAsync(async connection =>
+        {
+            var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
+                UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
+                    attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
+                WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now
+                            ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING {Columns}, claim_token
+                """, new { now, token, lease = (long)lease, worker });
+            if (job is null) return JobStep.NotFound;
+            if (worker is not null) await SeenWorkerAsync(connection, worker, now, lease);
+            return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
+        }, cancel);
+    }
+
+    /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
+    private static Task SeenWorkerAsync(NpgsqlConnection connection, string name, long now, long lease) =>
+        connection.ExecuteAsync("""
+            INSERT INTO workers (name, last_seen_at, lease_seconds) VALUES (@name, @now, @lease)
+            ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
+            """, new { name, now, lease });
+
+    /// <summary>Counts a finished or failed job to its worker.</summary>
+    private static async Task CountForWorkerAsync(NpgsqlConnection connection, Job job)
+    {
+        if (job.Worker is null) return;
+        await connection.ExecuteAsync("""
+            UPDATE workers SET jobs_finished = jobs_finished + (@Status = 'finished')::int, jobs_failed = jobs_failed + (@Status = 'failed')::int
+            WHERE name = @Worker
+            """, new { job.Worker, job.Status });
+    }
+
+    public Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel)
+    {
+        var now = Now;
+        return CommitAsync(async connection =>
+        {
+            var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
+                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@Progress, progress),
+                    speed = COALESCE(@Speed, speed), eta_seconds = COALESCE(@EtaSeconds, eta_seconds)
+                WHERE id = @id AND status = 'in_progress' AND claim_token = @ClaimToken
+                RETURNING {Columns}
+                """, new { id, report.ClaimToken, report.Progress, report.Speed, report.EtaSeconds, now, lease = (long)Settings.LeaseSeconds });
+            if (job is null) return await RepeatedAsync(connection, id, report.ClaimToken, step: null);
+            if (job.Worker is not null) await SeenWorkerAsync(connection, job.Worker, now, Settings.LeaseSeconds);
+            return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
+        }, cancel);
+    }
+
+    public Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel)
+    {
+        var now = Now;
+        return CommitAsync(async connection =>
+        {
+            var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
+                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = false,
+                    lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
+                WHERE id = @id AND status = 'in_progress' AND (@token::text IS NULL OR claim_token = @token)
+                RETURNING {Columns}
+                """, new { id, token, now });
+            if (job is null) return await RepeatedAsync(connection, id, token, Steps.Finish);
+            await CountForWorkerAsync(connection, job);
+            return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
+        }, cancel);
+    }
+
+    public Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel) =>
+        CommitAsync(async connection =>
+        {
+            var current = await LockAsync(connection, id);
+            // After the lock: the backoff must start when the failure is recorded, not when it was sent.
+            var now = Now;
+            if (!HoldsClaim(current, report.ClaimToken)) return await RepeatedAsync(connection, id, report.ClaimToken, FailStep(report));
+            var outcome = Judge(report, current!, Settings.RetryBackoffSeconds);
+            if (report.Retryable && current!.CancelRequested)
+                return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, outcome.Step), ChangeCause.Cancel);
+            var job = await connection.QuerySingleAsync<Job>($"""
+                UPDATE jobs SET status = @Status, error = @Error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @Step,
+                    started = CASE WHEN @Retry THEN NULL ELSE started END,
+                    finished = CASE WHEN @Retry THEN NULL ELSE @now END,
+                    available_at = CASE WHEN @Retry THEN @now + @BackoffSeconds ELSE available_at END
+                WHERE id = @id
+                RETURNING {Columns}
+                """, new { id, now, outcome.Retry, outcome.BackoffSeconds, outcome.Error, logTail = report.LogTail, outcome.Step, outcome.Status });
+            await CountForWorkerAsync(connection, job);
+            return JobStep.Changed(JobStatus.InProgress, job, outcome.Retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
+        }, cancel);
+
+    public Task<JobStep> ReleaseAsync(long id, string token, CancellationToken cancel) =>
+        GiveBackAsync(id, token, ChangeCause.Release, cancel);
+
+    public Task<JobStep> GiveBackUndeliveredClaimAsync(long id, string token) =>
+        GiveBackAsync(id, token, ChangeCause.AbandonedClaim, CancellationToken.None);
+
+    private Task<JobStep> GiveBackAsync(long id, string token, ChangeCause cause, CancellationToken cancel)
+    {
+        var now = Now;
+        return CommitAsync(async connection =>
+        {
+            var current = await LockAsync(connection, id);
+            if (!HoldsClaim(current, token)) return await RepeatedAsync(connection, id, token, Steps.Release);
+            if (current!.CancelRequested)
+                return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, Steps.Release), ChangeCause.Cancel);
+            var job = await connection.QuerySingleAsync<Job>($"""
+                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
+                    attempts = GREATEST(0, attempts - 1), {ClearRunReport}, worker = NULL
+                WHERE id = @id
+                RETURNING {Columns}
+                """, new { id });
+            return JobStep.Changed(JobStatus.InProgress, job, cause);
+        }, cancel);
+    }
+
+    public Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel)
+    {
+        var now = Now;
+        return CommitAsync(async connection =>
+        {
+            var current = await LockAsync(connection, id);
+            if (current is null) return JobStep.NotFound;
+            if (token is not null)
+                return HoldsClaim(current, token)
+                    ? JobStep.Changed(current.Status, await EndAsCancelledAsync(connection, id, now, Steps.Cancel), ChangeCause.Cancel)
+                    : await RepeatedAsync(connection, id, token, Steps.Cancel);
+            return current.Status switch
+            {
+                JobStatus.Pending => JobStep.Changed(current.Status, await EndAsCancelledAsync(connection, id, now, step: null), ChangeCause.Cancel),
+                JobStatus.InProgress when !current.CancelRequested => await RequestCancelAsync(connection, id),
+                JobStatus.InProgress or JobStatus.Cancelled => JobStep.Done((await GetAsync(connection, id))!),
+                _ => JobStep.Wrong((await GetAsync(connection, id))!),
+            };
+        }, cancel);
+    }
+
+    private static async Task<JobStep> RequestCancelAsync(NpgsqlConnection connection, long id)
+    {
+        var job = await connection.QuerySingleAsync<Job>($"UPDATE jobs SET cancel_requested = true WHERE id = @id RETURNING {Columns}", new { id });
+        return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
+    }
+
+    public Task<JobStep> RetryAsync(long id, CancellationToken cancel) =>
+        CommitAsync(async connection =>
+        {
+            var current = await LockAsync(connection, id);
+            if (current is null) return JobStep.NotFound;
+            if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobStep.Wrong((await GetAsync(connection, id))!);
+            return await RequeueAsync(connection, id, current, ChangeCause.Retry);
+        }, cancel);
+
+    public Task<JobStep> ResetAsync(long id, CancellationToken cancel) =>
+        CommitAsync(async connection =>
+        {
+            var current = await LockAsync(connection, id);
+            return current is null ? JobStep.NotFound : await RequeueAsync(connection, id, current, ChangeCause.Reset);
+        }, cancel);
+
+    public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
+        CommitAsync(async connection =>
+            await connection.QuerySingleOrDefaultAsync<Job>($"DELETE FROM jobs WHERE id = @id RETURNING {Columns}", new { id }) is { } job
+                ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
+                : JobStep.NotFound, cancel);
+
+    public async Task<int> ExpireLeasesAsync()
+    {
+        var now = Now;
+        var expired = await CommitAsync(async connection => new ChangeSet((await connection.QueryAsync<Job>($"""
+            UPDATE jobs SET
+                status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
+                started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
+                error = CASE WHEN cancel_requested THEN error
+                             ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
+                                  || attempts || ' of ' || max_attempts || ').' END,
+                claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
+            WHERE status = 'in_progress' AND lease_expires_at <= @now
+            RETURNING {Columns}
+            """, new { now })).Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
+        return expired.Changes.Count;
+    }
+
+    public async Task<int> BackoffsEndedAsync(long after, long upTo)
+    {
+        await using var connection = await database.OpenAsync();
+        return await connection.QuerySingleAsync<int>("""
+            SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND available_at > 0 AND available_at > @after AND available_at <= @upTo
+            """, new { after, upTo });
+    }
+
+    public Task ForgetOldRecordsAsync() =>
+        database.WriteAsync(async connection =>
+        {
+            await connection.ExecuteAsync("DELETE FROM idempotency_keys WHERE created_at <= @since",
+                new { since = Now - (long)IdempotencyWindow.TotalSeconds });
+            await SharedChangeFeed.ForgetOldAsync(connection);
+            return true;
+        });
+
+    public async Task<Job?> GetAsync(long id)
+    {
+        await using var connection = await database.OpenAsync();
+        return await GetAsync(connection, id);
+    }
+
+    public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
+    {
+        await using var connection = await database.OpenAsync();
+        var filters = new List<string>(2);
+        if (query.Status is not null) filters.Add("status = @Status");
+        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+        return (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset", query)).AsList();
+    }
+
+    /// <summary>Runs a write in its transaction, stores its changes for every host beside it, and once committed publishes them here.</summary>
+    private async Task<T> CommitAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancel) where T : IChangeSet
+    {
+        var result = await database.WriteAsync(async connection =>
+        {
+            var result = await write(connection);
+            await SharedChangeFeed.RecordAsync(connection, result.Changes, host.Id);
+            return result;
+        }, cancel);
+        sink.Publish(result.Changes);
+        return result;
+    }
+
+    private sealed record ChangeSet(IReadOnlyList<JobChange> Changes) : IChangeSet;
+
+    private static Task<Job?> GetAsync(NpgsqlConnection connection, long id) =>
+        connection.QuerySingleOrDefaultAsync<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
+
+    /// <summary>The job's claim state, its row locked until the transaction ends: steps on one job take turns.</summary>
+    private static Task<ClaimState?> LockAsync(NpgsqlConnection connection, long id) =>
+        connection.QuerySingleOrDefaultAsync<ClaimState>("""
+            SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name
+            FROM jobs WHERE id = @id FOR UPDATE
+            """, new { id });
+
+    /// <summary>A worker's step that did not apply: a repeat of the claim's last step (answered with the job), or refused.</summary>
+    private static async Task<JobStep> RepeatedAsync(NpgsqlConnection connection, long id, string? token, string? step) =>
+        JudgeRepeat(await LockAsync(connection, id), token, step) switch
+        {
+            StepOutcome.Done => JobStep.Done((await GetAsync(connection, id))!),
+            StepOutcome.StaleClaim => JobStep.Stale((await GetAsync(connection, id))!),
+            var refused => new JobStep(refused, null, []),
+        };
+
+    /// <summary>Ends a job cancelled; <paramref name="step"/> is the worker's step that ended it, if one did.</summary>
+    private static Task<Job> EndAsCancelledAsync(NpgsqlConnection connection, long id, long now, string? step) =>
+        connection.QuerySingleAsync<Job>($"""
+            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = false, lease_expires_at = NULL, claim_step = @step,
+                {ClearRunReport}
+            WHERE id = @id
+            RETURNING {Columns}
+            """, new { id, now, step });
+
+    /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
+    private static async Task<JobStep> RequeueAsync(NpgsqlConnection connection, long id, ClaimState current, ChangeCause cause)
+    {
+        if (ComesBackToLife(current) && current.OutputName is { } name && await connection.ExecuteScalarAsync<long?>(
+                $"SELECT id FROM jobs WHERE lower(output_name COLLATE \"C\") = lower(@name COLLATE \"C\") AND {Live} LIMIT 1", new { name }) is not null)
+            return JobStep.Taken((await GetAsync(connection, id))!);
+        var job = await connection.QuerySingleAsync<Job>($"""
+            UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
+                attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = false,
+                worker = NULL, {ClearRunReport}
+            WHERE id = @id
+            RETURNING {Columns}
+            """, new { id });
+        return JobStep.Changed(current.Status, job, cause);
+    }
+}

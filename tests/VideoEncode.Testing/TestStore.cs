@@ -1,0 +1,63 @@
+using Npgsql;
+
+namespace VideoEncode.Testing;
+
+/// <summary>
+/// The store the API tests run on: SQLite, or PostgreSQL when VIDEOENCODE_TEST_STORE=postgres.
+/// ./test.sh runs the API suite once on each, against a throwaway PostgreSQL server it starts
+/// (scripts/postgres.sh) and names in VIDEOENCODE_TEST_POSTGRES. Every test gets a database of its
+/// own: a fresh file, or a fresh database on that server.
+/// </summary>
+public static class TestStore
+{
+    public const string StoreVariable = "VIDEOENCODE_TEST_STORE";
+    public const string ServerVariable = "VIDEOENCODE_TEST_POSTGRES";
+
+    /// <summary>The value of the "Store" trait of tests about SQLite alone, left out of the PostgreSQL run.</summary>
+    public const string SqliteOnly = "SqliteOnly";
+
+    public static bool IsPostgres => Environment.GetEnvironmentVariable(StoreVariable) == "postgres";
+
+    /// <summary>A new, empty database on the store under test: a SQLite path or a PostgreSQL connection string.</summary>
+    public static string NewDatabase() => IsPostgres ? NewPostgresDatabase() : NewSqlitePath();
+
+    public static string NewSqlitePath() =>
+        Path.Combine(Path.GetTempPath(), "videoencode-tests", Guid.NewGuid().ToString("N"), "queue.db");
+
+    /// <summary>The PostgreSQL server the tests may create databases on.</summary>
+    public static string PostgresServer => Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } server
+        ? server
+        : throw new InvalidOperationException(
+            $"{ServerVariable} is not set. ./test.sh starts a throwaway PostgreSQL and sets it; by hand: " +
+            $"export {ServerVariable}=\"$(scripts/postgres.sh start /tmp/videoencode-pg)\"");
+
+    /// <summary>Creates a database of its own on the test server and answers its connection string.</summary>
+    public static string NewPostgresDatabase()
+    {
+        var name = "videoencode_test_" + Guid.NewGuid().ToString("N");
+        using (var server = new NpgsqlConnection(PostgresServer))
+        {
+            server.Open();
+            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", server);
+            create.ExecuteNonQuery();
+        }
+        return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>Removes a test database: the SQLite file's folder, or the PostgreSQL database (closing whatever still uses it).</summary>
+    public static void Delete(string database)
+    {
+        if (!database.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        {
+            try { Directory.Delete(Path.GetDirectoryName(database)!, recursive: true); }
+            catch (IOException) { /* a leftover temp folder is harmless */ }
+            return;
+        }
+        var name = new NpgsqlConnectionStringBuilder(database).Database;
+        NpgsqlConnection.ClearAllPools();
+        using var server = new NpgsqlConnection(PostgresServer);
+        server.Open();
+        using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", server);
+        drop.ExecuteNonQuery();
+    }
+}
