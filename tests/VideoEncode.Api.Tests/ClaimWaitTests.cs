@@ -118,7 +118,7 @@ public sealed class ClaimWaitTests : IDisposable
     /// between the claim and its commit so the client can leave in exactly that window.)
     /// </summary>
     [Fact]
-    [Trait("Store", TestStore.SqliteOnly)] // holds the SQLite writer to open the window
+    [Trait("Store", TestStore.RunOnce)] // holds the SQLite writer to open the window
     public async Task AClaimWhoseClientLeftBeforeTheAnswerGivesTheJobBackAtOnce()
     {
         var host = StartHost();

@@ -56,7 +56,8 @@ public sealed class EventsTests : IDisposable
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await client.EnqueueAsync(QueueCalls.NewJob("a.mkv"));
-        var (stream, dispose) = await OpenAsync(lastEventId: 1, cancel.Token); // an id from long ago
+        // An id this stream does not hold: long forgotten, or never issued here (another queue's stream).
+        var (stream, dispose) = await OpenAsync(lastEventId: 999_999_999_999_999_999, cancel.Token);
         var reset = await TakeAsync(stream, 1, cancel.Token);
         Assert.Equal("reset", reset[0].Type);
         dispose();

@@ -4,7 +4,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 // SQLite files from earlier releases; PostgreSQL support starts at its step 1.
-[Trait("Store", TestStore.SqliteOnly)]
+[Trait("Store", TestStore.RunOnce)]
 public sealed class SchemaTests
 {
     /// <summary>A file written by the first release (schema step 1) opens, keeps its jobs and gains the new columns.</summary>

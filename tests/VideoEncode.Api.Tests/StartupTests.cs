@@ -4,7 +4,7 @@ namespace VideoEncode.Api.Tests;
 
 /// <summary>Runs the real host executable, as a user would.</summary>
 // Real host processes given their database by hand; the PostgreSQL one is named in each test.
-[Trait("Store", TestStore.SqliteOnly)]
+[Trait("Store", TestStore.RunOnce)]
 public sealed class StartupTests
 {
     [Fact]

@@ -6,7 +6,7 @@ namespace VideoEncode.Api.Tests;
 
 /// <summary>The single writer under pressure: a bounded queue, dropped abandoned writes, and a loop that outlives any failure.</summary>
 // The single SQLite writer; PostgreSQL takes concurrent writes itself.
-[Trait("Store", TestStore.SqliteOnly)]
+[Trait("Store", TestStore.RunOnce)]
 public sealed class WriterTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
@@ -21,7 +20,11 @@ namespace VideoEncode.Api.Cluster;
 /// (pg_snapshot_xmin), in (transaction, id) order — nothing can appear behind that point any more.
 ///
 /// LISTEN/NOTIFY is only a hint that something is there: a notification can be lost while the
-/// listening connection reconnects, so the feed also reads every <see cref="PollInterval"/>.
+/// listening connection reconnects, so the feed also reads every <see cref="PollInterval"/>. The
+/// hint is sent after the commit, outside the write's transaction, by one loop per host that folds
+/// the commits of a busy moment into one notification: PostgreSQL serialises the commits of
+/// transactions that NOTIFY (a queue-wide lock held through the commit's flush), which would
+/// otherwise cap every host's writes at one fsync at a time.
 /// </summary>
 public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink sink, JobEvents events, HostIdentity host,
     ILogger<SharedChangeFeed> logger) : BackgroundService
@@ -33,21 +36,24 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
     private static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
+    // Each holds at most one pending signal: many signals before the loop gets to them are one.
     private readonly Channel<bool> nudges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private long newestNotifiedTx;
+    private readonly Channel<bool> commits = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private (long Tx, long Id) cursor;
 
-    /// <summary>Stores a write's changes for every host, in the write's own transaction, and notifies the hosts on commit.</summary>
+    /// <summary>A write that recorded changes has committed: the hosts get a notification soon.</summary>
+    public void Committed() => commits.Writer.TryWrite(true);
+
+    /// <summary>Stores a write's changes for every host, in the write's own transaction.</summary>
     public static async Task RecordAsync(NpgsqlConnection connection, IReadOnlyList<JobChange> changes, Guid origin)
     {
         if (changes.Count == 0) return;
         var notices = changes.Select(ChangeNotice.Of).ToArray();
-        await connection.ExecuteAsync($"""
+        await connection.ExecuteAsync("""
             INSERT INTO job_events (type, data, from_status, to_status, cause, origin)
             SELECT type, data, from_status, to_status, cause, @origin
             FROM unnest(@types, @data, @froms, @tos, @causes) WITH ORDINALITY AS e(type, data, from_status, to_status, cause, position)
-            ORDER BY position;
-            SELECT pg_notify('{ChannelName}', pg_current_xact_id()::text);
+            ORDER BY position
             """, new
         {
             origin,
@@ -68,6 +74,8 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         await Task.Yield();
         await LoadRecentAsync(stopping);
         var listening = ListenAsync(stopping);
+        var notifying = NotifyAsync(stopping);
+        var retry = HeldBackRetry;
         while (!stopping.IsCancellationRequested)
         {
             var heldBack = false;
@@ -79,8 +87,10 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             {
                 logger.LogWarning(e, "Reading other hosts' changes failed; trying again shortly.");
             }
+            // Held back by a transaction still running: look again soon, less often the longer it runs.
+            retry = heldBack ? TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, PollInterval.Ticks)) : HeldBackRetry;
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            wait.CancelAfter(heldBack ? HeldBackRetry : PollInterval);
+            wait.CancelAfter(heldBack ? retry : PollInterval);
             try
             {
                 await nudges.Reader.ReadAsync(wait.Token);
@@ -90,7 +100,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
                 // The poll interval passed (or the host is stopping: the loop condition ends it).
             }
         }
-        await listening;
+        await Task.WhenAll(listening, notifying);
     }
 
     /// <summary>The replay window of the event stream, filled from the newest changes, so a client resumes on a host that just started.</summary>
@@ -120,7 +130,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         }
     }
 
-    /// <summary>Announces the changes committed since the last read. True when a notified change is still held back by an older transaction.</summary>
+    /// <summary>Announces the changes committed since the last read. True when some change is still held back by an older transaction.</summary>
     private async Task<bool> ReadNewAsync(CancellationToken stopping)
     {
         await using var connection = await database.OpenAsync(stopping);
@@ -135,7 +145,8 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             foreach (var change in batch)
                 sink.Announce(change.Id, change.Notice, wake: change.Origin != host.Id);
             if (batch.Count > 0) cursor = (batch[^1].Tx, batch[^1].Id);
-            if (batch.Count < BatchSize) return Interlocked.Read(ref newestNotifiedTx) >= horizon;
+            if (batch.Count < BatchSize)
+                return await connection.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM job_events WHERE tx >= @horizon)", new { horizon });
         }
     }
 
@@ -147,12 +158,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             try
             {
                 await using var connection = await database.OpenAsync(stopping);
-                connection.Notification += (_, notification) =>
-                {
-                    if (long.TryParse(notification.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var tx))
-                        InterlockedMax(ref newestNotifiedTx, tx);
-                    nudges.Writer.TryWrite(true);
-                };
+                connection.Notification += (_, _) => nudges.Writer.TryWrite(true);
                 await connection.ExecuteAsync($"LISTEN {ChannelName}");
                 nudges.Writer.TryWrite(true); // catch up on whatever was missed while not listening
                 while (true) await connection.WaitAsync(stopping);
@@ -169,10 +175,28 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         }
     }
 
-    private static void InterlockedMax(ref long target, long value)
+    /// <summary>Sends one notification for the commits since the last one, outside any write's transaction.</summary>
+    private async Task NotifyAsync(CancellationToken stopping)
     {
-        for (var seen = Interlocked.Read(ref target); value > seen; seen = Interlocked.Read(ref target))
-            if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await commits.Reader.ReadAsync(stopping);
+                await using var connection = await database.OpenAsync(stopping);
+                await connection.ExecuteAsync($"NOTIFY {ChannelName}");
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The other hosts' polling picks the changes up meanwhile.
+                logger.LogWarning(e, "Notifying the other hosts failed; they will find the changes when they next poll.");
+                await Task.Delay(ReconnectDelay, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
     }
 
     private sealed class StoredChange

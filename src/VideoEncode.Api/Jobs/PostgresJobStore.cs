@@ -20,7 +20,7 @@ namespace VideoEncode.Api.Jobs;
 /// host's event stream, and published locally after the commit.
 /// </summary>
 public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
-    JobChangeSink sink, HostIdentity host) : IJobStore
+    JobChangeSink sink, SharedChangeFeed feed, HostIdentity host) : IJobStore
 {
     static PostgresJobStore()
     {
@@ -323,6 +323,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             await SharedChangeFeed.RecordAsync(connection, result.Changes, host.Id);
             return result;
         }, cancel);
+        if (result.Changes.Count > 0) feed.Committed();
         sink.Publish(result.Changes);
         return result;
     }
