@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
+using Npgsql;
 using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 
@@ -9,7 +10,7 @@ namespace VideoEncode.Api.Http;
 /// <summary>
 /// Makes the answers nobody wrote by hand keep the {"error": ...} shape: unhandled exceptions
 /// (500, never a stack trace), malformed requests the framework rejects, empty 404/405s under /api,
-/// and an overloaded writer (503 with Retry-After).
+/// and an overloaded writer or an unreachable PostgreSQL (503 with Retry-After).
 /// </summary>
 internal static class JsonErrors
 {
@@ -44,6 +45,15 @@ internal static class JsonErrors
             {
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Write(context, StatusCodes.Status503ServiceUnavailable, busy.Message);
+            }
+            catch (NpgsqlException unreachable) when (unreachable.IsTransient && !context.Response.HasStarted)
+            {
+                // A shared PostgreSQL store that is down, restarting or out of connections. A write cut off in its
+                // commit may have landed; a repeat is safe (fenced steps, Idempotency-Key on enqueues).
+                context.RequestServices.GetRequiredService<ILogger<WebApplication>>()
+                    .LogWarning(unreachable, "The PostgreSQL store did not answer; the request was refused with 503.");
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Write(context, StatusCodes.Status503ServiceUnavailable, "The database is not reachable; try again in a moment.");
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
