@@ -24,6 +24,25 @@ public sealed class StartupTests
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 
+    [Fact]
+    public async Task APostgreSqlServerThatCannotBeReachedIsOneClearLine()
+    {
+        var (exit, stderr) = await RunHostAsync(key: "k", database: $"Host=127.0.0.1;Port={FreePort.Find()};Username=queue;Password=secret-pw;Database=queue");
+        Assert.Equal(1, exit);
+        Assert.Contains("Cannot use the PostgreSQL database 'queue' on 127.0.0.1", stderr);
+        Assert.DoesNotContain("secret-pw", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public async Task AMalformedPostgresUrlIsOneClearLine()
+    {
+        var (exit, stderr) = await RunHostAsync(key: "k", database: "postgres://queue:secret-pw@/queue");
+        Assert.Equal(1, exit);
+        Assert.Contains("Cannot read VIDEOENCODE_DATABASE: not a PostgreSQL URL", stderr);
+        Assert.DoesNotContain("secret-pw", stderr);
+    }
+
     private static async Task<(int Exit, string Stderr)> RunHostAsync(string? key, string database)
     {
         var start = new ProcessStartInfo("dotnet")
