@@ -104,34 +104,36 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
-                UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
-                    attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
-                WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now
-                            ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                RETURNING {Columns}, claim_token
+                WITH claimed AS (
+                    UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
+                        attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
+                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now
+                                ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING {Columns}, claim_token),
+                seen AS ({SeenWorker("claimed")})
+                SELECT * FROM claimed
                 """, new { now, token, lease = (long)lease, worker });
             if (job is null) return JobStep.NotFound;
-            if (worker is not null) await SeenWorkerAsync(connection, worker, now, lease);
             return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
         }, cancel);
     }
 
-    /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
-    private static Task SeenWorkerAsync(NpgsqlConnection connection, string name, long now, long lease) =>
-        connection.ExecuteAsync("""
-            INSERT INTO workers (name, last_seen_at, lease_seconds) VALUES (@name, @now, @lease)
-            ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
-            """, new { name, now, lease });
+    /// <summary>
+    /// A statement for a WITH clause that notes the named worker of the job in <paramref name="changed"/>
+    /// (a claim or heartbeat that landed) as alive, in the same round trip as the step itself.
+    /// </summary>
+    private static string SeenWorker(string changed) => $"""
+        INSERT INTO workers (name, last_seen_at, lease_seconds)
+        SELECT worker, @now, @lease FROM {changed} WHERE worker IS NOT NULL
+        ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
+        """;
 
-    /// <summary>Counts a finished or failed job to its worker.</summary>
-    private static async Task CountForWorkerAsync(NpgsqlConnection connection, Job job)
-    {
-        if (job.Worker is null) return;
-        await connection.ExecuteAsync("""
-            UPDATE workers SET jobs_finished = jobs_finished + (@Status = 'finished')::int, jobs_failed = jobs_failed + (@Status = 'failed')::int
-            WHERE name = @Worker
-            """, new { job.Worker, job.Status });
-    }
+    /// <summary>A statement for a WITH clause that counts the finished or failed job in <paramref name="ended"/> to its worker.</summary>
+    private static string CountForWorker(string ended) => $"""
+        UPDATE workers SET jobs_finished = jobs_finished + (ended.status = 'finished')::int,
+                           jobs_failed = jobs_failed + (ended.status = 'failed')::int
+        FROM {ended} AS ended WHERE workers.name = ended.worker
+        """;
 
     public Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel)
     {
@@ -139,13 +141,15 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
-                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@Progress, progress),
-                    speed = COALESCE(@Speed, speed), eta_seconds = COALESCE(@EtaSeconds, eta_seconds)
-                WHERE id = @id AND status = 'in_progress' AND claim_token = @ClaimToken
-                RETURNING {Columns}
+                WITH renewed AS (
+                    UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@Progress, progress),
+                        speed = COALESCE(@Speed, speed), eta_seconds = COALESCE(@EtaSeconds, eta_seconds)
+                    WHERE id = @id AND status = 'in_progress' AND claim_token = @ClaimToken
+                    RETURNING {Columns}),
+                seen AS ({SeenWorker("renewed")})
+                SELECT * FROM renewed
                 """, new { id, report.ClaimToken, report.Progress, report.Speed, report.EtaSeconds, now, lease = (long)Settings.LeaseSeconds });
             if (job is null) return await RepeatedAsync(connection, id, report.ClaimToken, step: null);
-            if (job.Worker is not null) await SeenWorkerAsync(connection, job.Worker, now, Settings.LeaseSeconds);
             return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
         }, cancel);
     }
@@ -156,13 +160,15 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
-                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = false,
-                    lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
-                WHERE id = @id AND status = 'in_progress' AND (@token::text IS NULL OR claim_token = @token)
-                RETURNING {Columns}
+                WITH finished AS (
+                    UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = false,
+                        lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
+                    WHERE id = @id AND status = 'in_progress' AND (@token::text IS NULL OR claim_token = @token)
+                    RETURNING {Columns}),
+                counted AS ({CountForWorker("finished")})
+                SELECT * FROM finished
                 """, new { id, token, now });
             if (job is null) return await RepeatedAsync(connection, id, token, Steps.Finish);
-            await CountForWorkerAsync(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
         }, cancel);
     }
@@ -178,14 +184,16 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             if (report.Retryable && current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, outcome.Step), ChangeCause.Cancel);
             var job = await connection.QuerySingleAsync<Job>($"""
-                UPDATE jobs SET status = @Status, error = @Error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @Step,
-                    started = CASE WHEN @Retry THEN NULL ELSE started END,
-                    finished = CASE WHEN @Retry THEN NULL ELSE @now END,
-                    available_at = CASE WHEN @Retry THEN @now + @BackoffSeconds ELSE available_at END
-                WHERE id = @id
-                RETURNING {Columns}
+                WITH failed AS (
+                    UPDATE jobs SET status = @Status, error = @Error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @Step,
+                        started = CASE WHEN @Retry THEN NULL ELSE started END,
+                        finished = CASE WHEN @Retry THEN NULL ELSE @now END,
+                        available_at = CASE WHEN @Retry THEN @now + @BackoffSeconds ELSE available_at END
+                    WHERE id = @id
+                    RETURNING {Columns}),
+                counted AS ({CountForWorker("failed")})
+                SELECT * FROM failed
                 """, new { id, now, outcome.Retry, outcome.BackoffSeconds, outcome.Error, logTail = report.LogTail, outcome.Step, outcome.Status });
-            await CountForWorkerAsync(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, outcome.Retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
         }, cancel);
 
