@@ -3,7 +3,10 @@ using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
+using VideoEncode.Api.Migration;
 using VideoEncode.Api.Stats;
+
+if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, JSON, CORS
