@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Tests;
 /// <summary>`VideoEncode.Api migrate` copies a SQLite queue into PostgreSQL, run as the real command, as an operator would.</summary>
 // Every test names its SQLite file and its PostgreSQL database itself, whichever store the run is
 // for, so test.sh's second (PostgreSQL) run of the API tests would only repeat them: it skips them.
-[Trait("Store", TestStore.SqliteOnly)]
+[Trait("Store", TestStore.RunOnce)]
 public sealed class MigrateTests : IDisposable
 {
     private const string KeyedBody = """[{"file_name": "keyed-1.mkv", "crf": "23", "preset": "fast"}, {"file_name": "keyed-2.mkv", "crf": "20", "preset": "slow"}]""";
