@@ -78,10 +78,8 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 overwrites = jobs.Select(job => job.Overwrite).ToArray(),
             })).OrderBy(job => job.Id).ToList();
             if (key is not null)
-                await connection.ExecuteAsync("""
-                    INSERT INTO idempotency_keys (key, request_hash, job_ids, created_at) VALUES (@Key, @RequestHash, @ids, @now)
-                    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, job_ids = excluded.job_ids, created_at = excluded.created_at
-                    """, new { key.Key, key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
+                await connection.ExecuteAsync(SharedJobSql.RememberRequest,
+                    new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
             return Enqueued.Created(created);
         }, cancel);
     }
@@ -141,14 +139,10 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
-                WITH renewed AS (
-                    UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@Progress, progress),
-                        speed = COALESCE(@Speed, speed), eta_seconds = COALESCE(@EtaSeconds, eta_seconds)
-                    WHERE id = @id AND status = 'in_progress' AND claim_token = @ClaimToken
-                    RETURNING {Columns}),
-                seen AS ({SeenWorker("renewed")})
+                WITH renewed AS ({SharedJobSql.Heartbeat}), seen AS ({SeenWorker("renewed")})
                 SELECT * FROM renewed
-                """, new { id, report.ClaimToken, report.Progress, report.Speed, report.EtaSeconds, now, lease = (long)Settings.LeaseSeconds });
+                """, new { id, token = report.ClaimToken, progress = report.Progress, speed = report.Speed, eta = report.EtaSeconds, now,
+                    lease = (long)Settings.LeaseSeconds });
             if (job is null) return await RepeatedAsync(connection, id, report.ClaimToken, step: null);
             return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
         }, cancel);
@@ -160,12 +154,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
-                WITH finished AS (
-                    UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = false,
-                        lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
-                    WHERE id = @id AND status = 'in_progress' AND (@token::text IS NULL OR claim_token = @token)
-                    RETURNING {Columns}),
-                counted AS ({CountForWorker("finished")})
+                WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
                 """, new { id, token, now });
             if (job is null) return await RepeatedAsync(connection, id, token, Steps.Finish);
@@ -184,16 +173,9 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             if (report.Retryable && current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, outcome.Step), ChangeCause.Cancel);
             var job = await connection.QuerySingleAsync<Job>($"""
-                WITH failed AS (
-                    UPDATE jobs SET status = @Status, error = @Error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @Step,
-                        started = CASE WHEN @Retry THEN NULL ELSE started END,
-                        finished = CASE WHEN @Retry THEN NULL ELSE @now END,
-                        available_at = CASE WHEN @Retry THEN @now + @BackoffSeconds ELSE available_at END
-                    WHERE id = @id
-                    RETURNING {Columns}),
-                counted AS ({CountForWorker("failed")})
+                WITH failed AS ({SharedJobSql.Fail}), counted AS ({CountForWorker("failed")})
                 SELECT * FROM failed
-                """, new { id, now, outcome.Retry, outcome.BackoffSeconds, outcome.Error, logTail = report.LogTail, outcome.Step, outcome.Status });
+                """, SharedJobSql.FailParameters(id, now, outcome, report));
             return JobStep.Changed(JobStatus.InProgress, job, outcome.Retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
         }, cancel);
 
@@ -212,12 +194,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             if (!HoldsClaim(current, token)) return await RepeatedAsync(connection, id, token, Steps.Release);
             if (current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, Steps.Release), ChangeCause.Cancel);
-            var job = await connection.QuerySingleAsync<Job>($"""
-                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
-                    attempts = GREATEST(0, attempts - 1), {ClearRunReport}, worker = NULL
-                WHERE id = @id
-                RETURNING {Columns}
-                """, new { id });
+            var job = await connection.QuerySingleAsync<Job>(SharedJobSql.GiveBack, new { id });
             return JobStep.Changed(JobStatus.InProgress, job, cause);
         }, cancel);
     }
@@ -245,7 +222,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
 
     private static async Task<JobStep> RequestCancelAsync(NpgsqlConnection connection, long id)
     {
-        var job = await connection.QuerySingleAsync<Job>($"UPDATE jobs SET cancel_requested = true WHERE id = @id RETURNING {Columns}", new { id });
+        var job = await connection.QuerySingleAsync<Job>(SharedJobSql.RequestCancel, new { id });
         return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
     }
 
@@ -267,40 +244,28 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
 
     public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
         CommitAsync(async connection =>
-            await connection.QuerySingleOrDefaultAsync<Job>($"DELETE FROM jobs WHERE id = @id RETURNING {Columns}", new { id }) is { } job
+            await connection.QuerySingleOrDefaultAsync<Job>(SharedJobSql.Delete, new { id }) is { } job
                 ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
                 : JobStep.NotFound, cancel);
 
     public async Task<int> ExpireLeasesAsync()
     {
         var now = Now;
-        var expired = await CommitAsync(async connection => new ChangeSet((await connection.QueryAsync<Job>($"""
-            UPDATE jobs SET
-                status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-                finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
-                started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
-                error = CASE WHEN cancel_requested THEN error
-                             ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
-                                  || attempts || ' of ' || max_attempts || ').' END,
-                claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
-            WHERE status = 'in_progress' AND lease_expires_at <= @now
-            RETURNING {Columns}
-            """, new { now })).Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
+        var expired = await CommitAsync(async connection => new ChangeSet((await connection.QueryAsync<Job>(SharedJobSql.ExpireLeases, new { now }))
+            .Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
         return expired.Changes.Count;
     }
 
     public async Task<int> BackoffsEndedAsync(long after, long upTo)
     {
         await using var connection = await database.OpenAsync();
-        return await connection.QuerySingleAsync<int>("""
-            SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND available_at > 0 AND available_at > @after AND available_at <= @upTo
-            """, new { after, upTo });
+        return await connection.QuerySingleAsync<int>(SharedJobSql.BackoffsEnded, new { after, upto = upTo });
     }
 
     public Task ForgetOldRecordsAsync() =>
         database.WriteAsync(async connection =>
         {
-            await connection.ExecuteAsync("DELETE FROM idempotency_keys WHERE created_at <= @since",
+            await connection.ExecuteAsync(SharedJobSql.ForgetIdempotencyKeys,
                 new { since = Now - (long)IdempotencyWindow.TotalSeconds });
             await SharedChangeFeed.ForgetOldAsync(connection);
             return true;
@@ -315,11 +280,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = await database.OpenAsync();
-        var filters = new List<string>(2);
-        if (query.Status is not null) filters.Add("status = @Status");
-        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
-        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset", query)).AsList();
+        return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
     }
 
     /// <summary>Runs a write in its transaction, stores its changes for every host beside it, and once committed publishes them here.</summary>
@@ -339,14 +300,11 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     private sealed record ChangeSet(IReadOnlyList<JobChange> Changes) : IChangeSet;
 
     private static Task<Job?> GetAsync(NpgsqlConnection connection, long id) =>
-        connection.QuerySingleOrDefaultAsync<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
+        connection.QuerySingleOrDefaultAsync<Job>(SharedJobSql.SelectJob, new { id });
 
     /// <summary>The job's claim state, its row locked until the transaction ends: steps on one job take turns.</summary>
     private static Task<ClaimState?> LockAsync(NpgsqlConnection connection, long id) =>
-        connection.QuerySingleOrDefaultAsync<ClaimState>("""
-            SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name
-            FROM jobs WHERE id = @id FOR UPDATE
-            """, new { id });
+        connection.QuerySingleOrDefaultAsync<ClaimState>(SharedJobSql.SelectClaimState + " FOR UPDATE", new { id });
 
     /// <summary>A worker's step that did not apply: a repeat of the claim's last step (answered with the job), or refused.</summary>
     private static async Task<JobStep> RepeatedAsync(NpgsqlConnection connection, long id, string? token, string? step) =>
@@ -359,12 +317,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
 
     /// <summary>Ends a job cancelled; <paramref name="step"/> is the worker's step that ended it, if one did.</summary>
     private static Task<Job> EndAsCancelledAsync(NpgsqlConnection connection, long id, long now, string? step) =>
-        connection.QuerySingleAsync<Job>($"""
-            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = false, lease_expires_at = NULL, claim_step = @step,
-                {ClearRunReport}
-            WHERE id = @id
-            RETURNING {Columns}
-            """, new { id, now, step });
+        connection.QuerySingleAsync<Job>(SharedJobSql.EndAsCancelled, new { id, now, step });
 
     /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
     private static async Task<JobStep> RequeueAsync(NpgsqlConnection connection, long id, ClaimState current, ChangeCause cause)
@@ -372,13 +325,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         if (ComesBackToLife(current) && current.OutputName is { } name && await connection.ExecuteScalarAsync<long?>(
                 $"SELECT id FROM jobs WHERE lower(output_name COLLATE \"C\") = lower(@name COLLATE \"C\") AND {Live} LIMIT 1", new { name }) is not null)
             return JobStep.Taken((await GetAsync(connection, id))!);
-        var job = await connection.QuerySingleAsync<Job>($"""
-            UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
-                attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = false,
-                worker = NULL, {ClearRunReport}
-            WHERE id = @id
-            RETURNING {Columns}
-            """, new { id });
+        var job = await connection.QuerySingleAsync<Job>(SharedJobSql.Requeue, new { id });
         return JobStep.Changed(current.Status, job, cause);
     }
 }

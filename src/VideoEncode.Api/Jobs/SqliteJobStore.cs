@@ -61,10 +61,8 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                     ("@now", now))!);
             }
             if (key is not null)
-                connection.Execute("""
-                    INSERT INTO idempotency_keys (key, request_hash, job_ids, created_at) VALUES (@Key, @RequestHash, @ids, @now)
-                    ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, job_ids = excluded.job_ids, created_at = excluded.created_at
-                    """, new { key.Key, key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
+                connection.Execute(SharedJobSql.RememberRequest,
+                    new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
             return Enqueued.Created(created);
         }, cancel);
     }
@@ -127,12 +125,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         var now = Now;
         return CommitAsync(connection =>
         {
-            var job = connection.QueryFirstPrepared<Job>($"""
-                UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress),
-                    speed = COALESCE(@speed, speed), eta_seconds = COALESCE(@eta, eta_seconds)
-                WHERE id = @id AND status = 'in_progress' AND claim_token = @token
-                RETURNING {Columns}
-                """, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
+            var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Heartbeat, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
                 ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
             if (job is null) return Repeated(connection, id, report.ClaimToken, step: null);
             if (job.Worker is not null) SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
@@ -145,12 +138,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         var now = Now;
         return CommitAsync(connection =>
         {
-            var job = connection.QueryFirstPrepared<Job>($"""
-                UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = 0,
-                    lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
-                WHERE id = @id AND status = 'in_progress' AND (@token IS NULL OR claim_token = @token)
-                RETURNING {Columns}
-                """, ("@id", id), ("@token", token), ("@now", now));
+            var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now));
             if (job is null) return Repeated(connection, id, token, Steps.Finish);
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
@@ -167,14 +155,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
             var outcome = Judge(report, current!, Settings.RetryBackoffSeconds);
             if (report.Retryable && current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now, outcome.Step), ChangeCause.Cancel);
-            var job = connection.QuerySingle<Job>($"""
-                UPDATE jobs SET status = @Status, error = @Error, log_tail = @logTail, lease_expires_at = NULL, claim_step = @Step,
-                    started = CASE WHEN @Retry THEN NULL ELSE started END,
-                    finished = CASE WHEN @Retry THEN NULL ELSE @now END,
-                    available_at = CASE WHEN @Retry THEN @now + @BackoffSeconds ELSE available_at END
-                WHERE id = @id
-                RETURNING {Columns}
-                """, new { id, now, outcome.Retry, outcome.BackoffSeconds, outcome.Error, logTail = report.LogTail, outcome.Step, outcome.Status });
+            var job = connection.QuerySingle<Job>(SharedJobSql.Fail, SharedJobSql.FailParameters(id, now, outcome, report));
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, outcome.Retry ? ChangeCause.RetryableFail : ChangeCause.Fail);
         }, cancel);
@@ -195,12 +176,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                 return Repeated(connection, id, token, Steps.Release);
             if (current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, EndAsCancelled(connection, id, now, Steps.Release), ChangeCause.Cancel);
-            var job = connection.QuerySingle<Job>($"""
-                UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
-                    attempts = MAX(0, attempts - 1), {ClearRunReport}, worker = NULL
-                WHERE id = @id
-                RETURNING {Columns}
-                """, new { id });
+            var job = connection.QuerySingle<Job>(SharedJobSql.GiveBack, new { id });
             return JobStep.Changed(JobStatus.InProgress, job, cause);
         }, cancel);
     }
@@ -228,7 +204,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
 
     private static JobStep RequestCancel(SqliteConnection connection, long id)
     {
-        var job = connection.QuerySingle<Job>($"UPDATE jobs SET cancel_requested = 1 WHERE id = @id RETURNING {Columns}", new { id });
+        var job = connection.QuerySingle<Job>(SharedJobSql.RequestCancel, new { id });
         return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
     }
 
@@ -250,38 +226,26 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
 
     public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
         CommitAsync(connection =>
-            connection.QuerySingleOrDefault<Job>($"DELETE FROM jobs WHERE id = @id RETURNING {Columns}", new { id }) is { } job
+            connection.QuerySingleOrDefault<Job>(SharedJobSql.Delete, new { id }) is { } job
                 ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
                 : JobStep.NotFound, cancel);
 
     public async Task<int> ExpireLeasesAsync()
     {
         var now = Now;
-        var expired = await CommitAsync(connection => new ChangeSet(connection.Query<Job>($"""
-            UPDATE jobs SET
-                status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-                finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
-                started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
-                error = CASE WHEN cancel_requested THEN error
-                             ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
-                                  || attempts || ' of ' || max_attempts || ').' END,
-                claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
-            WHERE status = 'in_progress' AND lease_expires_at <= @now
-            RETURNING {Columns}
-            """, new { now }).Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
+        var expired = await CommitAsync(connection => new ChangeSet(connection.Query<Job>(SharedJobSql.ExpireLeases, new { now })
+            .Select(job => JobChange.Moved(JobStatus.InProgress, job, ChangeCause.LeaseExpiry)).ToList()), CancellationToken.None);
         return expired.Changes.Count;
     }
 
     public async Task<int> BackoffsEndedAsync(long after, long upTo)
     {
         await using var connection = database.OpenRead();
-        return await connection.QuerySingleAsync<int>("""
-            SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND available_at > 0 AND available_at > @after AND available_at <= @upTo
-            """, new { after, upTo });
+        return await connection.QuerySingleAsync<int>(SharedJobSql.BackoffsEnded, new { after, upto = upTo });
     }
 
     public Task ForgetOldRecordsAsync() =>
-        writer.WriteAsync(connection => connection.Execute("DELETE FROM idempotency_keys WHERE created_at <= @since",
+        writer.WriteAsync(connection => connection.Execute(SharedJobSql.ForgetIdempotencyKeys,
             new { since = Now - (long)IdempotencyWindow.TotalSeconds }));
 
     public async Task<Job?> GetAsync(long id)
@@ -294,11 +258,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = database.OpenRead();
-        var filters = new List<string>(2);
-        if (query.Status is not null) filters.Add("status = @Status");
-        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
-        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return (await connection.QueryAsync<Job>($"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset", query)).AsList();
+        return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
     }
 
     /// <summary>Runs a write on the single writer and, once it is committed, publishes the changes it made.</summary>
@@ -312,13 +272,10 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
     private sealed record ChangeSet(IReadOnlyList<JobChange> Changes) : IChangeSet;
 
     private static Job? Get(SqliteConnection connection, long id) =>
-        connection.QuerySingleOrDefault<Job>($"SELECT {Columns} FROM jobs WHERE id = @id", new { id });
+        connection.QuerySingleOrDefault<Job>(SharedJobSql.SelectJob, new { id });
 
     private static ClaimState? Current(SqliteConnection connection, long id) =>
-        connection.QuerySingleOrDefault<ClaimState>("""
-            SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name
-            FROM jobs WHERE id = @id
-            """, new { id });
+        connection.QuerySingleOrDefault<ClaimState>(SharedJobSql.SelectClaimState, new { id });
 
     /// <summary>A worker's step that did not apply: a repeat of the claim's last step (answered with the job), or refused.</summary>
     private static JobStep Repeated(SqliteConnection connection, long id, string? token, string? step) =>
@@ -331,25 +288,14 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
 
     /// <summary>Ends a job cancelled; <paramref name="step"/> is the worker's step that ended it, if one did.</summary>
     private static Job EndAsCancelled(SqliteConnection connection, long id, long now, string? step) =>
-        connection.QuerySingle<Job>($"""
-            UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = 0, lease_expires_at = NULL, claim_step = @step,
-                {ClearRunReport}
-            WHERE id = @id
-            RETURNING {Columns}
-            """, new { id, now, step });
+        connection.QuerySingle<Job>(SharedJobSql.EndAsCancelled, new { id, now, step });
 
     /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
     private static JobStep Requeue(SqliteConnection connection, long id, ClaimState current, ChangeCause cause)
     {
         if (ComesBackToLife(current) && current.OutputName is { } name && LiveHolderOf(connection, name) is not null)
             return JobStep.Taken(Get(connection, id)!);
-        var job = connection.QuerySingle<Job>($"""
-            UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
-                attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = 0,
-                worker = NULL, {ClearRunReport}
-            WHERE id = @id
-            RETURNING {Columns}
-            """, new { id });
+        var job = connection.QuerySingle<Job>(SharedJobSql.Requeue, new { id });
         return JobStep.Changed(current.Status, job, cause);
     }
 }

@@ -1,0 +1,122 @@
+using static VideoEncode.Api.Jobs.JobRules;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// The job statements both stores run word for word, written in the SQL that SQLite and PostgreSQL
+/// both accept (TRUE/FALSE, CAST, CASE rather than MAX/GREATEST). Each store keeps beside its own
+/// code the statements it must spell its own way: the claim (an index hint on SQLite, SKIP LOCKED
+/// on PostgreSQL), the enqueue, output-name lookups, row locks and the worker bookkeeping.
+/// Parameters are named in lower case, as both stores bind them.
+/// </summary>
+internal static class SharedJobSql
+{
+    public const string SelectJob = $"SELECT {Columns} FROM jobs WHERE id = @id";
+
+    /// <summary>What a job's steps are judged by (<see cref="ClaimState"/>); PostgreSQL appends FOR UPDATE.</summary>
+    public const string SelectClaimState = """
+        SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name
+        FROM jobs WHERE id = @id
+        """;
+
+    /// <summary>Renews the lease of the claim holding @token and keeps the progress it reports (@progress, @speed, @eta).</summary>
+    public const string Heartbeat = $"""
+        UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress),
+            speed = COALESCE(@speed, speed), eta_seconds = COALESCE(@eta, eta_seconds)
+        WHERE id = @id AND status = 'in_progress' AND claim_token = @token
+        RETURNING {Columns}
+        """;
+
+    /// <summary>Finishes the running job held by @token — by anyone when @token is null (the original service's clients).</summary>
+    public const string Finish = $"""
+        UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
+            lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
+        WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
+        RETURNING {Columns}
+        """;
+
+    /// <summary>Records a failure (<see cref="FailureOutcome"/>): failed for good, or pending again after @backoff seconds. Parameters: <see cref="FailParameters"/>.</summary>
+    public const string Fail = $"""
+        UPDATE jobs SET status = @status, error = @error, log_tail = @logtail, lease_expires_at = NULL, claim_step = @step,
+            started = CASE WHEN @retry THEN NULL ELSE started END,
+            finished = CASE WHEN @retry THEN NULL ELSE @now END,
+            available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
+        WHERE id = @id
+        RETURNING {Columns}
+        """;
+
+    public static object FailParameters(long id, long now, FailureOutcome outcome, Contracts.FailureReport report) => new
+    {
+        id, now, retry = outcome.Retry, backoff = outcome.BackoffSeconds, error = outcome.Error, logtail = report.LogTail,
+        step = outcome.Step, status = outcome.Status,
+    };
+
+    /// <summary>A claimed job back to pending untouched, the attempt not counted.</summary>
+    public const string GiveBack = $"""
+        UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
+            attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, {ClearRunReport}, worker = NULL
+        WHERE id = @id
+        RETURNING {Columns}
+        """;
+
+    /// <summary>Ends a job cancelled; @step is the worker's step that ended it, if one did.</summary>
+    public const string EndAsCancelled = $"""
+        UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = FALSE, lease_expires_at = NULL, claim_step = @step,
+            {ClearRunReport}
+        WHERE id = @id
+        RETURNING {Columns}
+        """;
+
+    public const string RequestCancel = $"UPDATE jobs SET cancel_requested = TRUE WHERE id = @id RETURNING {Columns}";
+
+    /// <summary>Back to pending with a clean slate: attempts from zero, no backoff, no claim.</summary>
+    public const string Requeue = $"""
+        UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
+            attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = FALSE,
+            worker = NULL, {ClearRunReport}
+        WHERE id = @id
+        RETURNING {Columns}
+        """;
+
+    public const string Delete = $"DELETE FROM jobs WHERE id = @id RETURNING {Columns}";
+
+    /// <summary>
+    /// Ends every lease that lapsed before @now: back to pending, or failed when its attempts are used
+    /// up, or cancelled when a cancel was waiting for its worker.
+    /// </summary>
+    public const string ExpireLeases = $"""
+        UPDATE jobs SET
+            status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+            finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
+            started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
+            error = CASE WHEN cancel_requested THEN error
+                         ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
+                              || attempts || ' of ' || max_attempts || ').' END,
+            claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
+        WHERE status = 'in_progress' AND lease_expires_at <= @now
+        RETURNING {Columns}
+        """;
+
+    /// <summary>How many backed-off jobs became claimable in (@after, @upto], answered from the partial backoff index.</summary>
+    public const string BackoffsEnded = """
+        SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND available_at > 0 AND available_at > @after AND available_at <= @upto
+        """;
+
+    /// <summary>Remembers an Idempotency-Key's request (@key, @hash) and the jobs it created (@ids, comma-separated).</summary>
+    public const string RememberRequest = """
+        INSERT INTO idempotency_keys (key, request_hash, job_ids, created_at) VALUES (@key, @hash, @ids, @now)
+        ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, job_ids = excluded.job_ids, created_at = excluded.created_at
+        """;
+
+    public const string ForgetIdempotencyKeys = "DELETE FROM idempotency_keys WHERE created_at <= @since";
+
+    /// <summary>Newest first; with a status an index range scan on (status, id), starting below before_id when given.</summary>
+    public static string List(JobListQuery query)
+    {
+        var filters = new List<string>(2);
+        if (query.Status is not null) filters.Add("status = @Status");
+        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+        return $"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
+    }
+}
