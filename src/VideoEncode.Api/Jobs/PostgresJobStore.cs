@@ -22,12 +22,6 @@ namespace VideoEncode.Api.Jobs;
 public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
     JobChangeSink sink, SharedChangeFeed feed, HostIdentity host) : IJobStore
 {
-    static PostgresJobStore()
-    {
-        // Columns are snake_case (file_name), properties PascalCase (FileName).
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
-    }
-
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();

@@ -20,12 +20,6 @@ namespace VideoEncode.Api.Jobs;
 public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
     IOptions<QueueOptions> options, JobChangeSink sink) : IJobStore
 {
-    static SqliteJobStore()
-    {
-        // Columns are snake_case (file_name), properties PascalCase (FileName).
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
-    }
-
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
