@@ -33,6 +33,22 @@ public sealed class IdempotencyTests : IDisposable
         Assert.Equal(2, factory.LogLines.Count(line => line.Contains("none -> pending via enqueue")));
     }
 
+    /// <summary>A client that retries before its first attempt was answered: the attempts race, and still only one creates jobs.</summary>
+    [Fact]
+    public async Task ConcurrentRepeatsWithTheSameKeyCreateTheJobsOnce()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = new StringContent(Body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Idempotency-Key", "raced");
+            return client.SendAsync(request);
+        }));
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.Created, answer.StatusCode));
+        var ids = await Task.WhenAll(answers.Select(async answer => string.Join(',', (await answer.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))!.Select(job => job.Id))));
+        Assert.Single(ids.Distinct());
+        Assert.Equal(2, (await client.ListAsync()).Length);
+    }
+
     [Fact]
     public async Task AnotherKeyOrNoKeyCreatesNewJobs()
     {

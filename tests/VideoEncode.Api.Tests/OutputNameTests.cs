@@ -15,6 +15,18 @@ public sealed class OutputNameTests : IDisposable
 
     public void Dispose() => factory.Dispose();
 
+    /// <summary>Many enqueues of one input at once (one source at several crfs, say): every one lands, each with its own name.</summary>
+    [Fact]
+    public async Task ConcurrentEnqueuesOfOneInputAllLandWithDistinctNames()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            client.PostAsJsonAsync("/api/jobs", new[] { QueueCalls.NewJob("source.mkv", crf: $"{18 + i}") }, WireJson.Options)));
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.Created, answer.StatusCode));
+        var names = await Task.WhenAll(answers.Select(async answer => (await answer.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))![0].OutputName));
+        string[] expected = ["source.mp4", .. Enumerable.Range(2, 19).Select(n => $"source ({n}).mp4")];
+        Assert.Equal(expected.Order(), names.Order());
+    }
+
     [Fact]
     public async Task InputsThatWouldShareAnOutputGetDistinctNumberedNames()
     {

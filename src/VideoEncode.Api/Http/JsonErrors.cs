@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 using Npgsql;
+using VideoEncode.Api.Database.Postgres;
 using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 
@@ -45,6 +46,12 @@ internal static class JsonErrors
             {
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Write(context, StatusCodes.Status503ServiceUnavailable, busy.Message);
+            }
+            catch (PostgresException collision) when (PostgresDatabase.IsCollision(collision) && !context.Response.HasStarted)
+            {
+                // Lost a race with other hosts several times over: nothing was written; try again.
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Write(context, StatusCodes.Status503ServiceUnavailable, "The queue is busy with the same jobs right now; try again in a moment.");
             }
             catch (NpgsqlException unreachable) when (unreachable.IsTransient && !context.Response.HasStarted)
             {

@@ -45,6 +45,8 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                         : Enqueued.KeyReused;
             }
 
+            // Requests wanting the same names take turns, so two hosts never both find "a.mp4" free.
+            await LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName)));
             var naming = new OutputNaming(jobs);
             for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
                 naming.Found(await connection.QueryAsync<string>(
@@ -77,6 +79,14 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             return Enqueued.Created(created);
         }, cancel);
     }
+
+    /// <summary>
+    /// Locks output names for the rest of the transaction (advisory locks on their lowered form, in one
+    /// order, so two requests cannot deadlock). A default name stands for its numbered forms too.
+    /// </summary>
+    private static Task LockNamesAsync(NpgsqlConnection connection, IEnumerable<string> names) =>
+        connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(name, 1)) FROM unnest(@names) AS name ORDER BY name",
+            new { names = names.Select(AsciiLower).Distinct().Order(StringComparer.Ordinal).ToArray() });
 
     /// <summary>ASCII letters lowered, nothing else: what lower() does under the "C" collation of the unique index.</summary>
     private static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
@@ -159,7 +169,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     public Task<JobStep> FailAsync(long id, FailureReport report, CancellationToken cancel) =>
         CommitAsync(async connection =>
         {
-            var current = await LockAsync(connection, id);
+            var current = await LockRunningAsync(connection, id);
             // After the lock: the backoff must start when the failure is recorded, not when it was sent.
             var now = Now;
             if (!HoldsClaim(current, report.ClaimToken)) return await RepeatedAsync(connection, id, report.ClaimToken, FailStep(report));
@@ -184,7 +194,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         var now = Now;
         return CommitAsync(async connection =>
         {
-            var current = await LockAsync(connection, id);
+            var current = await LockRunningAsync(connection, id);
             if (!HoldsClaim(current, token)) return await RepeatedAsync(connection, id, token, Steps.Release);
             if (current!.CancelRequested)
                 return JobStep.Changed(JobStatus.InProgress, await EndAsCancelledAsync(connection, id, now, Steps.Release), ChangeCause.Cancel);
@@ -300,9 +310,20 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     private static Task<ClaimState?> LockAsync(NpgsqlConnection connection, long id) =>
         connection.QuerySingleOrDefaultAsync<ClaimState>(SharedJobSql.SelectClaimState + " FOR UPDATE", new { id });
 
-    /// <summary>A worker's step that did not apply: a repeat of the claim's last step (answered with the job), or refused.</summary>
+    /// <summary>
+    /// The claim state of a running job, its row locked; null when the job is not running. A worker's
+    /// steps lock only running rows: a claim skips locked rows (SKIP LOCKED), so a step that locked a
+    /// pending job — a late fail from a worker whose lease was swept — would hide it from claims for a moment.
+    /// </summary>
+    private static Task<ClaimState?> LockRunningAsync(NpgsqlConnection connection, long id) =>
+        connection.QuerySingleOrDefaultAsync<ClaimState>(SharedJobSql.SelectClaimState + " AND status = 'in_progress' FOR UPDATE", new { id });
+
+    /// <summary>
+    /// A worker's step that did not apply: a repeat of the claim's last step (answered with the job), or
+    /// refused. Judged without a lock: nothing is written, and a pending job stays visible to claims.
+    /// </summary>
     private static async Task<JobStep> RepeatedAsync(NpgsqlConnection connection, long id, string? token, string? step) =>
-        JudgeRepeat(await LockAsync(connection, id), token, step) switch
+        JudgeRepeat(await connection.QuerySingleOrDefaultAsync<ClaimState>(SharedJobSql.SelectClaimState, new { id }), token, step) switch
         {
             StepOutcome.Done => JobStep.Done((await GetAsync(connection, id))!),
             StepOutcome.StaleClaim => JobStep.Stale((await GetAsync(connection, id))!),
@@ -316,9 +337,13 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     /// <summary>Back to pending with a clean slate — unless another live job has taken the job's output_name meanwhile.</summary>
     private static async Task<JobStep> RequeueAsync(NpgsqlConnection connection, long id, ClaimState current, ChangeCause cause)
     {
-        if (ComesBackToLife(current) && current.OutputName is { } name && await connection.ExecuteScalarAsync<long?>(
-                $"SELECT id FROM jobs WHERE lower(output_name COLLATE \"C\") = lower(@name COLLATE \"C\") AND {Live} LIMIT 1", new { name }) is not null)
-            return JobStep.Taken((await GetAsync(connection, id))!);
+        if (ComesBackToLife(current) && current.OutputName is { } name)
+        {
+            await LockNamesAsync(connection, [name]);
+            if (await connection.ExecuteScalarAsync<long?>(
+                    $"SELECT id FROM jobs WHERE lower(output_name COLLATE \"C\") = lower(@name COLLATE \"C\") AND {Live} LIMIT 1", new { name }) is not null)
+                return JobStep.Taken((await GetAsync(connection, id))!);
+        }
         var job = await connection.QuerySingleAsync<Job>(SharedJobSql.Requeue, new { id });
         return JobStep.Changed(current.Status, job, cause);
     }

@@ -58,9 +58,15 @@ public sealed class PostgresDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>A write that lost a race with another and would succeed if run again.</summary>
-    private static bool IsCollision(PostgresException e) =>
-        e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.UniqueViolation;
+    /// <summary>
+    /// A write that lost a race with another and would succeed if run again: a deadlock, a
+    /// serialisation failure, or the live-output index refusing a name another host took a moment ago.
+    /// (Any other unique violation is a bug to report, not to retry.) One still colliding after
+    /// <see cref="MaxAttempts"/> tries reaches the client as a 503 to try again.
+    /// </summary>
+    public static bool IsCollision(PostgresException e) =>
+        e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+        || (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "jobs_live_output");
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
