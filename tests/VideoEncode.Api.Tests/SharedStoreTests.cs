@@ -74,9 +74,10 @@ public sealed class SharedStoreTests : IDisposable
         var statsB = await b.GetFromJsonAsync<QueueStats>("/api/stats", WireJson.Options);
         Assert.Equal(Jobs, statsA!.Counts[JobStatus.Finished]);
         Assert.Equal(statsA.Counts, statsB!.Counts);
-        var workersA = await a.GetStringAsync("/api/workers");
-        Assert.Equal(workersA, await b.GetStringAsync("/api/workers"));
-        Assert.Equal(Jobs, (await a.GetFromJsonAsync<WorkerInfo[]>("/api/workers", WireJson.Options))!.Sum(worker => worker.JobsFinished));
+        var workersA = (await a.GetFromJsonAsync<WorkerInfo[]>("/api/workers", WireJson.Options))!.OrderBy(worker => worker.Name).ToList();
+        var workersB = (await b.GetFromJsonAsync<WorkerInfo[]>("/api/workers", WireJson.Options))!.OrderBy(worker => worker.Name).ToList();
+        Assert.Equal(workersA.Select(w => (w.Name, w.LastSeenAt, w.JobsFinished)), workersB.Select(w => (w.Name, w.LastSeenAt, w.JobsFinished)));
+        Assert.Equal(Jobs, workersA.Sum(worker => worker.JobsFinished));
     }
 
     [Fact]
@@ -146,7 +147,8 @@ public sealed class SharedStoreTests : IDisposable
         var (_, a) = await StartHostAsync();
         var (_, b) = await StartHostAsync();
         var waiting = b.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("waiter", 60), WireJson.Options);
-        await Task.Delay(200); // let the claim start waiting; were it late, it would simply find the job at once
+        await Eventually.TrueAsync(async () => (await b.GetStringAsync("/metrics")).Contains("\nvideoencode_waiting_claims 1\n"),
+            () => "the claim never started waiting on host B");
         var job = (await a.EnqueueAsync(QueueCalls.NewJob("across.mkv")))[0];
         var claim = await waiting.WaitAsync(Patience);
         Assert.Equal(HttpStatusCode.OK, claim.StatusCode);
@@ -165,6 +167,7 @@ public sealed class SharedStoreTests : IDisposable
         var job = (await survivor.Client.EnqueueAsync(QueueCalls.NewJob("orphan.mkv")))[0];
         var claim = await survivor.Client.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("silent-worker"), WireJson.Options);
         Assert.Equal(HttpStatusCode.OK, claim.StatusCode);           // … and no heartbeat will ever follow
+        Assert.Equal(leader!.Holder, (await LeaderAsync())?.Holder); // the first host still leads when it dies
         dead.Host.KillHard();
 
         await Eventually.TrueAsync(async () =>
@@ -173,7 +176,7 @@ public sealed class SharedStoreTests : IDisposable
         var swept = (await survivor.Client.GetFromJsonAsync<Job>($"/api/jobs/{job.Id}", WireJson.Options))!;
         Assert.Contains("lease expired", swept.Error);
         var successor = (await LeaderAsync())!;
-        Assert.NotEqual(leader!.Holder, successor.Holder);
+        Assert.NotEqual(leader.Holder, successor.Holder);
         Assert.True(successor.Term > leader.Term);
     }
 

@@ -45,7 +45,8 @@ public static class TestStore
             using var create = new NpgsqlCommand($"CREATE DATABASE {name}", server);
             create.ExecuteNonQuery();
         }
-        return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name }.ConnectionString;
+        // A small pool per test host: several hosts at once must stay within the server's max_connections.
+        return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name, MaxPoolSize = 20 }.ConnectionString;
     }
 
     /// <summary>Removes a test database: the SQLite file's folder, or the PostgreSQL database (closing whatever still uses it).</summary>

@@ -9,8 +9,16 @@ namespace VideoEncode.Api.Changes;
 /// attempt or passes it on (<see cref="Ticket.Dispose"/>), so a wake is never lost to a waiter
 /// that went away, timed out at the same moment, or claimed a different job first.
 /// </summary>
-public sealed class ClaimWaiters
+public sealed class ClaimWaiters(TimeSpan? recheckAfter = null)
 {
+    /// <summary>
+    /// How long a waiting claim waits for a wake before it tries again anyway: forever on SQLite,
+    /// where every change is seen here; a second on a shared store, where a wake from another host
+    /// can come late (a long transaction on the server holds the change feed back) and a claim can
+    /// pass over a job another host held locked for a moment.
+    /// </summary>
+    public TimeSpan RecheckAfter { get; } = recheckAfter ?? Timeout.InfiniteTimeSpan;
+
     private readonly object gate = new();
     private readonly LinkedList<TaskCompletionSource> waiting = new();
 

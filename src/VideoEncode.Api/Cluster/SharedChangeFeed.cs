@@ -35,6 +35,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
     // A notified transaction is not readable until every older one has ended, usually within milliseconds.
     private static readonly TimeSpan HeldBackRetry = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan HeldBackWarning = TimeSpan.FromSeconds(30);
 
     // Each holds at most one pending signal: many signals before the loop gets to them are one.
     private readonly Channel<bool> nudges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -65,27 +66,60 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         });
     }
 
-    /// <summary>Forgets changes older than every host can still need (hosts read them within moments; ten minutes is ample).</summary>
+    /// <summary>
+    /// Forgets changes older than ten minutes that every host has been able to read (hosts read them
+    /// within moments) — never one still held back by a transaction that has not ended.
+    /// </summary>
     public static Task ForgetOldAsync(NpgsqlConnection connection) =>
-        connection.ExecuteAsync("DELETE FROM job_events WHERE created_at < now() - interval '10 minutes'");
+        connection.ExecuteAsync("""
+            DELETE FROM job_events
+            WHERE created_at < now() - interval '10 minutes' AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+            """);
+
+    /// <summary>Fills the replay window before the host serves its first request, so no stream sees that history as new.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LoadRecentAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            // The window starts empty: resuming clients are told to reload, nothing worse.
+            logger.LogWarning(e, "Could not read the recent changes; the event stream starts without them.");
+        }
+        await base.StartAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         await Task.Yield();
-        await LoadRecentAsync(stopping);
         var listening = ListenAsync(stopping);
         var notifying = NotifyAsync(stopping);
         var retry = HeldBackRetry;
+        var failing = false;
+        DateTimeOffset? heldBackSince = null;
         while (!stopping.IsCancellationRequested)
         {
             var heldBack = false;
             try
             {
                 heldBack = await ReadNewAsync(stopping);
+                if (failing) logger.LogInformation("Reading the hosts' changes works again.");
+                failing = false;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Reading other hosts' changes failed; trying again shortly.");
+                // Said once per outage, not every poll.
+                if (!failing) logger.LogWarning(e, "Reading the hosts' changes failed; trying again every {Interval}.", PollInterval);
+                failing = true;
+            }
+            heldBackSince = heldBack ? heldBackSince ?? DateTimeOffset.UtcNow : null;
+            if (heldBackSince is { } since && DateTimeOffset.UtcNow - since > HeldBackWarning)
+            {
+                logger.LogWarning("Changes have been held back for {Duration} by a transaction that has not ended on the PostgreSQL server " +
+                                  "(see pg_stat_activity): event streams, counters and cross-host wake-ups wait for it.", HeldBackWarning);
+                heldBackSince = DateTimeOffset.UtcNow;
             }
             // Held back by a transaction still running: look again soon, less often the longer it runs.
             retry = heldBack ? TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, PollInterval.Ticks)) : HeldBackRetry;
@@ -104,30 +138,19 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
     }
 
     /// <summary>The replay window of the event stream, filled from the newest changes, so a client resumes on a host that just started.</summary>
-    private async Task LoadRecentAsync(CancellationToken stopping)
+    private async Task LoadRecentAsync(CancellationToken cancel)
     {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await database.OpenAsync(stopping);
-                var recent = (await connection.QueryAsync<StoredChange>($"""
-                    SELECT * FROM (
-                        SELECT id, tx, type, data, from_status, to_status, cause, origin FROM job_events
-                        WHERE tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                        ORDER BY tx DESC, id DESC LIMIT {JobEvents.ReplayWindow}) AS newest
-                    ORDER BY tx, id
-                    """)).AsList();
-                foreach (var change in recent) events.Publish(change.Id, change.Notice);
-                if (recent.Count > 0) cursor = (recent[^1].Tx, recent[^1].Id);
-                return;
-            }
-            catch (Exception e) when (!stopping.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Reading the recent changes failed; trying again in {Delay}.", ReconnectDelay);
-                await Task.Delay(ReconnectDelay, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        await using var connection = await database.OpenAsync(cancel);
+        var recent = (await connection.QueryAsync<StoredChange>($"""
+            SELECT * FROM (
+                SELECT id, tx, type, data, from_status, to_status, cause, origin FROM job_events
+                WHERE tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                ORDER BY tx DESC, id DESC LIMIT {JobEvents.ReplayWindow}) AS newest
+            ORDER BY tx, id
+            """)).AsList();
+        foreach (var change in recent)
+            if (Notice(change) is { } notice) events.Publish(change.Id, notice);
+        if (recent.Count > 0) cursor = (recent[^1].Tx, recent[^1].Id);
     }
 
     /// <summary>Announces the changes committed since the last read. True when some change is still held back by an older transaction.</summary>
@@ -143,8 +166,11 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
                 ORDER BY tx, id LIMIT {BatchSize}
                 """, new { horizon, cursor.Tx, cursor.Id })).AsList();
             foreach (var change in batch)
-                sink.Announce(change.Id, change.Notice, wake: change.Origin != host.Id);
-            if (batch.Count > 0) cursor = (batch[^1].Tx, batch[^1].Id);
+            {
+                // Past each change as it is announced: a failure further on must not announce it twice.
+                cursor = (change.Tx, change.Id);
+                if (Notice(change) is { } notice) sink.Announce(change.Id, notice, wake: change.Origin != host.Id);
+            }
             if (batch.Count < BatchSize)
                 return await connection.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM job_events WHERE tx >= @horizon)", new { horizon });
         }
@@ -209,7 +235,15 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         public string ToStatus { get; init; } = "";
         public string Cause { get; init; } = "";
         public Guid Origin { get; init; }
+    }
 
-        public ChangeNotice Notice => new(Type, Data, FromStatus, ToStatus, Enum.Parse<ChangeCause>(Cause));
+    /// <summary>The change as a notice; null (and a warning) for one this host cannot read — written by a newer host during an upgrade.</summary>
+    private ChangeNotice? Notice(StoredChange change)
+    {
+        if (Enum.TryParse<ChangeCause>(change.Cause, out var cause))
+            return new ChangeNotice(change.Type, change.Data, change.FromStatus, change.ToStatus, cause);
+        logger.LogWarning("Change {Id} has a cause this host does not know ({Cause}); it is left out of this host's stream and counters.",
+            change.Id, change.Cause);
+        return null;
     }
 }

@@ -33,7 +33,11 @@ public sealed class QueueOptions
     /// <summary>How often lapsed leases are looked for.</summary>
     public double LeaseSweepSeconds { get; set; } = 1;
 
-    /// <summary>On a shared PostgreSQL store: how long the host leading the upkeep keeps the lead without renewing it, i.e. how soon another host takes over when it dies.</summary>
+    /// <summary>
+    /// On a shared PostgreSQL store: how long the host leading the upkeep keeps the lead without
+    /// renewing it, i.e. how soon another host takes over when it dies. The lead is renewed at each
+    /// sweep, so keep it at least twice LeaseSweepSeconds, or the lead passes from host to host.
+    /// </summary>
     public int LeaderLeaseSeconds { get; set; } = 5;
 
     /// <summary>

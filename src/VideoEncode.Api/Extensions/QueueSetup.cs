@@ -30,7 +30,7 @@ public static class QueueSetup
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => DatabaseLocation.Parse(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
         services.AddSingleton<HostIdentity>();
-        services.AddSingleton<ClaimWaiters>();
+        services.AddSingleton(sp => new ClaimWaiters(sp.GetRequiredService<DatabaseLocation>().IsShared ? TimeSpan.FromSeconds(1) : null));
         services.AddSingleton<JobEvents>();
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<JobChangeSink>();

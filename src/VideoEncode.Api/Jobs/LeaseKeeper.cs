@@ -13,9 +13,10 @@ namespace VideoEncode.Api.Jobs;
 /// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
 /// (a read, so each host does it for its own waiters rather than hear it from the leader).
 ///
-/// Leases get a grace period after the host starts: for one lease length no lease is swept, so a
-/// worker that kept encoding while the host was down — its heartbeats failing — has the time to
-/// reach the restarted host and renew its lease before anyone calls it dead.
+/// Leases get a grace period after the host starts, and again after the database could not be
+/// reached: for one lease length no lease is swept, so a worker that kept encoding while the host
+/// or its database was down — its heartbeats failing — has the time to renew its lease before
+/// anyone calls it dead.
 /// </summary>
 public sealed class LeaseKeeper : BackgroundService
 {
@@ -28,6 +29,7 @@ public sealed class LeaseKeeper : BackgroundService
     private readonly QueueOptions options;
     private readonly ILogger<LeaseKeeper> logger;
     private DateTimeOffset graceEnds;
+    private bool lastRoundFailed;
     private long backoffsCheckedUpTo;
     private DateTimeOffset nextCleanup;
 
@@ -54,6 +56,12 @@ public sealed class LeaseKeeper : BackgroundService
     {
         var now = clock.GetUtcNow();
         var leads = await leadership.LeadsAsync();
+        if (lastRoundFailed)
+        {
+            // The database answers again; heartbeats failed meanwhile, so leases get their grace once more.
+            graceEnds = now + TimeSpan.FromSeconds(options.LeaseSeconds);
+            lastRoundFailed = false;
+        }
         if (leads && now >= graceEnds) await store.ExpireLeasesAsync();
 
         var upTo = now.ToUnixTimeSeconds();
@@ -83,6 +91,7 @@ public sealed class LeaseKeeper : BackgroundService
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                lastRoundFailed = true;
                 // A failed sweep (disk full, say) is retried on the next tick; the host keeps serving.
                 logger.LogError(e, "The queue's upkeep failed; trying again in {Interval}.", interval);
             }

@@ -87,12 +87,13 @@ internal static class WorkerRoutes
             if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
             try
             {
-                await ticket.Woken.WaitAsync(remaining, aborted);
+                var recheck = waiters.RecheckAfter;
+                await ticket.Woken.WaitAsync(recheck != Timeout.InfiniteTimeSpan && recheck < remaining ? recheck : remaining, aborted);
                 ticket.Spend();
             }
             catch (TimeoutException)
             {
-                return TypedResults.NotFound(new ApiError("No jobs available"));
+                // Not woken: the loop answers 404 if the wait is over, or looks again (a shared store's recheck).
             }
             catch (OperationCanceledException)
             {

@@ -1,4 +1,5 @@
 using Prometheus;
+using VideoEncode.Api.Changes;
 using VideoEncode.Api.Stats;
 
 namespace VideoEncode.Api.Metrics;
@@ -6,7 +7,7 @@ namespace VideoEncode.Api.Metrics;
 /// <summary>
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
-/// scrape), claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes), and
+/// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes), and
 /// request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
@@ -16,10 +17,11 @@ public sealed class QueueMetrics
     private readonly Counter claims, finishes, failures, leaseExpiries;
     private readonly Histogram durations;
 
-    public QueueMetrics(StatsStore stats)
+    public QueueMetrics(StatsStore stats, ClaimWaiters waiters)
     {
         var metrics = Prometheus.Metrics.WithCustomRegistry(Registry);
         var jobs = metrics.CreateGauge("videoencode_jobs", "Jobs in the queue by status.", "status");
+        var waiting = metrics.CreateGauge("videoencode_waiting_claims", "Long-poll claims waiting on this host for a job (idle workers).");
         claims = metrics.CreateCounter("videoencode_claims_total", "Jobs handed to workers.");
         finishes = metrics.CreateCounter("videoencode_finishes_total", "Jobs finished.");
         failures = metrics.CreateCounter("videoencode_failures_total", "Jobs that ended failed (reported by a worker or out of attempts).");
@@ -30,6 +32,7 @@ public sealed class QueueMetrics
         {
             foreach (var (status, count) in await stats.CountByStatusAsync())
                 jobs.WithLabels(status).Set(count);
+            waiting.Set(waiters.Count);
         });
     }
 

@@ -20,6 +20,8 @@ public sealed class PostgresDatabase : IAsyncDisposable
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         var options = builder.ConnectionStringBuilder.Options;
         builder.ConnectionStringBuilder.Options = (string.IsNullOrEmpty(options) ? "" : options + " ") + "-c synchronous_commit=on";
+        // A connection the network dropped silently (the listening one waits on it for hours) is noticed within a minute.
+        if (builder.ConnectionStringBuilder.KeepAlive == 0) builder.ConnectionStringBuilder.KeepAlive = 30;
         DataSource = builder.Build();
     }
 
