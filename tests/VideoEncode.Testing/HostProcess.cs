@@ -50,7 +50,7 @@ public sealed class HostProcess : IDisposable
 
     public string Output => output.ToString();
 
-    /// <summary>kill -9: no shutdown, no flush; only what SQLite committed survives.</summary>
+    /// <summary>kill -9: no shutdown, no flush; only what the database committed survives.</summary>
     public void KillHard()
     {
         process.Kill(entireProcessTree: false);

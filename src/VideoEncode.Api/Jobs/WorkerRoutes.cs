@@ -75,7 +75,7 @@ internal static class WorkerRoutes
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                return TypedResults.Empty; // gone before its turn at the writer: nothing was claimed
+                return TypedResults.Empty; // gone before its write started: nothing was claimed
             }
             if (step.Job is { } job)
             {
