@@ -14,7 +14,7 @@ var cycleJobs = quick ? 5_000 : 50_000;
 var deepJobs = quick ? 100_000 : 1_000_000;
 const int Workers = 16;
 
-var database = QueueFactory.NewDatabasePath();
+var database = TestStore.NewSqlitePath();
 var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
 var rows = new List<(string What, string Result, string Target, bool? Met)>();
 var host = await HostProcess.StartAsync(address, database);
@@ -90,7 +90,7 @@ try
 finally
 {
     host.Dispose();
-    QueueFactory.DeleteDatabase(database);
+    TestStore.Delete(database);
 }
 
 Console.WriteLine();
