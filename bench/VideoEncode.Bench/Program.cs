@@ -1,47 +1,40 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using VideoEncode.Bench;
 using VideoEncode.Contracts;
 using VideoEncode.Testing;
 
-// Starts the host (this Release build) on a temporary database and a free loopback port, drives it
-// over HTTP and prints one table. Every figure comes from this run.
+// Starts the host (this Release build) on a temporary SQLite database and a free loopback port, drives
+// it over HTTP and prints the main table. Then the stores table: the same claim+finish and bulk enqueue
+// measures on a fresh database each for SQLite with one host and PostgreSQL with one and two hosts (two
+// host processes sharing one database, the load dealt out to both), on the server named in
+// VIDEOENCODE_TEST_POSTGRES or a throwaway one started here. Every figure comes from this run.
 var quick = args.Contains("--quick");                 // a smoke run with small numbers
 var cycleJobs = quick ? 5_000 : 50_000;
 var deepJobs = quick ? 100_000 : 1_000_000;
-const int Workers = 16;
+// The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
+// too) but enqueues a fifth as many, which is ample for a rate and keeps the run within minutes.
+var storeBulkJobs = deepJobs / 5;
+const int Workers = QueueLoad.Workers;
 
-var database = QueueFactory.NewDatabasePath();
+var database = TestStore.NewSqlitePath();
 var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
 var rows = new List<(string What, string Result, string Target, bool? Met)>();
 var host = await HostProcess.StartAsync(address, database);
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
-http.DefaultRequestHeaders.Add("X-API-Key", QueueFactory.ApiKey);
+using var http = QueueLoad.NewClient(address);
+var load = new QueueLoad([http]);
 Console.WriteLine($"Host pid {host.Id} on {address}, database {database}");
 
 try
 {
     // 1 + 2. claim+finish cycles with 16 concurrent workers, durable acknowledgements (the default),
     // after a warm-up round that is not counted (the JIT settles on its optimised code first).
-    await EnqueueAsync(cycleJobs / 10, "warm-up");
-    await CycleAsync(new ConcurrentDictionary<long, int>(), new ConcurrentBag<long>());
-    await EnqueueAsync(cycleJobs, "cycle");
-    var claimed = new ConcurrentDictionary<long, int>();
-    var finished = new ConcurrentBag<long>();
-    var cycles = Stopwatch.StartNew();
-    await CycleAsync(claimed, finished);
-    cycles.Stop();
-    var rate = finished.Count / cycles.Elapsed.TotalSeconds;
-    var doubles = claimed.Count(pair => pair.Value > 1);
-    var lost = cycleJobs - finished.Distinct().Count();
+    var (rate, doubles, lost) = await load.MeasureCyclesAsync(cycleJobs);
     rows.Add(($"claim+finish cycles/s, {Workers} workers, {cycleJobs:N0} jobs (durable: synchronous=FULL)", $"{rate:N0}/s", "≥ 5,000/s", rate >= 5000));
     rows.Add(("double claims / lost jobs", $"{doubles} / {lost}", "0 / 0", doubles == 0 && lost == 0));
 
     // 3. claim latency at 1,000 pending.
-    await EnqueueAsync(1_000, "shallow");
+    await load.EnqueueAsync(1_000, "shallow");
     var shallow = await ClaimLatenciesAsync(500);
     await DrainAsync();
 
@@ -60,10 +53,7 @@ try
     rows.Add(("enqueue → claim, idle worker in a long poll, p50 / p99", $"{Measure.Percentile(idle, 50):0.00} / {Measure.Percentile(idle, 99):0.00} ms", "p50 ≤ 20 ms", Measure.Percentile(idle, 50) <= 20));
 
     // 4. bulk enqueue rate, 1,000 jobs per request, which also fills the queue for 3 and 5.
-    var bulk = Stopwatch.StartNew();
-    await EnqueueAsync(deepJobs, "deep", parallel: 2);
-    bulk.Stop();
-    var enqueueRate = deepJobs / bulk.Elapsed.TotalSeconds;
+    var enqueueRate = await load.MeasureBulkAsync(deepJobs, "deep", parallel: 2);
     rows.Add(($"bulk enqueue, 1,000 jobs per request ({deepJobs:N0} jobs)", $"{enqueueRate:N0} jobs/s", "≥ 50,000 jobs/s", enqueueRate >= 50_000));
 
     var deep = await ClaimLatenciesAsync(500);
@@ -90,7 +80,19 @@ try
 finally
 {
     host.Dispose();
-    QueueFactory.DeleteDatabase(database);
+    TestStore.Delete(database);
+}
+
+// The stores table, like for like: every row runs the same steps on a fresh database, so SQLite is measured
+// again here rather than taken from the main table (whose bulk enqueue is five times longer and comes later).
+var stores = new List<StoreRow>();
+string postgresVersion;
+using (PostgresServer.Start())
+{
+    postgresVersion = PostgresServer.Version();
+    stores.Add(await StoreComparison.MeasureAsync("SQLite", TestStore.NewSqlitePath(), 1, cycleJobs, storeBulkJobs));
+    stores.Add(await StoreComparison.MeasureAsync(postgresVersion, TestStore.NewPostgresDatabase(), 1, cycleJobs, storeBulkJobs));
+    stores.Add(await StoreComparison.MeasureAsync(postgresVersion, TestStore.NewPostgresDatabase(), 2, cycleJobs, storeBulkJobs));
 }
 
 Console.WriteLine();
@@ -100,55 +102,14 @@ Console.WriteLine("| measure | result | target | met |");
 Console.WriteLine("| --- | --- | --- | --- |");
 foreach (var (what, result, target, met) in rows)
     Console.WriteLine($"| {what} | {result} | {target} | {(met is null ? "" : met.Value ? "yes" : "**no**")} |");
+Console.WriteLine();
+Console.WriteLine($"Stores — a fresh database per row; {postgresVersion} on this machine; load dealt out to the hosts in turn");
+Console.WriteLine();
+Console.WriteLine($"| store | hosts | claim+finish cycles/s, {Workers} workers, {cycleJobs:N0} jobs | double claims / lost jobs | bulk enqueue, 1,000 jobs per request, 2 at a time ({storeBulkJobs:N0} jobs) |");
+Console.WriteLine("| --- | --- | --- | --- | --- |");
+foreach (var (store, hosts, (perSecond, doubleClaims, lostJobs), bulkPerSecond) in stores)
+    Console.WriteLine($"| {store} | {hosts} | {perSecond:N0}/s | {doubleClaims} / {lostJobs} | {bulkPerSecond:N0} jobs/s |");
 return 0;
-
-// Workers that claim and finish until the queue is empty, on lean connections.
-Task CycleAsync(ConcurrentDictionary<long, int> claimed, ConcurrentBag<long> finished) =>
-    Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
-    {
-        await using var connection = await LeanHttpConnection.OpenAsync(address, QueueFactory.ApiKey);
-        var claimBody = $$"""{"worker":"bench-{{w}}"}""";
-        while (true)
-        {
-            var (status, body) = await connection.SendAsync("POST", "/api/jobs/claim", claimBody);
-            if (status == 404) return;
-            if (status != 200) throw new InvalidOperationException($"claim answered {status}: {body}");
-            var (id, token) = IdAndToken(body);
-            claimed.AddOrUpdate(id, 1, (_, n) => n + 1);
-            var (finishStatus, finishBody) = await connection.SendAsync("POST", $"/api/jobs/{id}/finish", $$"""{"claim_token":"{{token}}"}""");
-            if (finishStatus != 200) throw new InvalidOperationException($"finish answered {finishStatus}: {finishBody}");
-            finished.Add(id);
-        }
-    })));
-
-// The two fields a worker needs from a claim answer, read without building a document.
-static (long Id, string Token) IdAndToken(string json)
-{
-    var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
-    long id = 0;
-    string? token = null;
-    while (reader.Read())
-        if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
-        {
-            var name = reader.GetString();
-            reader.Read();
-            if (name == "id") id = reader.GetInt64();
-            else if (name == "claim_token") token = reader.GetString();
-        }
-    return (id, token ?? throw new InvalidOperationException("a claim answer without claim_token"));
-}
-
-async Task EnqueueAsync(int count, string prefix, int parallel = 1)
-{
-    var batches = Enumerable.Range(0, (count + 999) / 1000).ToList();
-    await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (batch, _) =>
-    {
-        var size = Math.Min(1000, count - batch * 1000);
-        var jobs = Enumerable.Range(0, size).Select(i => new { file_name = $"{prefix}/{batch}/{i}.mkv", crf = "23", preset = "fast" }).ToArray();
-        var response = await http.PostAsJsonAsync("/api/jobs", jobs, WireJson.Options);
-        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"enqueue answered {response.StatusCode}");
-    });
-}
 
 async Task<List<double>> ClaimLatenciesAsync(int samples) =>
     await LatenciesAsync(samples, async () =>
