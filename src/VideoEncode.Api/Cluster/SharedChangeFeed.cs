@@ -122,9 +122,9 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
                 heldBackSince = DateTimeOffset.UtcNow;
             }
             // Held back by a transaction still running: look again soon, less often the longer it runs.
-            retry = heldBack ? TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, PollInterval.Ticks)) : HeldBackRetry;
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             wait.CancelAfter(heldBack ? retry : PollInterval);
+            retry = heldBack ? TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, PollInterval.Ticks)) : HeldBackRetry;
             try
             {
                 await nudges.Reader.ReadAsync(wait.Token);

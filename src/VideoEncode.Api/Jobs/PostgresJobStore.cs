@@ -49,9 +49,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             await LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName)));
             var naming = new OutputNaming(jobs);
             for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
-                naming.Found(await connection.QueryAsync<string>(
-                    $"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
-                    new { lowered = names.Select(AsciiLower).ToArray() }));
+                naming.Found(await LiveHoldersAsync(connection, names));
             if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(index, name);
 
             // One statement for the whole request: arrays of the columns, unnested into rows, in request order.
@@ -97,6 +95,11 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     /// <summary>The advisory-lock class of output-name buckets (an arbitrary number: "ON").</summary>
     private const int OutputNameLocks = 0x4F4E;
     private const int OutputNameBuckets = 256;
+
+    /// <summary>Of <paramref name="names"/>, those a live job writes (letter case ignored, as the unique index does).</summary>
+    private static Task<IEnumerable<string>> LiveHoldersAsync(NpgsqlConnection connection, IEnumerable<string> names) =>
+        connection.QueryAsync<string>($"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
+            new { lowered = names.Select(AsciiLower).ToArray() });
 
     /// <summary>ASCII letters lowered, nothing else: what lower() does under the "C" collation of the unique index.</summary>
     private static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
@@ -350,8 +353,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         if (ComesBackToLife(current) && current.OutputName is { } name)
         {
             await LockNamesAsync(connection, [name]);
-            if (await connection.ExecuteScalarAsync<long?>(
-                    $"SELECT id FROM jobs WHERE lower(output_name COLLATE \"C\") = lower(@name COLLATE \"C\") AND {Live} LIMIT 1", new { name }) is not null)
+            if ((await LiveHoldersAsync(connection, [name])).Any())
                 return JobStep.Taken((await GetAsync(connection, id))!);
         }
         var job = await connection.QuerySingleAsync<Job>(SharedJobSql.Requeue, new { id });
