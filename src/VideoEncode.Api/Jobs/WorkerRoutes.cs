@@ -65,40 +65,51 @@ internal static class WorkerRoutes
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
-        while (true)
+        var ticket = waiters.Enter();
+        try
         {
-            using var ticket = waiters.Enter();
-            JobStep step;
-            try
+            while (true)
             {
-                step = await store.ClaimAsync(claim.Worker, legacyClient, aborted);
+                JobStep step;
+                try
+                {
+                    step = await store.ClaimAsync(claim.Worker, legacyClient, aborted);
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    return TypedResults.Empty; // gone before its write started: nothing was claimed
+                }
+                if (step.Job is { } job)
+                {
+                    if (!aborted.IsCancellationRequested) return TypedResults.Ok(job);
+                    await store.GiveBackUndeliveredClaimAsync(job.Id, job.ClaimToken!);
+                    return TypedResults.Empty;
+                }
+                var remaining = deadline - DateTimeOffset.UtcNow;
+                if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
+                try
+                {
+                    var recheck = waiters.RecheckAfter;
+                    await ticket.Woken.WaitAsync(recheck != Timeout.InfiniteTimeSpan && recheck < remaining ? recheck : remaining, aborted);
+                    // Woken, so out of the line: spend the wake on the next attempt, in line again before it.
+                    ticket.Spend();
+                    ticket.Dispose();
+                    ticket = waiters.Enter();
+                }
+                catch (TimeoutException)
+                {
+                    // Not woken: the loop answers 404 if the wait is over, or — a shared store's recheck —
+                    // looks again, keeping its place in the line.
+                }
+                catch (OperationCanceledException)
+                {
+                    return TypedResults.Empty; // the client went away; nobody to answer
+                }
             }
-            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-            {
-                return TypedResults.Empty; // gone before its write started: nothing was claimed
-            }
-            if (step.Job is { } job)
-            {
-                if (!aborted.IsCancellationRequested) return TypedResults.Ok(job);
-                await store.GiveBackUndeliveredClaimAsync(job.Id, job.ClaimToken!);
-                return TypedResults.Empty;
-            }
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
-            try
-            {
-                var recheck = waiters.RecheckAfter;
-                await ticket.Woken.WaitAsync(recheck != Timeout.InfiniteTimeSpan && recheck < remaining ? recheck : remaining, aborted);
-                ticket.Spend();
-            }
-            catch (TimeoutException)
-            {
-                // Not woken: the loop answers 404 if the wait is over, or looks again (a shared store's recheck).
-            }
-            catch (OperationCanceledException)
-            {
-                return TypedResults.Empty; // the client went away; nobody to answer
-            }
+        }
+        finally
+        {
+            ticket.Dispose();
         }
     }
 
