@@ -93,3 +93,23 @@ CREATE TABLE leaders (
     term       bigint      NOT NULL,
     expires_at timestamptz NOT NULL
 );
+
+-- step 2
+-- Keys with roles, the audit trail and each job's creator: as schema.sql's step 6.
+CREATE TABLE api_keys (
+    name         text PRIMARY KEY,
+    role         text   NOT NULL,
+    key_hash     text   NOT NULL UNIQUE,
+    created_at   bigint NOT NULL,
+    created_by   text,
+    last_used_at bigint
+);
+CREATE TABLE audit_log (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at       bigint NOT NULL,
+    key_name text   NOT NULL,
+    action   text   NOT NULL,
+    target   text,
+    detail   text
+);
+ALTER TABLE jobs ADD COLUMN created_by text;

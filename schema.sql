@@ -94,3 +94,26 @@ CREATE TABLE idempotency_keys (
     created_at   INTEGER NOT NULL              -- unix seconds
 );
 CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+
+-- step 6
+-- Keys with roles (Auth/): many named keys, stored as the SHA-256 of the secret (the secret is 256
+-- random bits, so a fast hash suffices; it is shown once, at creation). A revoked key's row is deleted.
+CREATE TABLE api_keys (
+    name         TEXT PRIMARY KEY,
+    role         TEXT    NOT NULL,             -- admin, submit, worker or read
+    key_hash     TEXT    NOT NULL UNIQUE,      -- lower-case hex SHA-256 of the key
+    created_at   INTEGER NOT NULL,             -- unix seconds
+    created_by   TEXT,                         -- the key that created it
+    last_used_at INTEGER                       -- unix seconds, written at most once a minute per key
+);
+-- Who did what (Audit/): people's actions on jobs, key and queue changes, with the key's name.
+CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,                 -- unix seconds
+    key_name TEXT    NOT NULL,
+    action   TEXT    NOT NULL,                 -- e.g. job.delete, key.create, queue.pause
+    target   TEXT,                             -- e.g. the job's id or the key's name
+    detail   TEXT
+);
+-- The key that enqueued each job (null for jobs from before keys had names).
+ALTER TABLE jobs ADD COLUMN created_by TEXT;

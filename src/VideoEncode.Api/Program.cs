@@ -1,3 +1,5 @@
+using VideoEncode.Api.Audit;
+using VideoEncode.Api.Auth;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
@@ -30,6 +32,8 @@ app.MapJobs();
 app.MapStats();
 app.MapEvents();
 app.MapQueueMetrics();
+app.MapKeys();
+app.MapAudit();
 
 app.Run();
 return 0;

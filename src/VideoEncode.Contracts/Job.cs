@@ -64,4 +64,7 @@ public sealed record Job
 
     /// <summary>Seconds of encoding left, as the worker estimates it.</summary>
     public long? EtaSeconds { get; init; }
+
+    /// <summary>The name of the key that enqueued the job; null for jobs from before keys had names.</summary>
+    public string? CreatedBy { get; init; }
 }

@@ -6,7 +6,10 @@ namespace VideoEncode.Api.Configuration;
 /// </summary>
 public sealed class QueueOptions
 {
-    /// <summary>The key every /api request must send in X-API-Key. The host refuses to start without one.</summary>
+    /// <summary>
+    /// The admin key from the configuration (clients send it in X-API-Key); more keys, with roles, are
+    /// made with POST /api/keys or `keys add`. The host refuses to start without this one.
+    /// </summary>
     public string ApiKey { get; set; } = "";
 
     /// <summary>
@@ -45,6 +48,12 @@ public sealed class QueueOptions
     /// Retry-After instead of letting latency and memory grow without bound.
     /// </summary>
     public int MaxQueuedWrites { get; set; } = 10_000;
+
+    /// <summary>
+    /// Wrong or missing keys one client address may send per minute (in a burst, then one every
+    /// 60/n seconds) before it is answered 429 with Retry-After. A right key is never limited.
+    /// </summary>
+    public int WrongKeysPerMinute { get; set; } = 10;
 
     /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
     public bool MetricsOpen { get; set; }

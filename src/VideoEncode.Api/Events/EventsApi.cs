@@ -1,3 +1,4 @@
+using VideoEncode.Api.Auth;
 using System.Globalization;
 using System.Text;
 
@@ -18,6 +19,7 @@ public static class EventsApi
     public static RouteHandlerBuilder MapEvents(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/api/events", Stream)
             .WithTags("Events")
+            .RequireAccess(Access.Read)
             .WithSummary("Job changes as Server-Sent Events (resume with Last-Event-ID)")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
 

@@ -2,6 +2,7 @@ using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using VideoEncode.Api.Audit;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Cluster;
@@ -42,6 +43,12 @@ public static class QueueSetup
         services.AddSingleton<IJobStore>(sp => OnStore<IJobStore, SqliteJobStore, PostgresJobStore>(sp));
         services.AddSingleton<StatsStore>(sp => OnStore<StatsStore, SqliteStatsStore, PostgresStatsStore>(sp));
         services.AddSingleton<ILeadership>(sp => OnStore<ILeadership, SoleHost, PostgresLeadership>(sp));
+        services.AddSingleton<IStoreSql>(sp => OnStore<IStoreSql, SqliteStoreSql, PostgresStoreSql>(sp));
+        services.AddSingleton<ChangeJournal>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<WrongKeyLimiter>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
         services.AddSingleton<LeaseKeeper>();

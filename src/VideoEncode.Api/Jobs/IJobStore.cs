@@ -16,7 +16,8 @@ public interface IJobStore
     /// Stores new jobs, all or none, each with an output_name (<see cref="OutputNaming"/>). With an
     /// idempotency key seen in the last 24 hours nothing is stored and the first request's jobs are answered.
     /// </summary>
-    Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel);
+    /// <paramref name="createdBy"/> is the name of the key that asked, kept on each job.
+    Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, string? createdBy, CancellationToken cancel);
 
     /// <summary>Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh claim token and a lease.</summary>
     Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel);
@@ -46,16 +47,17 @@ public interface IJobStore
     /// Cancels a job: a pending one at once; a running one is marked and ends cancelled when its
     /// worker acknowledges (with its token), gives it back or fails it, or when its lease lapses.
     /// </summary>
-    Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel);
+    /// A person's cancel (no token) is recorded in the audit trail under <paramref name="actor"/>.
+    Task<JobStep> CancelAsync(long id, string? token, string? actor, CancellationToken cancel);
 
     /// <summary>Gives a failed or cancelled job a fresh start: pending, attempts counted from zero.</summary>
-    Task<JobStep> RetryAsync(long id, CancellationToken cancel);
+    Task<JobStep> RetryAsync(long id, string actor, CancellationToken cancel);
 
     /// <summary>Puts a job in any state back in the queue as if it had never been claimed (the original's reset).</summary>
-    Task<JobStep> ResetAsync(long id, CancellationToken cancel);
+    Task<JobStep> ResetAsync(long id, string actor, CancellationToken cancel);
 
-    /// <summary>Deletes a job in any state.</summary>
-    Task<JobStep> DeleteAsync(long id, CancellationToken cancel);
+    /// <summary>Deletes a job in any state. Retry, reset and delete are recorded in the audit trail under <c>actor</c>.</summary>
+    Task<JobStep> DeleteAsync(long id, string actor, CancellationToken cancel);
 
     /// <summary>
     /// Ends every lease that has lapsed: back to pending, or failed when its attempts are used up,

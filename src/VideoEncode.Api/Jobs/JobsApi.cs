@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using static VideoEncode.Api.Jobs.JobAnswers;
 
@@ -21,27 +22,27 @@ public static class JobsApi
 
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/jobs").WithTags("Jobs");
+        var group = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAccess(Access.Read);
 
-        group.MapPost("/", Create)
+        group.MapPost("/", Create).RequireAccess(Access.Submit)
             .WithMetadata(new RequestBodyDocumentation(typeof(NewJob), typeof(NewJob[])))
             .WithSummary("Enqueue one job, or an array of up to 10,000 (all or nothing)")
             .WithDescription("Answers 201 with an array of the created jobs, also for a single job. With an Idempotency-Key header, " +
                              "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing.");
         group.MapGet("/", List).WithSummary("List jobs, newest first");
         group.MapGet("/{id}", Get).WithSummary("One job");
-        group.MapDelete("/{id}", Delete).WithSummary("Delete a job in any state");
-        group.MapPost("/{id}/cancel", Cancel)
+        group.MapDelete("/{id}", Delete).RequireAccess(Access.Admin).WithSummary("Delete a job in any state");
+        group.MapPost("/{id}/cancel", Cancel).RequireAccess(Access.Submit, claimHolders: true)
             .WithSummary("Cancel a job: a pending one at once, a running one when its worker stops it")
             .WithDescription("A worker acknowledging a cancel request sends {\"claim_token\": …}.");
-        group.MapPost("/{id}/retry", Retry).WithSummary("Put a failed or cancelled job back in the queue");
-        group.MapPost("/{id}/reset", Reset).WithSummary("Put a job in any state back in the queue, as if never claimed");
+        group.MapPost("/{id}/retry", Retry).RequireAccess(Access.Submit).WithSummary("Put a failed or cancelled job back in the queue");
+        group.MapPost("/{id}/reset", Reset).RequireAccess(Access.Admin).WithSummary("Put a job in any state back in the queue, as if never claimed");
         group.MapWorkerRoutes();
         return group;
     }
 
     private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, Conflict<ApiError>, UnprocessableEntity<ApiError>,
-        JsonHttpResult<ApiError>>> Create(HttpRequest request, IJobStore store, CancellationToken aborted)
+        JsonHttpResult<ApiError>>> Create(HttpRequest request, Caller caller, IJobStore store, CancellationToken aborted)
     {
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
@@ -55,7 +56,7 @@ public static class JobsApi
             if (error is not null) return TypedResults.BadRequest(error);
             var idempotency = key.Length == 0 ? null : new IdempotencyKey(key,
                 Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText()))));
-            var result = await store.CreateAsync(jobs!, idempotency, aborted);
+            var result = await store.CreateAsync(jobs!, idempotency, caller.Name, aborted);
             return result.Outcome switch
             {
                 EnqueueOutcome.Created or EnqueueOutcome.Replayed => TypedResults.Created((string?)null, result.Jobs),
@@ -82,34 +83,38 @@ public static class JobsApi
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(
-        string id, IJobStore store, CancellationToken aborted)
+        string id, Caller caller, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var step = await store.DeleteAsync(jobId, aborted);
+        var step = await store.DeleteAsync(jobId, caller.Name, aborted);
         return step.Outcome == StepOutcome.Done
             ? TypedResults.Ok(new SuccessMessage("Job deleted successfully"))
             : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
-    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Cancel(string id, HttpRequest request, Caller caller, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.Optional);
         if (problem is not null) return problem;
-        var step = await store.CancelAsync(jobId, token, aborted);
+        // A worker's key cancels only the job it holds: it confirms a cancel with its claim token.
+        if (token is null && !caller.May(Access.Submit))
+            return TypedResults.Json(new ApiError($"The key '{caller.Name}' has the role '{caller.Role}': it may confirm a cancel of a job it holds " +
+                $"(with its claim_token), not cancel others; that needs {Roles.AllowedFor(Access.Submit)}."), statusCode: StatusCodes.Status403Forbidden);
+        var step = await store.CancelAsync(jobId, token, caller.Name, aborted);
         return Answer(step, "cancel", wrongState: $"Job is {step.Job?.Status}; only pending and running jobs can be cancelled.");
     }
 
-    private static async Task<JobAnswer> Retry(string id, IJobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Retry(string id, Caller caller, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var step = await store.RetryAsync(jobId, aborted);
+        var step = await store.RetryAsync(jobId, caller.Name, aborted);
         return Answer(step, "retry", wrongState: $"Job is {step.Job?.Status}; only failed and cancelled jobs can be retried.");
     }
 
-    private static async Task<JobAnswer> Reset(string id, IJobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Reset(string id, Caller caller, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return Answer(await store.ResetAsync(jobId, aborted), "reset");
+        return Answer(await store.ResetAsync(jobId, caller.Name, aborted), "reset");
     }
 }

@@ -20,13 +20,13 @@ namespace VideoEncode.Api.Jobs;
 /// host's event stream, and published locally after the commit.
 /// </summary>
 public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
-    JobChangeSink sink, SharedChangeFeed feed, HostIdentity host) : IJobStore
+    JobChangeSink sink, SharedChangeFeed feed, HostIdentity host, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
 
-    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel)
+    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, string? createdBy, CancellationToken cancel)
     {
         var now = Now;
         return await CommitAsync(async connection =>
@@ -54,8 +54,8 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
 
             // One statement for the whole request: arrays of the columns, unnested into rows, in request order.
             var created = (await connection.QueryAsync<Job>($"""
-                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite)
-                SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by)
+                SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite, @createdBy
                 FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites)
                     WITH ORDINALITY AS item(file_name, crf, preset, priority, max_attempts, output_name, overwrite, position)
                 ORDER BY position
@@ -63,6 +63,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 """, new
             {
                 now,
+                createdBy,
                 files = jobs.Select(job => job.FileName).ToArray(),
                 crfs = jobs.Select(job => job.Crf).ToArray(),
                 presets = jobs.Select(job => job.Preset).ToArray(),
@@ -216,7 +217,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         }, cancel);
     }
 
-    public Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel)
+    public Task<JobStep> CancelAsync(long id, string? token, string? actor, CancellationToken cancel)
     {
         var now = Now;
         return CommitAsync(async connection =>
@@ -234,7 +235,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 JobStatus.InProgress or JobStatus.Cancelled => JobStep.Done((await GetAsync(connection, id))!),
                 _ => JobStep.Wrong((await GetAsync(connection, id))!),
             };
-        }, cancel);
+        }, cancel, token is null ? actor : null);
     }
 
     private static async Task<JobStep> RequestCancelAsync(NpgsqlConnection connection, long id)
@@ -243,27 +244,27 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
     }
 
-    public Task<JobStep> RetryAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> RetryAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(async connection =>
         {
             var current = await LockAsync(connection, id);
             if (current is null) return JobStep.NotFound;
             if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobStep.Wrong((await GetAsync(connection, id))!);
             return await RequeueAsync(connection, id, current, ChangeCause.Retry);
-        }, cancel);
+        }, cancel, actor);
 
-    public Task<JobStep> ResetAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> ResetAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(async connection =>
         {
             var current = await LockAsync(connection, id);
             return current is null ? JobStep.NotFound : await RequeueAsync(connection, id, current, ChangeCause.Reset);
-        }, cancel);
+        }, cancel, actor);
 
-    public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> DeleteAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(async connection =>
             await connection.QuerySingleOrDefaultAsync<Job>(SharedJobSql.Delete, new { id }) is { } job
                 ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
-                : JobStep.NotFound, cancel);
+                : JobStep.NotFound, cancel, actor);
 
     public async Task<int> ExpireLeasesAsync()
     {
@@ -300,12 +301,16 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
     }
 
-    /// <summary>Runs a write in its transaction, stores its changes for every host beside it, and once committed publishes them here.</summary>
-    private async Task<T> CommitAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancel) where T : IChangeSet
+    /// <summary>
+    /// Runs a write in its transaction, with what must commit beside its changes (<see cref="ChangeJournal"/>; <paramref name="actor"/>
+    /// names the key of a person's action), stores its changes for every host beside it, and once committed publishes them here.
+    /// </summary>
+    private async Task<T> CommitAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancel, string? actor = null) where T : IChangeSet
     {
         var result = await database.WriteAsync(async connection =>
         {
             var result = await write(connection);
+            await journal.RecordAsync(connection, result.Changes, actor, Now);
             await SharedChangeFeed.RecordAsync(connection, result.Changes, host.Id);
             return result;
         }, cancel);

@@ -18,13 +18,13 @@ namespace VideoEncode.Api.Jobs;
 /// recognised and answered with the job.
 /// </summary>
 public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
-    IOptions<QueueOptions> options, JobChangeSink sink) : IJobStore
+    IOptions<QueueOptions> options, JobChangeSink sink, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
 
-    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, CancellationToken cancel)
+    public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, string? createdBy, CancellationToken cancel)
     {
         var now = Now;
         return await CommitAsync(connection =>
@@ -42,8 +42,8 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
             if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(index, name);
 
             const string insert = $"""
-                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite)
-                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite)
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by)
+                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite, @createdBy)
                 RETURNING {Columns}
                 """;
             var created = new List<Job>(jobs.Count);
@@ -52,7 +52,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                 var job = jobs[i];
                 created.Add(connection.QueryFirstPrepared<Job>(insert, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
                     ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@OutputName", naming.Names[i]), ("@Overwrite", job.Overwrite),
-                    ("@now", now))!);
+                    ("@now", now), ("@createdBy", createdBy))!);
             }
             if (key is not null)
                 connection.Execute(SharedJobSql.RememberRequest,
@@ -175,7 +175,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         }, cancel);
     }
 
-    public Task<JobStep> CancelAsync(long id, string? token, CancellationToken cancel)
+    public Task<JobStep> CancelAsync(long id, string? token, string? actor, CancellationToken cancel)
     {
         var now = Now;
         return CommitAsync(connection =>
@@ -193,7 +193,7 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                 JobStatus.InProgress or JobStatus.Cancelled => JobStep.Done(Get(connection, id)!),
                 _ => JobStep.Wrong(Get(connection, id)!),
             };
-        }, cancel);
+        }, cancel, token is null ? actor : null);
     }
 
     private static JobStep RequestCancel(SqliteConnection connection, long id)
@@ -202,27 +202,27 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         return JobStep.Done(job, JobChange.Same(job, ChangeCause.CancelRequest));
     }
 
-    public Task<JobStep> RetryAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> RetryAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(connection =>
         {
             var current = Current(connection, id);
             if (current is null) return JobStep.NotFound;
             if (current.Status is not (JobStatus.Failed or JobStatus.Cancelled)) return JobStep.Wrong(Get(connection, id)!);
             return Requeue(connection, id, current, ChangeCause.Retry);
-        }, cancel);
+        }, cancel, actor);
 
-    public Task<JobStep> ResetAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> ResetAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(connection =>
         {
             var current = Current(connection, id);
             return current is null ? JobStep.NotFound : Requeue(connection, id, current, ChangeCause.Reset);
-        }, cancel);
+        }, cancel, actor);
 
-    public Task<JobStep> DeleteAsync(long id, CancellationToken cancel) =>
+    public Task<JobStep> DeleteAsync(long id, string actor, CancellationToken cancel) =>
         CommitAsync(connection =>
             connection.QuerySingleOrDefault<Job>(SharedJobSql.Delete, new { id }) is { } job
                 ? JobStep.Done(job, new JobChange(job, job.Status, JobChange.Deleted, ChangeCause.Delete))
-                : JobStep.NotFound, cancel);
+                : JobStep.NotFound, cancel, actor);
 
     public async Task<int> ExpireLeasesAsync()
     {
@@ -255,10 +255,19 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
     }
 
-    /// <summary>Runs a write on the single writer and, once it is committed, publishes the changes it made.</summary>
-    private async Task<T> CommitAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel) where T : IChangeSet
+    /// <summary>
+    /// Runs a write on the single writer, with what must commit beside its changes (<see cref="ChangeJournal"/>;
+    /// <paramref name="actor"/> names the key of a person's action), and once committed publishes the changes.
+    /// </summary>
+    private async Task<T> CommitAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel, string? actor = null) where T : IChangeSet
     {
-        var result = await writer.WriteAsync(write, cancel);
+        var result = await writer.WriteAsync(connection =>
+        {
+            var result = write(connection);
+            // Microsoft.Data.Sqlite's async methods complete synchronously, so this does not block on I/O of its own.
+            journal.RecordAsync(connection, result.Changes, actor, Now).GetAwaiter().GetResult();
+            return result;
+        }, cancel);
         sink.Publish(result.Changes);
         return result;
     }

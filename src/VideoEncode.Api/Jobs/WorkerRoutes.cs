@@ -1,3 +1,4 @@
+using VideoEncode.Api.Auth;
 using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Http;
@@ -17,21 +18,27 @@ internal static class WorkerRoutes
     public static RouteGroupBuilder MapWorkerRoutes(this RouteGroupBuilder group)
     {
         group.MapGet("/claim", ClaimForOriginalClients)
+            .RequireAccess(Access.Work)
             .WithSummary("Claim the next job (the original service's route: a long lease, no heartbeats expected)");
         group.MapPost("/claim", Claim)
+            .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(ClaimRequest)))
             .WithSummary("Claim the next job; with \"wait\", wait up to 60 s for one")
             .WithDescription("The answer carries claim_token and lease_expires_at. Highest priority first, then oldest.");
         group.MapPost("/{id}/heartbeat", Heartbeat)
+            .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(Heartbeat)))
             .WithSummary("Renew a claim's lease and report progress; the answer says whether a cancel was requested");
         group.MapPost("/{id}/finish", Finish)
+            .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(ClaimProof)))
             .WithSummary("Mark a claimed job finished (without a body: unfenced, as the original service)");
         group.MapPost("/{id}/fail", Fail)
+            .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(FailureReport)))
             .WithSummary("Mark a claimed job failed, or with retryable=true send it back to the queue after a backoff");
         group.MapPost("/{id}/release", Release)
+            .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(ClaimProof)))
             .WithSummary("Give a claimed job back untouched (a worker shutting down); the attempt is not counted");
         return group;

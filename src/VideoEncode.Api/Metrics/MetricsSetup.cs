@@ -1,3 +1,4 @@
+using VideoEncode.Api.Auth;
 using System.Diagnostics;
 using Prometheus;
 
@@ -28,5 +29,5 @@ public static class MetricsSetup
 
     /// <summary>Prometheus text at /metrics (the key is checked by the API key middleware unless MetricsOpen).</summary>
     public static IEndpointConventionBuilder MapQueueMetrics(this IEndpointRouteBuilder routes) =>
-        routes.MapMetrics("/metrics", routes.ServiceProvider.GetRequiredService<QueueMetrics>().Registry);
+        routes.MapMetrics("/metrics", routes.ServiceProvider.GetRequiredService<QueueMetrics>().Registry).RequireAccess(Access.Read);
 }

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Auth;
 namespace VideoEncode.Api.Stats;
 
 /// <summary>
@@ -22,7 +23,7 @@ public static class StatsApi
 {
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api").WithTags("Operations");
+        var group = routes.MapGroup("/api").WithTags("Operations").RequireAccess(Access.Read);
         group.MapGet("/stats", async (StatsStore stats) => TypedResults.Ok(await stats.StatsAsync()))
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
         group.MapGet("/workers", async (StatsStore stats) => TypedResults.Ok(await stats.WorkersAsync()))

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
+
+namespace VideoEncode.Api.Auth;
+
+/// <summary>
+/// Tells who a presented key belongs to: the configured admin key (VIDEOENCODE_APIKEY), compared in
+/// constant time, or a stored key (<see cref="ApiKeyStore"/>).
+///
+/// A stored key's answer is remembered for a second, so a worker's heartbeats do not each cost a
+/// database read. A key revoked through this host stops working at once (the memory is dropped); one
+/// revoked through another host sharing the store, or with `keys revoke`, within that second. Each key's
+/// last use is written at most once a minute, beside the request, never delaying it.
+/// </summary>
+public sealed class KeyRing(IOptions<QueueOptions> options, ApiKeyStore keys, TimeProvider clock, ILogger<KeyRing> logger)
+{
+    /// <summary>The configured key's name, in the audit trail and on jobs it created.</summary>
+    public const string ConfiguredKeyName = "VIDEOENCODE_APIKEY";
+
+    private const long RememberMilliseconds = 1000;
+    private const int MaxRemembered = 10_000;
+    private const long TouchEverySeconds = 60;
+
+    private static readonly Caller ConfiguredCaller = new(ConfiguredKeyName, Roles.Admin);
+
+    private readonly byte[] configuredDigest = Digest(options.Value.ApiKey);
+    private readonly ConcurrentDictionary<string, (Caller? Caller, long Until)> remembered = new();
+    private readonly ConcurrentDictionary<string, long> lastTouched = new();
+
+    public async ValueTask<Caller?> AuthenticateAsync(string presented)
+    {
+        var digest = Digest(presented);
+        if (CryptographicOperations.FixedTimeEquals(digest, configuredDigest)) return ConfiguredCaller;
+        var hash = Convert.ToHexStringLower(digest);
+        // Real time, not the injectable clock: a test's stopped clock must not keep a revoked key alive.
+        var now = Environment.TickCount64;
+        if (!remembered.TryGetValue(hash, out var known) || known.Until < now)
+        {
+            if (remembered.Count >= MaxRemembered) remembered.Clear();
+            known = (await keys.FindAsync(hash), now + RememberMilliseconds);
+            remembered[hash] = known;
+        }
+        if (known.Caller is { } caller) NoteUse(caller.Name);
+        return known.Caller;
+    }
+
+    /// <summary>A key was created or revoked here: answer from the store from now on.</summary>
+    public void Forget() => remembered.Clear();
+
+    private void NoteUse(string name)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        if (lastTouched.TryGetValue(name, out var last) && now - last < TouchEverySeconds) return;
+        lastTouched[name] = now;
+        _ = TouchAsync(name, now);
+    }
+
+    private async Task TouchAsync(string name, long now)
+    {
+        try
+        {
+            await keys.TouchAsync(name, now);
+        }
+        catch (Exception e)
+        {
+            // A missed "last used" is not worth failing or slowing a request for.
+            logger.LogDebug(e, "Could not note the use of key {KeyName}", name);
+        }
+    }
+
+    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}
