@@ -9,6 +9,7 @@ using VideoEncode.Api.Migration;
 using VideoEncode.Api.Stats;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
+if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, JSON, CORS

@@ -28,6 +28,7 @@ public sealed class MigrateTests : IDisposable
     {
         Job[] before, keyed;
         Job running;
+        string workerKey;
         long deleted;
         string workers;
         using (var host = new QueueFactory(sqlite))
@@ -46,6 +47,7 @@ public sealed class MigrateTests : IDisposable
             // The newest job deleted: its id must not be handed out again, in PostgreSQL either.
             deleted = (await client.EnqueueAsync(QueueCalls.NewJob("deleted.mkv")))[0].Id;
             await Succeeds(client.DeleteAsync($"/api/jobs/{deleted}"));
+            workerKey = await KeyCalls.CreateKeyAsync(client, "encoder-1", "worker");
             before = await client.ListAsync();
             workers = await client.GetStringAsync("/api/workers");
         }
@@ -54,7 +56,8 @@ public sealed class MigrateTests : IDisposable
         var (exit, stdout, stderr) = await RunMigrateAsync("--from", sqlite, "--to", target);
 
         Assert.True(exit == 0, stderr);
-        Assert.Contains("Copied 6 jobs (3 pending, 1 in_progress, 1 finished, 1 failed), 1 worker, 1 idempotency key from", stdout);
+        Assert.Contains("Copied 6 jobs (3 pending, 1 in_progress, 1 finished, 1 failed), 1 worker, 1 idempotency key, 1 API key, " +
+                        "2 audit trail entries from", stdout);
         using var moved = new QueueFactory(target);
         var onPostgres = moved.CreateApiClient();
         Assert.Equal(before, await onPostgres.ListAsync());
@@ -64,6 +67,12 @@ public sealed class MigrateTests : IDisposable
         Assert.Equal(JobStatus.Finished, (await finished.Content.ReadFromJsonAsync<Job>(WireJson.Options))!.Status);
         Assert.InRange((await onPostgres.EnqueueAsync(QueueCalls.NewJob("new.mkv")))[0].Id, deleted + 1, long.MaxValue);
         Assert.Equal(keyed, await PostWithKeyAsync(onPostgres));
+        // The stored keys and the audit trail came along; the trail's ids go on after the copied ones.
+        Assert.Equal(HttpStatusCode.OK, (await moved.CreateApiClient(workerKey).GetAsync("/api/jobs")).StatusCode);
+        await Succeeds(onPostgres.DeleteAsync($"/api/jobs/{running.Id}"));
+        var trail = (await onPostgres.GetFromJsonAsync<VideoEncode.Api.Audit.AuditEntry[]>("/api/audit", WireJson.Options))!;
+        Assert.Equal(["job.delete", "key.create", "job.delete"], trail.Select(entry => entry.Action));
+        Assert.Equal(trail.Select(entry => entry.Id).OrderDescending(), trail.Select(entry => entry.Id));
     }
 
     [Fact]
@@ -85,7 +94,7 @@ public sealed class MigrateTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Empty(stdout);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("already holds 1 job, 0 workers and 0 idempotency keys; migrate copies into an empty queue only, and wrote nothing", line);
+        Assert.Contains("already holds 1 job; migrate copies into an empty queue only, and wrote nothing", line);
         using var unchanged = new QueueFactory(target);
         var onPostgres = unchanged.CreateApiClient();
         Assert.Equal(held, await onPostgres.ListAsync());
@@ -150,23 +159,6 @@ public sealed class MigrateTests : IDisposable
     }
 
     /// <summary>`dotnet VideoEncode.Api.dll migrate …`, as an operator runs it: its exit code, stdout and stderr.</summary>
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunMigrateAsync(params string[] options)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "VideoEncode.Api.dll"));
-        start.ArgumentList.Add("migrate");
-        foreach (var option in options) start.ArgumentList.Add(option);
-
-        using var command = Process.Start(start)!;
-        var stdout = command.StandardOutput.ReadToEndAsync();
-        var stderr = command.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await command.WaitForExitAsync(timeout.Token);
-        return (command.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> RunMigrateAsync(params string[] options) =>
+        HostCommand.RunAsync(["migrate", .. options]);
 }

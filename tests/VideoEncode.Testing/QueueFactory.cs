@@ -112,6 +112,9 @@ public static class QueueCalls
         return await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
     }
 
+    public static async Task<Job> GetJobAsync(this HttpClient client, long id) =>
+        (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
+
     public static async Task<string> ErrorOf(HttpResponseMessage response)
     {
         using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());

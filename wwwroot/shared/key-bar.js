@@ -1,9 +1,9 @@
 // The header both pages share — title, navigation and the API-key field — built here once. The key
 // is saved in localStorage; the bar says when it is missing or rejected.
-import { getApiKey, setApiKey } from './api.js';
+import { api, getApiKey, setApiKey } from './api.js';
 import { el } from './dom.js';
 
-const pages = [['/add-jobs/', 'Add jobs'], ['/view-jobs/', 'View jobs']];
+const pages = [['/add-jobs/', 'Add jobs'], ['/view-jobs/', 'View jobs'], ['/keys/', 'Keys']];
 const noKey = 'No API key yet: paste the key the host was started with (run.sh prints it).';
 
 /** Puts the header at the top of the body; onChange runs after a new key is saved. */
@@ -20,7 +20,19 @@ export function setUpHeader(onChange) {
     status.textContent = text;
     status.classList.toggle('error', isProblem);
   };
-  const describe = () => getApiKey() ? show('Key saved in this browser.', false) : show(noKey, true);
+  // Names the saved key and its role (GET /api/keys/current answers any valid key), so a person
+  // knows why an action is refused; the pages ask currentKey() to offer only what the role allows.
+  let current = Promise.resolve(null);
+  const describe = () => {
+    if (!getApiKey()) {
+      current = Promise.resolve(null);
+      show(noKey, true);
+      return;
+    }
+    show('Key saved in this browser.', false);
+    current = api('GET', '/api/keys/current').catch(() => null);
+    current.then(key => { if (key) show(`Key “${key.name}” (${key.role}) saved in this browser.`, false); });
+  };
 
   input.value = getApiKey();
   form.addEventListener('submit', event => {
@@ -32,6 +44,8 @@ export function setUpHeader(onChange) {
   describe();
 
   return {
+    /** The saved key's {name, role}, or null when there is none or the host refuses it. */
+    currentKey: () => current,
     /** Given a failed request's ApiError: when the key is the problem, says so and answers true. */
     reportProblem(error) {
       if (!error?.isKeyProblem) return false;

@@ -78,6 +78,17 @@ public static class QueueSetup
                      ("LeaderLeaseSeconds", options.LeaderLeaseSeconds) })
             if (value < 1)
                 return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
+        return app.PrepareStore();
+    }
+
+    /// <summary>
+    /// Opens the configured database (applying schema.sql, or schema.postgres.sql) and answers a message
+    /// for the operator when it cannot be used. The host calls it through <see cref="Prepare"/>; the
+    /// command-line tools (keys, backup) call it alone, as they need the database but no API key.
+    /// </summary>
+    public static string? PrepareStore(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
         DatabaseLocation location;
         try
         {

@@ -1,15 +1,23 @@
 namespace VideoEncode.Api.Migration;
 
-/// <summary>What `migrate` copied: the jobs (and how many of each status), the workers and the idempotency keys.</summary>
-internal sealed record CopiedQueue(long Jobs, IReadOnlyList<(string Status, long Count)> JobsByStatus, long Workers, long IdempotencyKeys)
+/// <summary>What `migrate` copied: how many jobs of each status, and the rows of every table copied (jobs first).</summary>
+internal sealed record CopiedQueue(IReadOnlyList<(string Status, long Count)> JobsByStatus, IReadOnlyList<(string Row, long Count)> Rows)
 {
-    /// <summary>"1234 jobs (12 pending, 1 in_progress, …), 3 workers, 5 idempotency keys".</summary>
+    /// <summary>"1234 jobs (12 pending, 1 in_progress, …), 3 workers, 5 idempotency keys, 0 API keys, 0 audit trail entries".</summary>
     public override string ToString()
     {
         var statuses = JobsByStatus.Count == 0 ? "" : $" ({string.Join(", ", JobsByStatus.Select(s => $"{s.Count} {s.Status}"))})";
-        return $"{Counted(Jobs, "job")}{statuses}, {Counted(Workers, "worker")}, {Counted(IdempotencyKeys, "idempotency key")}";
+        return Counted(Rows[0].Count, Rows[0].Row) + statuses + string.Concat(Rows.Skip(1).Select(row => ", " + Counted(row.Count, row.Row)));
     }
 
-    /// <summary>"1 job", "3 jobs".</summary>
-    public static string Counted(long count, string thing) => $"{count} {thing}{(count == 1 ? "" : "s")}";
+    /// <summary>"1 job and 3 workers".</summary>
+    public static string List(IEnumerable<(string Row, long Count)> rows)
+    {
+        var counted = rows.Select(row => Counted(row.Count, row.Row)).ToList();
+        return counted.Count > 1 ? string.Join(", ", counted[..^1]) + " and " + counted[^1] : string.Concat(counted);
+    }
+
+    /// <summary>"1 job", "3 jobs", "2 audit trail entries".</summary>
+    public static string Counted(long count, string thing) =>
+        $"{count} {(count == 1 ? thing : thing.EndsWith('y') && !thing.EndsWith("key") ? thing[..^1] + "ies" : thing + "s")}";
 }

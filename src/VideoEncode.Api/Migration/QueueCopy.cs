@@ -9,14 +9,16 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers and idempotency_keys, streamed by
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys and the audit trail, streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
-/// jobs id sequence moved past every id the SQLite file handed out. The SQLite side is read in one transaction too, so all three
+/// jobs id sequence moved past every id the SQLite file handed out. The SQLite side is read in one transaction too, so all the
 /// tables come from the same moment.
 /// </summary>
 internal static class QueueCopy
 {
-    private static readonly string[] Tables = ["jobs", "workers", "idempotency_keys"];
+    /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
+    private static readonly (string Table, string Row)[] Tables =
+        [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry")];
 
     /// <exception cref="MigrationRefused">The target already holds rows, or the SQLite file has a column PostgreSQL's schema lacks.</exception>
     public static async Task<CopiedQueue> CopyAsync(SqliteConnection source, PostgresDatabase target, CancellationToken cancel)
@@ -26,15 +28,16 @@ internal static class QueueCopy
         await using var transaction = await connection.BeginTransactionAsync(cancel);
         await RefuseUnlessEmptyAsync(connection, target, cancel);
 
-        var copied = new Dictionary<string, long>();
-        foreach (var table in Tables)
-            copied[table] = await CopyTableAsync(source, snapshot, connection, table, cancel);
-        await MoveIdsPastAsync(connection, HighestJobIdEver(source, snapshot), cancel);
+        var copied = new List<(string Row, long Count)>();
+        foreach (var (table, row) in Tables)
+            copied.Add((row, await CopyTableAsync(source, snapshot, connection, table, cancel)));
+        await MoveIdsPastAsync(connection, "jobs", HighestJobIdEver(source, snapshot), cancel);
+        await MoveIdsPastAsync(connection, "audit_log", source.ExecuteScalar<long>("SELECT COALESCE(max(id), 0) FROM audit_log", transaction: snapshot), cancel);
         var byStatus = CountByStatus(source, snapshot);
 
         // Not cancellable: once the copy is complete, an interruption should not leave the question of whether it landed.
         await transaction.CommitAsync(CancellationToken.None);
-        return new CopiedQueue(copied["jobs"], byStatus, copied["workers"], copied["idempotency_keys"]);
+        return new CopiedQueue(byStatus, copied);
     }
 
     /// <summary>
@@ -43,12 +46,13 @@ internal static class QueueCopy
     /// </summary>
     private static async Task RefuseUnlessEmptyAsync(NpgsqlConnection connection, PostgresDatabase target, CancellationToken cancel)
     {
-        await connection.ExecuteAsync(new CommandDefinition("LOCK TABLE jobs, workers, idempotency_keys IN EXCLUSIVE MODE", cancellationToken: cancel));
-        var (jobs, workers, keys) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
-            "SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM workers), (SELECT count(*) FROM idempotency_keys)", cancellationToken: cancel));
-        if (jobs + workers + keys > 0)
-            throw new MigrationRefused($"The PostgreSQL {target.Describe()} (--to) already holds {CopiedQueue.Counted(jobs, "job")}, " +
-                                       $"{CopiedQueue.Counted(workers, "worker")} and {CopiedQueue.Counted(keys, "idempotency key")}; " +
+        var tables = string.Join(", ", Tables.Select(table => table.Table));
+        await connection.ExecuteAsync(new CommandDefinition($"LOCK TABLE {tables} IN EXCLUSIVE MODE", cancellationToken: cancel));
+        var counts = await connection.QuerySingleAsync<long[]>(new CommandDefinition(
+            $"SELECT ARRAY[{string.Join(", ", Tables.Select(table => $"(SELECT count(*) FROM {table.Table})"))}]", cancellationToken: cancel));
+        if (counts.Any(count => count > 0))
+            throw new MigrationRefused($"The PostgreSQL {target.Describe()} (--to) already holds " +
+                                       $"{CopiedQueue.List(Tables.Zip(counts, (table, count) => (table.Row, count)).Where(held => held.count > 0))}; " +
                                        "migrate copies into an empty queue only, and wrote nothing.");
     }
 
@@ -121,16 +125,16 @@ internal static class QueueCopy
             transaction: snapshot);
 
     /// <summary>
-    /// Moves the jobs identity past <paramref name="highest"/> (and never back, should the target
-    /// have handed out ids before). A queue that never had a job leaves it as it is: setval cannot go to 0.
+    /// Moves <paramref name="table"/>'s id identity past <paramref name="highest"/> (and never back, should the target
+    /// have handed out ids before). A table that never had a row leaves it as it is: setval cannot go to 0.
     /// </summary>
-    private static async Task MoveIdsPastAsync(NpgsqlConnection target, long highest, CancellationToken cancel)
+    private static async Task MoveIdsPastAsync(NpgsqlConnection target, string table, long highest, CancellationToken cancel)
     {
         if (highest == 0) return;
         await target.ExecuteAsync(new CommandDefinition("""
             SELECT setval(ids, GREATEST(@highest, COALESCE(pg_sequence_last_value(ids), 0)))
-            FROM (SELECT pg_get_serial_sequence('jobs', 'id')::regclass AS ids) AS sequence
-            """, new { highest }, cancellationToken: cancel));
+            FROM (SELECT pg_get_serial_sequence(@table, 'id')::regclass AS ids) AS sequence
+            """, new { table, highest }, cancellationToken: cancel));
     }
 
     /// <summary>The copied jobs by status, in the order statuses are usually listed, any unknown ones last.</summary>

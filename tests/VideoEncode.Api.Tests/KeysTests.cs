@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using VideoEncode.Api.Audit;
+using VideoEncode.Api.Auth;
+using VideoEncode.Api.Database;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Tests;
+
+/// <summary>Named keys: made, listed, used, revoked; and the audit trail of who did what.</summary>
+public sealed class KeysTests : IDisposable
+{
+    private readonly ManualClock clock = new();
+    private readonly QueueFactory factory;
+
+    public KeysTests() => factory = new QueueFactory(clock: clock);
+
+    public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public async Task AKeysSecretIsShownOnceAndOnlyItsHashIsStored()
+    {
+        var admin = factory.CreateApiClient();
+        var created = await admin.PostAsJsonAsync("/api/keys", new { name = "farm-7", role = "worker" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        var secret = body.GetProperty("key").GetString()!;
+        Assert.Equal("worker", body.GetProperty("role").GetString());
+        Assert.True(secret.Length >= 40, secret);
+
+        var listed = await admin.GetStringAsync("/api/keys");
+        Assert.DoesNotContain(secret, listed);
+        var key = Assert.Single(JsonDocument.Parse(listed).RootElement.EnumerateArray());
+        Assert.Equal("farm-7", key.GetProperty("name").GetString());
+        Assert.Equal(clock.GetUtcNow().ToUnixTimeSeconds(), key.GetProperty("created_at").GetInt64());
+        Assert.Equal(KeyRing.ConfiguredKeyName, key.GetProperty("created_by").GetString());
+        Assert.False(key.TryGetProperty("key", out _));
+
+        var stored = await factory.GetService<IStoreSql>().ReadAsync(async connection =>
+            (await connection.QueryAsync<string>("SELECT key_hash FROM api_keys")).Single());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret))), stored);
+    }
+
+    [Fact]
+    public async Task AKeyWorksAsItsRoleSaysAndItsUseIsNoted()
+    {
+        var admin = factory.CreateApiClient();
+        var submit = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "uploader", Roles.Submit));
+
+        var job = (await submit.EnqueueAsync(QueueCalls.NewJob()))[0];
+        Assert.Equal("uploader", job.CreatedBy);
+        Assert.Equal(KeyRing.ConfiguredKeyName, (await admin.EnqueueAsync(QueueCalls.NewJob("b.mkv")))[0].CreatedBy);
+        Assert.Equal("""{"name":"uploader","role":"submit"}""", await submit.GetStringAsync("/api/keys/current"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await submit.PostAsync("/api/jobs/claim", null)).StatusCode);
+
+        await Eventually.TrueAsync(async () => (await admin.GetFromJsonAsync<ApiKeyInfo[]>("/api/keys", WireJson.Options))!
+            .Single().LastUsedAt == clock.GetUtcNow().ToUnixTimeSeconds(), () => "the key's last use is noted");
+    }
+
+    [Fact]
+    public async Task ARevokedKeyStopsWorkingAtOnce()
+    {
+        var admin = factory.CreateApiClient();
+        var reader = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "dashboard", Roles.Read));
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/stats")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.DeleteAsync("/api/keys/dashboard")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reader.GetAsync("/api/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync("/api/keys/dashboard")).StatusCode);
+        Assert.Equal("[]", await admin.GetStringAsync("/api/keys"));
+    }
+
+    [Theory]
+    [InlineData("""{"name": "", "role": "read"}""", "name must be")]
+    [InlineData("""{"name": "has space", "role": "read"}""", "name must be")]
+    [InlineData("""{"name": "videoencode_apikey", "role": "read"}""", "configured key")]
+    [InlineData("""{"name": "ok", "role": "owner"}""", "role must be one of: admin, submit, worker, read")]
+    [InlineData("""{"name": "ok"}""", "Send {")]
+    [InlineData("""["ok", "read"]""", "Send {")]
+    public async Task ABadKeyRequestIsRefusedAndStoresNothing(string request, string error)
+    {
+        var admin = factory.CreateApiClient();
+        var response = await admin.PostAsync("/api/keys", new StringContent(request, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(error, await QueueCalls.ErrorOf(response));
+        Assert.Equal("[]", await admin.GetStringAsync("/api/keys"));
+    }
+
+    [Fact]
+    public async Task ATakenNameIsAConflictAndKeepsTheFirstKey()
+    {
+        var admin = factory.CreateApiClient();
+        var first = await KeyCalls.CreateKeyAsync(admin, "twice", Roles.Read);
+        var again = await admin.PostAsJsonAsync("/api/keys", new { name = "twice", role = "admin" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("""{"name":"twice","role":"read"}""", await factory.CreateApiClient(first).GetStringAsync("/api/keys/current"));
+    }
+
+    [Fact]
+    public async Task PeoplesActionsAreRecordedWithTheKeysNameAndTime()
+    {
+        var admin = factory.CreateApiClient();
+        var submit = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "ops-desk", Roles.Submit));
+        var jobs = await submit.EnqueueAsync(QueueCalls.NewJob("a.mkv"), QueueCalls.NewJob("b.mkv"), QueueCalls.NewJob("c.mkv"));
+        Assert.Equal(HttpStatusCode.OK, (await submit.PostAsync($"/api/jobs/{jobs[0].Id}/cancel", null)).StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await submit.PostAsync($"/api/jobs/{jobs[0].Id}/retry", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/jobs/{jobs[1].Id}/reset", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.DeleteAsync($"/api/jobs/{jobs[2].Id}")).StatusCode);
+        // Steps that changed nothing are not actions taken.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/api/jobs/{jobs[2].Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await submit.GetAsync("/api/audit")).StatusCode);
+
+        var trail = (await admin.GetFromJsonAsync<AuditEntry[]>("/api/audit", WireJson.Options))!;
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(new[]
+        {
+            (KeyRing.ConfiguredKeyName, "job.delete", jobs[2].Id.ToString(), "pending -> deleted", now),
+            (KeyRing.ConfiguredKeyName, "job.reset", jobs[1].Id.ToString(), "pending -> pending", now),
+            ("ops-desk", "job.retry", jobs[0].Id.ToString(), "cancelled -> pending", now),
+            ("ops-desk", "job.cancel", jobs[0].Id.ToString(), "pending -> cancelled", now - 5),
+            (KeyRing.ConfiguredKeyName, "key.create", "ops-desk", "role submit", now - 5),
+        }, trail.Select(entry => (entry.KeyName, entry.Action, entry.Target!, entry.Detail!, entry.At)));
+
+        var page = (await admin.GetFromJsonAsync<AuditEntry[]>($"/api/audit?limit=2&before_id={trail[1].Id}", WireJson.Options))!;
+        Assert.Equal(trail[2..4], page);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/api/audit?limit=0")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheCommandLineMakesListsAndRevokesKeysOnTheHostsDatabase()
+    {
+        var admin = factory.CreateApiClient();
+        var (exit, stdout, stderr) = await HostCommand.RunAsync("keys", "add", "night-shift", "--role", "worker", "--database", factory.Database);
+        Assert.True(exit == 0, stderr);
+        var secret = stdout.Trim();
+        Assert.Contains("shown again", stderr);
+        var worker = factory.CreateApiClient(secret);
+        Assert.Equal("""{"name":"night-shift","role":"worker"}""", await worker.GetStringAsync("/api/keys/current"));
+
+        (exit, stdout, stderr) = await HostCommand.RunAsync("keys", "list", "--database", factory.Database);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("night-shift", stdout);
+        Assert.DoesNotContain(secret, stdout);
+
+        (exit, _, stderr) = await HostCommand.RunAsync("keys", "add", "night-shift", "--role", "read", "--database", factory.Database);
+        Assert.Equal(1, exit);
+        Assert.Contains("exists", stderr);
+        (exit, _, stderr) = await HostCommand.RunAsync("keys", "add", "x", "--role", "owner", "--database", factory.Database);
+        Assert.NotEqual(0, exit);
+
+        (exit, _, stderr) = await HostCommand.RunAsync("keys", "revoke", "night-shift", "--database", factory.Database);
+        Assert.True(exit == 0, stderr);
+        // Another process revoked it: this host stops accepting it once its one-second memory of the key lapses.
+        await Eventually.TrueAsync(async () => (await worker.GetAsync("/api/jobs")).StatusCode == HttpStatusCode.Unauthorized, () => "the revoked key is refused");
+        var trail = (await admin.GetFromJsonAsync<AuditEntry[]>("/api/audit", WireJson.Options))!;
+        Assert.Equal(["key.revoke", "key.create"], trail.Select(entry => entry.Action));
+        Assert.All(trail, entry => Assert.StartsWith("command line (", entry.KeyName));
+    }
+}
