@@ -113,3 +113,9 @@ CREATE TABLE audit_log (
     detail   text
 );
 ALTER TABLE jobs ADD COLUMN created_by text;
+
+-- step 5
+-- Retention: as schema.sql's step 9.
+CREATE INDEX audit_log_age ON audit_log (at);
+CREATE INDEX jobs_ended_unstamped ON jobs (created_at)
+WHERE finished IS NULL AND status IN ('finished', 'failed', 'cancelled');

@@ -117,3 +117,11 @@ CREATE TABLE audit_log (
 );
 -- The key that enqueued each job (null for jobs from before keys had names).
 ALTER TABLE jobs ADD COLUMN created_by TEXT;
+
+-- step 9
+-- Retention (Jobs/JobRetention.cs) deletes the audit trail's oldest entries by age, a batch at a time.
+CREATE INDEX audit_log_age ON audit_log (at);
+-- Ended jobs without an end time (none of the host's own steps leaves one, but a file edited by hand
+-- may hold some) age from their creation: this index holds only those, so it is empty and free to keep.
+CREATE INDEX jobs_ended_unstamped ON jobs (created_at)
+WHERE finished IS NULL AND status IN ('finished', 'failed', 'cancelled');

@@ -1,5 +1,6 @@
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Auth;
+using VideoEncode.Api.Backup;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Extensions;
 using VideoEncode.Api.Http;
@@ -10,6 +11,7 @@ using VideoEncode.Api.Stats;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
 if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
+if (args is [BackupCommand.Name, ..]) return await BackupCommand.RunAsync(args);     // `backup --to FILE`: a consistent copy of the SQLite queue while the host runs
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, JSON, CORS
@@ -35,6 +37,7 @@ app.MapEvents();
 app.MapQueueMetrics();
 app.MapKeys();
 app.MapAudit();
+app.MapBackup();
 
 app.Run();
 return 0;

@@ -1,4 +1,4 @@
-using VideoEncode.Worker.Media;
+using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Tests;
 

@@ -21,6 +21,11 @@ public sealed class AuditTrail(IStoreSql store)
         connection.ExecuteAsync("INSERT INTO audit_log (at, key_name, action, target, detail) VALUES (@now, @keyName, @action, @target, @detail)",
             new { now, keyName, action, target, detail });
 
+    /// <summary>Deletes at most <paramref name="limit"/> entries recorded before <paramref name="before"/> (unix seconds), oldest first; answers how many.</summary>
+    public Task<int> ForgetBeforeAsync(long before, int limit) =>
+        store.WriteAsync(connection => connection.ExecuteAsync(
+            "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < @before ORDER BY at LIMIT @limit)", new { before, limit }));
+
     /// <summary>Newest first; <paramref name="beforeId"/> pages back.</summary>
     public Task<IReadOnlyList<AuditEntry>> ListAsync(int limit, long? beforeId) =>
         store.ReadAsync<IReadOnlyList<AuditEntry>>(async connection => (await connection.QueryAsync<AuditEntry>(

@@ -55,6 +55,12 @@ public sealed class QueueOptions
     /// </summary>
     public int WrongKeysPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Finished, failed and cancelled jobs are deleted this many days after they ended (0 keeps them
+    /// forever); the audit trail is kept at least a year (<see cref="Jobs.JobRetention"/>).
+    /// </summary>
+    public int RetentionDays { get; set; } = 30;
+
     /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
     public bool MetricsOpen { get; set; }
 }

@@ -51,6 +51,7 @@ public static class QueueSetup
         services.AddSingleton<WrongKeyLimiter>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
+        services.AddSingleton<JobRetention>();
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
@@ -78,6 +79,8 @@ public static class QueueSetup
                      ("LeaderLeaseSeconds", options.LeaderLeaseSeconds) })
             if (value < 1)
                 return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
+        if (options.RetentionDays < 0)
+            return $"RetentionDays must be 0 (keep ended jobs forever) or more (set {EnvironmentPrefix}RETENTIONDAYS), not {options.RetentionDays}.";
         return app.PrepareStore();
     }
 

@@ -74,6 +74,19 @@ public interface IJobStore
     /// </summary>
     Task ForgetOldRecordsAsync();
 
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> finished, failed or cancelled jobs that ended before
+    /// <paramref name="endedBefore"/> (unix seconds) and answers how many; for <see cref="JobRetention"/>,
+    /// which explains why these deletions are not announced as changes.
+    /// </summary>
+    Task<int> DeleteEndedAsync(long endedBefore, int limit);
+
+    /// <summary>
+    /// Hands the space that deleted rows left behind back to the file system, a bounded amount per
+    /// call: SQLite's incremental vacuum. On PostgreSQL autovacuum does this by itself, and this does nothing.
+    /// </summary>
+    Task ReclaimSpaceAsync();
+
     Task<Job?> GetAsync(long id);
 
     /// <summary>Newest first, filtered by status and keyset-paged by before_id when asked.</summary>

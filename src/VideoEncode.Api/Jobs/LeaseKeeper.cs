@@ -9,7 +9,8 @@ namespace VideoEncode.Api.Jobs;
 /// The queue's upkeep, every LeaseSweepSeconds (one by default). On the leading host only
 /// (<see cref="ILeadership"/>; on SQLite the one host leads): returns jobs whose lease lapsed —
 /// their worker died or lost touch — to the queue (or fails or cancels them; see
-/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records. On every
+/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records and deletes
+/// jobs past their retention (<see cref="JobRetention"/>; every tick while a backlog lasts). On every
 /// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
 /// (a read, so each host does it for its own waiters rather than hear it from the leader).
 ///
@@ -23,6 +24,7 @@ public sealed class LeaseKeeper : BackgroundService
     private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(1);
 
     private readonly IJobStore store;
+    private readonly JobRetention retention;
     private readonly ILeadership leadership;
     private readonly JobChangeSink changes;
     private readonly TimeProvider clock;
@@ -32,11 +34,13 @@ public sealed class LeaseKeeper : BackgroundService
     private bool lastRoundFailed;
     private long backoffsCheckedUpTo;
     private DateTimeOffset nextCleanup;
+    private DateTimeOffset nextRetention;
 
-    public LeaseKeeper(IJobStore store, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+    public LeaseKeeper(IJobStore store, JobRetention retention, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
         IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
+        this.retention = retention;
         this.leadership = leadership;
         this.changes = changes;
         this.clock = clock;
@@ -49,6 +53,7 @@ public sealed class LeaseKeeper : BackgroundService
         lifetime.ApplicationStarted.Register(() => graceEnds = clock.GetUtcNow() + grace);
         backoffsCheckedUpTo = started.ToUnixTimeSeconds();
         nextCleanup = started;
+        nextRetention = started;
     }
 
     /// <summary>One round of upkeep.</summary>
@@ -77,6 +82,9 @@ public sealed class LeaseKeeper : BackgroundService
             await store.ForgetOldRecordsAsync();
             nextCleanup = now + CleanupInterval;
         }
+
+        if (leads && now >= nextRetention)
+            nextRetention = await retention.RunAsync() ? now : now + CleanupInterval;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)

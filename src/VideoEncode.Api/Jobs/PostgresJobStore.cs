@@ -289,6 +289,12 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             return true;
         });
 
+    public Task<int> DeleteEndedAsync(long endedBefore, int limit) =>
+        database.WriteAsync(connection => connection.ExecuteAsync(SharedJobSql.DeleteEnded(indexHints: false), new { before = endedBefore, limit }));
+
+    /// <summary>Nothing to do: autovacuum reuses the space of deleted rows (schema.postgres.sql tunes it for the jobs table).</summary>
+    public Task ReclaimSpaceAsync() => Task.CompletedTask;
+
     public async Task<Job?> GetAsync(long id)
     {
         await using var connection = await database.OpenAsync();

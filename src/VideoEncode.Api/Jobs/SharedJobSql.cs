@@ -110,6 +110,32 @@ internal static class SharedJobSql
 
     public const string ForgetIdempotencyKeys = "DELETE FROM idempotency_keys WHERE created_at <= @since";
 
+    /// <summary>
+    /// Deletes at most @limit finished, failed or cancelled jobs that ended before @before (unix seconds):
+    /// by <c>finished</c>, which every step that ends a job sets, walking the partial index on it; a
+    /// job ended without one (only a hand-edited file has such) by its <c>created_at</c>, through
+    /// the partial index that holds only those. The outer conditions repeat the inner ones so that on
+    /// PostgreSQL a job retried (back to pending) while the statement waited for its row is re-checked
+    /// and kept. SQLite is told the indexes (<paramref name="indexHints"/>, INDEXED BY as in its claim):
+    /// without statistics it would pick (status, id) and read every ended job.
+    /// </summary>
+    public static string DeleteEnded(bool indexHints)
+    {
+        string Hint(string index) => indexHints ? $"INDEXED BY {index}" : "";
+        return $"""
+            DELETE FROM jobs WHERE id IN (
+                SELECT id FROM jobs {Hint("jobs_finished_at")}
+                WHERE finished IS NOT NULL AND finished < @before AND status IN ({Ended})
+                UNION ALL
+                SELECT id FROM jobs {Hint("jobs_ended_unstamped")}
+                WHERE finished IS NULL AND status IN ({Ended}) AND created_at < @before
+                LIMIT @limit)
+            AND status IN ({Ended}) AND COALESCE(finished, created_at) < @before
+            """;
+    }
+
+    private const string Ended = "'finished', 'failed', 'cancelled'";
+
     /// <summary>Newest first; with a status an index range scan on (status, id), starting below before_id when given.</summary>
     public static string List(JobListQuery query)
     {

@@ -242,6 +242,21 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         writer.WriteAsync(connection => connection.Execute(SharedJobSql.ForgetIdempotencyKeys,
             new { since = Now - (long)IdempotencyWindow.TotalSeconds }));
 
+    public Task<int> DeleteEndedAsync(long endedBefore, int limit) =>
+        writer.WriteAsync(connection => connection.Execute(SharedJobSql.DeleteEnded(indexHints: true), new { before = endedBefore, limit }));
+
+    /// <summary>
+    /// One bounded step of incremental vacuum per write, so the writes queued meanwhile take their
+    /// turn between steps; at most <see cref="ReclaimStepsPerCall"/> steps, the rest on the next round.
+    /// </summary>
+    public async Task ReclaimSpaceAsync()
+    {
+        for (var step = 0; step < ReclaimStepsPerCall; step++)
+            if (await writer.WriteAsync(IncrementalVacuum.Step) == 0) return;
+    }
+
+    private const int ReclaimStepsPerCall = 25;
+
     public async Task<Job?> GetAsync(long id)
     {
         await using var connection = database.OpenRead();

@@ -7,14 +7,14 @@ namespace VideoEncode.Api.Metrics;
 /// <summary>
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
-/// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes), and
-/// request durations by route. Counters start from zero when the host starts, as Prometheus expects.
+/// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes),
+/// the ended jobs retention deleted (<see cref="Jobs.JobRetention"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
 {
     private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    private readonly Counter claims, finishes, failures, leaseExpiries;
+    private readonly Counter claims, finishes, failures, leaseExpiries, retentionDeletes;
     private readonly Histogram durations;
 
     public QueueMetrics(StatsStore stats, ClaimWaiters waiters)
@@ -26,6 +26,8 @@ public sealed class QueueMetrics
         finishes = metrics.CreateCounter("videoencode_finishes_total", "Jobs finished.");
         failures = metrics.CreateCounter("videoencode_failures_total", "Jobs that ended failed (reported by a worker or out of attempts).");
         leaseExpiries = metrics.CreateCounter("videoencode_lease_expiries_total", "Claims whose lease lapsed without a heartbeat.");
+        retentionDeletes = metrics.CreateCounter("videoencode_retention_deleted_jobs_total",
+            "Ended jobs deleted for being older than RetentionDays, by this host (the one leading the upkeep does it).");
         durations = metrics.CreateHistogram("videoencode_http_request_duration_seconds", "HTTP request durations by route.",
             new HistogramConfiguration { LabelNames = ["method", "route", "status"], Buckets = Buckets });
         Registry.AddBeforeCollectCallback(async cancel =>
@@ -42,6 +44,7 @@ public sealed class QueueMetrics
     public void Finished() => finishes.Inc();
     public void Failed() => failures.Inc();
     public void LeaseExpired() => leaseExpiries.Inc();
+    public void RetentionDeleted(int jobs) => retentionDeletes.Inc(jobs);
 
     public void Request(string method, string route, int status, double seconds) =>
         durations.WithLabels(method, route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(seconds);

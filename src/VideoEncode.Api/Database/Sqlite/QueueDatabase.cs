@@ -41,7 +41,8 @@ public sealed class QueueDatabase
 
     /// <summary>
     /// Opens the one writing connection with the settings every write relies on:
-    /// WAL, so readers never wait for the writer; synchronous=FULL, so a committed transaction
+    /// incremental vacuum first, as it takes effect only on a file that has nothing in it yet
+    /// (<see cref="IncrementalVacuum"/>; an older file is converted once); WAL, so readers never wait for the writer; synchronous=FULL, so a committed transaction
     /// has been fsynced to the WAL before anyone is told it happened (NORMAL could lose the last
     /// commits on power loss); foreign keys on; and a busy timeout in case another process
     /// (a backup, the sqlite3 shell) holds the lock for a moment.
@@ -52,6 +53,7 @@ public sealed class QueueDatabase
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
+            PRAGMA auto_vacuum = INCREMENTAL;
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             PRAGMA foreign_keys = ON;

@@ -42,6 +42,7 @@ public sealed class SqliteWriter : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait, // TryWrite answers false when full; nothing is dropped silently
         });
         connection = database.OpenWriter();
+        IncrementalVacuum.TurnOn(connection, logger);
         SchemaMigrator.Migrate(connection);
         begin = Prepare("BEGIN IMMEDIATE");
         commit = Prepare("COMMIT");

@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace VideoEncode.Worker.Media;
+namespace VideoEncode.Contracts;
 
 /// <summary>
 /// A rename is on disk only once the folder holding the new name is: fsync of a file covers its
-/// data, not its entry in the folder. Without this, a power cut just after a job is reported
-/// finished could take the result with it. Linux only, where workers run; elsewhere a no-op.
+/// data, not its entry in the folder. Without this, a power cut just after the rename could take the
+/// new file with it: a worker's result already reported finished, a host's backup already reported
+/// written. Shared by the worker and the host; Linux only, where they run; elsewhere a no-op.
 /// </summary>
 public static partial class Durable
 {
