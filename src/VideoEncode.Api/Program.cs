@@ -6,6 +6,7 @@ using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
+using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
@@ -34,6 +35,7 @@ app.MapEvents();
 app.MapQueueMetrics();
 app.MapKeys();
 app.MapAudit();
+app.MapQueue();
 
 app.Run();
 return 0;
