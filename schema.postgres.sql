@@ -114,6 +114,17 @@ CREATE TABLE audit_log (
 );
 ALTER TABLE jobs ADD COLUMN created_by text;
 
+-- step 4
+-- Pausing the queue and draining workers: as schema.sql's step 8.
+CREATE TABLE queue_state (
+    id        bigint PRIMARY KEY CHECK (id = 1),
+    paused    bigint NOT NULL DEFAULT 0,
+    paused_at bigint,
+    paused_by text
+);
+INSERT INTO queue_state (id, paused) VALUES (1, 0);
+ALTER TABLE workers ADD COLUMN draining bigint NOT NULL DEFAULT 0;
+
 -- step 5
 -- Retention: as schema.sql's step 9.
 CREATE INDEX audit_log_age ON audit_log (at);

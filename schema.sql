@@ -118,6 +118,22 @@ CREATE TABLE audit_log (
 -- The key that enqueued each job (null for jobs from before keys had names).
 ALTER TABLE jobs ADD COLUMN created_by TEXT;
 
+-- step 8
+-- Pausing the queue and draining workers (Queue/). One row says whether the queue is paused —
+-- claims get nothing while running jobs go on — since when and by which key; it lives here, not in
+-- memory, so it survives a restart. A draining worker finishes its running jobs and claims no more;
+-- only a person lifts it (a worker drained for maintenance must not undo it by restarting).
+CREATE TABLE queue_state (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    paused    INTEGER NOT NULL DEFAULT 0,      -- 1: claims answer 404 until resumed
+    paused_at INTEGER,                         -- unix seconds
+    paused_by TEXT                             -- the key's name
+);
+INSERT INTO queue_state (id, paused) VALUES (1, 0);
+-- 1: finish the running jobs, claim no more. A worker drained before its first claim gets its row
+-- then, with last_seen_at 0 (never seen).
+ALTER TABLE workers ADD COLUMN draining INTEGER NOT NULL DEFAULT 0;
+
 -- step 9
 -- Retention (Jobs/JobRetention.cs) deletes the audit trail's oldest entries by age, a batch at a time.
 CREATE INDEX audit_log_age ON audit_log (at);

@@ -7,6 +7,7 @@ using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
+using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
@@ -38,6 +39,7 @@ app.MapQueueMetrics();
 app.MapKeys();
 app.MapAudit();
 app.MapBackup();
+app.MapQueue();
 
 app.Run();
 return 0;

@@ -67,4 +67,11 @@ public sealed record Job
 
     /// <summary>The name of the key that enqueued the job; null for jobs from before keys had names.</summary>
     public string? CreatedBy { get; init; }
+
+    /// <summary>
+    /// Only in a heartbeat's answer, and only when true: the worker holding this job is being drained —
+    /// it finishes the jobs it runs, claims no more, and exits.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Drain { get; init; }
 }

@@ -40,7 +40,9 @@ console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {setti
              $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
 var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), runFiles, settings, console);
-await new WorkerLoop(settings, queue, runner, console).RunAsync(shutdown.StopClaiming, shutdown.Abort);
+// Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
+using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained);
+await new WorkerLoop(settings, queue, runner, console).RunAsync(stopClaiming.Token, shutdown.Abort);
 
 console.Info("Worker stopped.");
 return shutdown.Abort.IsCancellationRequested ? 130 : 0;

@@ -18,11 +18,22 @@ public sealed class QueueRejectedException(HttpStatusCode status, string message
 /// caller gives up through its cancellation token, so a claimed job's result is never dropped
 /// because the host restarted. Heartbeats are the exception: one attempt each (see
 /// <see cref="HeartbeatAsync"/>).
+/// It is also where the host's order to drain this worker arrives — in a claim's 404 or a
+/// heartbeat's answer — and becomes <see cref="Drained"/>.
 /// </summary>
 public sealed class QueueClient(HttpClient http, ConsoleOutput console)
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource drain = new();
+    private int drainOrdered;
+
+    /// <summary>
+    /// Fires when the host says this worker is being drained: claim nothing more, let the running
+    /// encodes finish, then exit (with 0, so a service manager that restarts on failure leaves it stopped).
+    /// </summary>
+    public CancellationToken Drained => drain.Token;
 
     public static HttpClient CreateHttpClient(WorkerSettings settings)
     {
@@ -65,7 +76,30 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim")
         {
             Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds), options: WireJson.Options),
-        }, async response => response.StatusCode == HttpStatusCode.NotFound ? null : await ReadJobAsync(response), stop, notFoundIsAnAnswer: true);
+        }, async response => response.StatusCode == HttpStatusCode.NotFound ? await NoJobAsync(response) : await ReadJobAsync(response),
+            stop, notFoundIsAnAnswer: true);
+
+    /// <summary>
+    /// A claim's 404: no job — because the queue is empty or paused (ask again), or because this
+    /// worker is being drained. A body that is not the host's (a proxy's page) is still "no job", as it always was.
+    /// </summary>
+    private async Task<Job?> NoJobAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        try
+        {
+            if (JsonSerializer.Deserialize<NoJob>(body, WireJson.Options)?.Drain == true) OrderedToDrain();
+        }
+        catch (JsonException) { }
+        return null;
+    }
+
+    private void OrderedToDrain()
+    {
+        if (Interlocked.Exchange(ref drainOrdered, 1) == 1) return;
+        console.Info("The host is draining this worker: running encodes will finish, no new jobs will be claimed, then the worker exits.");
+        drain.Cancel();
+    }
 
     /// <summary>
     /// One attempt to renew the lease and report progress, given up after <paramref name="timeout"/>.
@@ -80,7 +114,11 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         {
             using var response = await http.SendAsync(Post($"/api/jobs/{id}/heartbeat", report), limit.Token);
             if (response.IsSuccessStatusCode)
-                return new HeartbeatAnswer.Renewed((await ReadJobAsync(response))?.CancelRequested == true);
+            {
+                var job = await ReadJobAsync(response);
+                if (job?.Drain == true) OrderedToDrain();
+                return new HeartbeatAnswer.Renewed(job?.CancelRequested == true);
+            }
             return response.StatusCode switch
             {
                 HttpStatusCode.BadRequest => new HeartbeatAnswer.Refused(await ErrorMessageAsync(response)),

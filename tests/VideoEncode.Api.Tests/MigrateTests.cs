@@ -76,6 +76,28 @@ public sealed class MigrateTests : IDisposable
     }
 
     [Fact]
+    public async Task APausedQueueAndADrainedWorkerStaySoInPostgres()
+    {
+        string state;
+        using (var host = new QueueFactory(sqlite))
+        {
+            var client = host.CreateApiClient();
+            await Succeeds(client.PostAsync("/api/queue/pause", null));
+            await Succeeds(client.PostAsync("/api/workers/box-1/drain", null));
+            state = await client.GetStringAsync("/api/queue");
+        }
+        var target = NewPostgresDatabase();
+
+        var (exit, _, stderr) = await RunMigrateAsync("--from", sqlite, "--to", target);
+
+        Assert.True(exit == 0, stderr);
+        using var moved = new QueueFactory(target);
+        var onPostgres = moved.CreateApiClient();
+        Assert.Equal(state, await onPostgres.GetStringAsync("/api/queue"));
+        Assert.Contains("\"draining\":true", await onPostgres.GetStringAsync("/api/workers"));
+    }
+
+    [Fact]
     public async Task ATargetThatAlreadyHoldsAQueueIsRefusedAndLeftAsItWas()
     {
         var target = NewPostgresDatabase();

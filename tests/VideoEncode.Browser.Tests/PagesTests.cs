@@ -368,6 +368,63 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         Assert.NotEqual("none", deleteOutline); // focus is visible
     }
 
+    [Fact]
+    public async Task ThePauseButtonPausesTheQueueAndResumeResumesIt()
+    {
+        await OpenWithKeyAsync("/view-jobs/");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause", Exact = true }).ClickAsync();
+
+        await Expect(page.Locator("#queue-state")).ToContainTextAsync("Queue paused (since ");
+        await Expect(page.Locator("#queue-state")).ToContainTextAsync("by VIDEOENCODE_APIKEY");
+        Assert.True((await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/queue")).GetProperty("paused").GetBoolean());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#queue-state")).ToContainTextAsync("Queue running");
+        Assert.False((await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/queue")).GetProperty("paused").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AWorkerIsDrainedAndUndrainedFromTheWorkersList()
+    {
+        await api.EnqueueAsync(QueueCalls.NewJob("a.mkv"));
+        (await api.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("box-1"), WireJson.Options)).EnsureSuccessStatusCode();
+        await OpenWithKeyAsync("/view-jobs/");
+        await page.Locator("#workers-title").ClickAsync();
+        var row = page.Locator("#workers tr[data-worker='box-1']");
+        await Expect(row).ToContainTextAsync("online");
+        await Expect(row).ToContainTextAsync("a.mkv");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Drain box-1" }).ClickAsync();
+        await Expect(row).ToContainTextAsync("online, draining");
+        Assert.True(await DrainingAsync("box-1"));
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Undrain box-1" }).ClickAsync();
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Drain box-1" })).ToBeVisibleAsync();
+        Assert.False(await DrainingAsync("box-1"));
+    }
+
+    [Fact]
+    public async Task AKeyThatIsNotAnAdminsSeesThePauseAndDrainButNoButtonsToChangeThem()
+    {
+        var created = await api.PostAsJsonAsync("/api/keys", new { name = "viewer", role = "read" });
+        var key = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("key").GetString()!;
+        await api.PostAsync("/api/queue/pause", null);
+        await api.PostAsync("/api/workers/box-2/drain", null);
+
+        await page.GotoAsync("/view-jobs/");
+        await SaveKeyAsync(key);
+        await page.Locator("#workers-title").ClickAsync();
+
+        await Expect(page.Locator("#queue-state")).ToContainTextAsync("Queue paused");
+        await Expect(page.Locator("#workers tr[data-worker='box-2']")).ToContainTextAsync("never seen, draining");
+        await Expect(page.Locator("#queue-toggle")).ToBeHiddenAsync();
+        await Expect(page.Locator("#workers button")).ToHaveCountAsync(0);
+    }
+
+    private async Task<bool> DrainingAsync(string worker) =>
+        (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/workers")).EnumerateArray()
+            .Single(w => w.GetProperty("name").GetString() == worker).GetProperty("draining").GetBoolean();
+
     private async Task OpenWithKeyAsync(string path)
     {
         await page.GotoAsync(path);

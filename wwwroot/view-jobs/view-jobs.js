@@ -2,7 +2,9 @@
 // a summary strip, a detail view per job, and actions behind a confirmation. Changes arrive live
 // from the host's event stream (GET /api/events, read with fetch so it can send the key); while
 // the stream is down the page polls every 5 seconds instead. Filter, page and page size live in
-// the address, so a reload or a shared link shows the same view.
+// the address, so a reload or a shared link shows the same view. Above the jobs: whether the queue
+// is paused, and the workers with their drain; admins get the buttons that change them (the event
+// stream carries job changes only, so these two are polled every 5 seconds).
 import { api, getApiKey } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
@@ -30,7 +32,14 @@ const autoRefresh = document.getElementById('auto-refresh');
 const dialog = document.getElementById('confirm');
 const detail = document.getElementById('detail');
 const liveIndicator = document.getElementById('live');
+const queueState = document.getElementById('queue-state');
+const queueToggle = document.getElementById('queue-toggle');
+const workersBody = document.getElementById('workers');
+const workersTitle = document.getElementById('workers-title');
 let live = false;
+// The role of the key in use (GET /api/keys/current), asked again only when the key changes.
+let role = null;
+let roleOfKey = null;
 
 pageSize.value = String(state.size);
 pageSize.addEventListener('change', () => show({ size: parseInt(pageSize.value, 10), page: 1 }));
@@ -39,7 +48,9 @@ next.addEventListener('click', () => show({ page: state.page + 1 }));
 document.getElementById('refresh').addEventListener('click', () => load());
 // Polling is the fallback: only while the event stream is down.
 setInterval(() => {
-  if (autoRefresh.checked && !live && !dialog.open && !document.hidden) load();
+  if (!autoRefresh.checked || dialog.open || document.hidden) return;
+  if (live) refreshQueue();
+  else load();
 }, POLL_MS);
 
 function show(change) {
@@ -59,12 +70,16 @@ function load() {
 async function fetchPage() {
   try {
     const offset = (state.page - 1) * state.size;
-    const [stats, jobs, workers] = await Promise.all([
+    const [stats, jobs, workers, queue] = await Promise.all([
       api('GET', '/api/stats'),
       api('GET', `/api/jobs?status=${state.status}&limit=${state.size}&offset=${offset}`),
       api('GET', '/api/workers'),
+      api('GET', '/api/queue'),
+      knowRole(),
     ]);
     renderDashboard(stats, workers);
+    renderQueue(queue);
+    renderWorkers(workers);
     const total = state.status === 'all' ? stats.total : stats.counts[state.status] ?? 0;
     const pages = Math.max(1, Math.ceil(total / state.size));
     renderFilters(stats);
@@ -81,6 +96,78 @@ async function fetchPage() {
     if (header.reportProblem(error)) say(message, 'No jobs shown: the API key is missing or was rejected (see the top of the page).');
     else say(message, `Could not load the jobs: ${error.message}`);
   }
+}
+
+async function knowRole() {
+  const key = getApiKey();
+  if (key === roleOfKey) return;
+  role = (await api('GET', '/api/keys/current')).role;
+  roleOfKey = key;
+}
+
+const isAdmin = () => role === 'admin';
+
+async function refreshQueue() {
+  try {
+    const [queue, workers] = await Promise.all([api('GET', '/api/queue'), api('GET', '/api/workers')]);
+    renderQueue(queue);
+    renderWorkers(workers);
+  } catch {
+    // The next full load reports the problem.
+  }
+}
+
+function renderQueue(queue) {
+  queueState.textContent = queue.paused
+    ? `Queue paused (since ${localTime(queue.paused_at)}, by ${queue.paused_by ?? 'unknown'}): workers get no new jobs; running jobs go on.`
+    : 'Queue running: workers claim jobs.';
+  queueState.classList.toggle('paused', queue.paused);
+  queueToggle.textContent = queue.paused ? 'Resume' : 'Pause';
+  queueToggle.dataset.action = queue.paused ? 'resume' : 'pause';
+  queueToggle.hidden = !isAdmin();
+}
+
+queueToggle.addEventListener('click', () => {
+  const resume = queueToggle.dataset.action === 'resume';
+  control('POST', resume ? '/api/queue/resume' : '/api/queue/pause',
+    resume ? 'The queue is resumed.' : 'The queue is paused: running jobs go on, no new ones start.',
+    resume ? 'resume the queue' : 'pause the queue');
+});
+
+function renderWorkers(workers) {
+  const draining = workers.filter(worker => worker.draining).length;
+  workersTitle.textContent = `Workers (${workers.length}${draining ? `, ${draining} draining` : ''})`;
+  if (workers.length === 0) {
+    workersBody.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No workers seen yet.')));
+    return;
+  }
+  workersBody.replaceChildren(...workers.map(worker => {
+    const condition = worker.last_seen_at === null ? 'never seen' : worker.lost ? 'lost' : 'online';
+    const path = `/api/workers/${encodeURIComponent(worker.name)}/drain`;
+    const button = !isAdmin() ? null : worker.draining
+      ? el('button', { type: 'button', 'aria-label': `Undrain ${worker.name}`,
+          onclick: () => control('DELETE', path, `${worker.name} may claim jobs again.`, `undrain ${worker.name}`) }, 'Undrain')
+      : el('button', { type: 'button', 'aria-label': `Drain ${worker.name}`,
+          onclick: () => control('POST', path, `${worker.name} will finish its running jobs, claim no more and exit.`, `drain ${worker.name}`) }, 'Drain');
+    return el('tr', { 'data-worker': worker.name },
+      el('td', {}, worker.name),
+      el('td', {}, worker.draining ? `${condition}, draining` : condition),
+      el('td', { class: 'hide-narrow' }, localTime(worker.last_seen_at) || '–'),
+      el('td', {}, worker.jobs.map(job => `#${job.id} ${job.file_name}${job.progress === null ? '' : ` (${Math.floor(job.progress)}%)`}`).join(', ') || '–'),
+      el('td', { class: 'hide-narrow' }, `${worker.jobs_finished} / ${worker.jobs_failed}`),
+      el('td', { class: 'actions' }, button));
+  }));
+}
+
+/** A queue or worker control: the request, a line saying what it did, and the state shown afresh. */
+async function control(method, path, done, what) {
+  try {
+    await api(method, path);
+    say(actionMessage, done, 'success');
+  } catch (error) {
+    if (!header.reportProblem(error)) say(actionMessage, `Could not ${what}: ${error.message}`);
+  }
+  await load();
 }
 
 function renderFilters(stats) {

@@ -19,7 +19,11 @@ public interface IJobStore
     /// <paramref name="createdBy"/> is the name of the key that asked, kept on each job.
     Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, string? createdBy, CancellationToken cancel);
 
-    /// <summary>Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh claim token and a lease.</summary>
+    /// <summary>
+    /// Hands the next claimable job — highest priority, then oldest — to one caller, with a fresh claim
+    /// token and a lease; nothing while the queue is paused or to a worker being drained, and then says
+    /// which (<see cref="StepOutcome.Paused"/>, <see cref="StepOutcome.Draining"/>).
+    /// </summary>
     Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel);
 
     /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>

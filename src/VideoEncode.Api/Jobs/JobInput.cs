@@ -186,6 +186,10 @@ internal static partial class JobInput
         return (new Heartbeat(token, progress, speed, eta is null ? null : (long)Math.Round(eta.Value)), null);
     }
 
+    /// <summary>A worker's name as a claim gives it (and the drain routes take it): at most <see cref="MaxWorkerNameLength"/> characters, no control characters.</summary>
+    public static bool IsWorkerName(string name) =>
+        name.Length <= MaxWorkerNameLength && !name.Any(char.IsControl);
+
     /// <summary>A claim's optional body: {"worker": "name", "wait": seconds}.</summary>
     public static (ClaimRequest? Request, ApiError? Error) ParseClaim(JsonElement? body)
     {
@@ -196,7 +200,7 @@ internal static partial class JobInput
         if (Field(element, "worker") is { } name)
         {
             worker = name.ValueKind == JsonValueKind.String ? name.GetString() : null;
-            if (worker is null || worker.Length > MaxWorkerNameLength || worker.Any(char.IsControl))
+            if (worker is null || !IsWorkerName(worker))
                 return (null, new ApiError($"worker must be a name of at most {MaxWorkerNameLength} characters.") { Field = "worker" });
         }
         double? wait = null;

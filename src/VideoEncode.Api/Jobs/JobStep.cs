@@ -17,6 +17,10 @@ public enum StepOutcome
     WrongState,
     /// <summary>Another live job already writes the job's output_name.</summary>
     OutputTaken,
+    /// <summary>A claim found nothing because the queue is paused.</summary>
+    Paused,
+    /// <summary>A claim was refused because its worker is being drained.</summary>
+    Draining,
 }
 
 /// <summary>
@@ -32,4 +36,10 @@ public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobCha
     public static JobStep Taken(Job job) => new(StepOutcome.OutputTaken, job, []);
     public static readonly JobStep NotFound = new(StepOutcome.NotFound, null, []);
     public static readonly JobStep NotRunning = new(StepOutcome.NotRunning, null, []);
+    public static readonly JobStep Paused = new(StepOutcome.Paused, null, []);
+    public static readonly JobStep Draining = new(StepOutcome.Draining, null, []);
+
+    /// <summary>A claim that found nothing, told why (<see cref="SharedJobSql.WhyNoClaim"/>'s answer).</summary>
+    public static JobStep NoClaim(long? paused, long? draining) =>
+        draining == 1 ? Draining : paused == 1 ? Paused : NotFound;
 }

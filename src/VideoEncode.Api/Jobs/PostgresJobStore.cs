@@ -123,25 +123,31 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 WITH claimed AS (
                     UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                         attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
-                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now
+                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
                                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
                     RETURNING {Columns}, claim_token),
                 seen AS ({SeenWorker("claimed")})
                 SELECT * FROM claimed
                 """, new { now, token, lease = (long)lease, worker });
-            if (job is null) return JobStep.NotFound;
+            if (job is null)
+            {
+                var (paused, draining) = await connection.QuerySingleAsync<(long?, long?)>(SharedJobSql.WhyNoClaim, new { worker });
+                return JobStep.NoClaim(paused, draining);
+            }
             return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
         }, cancel);
     }
 
     /// <summary>
     /// A statement for a WITH clause that notes the named worker of the job in <paramref name="changed"/>
-    /// (a claim or heartbeat that landed) as alive, in the same round trip as the step itself.
+    /// (a claim or heartbeat that landed) as alive, in the same round trip as the step itself; it
+    /// returns whether that worker is being drained.
     /// </summary>
     private static string SeenWorker(string changed) => $"""
         INSERT INTO workers (name, last_seen_at, lease_seconds)
         SELECT worker, @now, @lease FROM {changed} WHERE worker IS NOT NULL
         ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
+        RETURNING draining
         """;
 
     /// <summary>A statement for a WITH clause that counts the finished or failed job in <paramref name="ended"/> to its worker.</summary>
@@ -158,11 +164,12 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH renewed AS ({SharedJobSql.Heartbeat}), seen AS ({SeenWorker("renewed")})
-                SELECT * FROM renewed
+                SELECT renewed.*, COALESCE((SELECT draining FROM seen), 0) = 1 AS drain FROM renewed
                 """, new { id, token = report.ClaimToken, progress = report.Progress, speed = report.Speed, eta = report.EtaSeconds, now,
                     lease = (long)Settings.LeaseSeconds });
             if (job is null) return await RepeatedAsync(connection, id, report.ClaimToken, step: null);
-            return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
+            // The change carries the job as every reader sees it; only the worker's answer says drain.
+            return JobStep.Done(job, JobChange.Same(job with { Drain = false }, ChangeCause.Heartbeat));
         }, cancel);
     }
 

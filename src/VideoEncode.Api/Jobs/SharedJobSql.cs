@@ -13,6 +13,23 @@ internal static class SharedJobSql
 {
     public const string SelectJob = $"SELECT {Columns} FROM jobs WHERE id = @id";
 
+    /// <summary>
+    /// The part of a claim's search that holds jobs back on purpose: nothing while the queue is paused,
+    /// nothing for a worker being drained (@worker; an unnamed claim cannot be drained). Part of the
+    /// claim statement itself, so a claim racing a pause or a drain made on another host is judged by
+    /// what was committed when it ran. Both lookups are uncorrelated, so each store evaluates them once
+    /// per claim, by primary key.
+    /// </summary>
+    public const string ClaimAllowed = """
+        NOT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1)
+        AND NOT EXISTS (SELECT 1 FROM workers WHERE name = @worker AND draining = 1)
+        """;
+
+    /// <summary>Why a claim found nothing: the queue's pause and the worker's drain (null for a worker never seen).</summary>
+    public const string WhyNoClaim = """
+        SELECT (SELECT paused FROM queue_state WHERE id = 1) AS paused, (SELECT draining FROM workers WHERE name = @worker) AS draining
+        """;
+
     /// <summary>What a job's steps are judged by (<see cref="ClaimState"/>); PostgreSQL appends FOR UPDATE.</summary>
     public const string SelectClaimState = """
         SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name

@@ -88,21 +88,27 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                     attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0, claim_step = NULL
                 WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
-                            WHERE status = 'pending' AND available_at <= @now ORDER BY priority DESC, id LIMIT 1)
+                            WHERE status = 'pending' AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
+                            ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
                 """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker));
-            if (job is null) return JobStep.NotFound;
+            if (job is null)
+            {
+                var (paused, draining) = connection.QueryFirstPrepared<(long?, long?)>(SharedJobSql.WhyNoClaim, ("@worker", worker));
+                return JobStep.NoClaim(paused, draining);
+            }
             if (worker is not null) SeenWorker(connection, worker, now, lease);
             return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
         }, cancel);
     }
 
-    /// <summary>Notes that a named worker is alive (a claim or a heartbeat).</summary>
-    private static void SeenWorker(SqliteConnection connection, string name, long now, long lease) =>
-        connection.ExecutePrepared("""
+    /// <summary>Notes that a named worker is alive (a claim or a heartbeat), and answers whether it is being drained.</summary>
+    private static bool SeenWorker(SqliteConnection connection, string name, long now, long lease) =>
+        connection.QueryFirstPrepared<long>("""
             INSERT INTO workers (name, last_seen_at, lease_seconds) VALUES (@name, @now, @lease)
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
-            """, ("@name", name), ("@now", now), ("@lease", lease));
+            RETURNING draining
+            """, ("@name", name), ("@now", now), ("@lease", lease)) == 1;
 
     /// <summary>Counts a finished or failed job to its worker.</summary>
     private static void CountForWorker(SqliteConnection connection, Job job)
@@ -122,8 +128,8 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Heartbeat, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
                 ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
             if (job is null) return Repeated(connection, id, report.ClaimToken, step: null);
-            if (job.Worker is not null) SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
-            return JobStep.Done(job, JobChange.Same(job, ChangeCause.Heartbeat));
+            var drain = job.Worker is not null && SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
+            return JobStep.Done(job with { Drain = drain }, JobChange.Same(job, ChangeCause.Heartbeat));
         }, cancel);
     }
 

@@ -44,11 +44,11 @@ internal static class WorkerRoutes
         return group;
     }
 
-    private static Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
+    private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
         IJobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
         ClaimOrWait(new ClaimRequest(), legacyClient: true, store, waiters, aborted);
 
-    private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
+    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
         HttpRequest request, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
@@ -65,8 +65,10 @@ internal static class WorkerRoutes
     /// Claims at once, or — with a wait — waits in line (<see cref="ClaimWaiters"/>) until a job
     /// may have become claimable and tries again, answering 404 when the wait runs out. A job
     /// claimed for a client that has gone away is given back at once, its attempt not counted.
+    /// While the queue is paused a claim waits as if the queue were empty (resuming wakes it); a
+    /// worker being drained is answered at once, so it learns to stop.
     /// </summary>
-    private static async Task<Results<Ok<Job>, NotFound<ApiError>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
+    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
         ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
@@ -92,8 +94,11 @@ internal static class WorkerRoutes
                     await store.GiveBackUndeliveredClaimAsync(job.Id, job.ClaimToken!);
                     return TypedResults.Empty;
                 }
+                if (step.Outcome == StepOutcome.Draining)
+                    return TypedResults.NotFound(new NoJob($"Worker '{claim.Worker}' is draining: it finishes its running jobs and claims no more.") { Drain = true });
                 var remaining = deadline - DateTimeOffset.UtcNow;
-                if (remaining <= TimeSpan.Zero) return TypedResults.NotFound(new ApiError("No jobs available"));
+                if (remaining <= TimeSpan.Zero)
+                    return TypedResults.NotFound(new NoJob(NoJob.NoJobsAvailable) { Paused = step.Outcome == StepOutcome.Paused });
                 try
                 {
                     var recheck = waiters.RecheckAfter;

@@ -11,7 +11,7 @@ namespace VideoEncode.Api.Migration;
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
 /// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys and the audit trail, streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
-/// jobs id sequence moved past every id the SQLite file handed out. The SQLite side is read in one transaction too, so all the
+/// jobs id sequence moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
 /// tables come from the same moment.
 /// </summary>
 internal static class QueueCopy
@@ -33,6 +33,7 @@ internal static class QueueCopy
             copied.Add((row, await CopyTableAsync(source, snapshot, connection, table, cancel)));
         await MoveIdsPastAsync(connection, "jobs", HighestJobIdEver(source, snapshot), cancel);
         await MoveIdsPastAsync(connection, "audit_log", source.ExecuteScalar<long>("SELECT COALESCE(max(id), 0) FROM audit_log", transaction: snapshot), cancel);
+        await CopyPauseAsync(source, snapshot, connection, cancel);
         var byStatus = CountByStatus(source, snapshot);
 
         // Not cancellable: once the copy is complete, an interruption should not leave the question of whether it landed.
@@ -112,6 +113,15 @@ internal static class QueueCopy
             NpgsqlDbType.Boolean => copy.WriteAsync(rows.GetInt64(column) != 0, type, cancel),
             _ => copy.WriteAsync(rows.GetString(column), type, cancel),
         };
+    }
+
+    /// <summary>A paused queue stays paused on PostgreSQL: its one row is carried over (the target's schema made its own, unpaused).</summary>
+    private static async Task CopyPauseAsync(SqliteConnection source, SqliteTransaction snapshot, NpgsqlConnection target, CancellationToken cancel)
+    {
+        var (paused, pausedAt, pausedBy) = source.QuerySingle<(long, long?, string?)>(
+            "SELECT paused, paused_at, paused_by FROM queue_state WHERE id = 1", transaction: snapshot);
+        await target.ExecuteAsync(new CommandDefinition("UPDATE queue_state SET paused = @paused, paused_at = @pausedAt, paused_by = @pausedBy WHERE id = 1",
+            new { paused, pausedAt, pausedBy }, cancellationToken: cancel));
     }
 
     /// <summary>

@@ -13,8 +13,11 @@ public sealed record QueueStats(
     double? AverageWaitSeconds,
     double? AverageEncodeSeconds);
 
-/// <summary>A worker seen by the host. Lost: silent for longer than its lease.</summary>
-public sealed record WorkerInfo(string Name, long LastSeenAt, bool Lost, IReadOnlyList<WorkerJob> Jobs, long JobsFinished, long JobsFailed);
+/// <summary>
+/// A worker known to the host. Lost: silent for longer than its lease. Draining: told to finish its
+/// running jobs and claim no more. LastSeenAt is null for a worker drained before it was ever seen.
+/// </summary>
+public sealed record WorkerInfo(string Name, long? LastSeenAt, bool Lost, IReadOnlyList<WorkerJob> Jobs, long JobsFinished, long JobsFailed, bool Draining);
 
 /// <summary>A job a worker is running, with its last reported progress.</summary>
 public sealed record WorkerJob(long Id, string FileName, double? Progress, double? Speed, long? EtaSeconds);
