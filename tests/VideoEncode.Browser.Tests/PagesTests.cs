@@ -421,6 +421,47 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(page.Locator("#workers button")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task AnAdminMakesAKeySeesItsSecretOnceAndRevokesIt()
+    {
+        await OpenWithKeyAsync("/keys/");
+        await Expect(page.Locator("#key-status")).ToContainTextAsync("(admin)");
+        await page.GetByLabel("Name").FillAsync("encoder-9");
+        await page.GetByLabel("Role").SelectOptionAsync("worker");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Make key" }).ClickAsync();
+
+        await Expect(page.Locator("#secret")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^vek_"));
+        var secret = (await page.Locator("#secret").TextContentAsync())!;
+        var worker = host.CreateApiClient(secret);
+        Assert.Equal("""{"name":"encoder-9","role":"worker"}""", await worker.GetStringAsync("/api/keys/current"));
+        var row = page.Locator("#keys tr", new() { HasText = "encoder-9" });
+        await Expect(row).ToContainTextAsync("never");
+        await Expect(page.Locator("#audit")).ToContainTextAsync("key.create");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator("#confirm-text")).ToContainTextAsync("Revoke the key “encoder-9”?");
+        await page.Locator("#confirm").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator("#keys")).ToContainTextAsync("No keys made yet.");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await worker.GetAsync("/api/jobs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASubmitKeySeesCancelButNotDeleteAndCannotManageKeys()
+    {
+        var key = await KeyCalls.CreateKeyAsync(api, "desk", "submit");
+        await api.EnqueueAsync(QueueCalls.NewJob("mine.mkv"));
+
+        await page.GotoAsync("/view-jobs/");
+        await SaveKeyAsync(key);
+        var row = page.Locator("#rows tr", new() { HasText = "mine.mkv" });
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Cancel job" })).ToBeVisibleAsync();
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Delete job" })).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/keys/");
+        await Expect(page.Locator("#message")).ToContainTextAsync("“desk” is a submit key");
+        await Expect(page.Locator("#new-key")).ToBeHiddenAsync();
+    }
+
     private async Task<bool> DrainingAsync(string worker) =>
         (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/workers")).EnumerateArray()
             .Single(w => w.GetProperty("name").GetString() == worker).GetProperty("draining").GetBoolean();

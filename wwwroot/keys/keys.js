@@ -41,7 +41,7 @@ document.getElementById('copy-secret').addEventListener('click', async () => {
 });
 
 async function revoke(name) {
-  if (!confirm(`Revoke the key “${name}”? Whatever uses it is refused from now on.`)) return;
+  if (!await confirmed(`Revoke the key “${name}”? Whatever uses it is refused from now on.`)) return;
   try {
     await api('DELETE', `/api/keys/${encodeURIComponent(name)}`);
     say(message, `Revoked “${name}”.`, 'success');
@@ -49,6 +49,14 @@ async function revoke(name) {
   } catch (error) {
     report(error);
   }
+}
+
+const dialog = document.getElementById('confirm');
+function confirmed(question) {
+  document.getElementById('confirm-text').textContent = question;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise(resolve => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
 }
 
 async function load() {
@@ -64,7 +72,7 @@ async function load() {
     keysBody.replaceChildren(...keys.map(item => el('tr', {},
       el('td', {}, item.name), el('td', {}, item.role), el('td', {}, localTime(item.created_at)),
       el('td', {}, item.created_by ?? ''), el('td', {}, item.last_used_at ? localTime(item.last_used_at) : 'never'),
-      el('td', { class: 'actions' }, el('button', { type: 'button', class: 'danger', onclick: () => revoke(item.name) }, 'Revoke')))));
+      el('td', { class: 'actions' }, el('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${item.name}`, onclick: () => revoke(item.name) }, 'Revoke')))));
     if (keys.length === 0) keysBody.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No keys made yet.')));
     auditBody.replaceChildren(...audit.map(entry => el('tr', {},
       el('td', {}, localTime(entry.at)), el('td', {}, entry.key_name), el('td', {}, entry.action),

@@ -37,9 +37,8 @@ const queueToggle = document.getElementById('queue-toggle');
 const workersBody = document.getElementById('workers');
 const workersTitle = document.getElementById('workers-title');
 let live = false;
-// The role of the key in use (GET /api/keys/current), asked again only when the key changes.
+// The role of the key in use (GET /api/keys/current, asked by the key bar when a key is saved).
 let role = null;
-let roleOfKey = null;
 
 pageSize.value = String(state.size);
 pageSize.addEventListener('change', () => show({ size: parseInt(pageSize.value, 10), page: 1 }));
@@ -99,13 +98,12 @@ async function fetchPage() {
 }
 
 async function knowRole() {
-  const key = getApiKey();
-  if (key === roleOfKey) return;
-  role = (await api('GET', '/api/keys/current')).role;
-  roleOfKey = key;
+  role = (await header.currentKey())?.role ?? null;
 }
 
+// What the key's role allows (see README, Keys and roles); the host refuses anything else with 403 anyway.
 const isAdmin = () => role === 'admin';
+const maySubmit = () => role === 'admin' || role === 'submit';
 
 async function refreshQueue() {
   try {
@@ -258,13 +256,13 @@ function actionsFor(job) {
   }, label);
   const name = `job ${job.id} (${job.file_name})`;
   const buttons = [];
-  if ((job.status === 'pending' || job.status === 'in_progress') && !job.cancel_requested)
+  if (maySubmit() && (job.status === 'pending' || job.status === 'in_progress') && !job.cancel_requested)
     buttons.push(button('cancel', 'Cancel', `Cancel ${name}?`));
-  if (job.status === 'failed' || job.status === 'cancelled')
+  if (maySubmit() && (job.status === 'failed' || job.status === 'cancelled'))
     buttons.push(button('retry', 'Retry', `Put ${name} back in the queue for a fresh start?`));
-  if (job.status === 'finished' || job.status === 'in_progress')
+  if (isAdmin() && (job.status === 'finished' || job.status === 'in_progress'))
     buttons.push(button('reset', 'Reset', `Put ${name} back in the queue?`));
-  buttons.push(button('delete', 'Delete', `Delete ${name}? This cannot be undone.`, 'danger'));
+  if (isAdmin()) buttons.push(button('delete', 'Delete', `Delete ${name}? This cannot be undone.`, 'danger'));
   return buttons;
 }
 
