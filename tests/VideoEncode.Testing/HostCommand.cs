@@ -20,7 +20,16 @@ public static class HostCommand
         var stdout = command.StandardOutput.ReadToEndAsync();
         var stderr = command.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await command.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await command.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Left running it could hold the test's database open for the tests after it.
+            command.Kill(entireProcessTree: true);
+            throw;
+        }
         return (command.ExitCode, await stdout, await stderr);
     }
 }

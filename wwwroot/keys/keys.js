@@ -1,6 +1,6 @@
 // The keys view, for admin keys: make a key (its secret shown once), list and revoke keys, and read
 // the audit trail of who did what. Other roles are told they cannot manage keys.
-import { api } from '/shared/api.js';
+import { api, getApiKey } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 
@@ -62,7 +62,10 @@ function confirmed(question) {
 async function load() {
   const key = await header.currentKey();
   adminOnly.hidden = key?.role !== 'admin';
-  if (!key) return;
+  if (!key) {
+    if (getApiKey()) say(message, 'Could not learn this key’s role: the host refused it or did not answer (see the top of the page).');
+    return;
+  }
   if (key.role !== 'admin') {
     say(message, `This page is for admin keys; “${key.name}” is a ${key.role} key.`);
     return;

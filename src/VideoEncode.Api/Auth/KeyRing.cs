@@ -29,6 +29,7 @@ public sealed class KeyRing(IOptions<QueueOptions> options, ApiKeyStore keys, Ti
     private readonly byte[] configuredDigest = Digest(options.Value.ApiKey);
     private readonly ConcurrentDictionary<string, (Caller? Caller, long Until)> remembered = new();
     private readonly ConcurrentDictionary<string, long> lastTouched = new();
+    private long generation;
 
     public async ValueTask<Caller?> AuthenticateAsync(string presented)
     {
@@ -39,16 +40,29 @@ public sealed class KeyRing(IOptions<QueueOptions> options, ApiKeyStore keys, Ti
         var now = Environment.TickCount64;
         if (!remembered.TryGetValue(hash, out var known) || known.Until < now)
         {
+            // A key revoked here while this lookup ran must not be remembered as it was before: the answer
+            // is kept only if nothing was forgotten meanwhile, and asked afresh otherwise.
+            long before;
+            do
+            {
+                before = Interlocked.Read(ref generation);
+                known = (await keys.FindAsync(hash), now + RememberMilliseconds);
+            } while (Interlocked.Read(ref generation) != before);
             if (remembered.Count >= MaxRemembered) remembered.Clear();
-            known = (await keys.FindAsync(hash), now + RememberMilliseconds);
             remembered[hash] = known;
+            // Forgotten after it was stored (a revoke that committed after the lookup): drop it again.
+            if (Interlocked.Read(ref generation) != before) remembered.TryRemove(hash, out _);
         }
         if (known.Caller is { } caller) NoteUse(caller.Name);
         return known.Caller;
     }
 
     /// <summary>A key was created or revoked here: answer from the store from now on.</summary>
-    public void Forget() => remembered.Clear();
+    public void Forget()
+    {
+        Interlocked.Increment(ref generation);
+        remembered.Clear();
+    }
 
     private void NoteUse(string name)
     {

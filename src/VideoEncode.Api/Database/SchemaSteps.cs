@@ -17,7 +17,12 @@ internal static partial class SchemaSteps
         {
             var start = markers[i].Index + markers[i].Length;
             var end = i + 1 < markers.Count ? markers[i + 1].Index : text.Length;
-            yield return (int.Parse(markers[i].Groups[1].Value), text[start..end]);
+            var version = int.Parse(markers[i].Groups[1].Value);
+            // A database records the last step it ran and skips every step numbered below it: a step
+            // out of order, or a gap later filled in, would never run on a database that passed it.
+            if (version != i + 1)
+                throw new InvalidOperationException($"{resourceName}: step {version} is step number {i + 1} in the file; steps must run 1, 2, 3 … in order.");
+            yield return (version, text[start..end]);
         }
     }
 

@@ -77,14 +77,35 @@ public sealed class LeaseKeeper : BackgroundService
             if (ended > 0) changes.BackoffsEnded(ended);
         }
 
+        // The chores below are scheduled before they run and fail on their own: one that keeps failing
+        // (a huge delete timing out, say) is retried at its interval, and never stops leases from being
+        // swept nor moves their grace, which is for a database that did not answer at all.
         if (leads && now >= nextCleanup)
         {
-            await store.ForgetOldRecordsAsync();
             nextCleanup = now + CleanupInterval;
+            await ChoreAsync("forgetting old idempotency keys and changes", async () => { await store.ForgetOldRecordsAsync(); return true; });
         }
 
         if (leads && now >= nextRetention)
-            nextRetention = await retention.RunAsync() ? now : now + CleanupInterval;
+        {
+            nextRetention = now + CleanupInterval;
+            // More left than a round deletes: the next round comes at the next sweep.
+            if (await ChoreAsync("deleting ended jobs past RetentionDays", retention.RunAsync)) nextRetention = now;
+        }
+    }
+
+    /// <summary>Runs one chore of the upkeep; a failure is logged and answered false.</summary>
+    private async Task<bool> ChoreAsync(string chore, Func<Task<bool>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "The queue's upkeep failed at {Chore}; trying again in {Interval}.", chore, CleanupInterval);
+            return false;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
