@@ -7,6 +7,7 @@ using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Webhooks;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
 
@@ -34,6 +35,7 @@ app.MapEvents();
 app.MapQueueMetrics();
 app.MapKeys();
 app.MapAudit();
+app.MapWebhooks();
 
 app.Run();
 return 0;

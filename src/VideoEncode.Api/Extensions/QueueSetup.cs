@@ -14,6 +14,7 @@ using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Webhooks;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Extensions;
@@ -49,6 +50,7 @@ public static class QueueSetup
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
+        services.AddWebhooks();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
         services.AddSingleton<LeaseKeeper>();

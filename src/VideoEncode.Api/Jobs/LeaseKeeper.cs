@@ -2,6 +2,7 @@ using VideoEncode.Api.Changes;
 using VideoEncode.Api.Cluster;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Webhooks;
 
 namespace VideoEncode.Api.Jobs;
 
@@ -9,7 +10,7 @@ namespace VideoEncode.Api.Jobs;
 /// The queue's upkeep, every LeaseSweepSeconds (one by default). On the leading host only
 /// (<see cref="ILeadership"/>; on SQLite the one host leads): returns jobs whose lease lapsed —
 /// their worker died or lost touch — to the queue (or fails or cancels them; see
-/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records. On every
+/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records (webhook deliveries too). On every
 /// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
 /// (a read, so each host does it for its own waiters rather than hear it from the leader).
 ///
@@ -23,6 +24,7 @@ public sealed class LeaseKeeper : BackgroundService
     private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(1);
 
     private readonly IJobStore store;
+    private readonly WebhookStore webhooks;
     private readonly ILeadership leadership;
     private readonly JobChangeSink changes;
     private readonly TimeProvider clock;
@@ -33,10 +35,11 @@ public sealed class LeaseKeeper : BackgroundService
     private long backoffsCheckedUpTo;
     private DateTimeOffset nextCleanup;
 
-    public LeaseKeeper(IJobStore store, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+    public LeaseKeeper(IJobStore store, WebhookStore webhooks, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
         IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
+        this.webhooks = webhooks;
         this.leadership = leadership;
         this.changes = changes;
         this.clock = clock;
@@ -75,6 +78,7 @@ public sealed class LeaseKeeper : BackgroundService
         if (leads && now >= nextCleanup)
         {
             await store.ForgetOldRecordsAsync();
+            await webhooks.ForgetOldAsync(now.ToUnixTimeSeconds());
             nextCleanup = now + CleanupInterval;
         }
     }
