@@ -9,14 +9,18 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers and idempotency_keys, streamed by
-/// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
-/// jobs id sequence moved past every id the SQLite file handed out. The SQLite side is read in one transaction too, so all three
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency_keys, webhooks and their
+/// deliveries (those not yet sent are sent by the new hosts), streamed by binary COPY (a million jobs
+/// take seconds, not the minutes row-by-row inserts would), then the id sequences of jobs, webhooks and
+/// deliveries moved past every id the SQLite file handed out. The SQLite side is read in one transaction too, so all three
 /// tables come from the same moment.
 /// </summary>
 internal static class QueueCopy
 {
-    private static readonly string[] Tables = ["jobs", "workers", "idempotency_keys"];
+    private static readonly string[] Tables = ["jobs", "workers", "idempotency_keys", "webhooks", "webhook_deliveries"];
+
+    /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
+    private static readonly string[] IdentityTables = ["jobs", "webhooks", "webhook_deliveries"];
 
     /// <exception cref="MigrationRefused">The target already holds rows, or the SQLite file has a column PostgreSQL's schema lacks.</exception>
     public static async Task<CopiedQueue> CopyAsync(SqliteConnection source, PostgresDatabase target, CancellationToken cancel)
@@ -29,12 +33,13 @@ internal static class QueueCopy
         var copied = new Dictionary<string, long>();
         foreach (var table in Tables)
             copied[table] = await CopyTableAsync(source, snapshot, connection, table, cancel);
-        await MoveIdsPastAsync(connection, HighestJobIdEver(source, snapshot), cancel);
+        foreach (var table in IdentityTables)
+            await MoveIdsPastAsync(connection, table, HighestIdEver(source, snapshot, table), cancel);
         var byStatus = CountByStatus(source, snapshot);
 
         // Not cancellable: once the copy is complete, an interruption should not leave the question of whether it landed.
         await transaction.CommitAsync(CancellationToken.None);
-        return new CopiedQueue(copied["jobs"], byStatus, copied["workers"], copied["idempotency_keys"]);
+        return new CopiedQueue(copied["jobs"], byStatus, copied["workers"], copied["idempotency_keys"], copied["webhooks"], copied["webhook_deliveries"]);
     }
 
     /// <summary>
@@ -43,13 +48,15 @@ internal static class QueueCopy
     /// </summary>
     private static async Task RefuseUnlessEmptyAsync(NpgsqlConnection connection, PostgresDatabase target, CancellationToken cancel)
     {
-        await connection.ExecuteAsync(new CommandDefinition("LOCK TABLE jobs, workers, idempotency_keys IN EXCLUSIVE MODE", cancellationToken: cancel));
-        var (jobs, workers, keys) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
-            "SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM workers), (SELECT count(*) FROM idempotency_keys)", cancellationToken: cancel));
-        if (jobs + workers + keys > 0)
+        await connection.ExecuteAsync(new CommandDefinition($"LOCK TABLE {string.Join(", ", Tables)} IN EXCLUSIVE MODE", cancellationToken: cancel));
+        var (jobs, workers, keys, webhooks) = await connection.QuerySingleAsync<(long, long, long, long)>(new CommandDefinition(
+            "SELECT (SELECT count(*) FROM jobs), (SELECT count(*) FROM workers), (SELECT count(*) FROM idempotency_keys), (SELECT count(*) FROM webhooks)",
+            cancellationToken: cancel));
+        if (jobs + workers + keys + webhooks > 0)
             throw new MigrationRefused($"The PostgreSQL {target.Describe()} (--to) already holds {CopiedQueue.Counted(jobs, "job")}, " +
-                                       $"{CopiedQueue.Counted(workers, "worker")} and {CopiedQueue.Counted(keys, "idempotency key")}; " +
-                                       "migrate copies into an empty queue only, and wrote nothing.");
+                                       $"{CopiedQueue.Counted(workers, "worker")} and {CopiedQueue.Counted(keys, "idempotency key")}" +
+                                       (webhooks > 0 ? $" and {CopiedQueue.Counted(webhooks, "webhook")}" : "") +
+                                       "; migrate copies into an empty queue only, and wrote nothing.");
     }
 
     /// <summary>
@@ -111,26 +118,26 @@ internal static class QueueCopy
     }
 
     /// <summary>
-    /// The highest id the SQLite file ever handed out: sqlite_sequence remembers the ids of deleted
-    /// jobs too, and AUTOINCREMENT's promise — an id never names a second job, so a worker holding a
-    /// deleted job's id cannot touch another — must hold on PostgreSQL as well.
+    /// The highest id the SQLite file ever handed out in <paramref name="table"/>: sqlite_sequence remembers
+    /// the ids of deleted rows too, and AUTOINCREMENT's promise — an id never names a second job, so a worker
+    /// holding a deleted job's id cannot touch another — must hold on PostgreSQL as well.
     /// </summary>
-    private static long HighestJobIdEver(SqliteConnection source, SqliteTransaction snapshot) =>
+    private static long HighestIdEver(SqliteConnection source, SqliteTransaction snapshot, string table) =>
         source.ExecuteScalar<long>(
-            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0), COALESCE((SELECT max(id) FROM jobs), 0))",
-            transaction: snapshot);
+            $"SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = @table), 0), COALESCE((SELECT max(id) FROM {table}), 0))",
+            new { table }, transaction: snapshot);
 
     /// <summary>
-    /// Moves the jobs identity past <paramref name="highest"/> (and never back, should the target
-    /// have handed out ids before). A queue that never had a job leaves it as it is: setval cannot go to 0.
+    /// Moves the identity of <paramref name="table"/> past <paramref name="highest"/> (and never back, should
+    /// the target have handed out ids before). A table that never had a row leaves it as it is: setval cannot go to 0.
     /// </summary>
-    private static async Task MoveIdsPastAsync(NpgsqlConnection target, long highest, CancellationToken cancel)
+    private static async Task MoveIdsPastAsync(NpgsqlConnection target, string table, long highest, CancellationToken cancel)
     {
         if (highest == 0) return;
         await target.ExecuteAsync(new CommandDefinition("""
             SELECT setval(ids, GREATEST(@highest, COALESCE(pg_sequence_last_value(ids), 0)))
-            FROM (SELECT pg_get_serial_sequence('jobs', 'id')::regclass AS ids) AS sequence
-            """, new { highest }, cancellationToken: cancel));
+            FROM (SELECT pg_get_serial_sequence(@table, 'id')::regclass AS ids) AS sequence
+            """, new { highest, table }, cancellationToken: cancel));
     }
 
     /// <summary>The copied jobs by status, in the order statuses are usually listed, any unknown ones last.</summary>
