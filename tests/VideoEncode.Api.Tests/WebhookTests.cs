@@ -148,6 +148,35 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.RunOnce)]
+    public async Task AWebhookMadeOnOneHostOfASharedStoreHearsOfChangesMadeOnAnother()
+    {
+        var database = TestStore.NewPostgresDatabase();
+        try
+        {
+            using var receiver = new WebhookReceiver();
+            using var hostA = new QueueFactory(database, AllowPrivate);
+            using var hostB = new QueueFactory(database, AllowPrivate);
+            var onA = hostA.CreateApiClient();
+            var onB = hostB.CreateApiClient();
+            var webhook = await CreateAsync(onA, receiver.Url, ["job.created", "job.finished"], Secret);
+
+            var job = (await onB.EnqueueAsync(QueueCalls.NewJob("elsewhere.mp4")))[0];
+            await onB.ClaimAsync();
+            (await onB.PostAsync($"/api/jobs/{job.Id}/finish", null)).EnsureSuccessStatusCode();
+
+            await Eventually.TrueAsync(async () => (await DeliveriesAsync(onA, webhook)).All(d => d.GetProperty("status").GetString() == "delivered"),
+                () => $"{receiver.Received.Count} requests arrived");
+            Assert.Equal(["job.finished", "job.created"], (await DeliveriesAsync(onA, webhook)).Select(d => d.GetProperty("event").GetString()));
+            Assert.Equal(2, receiver.Received.Count); // each sent once, though both hosts dispatch
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    [Fact]
     public async Task APrivateAddressIsRefusedAgainWhenSendingOnAHostThatDoesNotAllowIt()
     {
         var database = TestStore.NewDatabase();
