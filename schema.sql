@@ -118,6 +118,39 @@ CREATE TABLE audit_log (
 -- The key that enqueued each job (null for jobs from before keys had names).
 ALTER TABLE jobs ADD COLUMN created_by TEXT;
 
+-- step 7
+-- Webhooks (Webhooks/): who is told of which job events. events holds the subscribed names between
+-- commas (",job.finished,job.failed,"). The secret signs each delivery, so it is kept as given (never listed).
+CREATE TABLE webhooks (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    url        TEXT    NOT NULL,
+    events     TEXT    NOT NULL,
+    secret     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,               -- unix seconds
+    created_by TEXT                            -- the key that created it
+);
+-- The outbox: one row per webhook and job event, written in the transaction of the job change, so a
+-- crash keeps both or neither; the dispatcher of any host sends it, retrying until delivered or dead.
+-- No foreign key to webhooks: on PostgreSQL a job change may race a webhook's deletion, and must not
+-- fail for it; a row whose webhook is gone is never sent and is forgotten by the upkeep.
+CREATE TABLE webhook_deliveries (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id       INTEGER NOT NULL,
+    event            TEXT    NOT NULL,         -- e.g. job.finished
+    job_id           INTEGER,
+    body             TEXT    NOT NULL,         -- the JSON posted, fixed when the change committed
+    status           TEXT    NOT NULL DEFAULT 'pending',   -- pending, delivered or dead
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL,         -- unix seconds
+    next_attempt_at  INTEGER NOT NULL,         -- unix seconds; when a pending delivery is due
+    locked_until     INTEGER NOT NULL DEFAULT 0,   -- a dispatcher's lease on the attempt it is making (unix seconds)
+    last_status_code INTEGER,                  -- the receiver's last HTTP status, null when it could not be reached
+    last_error       TEXT,
+    delivered_at     INTEGER                   -- unix seconds
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+
 -- step 8
 -- Pausing the queue and draining workers (Queue/). One row says whether the queue is paused —
 -- claims get nothing while running jobs go on — since when and by which key; it lives here, not in

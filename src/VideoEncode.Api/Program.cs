@@ -9,6 +9,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Webhooks;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
 if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
@@ -40,6 +41,7 @@ app.MapKeys();
 app.MapAudit();
 app.MapBackup();
 app.MapQueue();
+app.MapWebhooks();
 
 app.Run();
 return 0;

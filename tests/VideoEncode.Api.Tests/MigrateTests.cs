@@ -98,6 +98,40 @@ public sealed class MigrateTests : IDisposable
     }
 
     [Fact]
+    public async Task WebhooksMoveWithTheirUnsentDeliveriesWhichTheNewHostSends()
+    {
+        var port = FreePort.Find(); // the receiver is down while the queue is on SQLite
+        var allowPrivate = new Dictionary<string, string?> { ["WebhooksAllowPrivate"] = "true" };
+        long webhook;
+        using (var host = new QueueFactory(sqlite, allowPrivate))
+        {
+            var client = host.CreateApiClient();
+            var created = await Succeeds(client.PostAsJsonAsync("/api/webhooks",
+                new { url = $"http://127.0.0.1:{port}/hook/", events = new[] { "job.created" }, secret = "a-secret-of-some-length" }));
+            using var body = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            webhook = body.RootElement.GetProperty("id").GetInt64();
+            await client.EnqueueAsync(QueueCalls.NewJob("announced.mkv"));
+        }
+        var target = NewPostgresDatabase();
+
+        var (exit, stdout, stderr) = await RunMigrateAsync("--from", sqlite, "--to", target);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(", 1 webhook, 1 webhook delivery from", stdout);
+        using var receiver = new WebhookReceiver(port);
+        var later = new ManualClock();
+        later.Advance(TimeSpan.FromHours(1)); // past any retry the SQLite host scheduled
+        using var moved = new QueueFactory(target, allowPrivate, later);
+        var onPostgres = moved.CreateApiClient(); // starts the host
+        await Eventually.TrueAsync(() => !receiver.Received.IsEmpty, () => "the moved delivery was not sent");
+        Assert.Contains("announced.mkv", Assert.Single(receiver.Received).Body);
+        var another = await Succeeds(onPostgres.PostAsJsonAsync("/api/webhooks",
+            new { url = $"http://127.0.0.1:{port}/other/", events = new[] { "job.failed" } }));
+        using var anotherBody = System.Text.Json.JsonDocument.Parse(await another.Content.ReadAsStringAsync());
+        Assert.True(anotherBody.RootElement.GetProperty("id").GetInt64() > webhook);
+    }
+
+    [Fact]
     public async Task ATargetThatAlreadyHoldsAQueueIsRefusedAndLeftAsItWas()
     {
         var target = NewPostgresDatabase();

@@ -1,22 +1,25 @@
 using System.Data.Common;
 using VideoEncode.Api.Audit;
+using VideoEncode.Api.Webhooks;
 
 namespace VideoEncode.Api.Changes;
 
 /// <summary>
 /// What must be written with a job change, in the same transaction, so that a crash keeps both or
-/// neither: the audit trail's entry for a person's action on a job. Both job stores call it from the
-/// write that made the changes; its statements are the same on SQLite and PostgreSQL.
+/// neither: the audit trail's entry for a person's action on a job, and the webhook deliveries that
+/// announce it (<see cref="WebhookOutbox"/>). Both job stores call it from the write that made the
+/// changes; its statements are the same on SQLite and PostgreSQL.
 /// </summary>
-public sealed class ChangeJournal
+public sealed class ChangeJournal(WebhookOutbox webhooks)
 {
     /// <param name="actor">The key's name when a person asked for the change (a worker's steps and the host's own pass null).</param>
     public async Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, string? actor, long now)
     {
-        if (actor is null) return;
-        foreach (var change in changes)
-            if (AuditedAction(change.Cause) is { } action)
-                await AuditTrail.RecordAsync(connection, now, actor, action, change.Job.Id.ToString(), $"{change.From} -> {change.To}");
+        if (actor is not null)
+            foreach (var change in changes)
+                if (AuditedAction(change.Cause) is { } action)
+                    await AuditTrail.RecordAsync(connection, now, actor, action, change.Job.Id.ToString(), $"{change.From} -> {change.To}");
+        await webhooks.EnqueueAsync(connection, changes, now);
     }
 
     private static string? AuditedAction(ChangeCause cause) => cause switch

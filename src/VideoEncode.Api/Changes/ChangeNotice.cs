@@ -26,15 +26,21 @@ public sealed record ChangeNotice(string Type, string Data, string From, string 
     public static bool Claimable(string from, string to, ChangeCause cause) =>
         to == JobStatus.Pending && cause != ChangeCause.RetryableFail && (from != to || cause is ChangeCause.Reset or ChangeCause.Retry);
 
+    private const string Created = "created", Deleted = "deleted", Requeued = "requeued", Claimed = "claimed";
+
+    /// <summary>The event types of changes that move a job's status (webhooks offer these); progress and updated keep it.</summary>
+    public static readonly IReadOnlyList<string> StatusMoveTypes =
+        [Created, Claimed, JobStatus.Finished, JobStatus.Failed, JobStatus.Cancelled, Requeued, Deleted];
+
     /// <summary>The event stream's type for a change: created, claimed, progress, finished, failed, cancelled, requeued, updated or deleted.</summary>
-    private static string EventType(JobChange change) => change switch
+    public static string EventType(JobChange change) => change switch
     {
-        { From: JobChange.Created } => "created",
-        { To: JobChange.Deleted } => "deleted",
+        { From: JobChange.Created } => Created,
+        { To: JobChange.Deleted } => Deleted,
         { MovesStatus: false, Cause: ChangeCause.Heartbeat } => "progress",
         { MovesStatus: false } => "updated",
-        { To: JobStatus.Pending } => "requeued",
-        { To: JobStatus.InProgress } => "claimed",
+        { To: JobStatus.Pending } => Requeued,
+        { To: JobStatus.InProgress } => Claimed,
         _ => change.To, // finished, failed, cancelled
     };
 

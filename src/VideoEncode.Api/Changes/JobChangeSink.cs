@@ -1,6 +1,7 @@
 using VideoEncode.Api.Database;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
+using VideoEncode.Api.Webhooks;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Changes;
@@ -8,14 +9,14 @@ namespace VideoEncode.Api.Changes;
 /// <summary>
 /// The one place a committed change is announced. The store calls <see cref="Publish"/> after the
 /// commit of every write, so no route can forget one: a log line for a change of status (job id,
-/// from -> to, cause; never the key) and at once a wake-up for a waiting claim per job that became
-/// claimable. The event on the live stream and the metrics' counters go through
-/// <see cref="Announce"/>: straight away on SQLite, where this host is the only one; on a shared
+/// from -> to, cause; never the key), at once a wake-up for a waiting claim per job that became
+/// claimable, and one for the webhook dispatcher when the write put deliveries in the outbox. The
+/// event on the live stream and the metrics' counters go through <see cref="Announce"/>: straight away on SQLite, where this host is the only one; on a shared
 /// PostgreSQL store from <see cref="Cluster.SharedChangeFeed"/>, which reads every host's changes
 /// back from the database, so that every host streams and counts the same changes with the same ids.
 /// </summary>
 public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents events, QueueMetrics metrics, ClaimWaiters waiters,
-    DatabaseLocation database)
+    DatabaseLocation database, WebhookSignal webhooks)
 {
     public void Publish(IReadOnlyList<JobChange> changes)
     {
@@ -27,6 +28,7 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents event
             if (!database.IsShared) Announce(null, ChangeNotice.Of(change), wake: false);
         }
         if (claimable > 0) waiters.Wake(claimable);
+        webhooks.Committed();
     }
 
     /// <summary>

@@ -63,4 +63,11 @@ public sealed class QueueOptions
 
     /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
     public bool MetricsOpen { get; set; }
+
+    /// <summary>
+    /// Let webhooks reach loopback, link-local and private addresses (a receiver on this machine or in
+    /// this network). Off by default: a webhook's URL would otherwise let an admin key probe the host's
+    /// own network (see <see cref="Webhooks.AddressGuard"/>).
+    /// </summary>
+    public bool WebhooksAllowPrivate { get; set; }
 }

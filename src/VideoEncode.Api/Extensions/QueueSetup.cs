@@ -15,6 +15,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Webhooks;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Extensions;
@@ -51,6 +52,7 @@ public static class QueueSetup
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
+        services.AddWebhooks();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
         services.AddSingleton<JobRetention>();

@@ -2,6 +2,7 @@ using VideoEncode.Api.Changes;
 using VideoEncode.Api.Cluster;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Webhooks;
 
 namespace VideoEncode.Api.Jobs;
 
@@ -9,7 +10,7 @@ namespace VideoEncode.Api.Jobs;
 /// The queue's upkeep, every LeaseSweepSeconds (one by default). On the leading host only
 /// (<see cref="ILeadership"/>; on SQLite the one host leads): returns jobs whose lease lapsed —
 /// their worker died or lost touch — to the queue (or fails or cancels them; see
-/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records and deletes
+/// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records (webhook deliveries too) and deletes
 /// jobs past their retention (<see cref="JobRetention"/>; every tick while a backlog lasts). On every
 /// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
 /// (a read, so each host does it for its own waiters rather than hear it from the leader).
@@ -25,6 +26,7 @@ public sealed class LeaseKeeper : BackgroundService
 
     private readonly IJobStore store;
     private readonly JobRetention retention;
+    private readonly WebhookStore webhooks;
     private readonly ILeadership leadership;
     private readonly JobChangeSink changes;
     private readonly TimeProvider clock;
@@ -36,11 +38,12 @@ public sealed class LeaseKeeper : BackgroundService
     private DateTimeOffset nextCleanup;
     private DateTimeOffset nextRetention;
 
-    public LeaseKeeper(IJobStore store, JobRetention retention, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+    public LeaseKeeper(IJobStore store, JobRetention retention, WebhookStore webhooks, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
         IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
         this.retention = retention;
+        this.webhooks = webhooks;
         this.leadership = leadership;
         this.changes = changes;
         this.clock = clock;
@@ -83,7 +86,12 @@ public sealed class LeaseKeeper : BackgroundService
         if (leads && now >= nextCleanup)
         {
             nextCleanup = now + CleanupInterval;
-            await ChoreAsync("forgetting old idempotency keys and changes", async () => { await store.ForgetOldRecordsAsync(); return true; });
+            await ChoreAsync("forgetting old idempotency keys, changes and webhook deliveries", async () =>
+            {
+                await store.ForgetOldRecordsAsync();
+                await webhooks.ForgetOldAsync(now.ToUnixTimeSeconds());
+                return true;
+            });
         }
 
         if (leads && now >= nextRetention)

@@ -3,11 +3,15 @@ namespace VideoEncode.Api.Migration;
 /// <summary>What `migrate` copied: how many jobs of each status, and the rows of every table copied (jobs first).</summary>
 internal sealed record CopiedQueue(IReadOnlyList<(string Status, long Count)> JobsByStatus, IReadOnlyList<(string Row, long Count)> Rows)
 {
-    /// <summary>"1234 jobs (12 pending, 1 in_progress, …), 3 workers, 5 idempotency keys, 0 API keys, 0 audit trail entries".</summary>
+    /// <summary>
+    /// "1234 jobs (12 pending, 1 in_progress, …), 3 workers, 5 idempotency keys", then the other tables'
+    /// rows when there were any: ", 2 API keys, 1 webhook, 7 webhook deliveries".
+    /// </summary>
     public override string ToString()
     {
         var statuses = JobsByStatus.Count == 0 ? "" : $" ({string.Join(", ", JobsByStatus.Select(s => $"{s.Count} {s.Status}"))})";
-        return Counted(Rows[0].Count, Rows[0].Row) + statuses + string.Concat(Rows.Skip(1).Select(row => ", " + Counted(row.Count, row.Row)));
+        return Counted(Rows[0].Count, Rows[0].Row) + statuses +
+               string.Concat(Rows.Skip(1).Where((row, i) => i < 2 || row.Count > 0).Select(row => ", " + Counted(row.Count, row.Row)));
     }
 
     /// <summary>"1 job and 3 workers".</summary>

@@ -9,16 +9,21 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys and the audit trail, streamed by
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, webhooks and their deliveries (those not
+/// yet sent are sent by the new hosts), streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
-/// jobs id sequence moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
+/// id sequences moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
 /// tables come from the same moment.
 /// </summary>
 internal static class QueueCopy
 {
     /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
     private static readonly (string Table, string Row)[] Tables =
-        [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry")];
+        [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
+         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery")];
+
+    /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
+    private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
 
     /// <exception cref="MigrationRefused">The target already holds rows, or the SQLite file has a column PostgreSQL's schema lacks.</exception>
     public static async Task<CopiedQueue> CopyAsync(SqliteConnection source, PostgresDatabase target, CancellationToken cancel)
@@ -31,8 +36,8 @@ internal static class QueueCopy
         var copied = new List<(string Row, long Count)>();
         foreach (var (table, row) in Tables)
             copied.Add((row, await CopyTableAsync(source, snapshot, connection, table, cancel)));
-        await MoveIdsPastAsync(connection, "jobs", HighestJobIdEver(source, snapshot), cancel);
-        await MoveIdsPastAsync(connection, "audit_log", source.ExecuteScalar<long>("SELECT COALESCE(max(id), 0) FROM audit_log", transaction: snapshot), cancel);
+        foreach (var table in IdentityTables)
+            await MoveIdsPastAsync(connection, table, HighestIdEver(source, snapshot, table), cancel);
         await CopyPauseAsync(source, snapshot, connection, cancel);
         var byStatus = CountByStatus(source, snapshot);
 
@@ -125,14 +130,14 @@ internal static class QueueCopy
     }
 
     /// <summary>
-    /// The highest id the SQLite file ever handed out: sqlite_sequence remembers the ids of deleted
-    /// jobs too, and AUTOINCREMENT's promise — an id never names a second job, so a worker holding a
-    /// deleted job's id cannot touch another — must hold on PostgreSQL as well.
+    /// The highest id the SQLite file ever handed out in <paramref name="table"/>: sqlite_sequence remembers
+    /// the ids of deleted rows too, and AUTOINCREMENT's promise — an id never names a second job, so a worker
+    /// holding a deleted job's id cannot touch another — must hold on PostgreSQL as well.
     /// </summary>
-    private static long HighestJobIdEver(SqliteConnection source, SqliteTransaction snapshot) =>
+    private static long HighestIdEver(SqliteConnection source, SqliteTransaction snapshot, string table) =>
         source.ExecuteScalar<long>(
-            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0), COALESCE((SELECT max(id) FROM jobs), 0))",
-            transaction: snapshot);
+            $"SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = @table), 0), COALESCE((SELECT max(id) FROM {table}), 0))",
+            new { table }, transaction: snapshot);
 
     /// <summary>
     /// Moves <paramref name="table"/>'s id identity past <paramref name="highest"/> (and never back, should the target
