@@ -159,3 +159,31 @@ ALTER TABLE workers ADD COLUMN draining bigint NOT NULL DEFAULT 0;
 CREATE INDEX audit_log_age ON audit_log (at);
 CREATE INDEX jobs_ended_unstamped ON jobs (created_at)
 WHERE finished IS NULL AND status IN ('finished', 'failed', 'cancelled');
+
+-- step 6
+-- Media in the host's store: as schema.sql's step 10.
+CREATE TABLE uploads (
+    id           text   PRIMARY KEY,
+    length       bigint NOT NULL,
+    received     bigint NOT NULL DEFAULT 0,
+    file_name    text   NOT NULL,
+    content_type text,
+    metadata     text,
+    sha256       text,
+    created_at   bigint NOT NULL,
+    expires_at   bigint NOT NULL,
+    completed_at bigint,
+    created_by   text
+);
+CREATE INDEX uploads_unfinished ON uploads (expires_at) WHERE completed_at IS NULL;
+CREATE INDEX uploads_completed ON uploads (completed_at) WHERE completed_at IS NOT NULL;
+ALTER TABLE jobs ADD COLUMN input_upload text;
+ALTER TABLE jobs ADD COLUMN input_sha256 text;
+ALTER TABLE jobs ADD COLUMN input_bytes bigint;
+ALTER TABLE jobs ADD COLUMN output_upload text;
+ALTER TABLE jobs ADD COLUMN output_bytes bigint;
+ALTER TABLE jobs ADD COLUMN phase text;
+CREATE INDEX jobs_claim_shared ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NULL;
+CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NOT NULL;
+CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;
+CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload IS NOT NULL;

@@ -174,3 +174,41 @@ CREATE INDEX audit_log_age ON audit_log (at);
 -- may hold some) age from their creation: this index holds only those, so it is empty and free to keep.
 CREATE INDEX jobs_ended_unstamped ON jobs (created_at)
 WHERE finished IS NULL AND status IN ('finished', 'failed', 'cancelled');
+
+-- step 10
+-- Media in the host's store (Uploads/): files sent with tus 1.0 — a person's inputs, a worker's
+-- results — for workers that share no folder with anyone. The row is written before the file, and
+-- an upload counts as complete only once its bytes are fsynced and renamed into place.
+CREATE TABLE uploads (
+    id           TEXT PRIMARY KEY,             -- 32 random hex digits: the last segment of its Location
+    length       INTEGER NOT NULL,             -- Upload-Length: the whole file, in bytes
+    received     INTEGER NOT NULL DEFAULT 0,   -- bytes stored durably so far: the Upload-Offset a HEAD answers
+    file_name    TEXT    NOT NULL,             -- the tus metadata "filename", made safe; shown and offered on download
+    content_type TEXT,                         -- the tus metadata "filetype", when it is a plausible media type
+    metadata     TEXT,                         -- the Upload-Metadata header as sent, which a HEAD answers
+    sha256       TEXT,                         -- lower-case hex of the whole file, once complete
+    created_at   INTEGER NOT NULL,             -- unix seconds
+    expires_at   INTEGER NOT NULL,             -- unix seconds; unfinished by then, it is swept
+    completed_at INTEGER,                      -- unix seconds; null while bytes are missing
+    created_by   TEXT                          -- the key that created it
+);
+CREATE INDEX uploads_unfinished ON uploads (expires_at) WHERE completed_at IS NULL;
+CREATE INDEX uploads_completed ON uploads (completed_at) WHERE completed_at IS NOT NULL;
+-- A job whose input is an upload (input_upload; null: a file under the workers' shared --input),
+-- and the upload its worker delivered the result as. The sizes and the input's hash are copied onto
+-- the job, so a list shows them and a worker can check its download without another lookup.
+ALTER TABLE jobs ADD COLUMN input_upload TEXT;
+ALTER TABLE jobs ADD COLUMN input_sha256 TEXT;
+ALTER TABLE jobs ADD COLUMN input_bytes INTEGER;
+ALTER TABLE jobs ADD COLUMN output_upload TEXT;
+ALTER TABLE jobs ADD COLUMN output_bytes INTEGER;
+-- What the worker is doing: downloading, encoding or uploading (from heartbeats, cleared as progress is).
+ALTER TABLE jobs ADD COLUMN phase TEXT;
+-- A worker with a shared folder but no idea of the store (every client older than the store) claims
+-- only shared-folder jobs, and a worker without a folder only store jobs: each walks its own
+-- partial index, so either claim stays O(log n) however many jobs of the other kind wait.
+CREATE INDEX jobs_claim_shared ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NULL;
+CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NOT NULL;
+-- The sweep keeps every upload a job still refers to.
+CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;
+CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload IS NOT NULL;

@@ -69,6 +69,27 @@ public sealed record Job
     public string? CreatedBy { get; init; }
 
     /// <summary>
+    /// The upload (POST /api/uploads, tus) this job encodes, when its input is in the host's media store;
+    /// null for a file under the workers' shared --input folder. A worker fetches it from GET /api/jobs/{id}/input.
+    /// </summary>
+    public string? UploadId { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of a store job's input, so a worker can check what it downloaded.</summary>
+    public string? InputSha256 { get; init; }
+
+    /// <summary>The input's size in bytes: known at enqueue for a store job, reported by the worker for a shared-folder one.</summary>
+    public long? InputBytes { get; init; }
+
+    /// <summary>The upload holding a finished store job's result (GET /api/jobs/{id}/output serves it).</summary>
+    public string? OutputUploadId { get; init; }
+
+    /// <summary>The result's size in bytes, once finished.</summary>
+    public long? OutputBytes { get; init; }
+
+    /// <summary>What the worker is doing: <see cref="JobPhase"/> downloading, encoding or uploading; null when not running.</summary>
+    public string? Phase { get; init; }
+
+    /// <summary>
     /// Only in a heartbeat's answer, and only when true: the worker holding this job is being drained —
     /// it finishes the jobs it runs, claims no more, and exits.
     /// </summary>

@@ -1,13 +1,20 @@
 namespace VideoEncode.Contracts;
 
-/// <summary>POST /api/jobs/claim's optional body: who claims, and how long to wait for a job (0–60 s).</summary>
-public sealed record ClaimRequest(string? Worker = null, double? Wait = null)
+/// <summary>
+/// POST /api/jobs/claim's optional body: who claims, how long to wait for a job (0–60 s), which jobs
+/// it can run (<see cref="MediaKinds"/>; default shared-folder ones only), and the largest store input it
+/// has room for (its free scratch space).
+/// </summary>
+public sealed record ClaimRequest(string? Worker = null, double? Wait = null, string? Media = null, long? MaxInputBytes = null)
 {
     public const double MaxWaitSeconds = 60;
 }
 
-/// <summary>POST /api/jobs/{id}/heartbeat: renews the claim's lease and reports progress (0–100), speed and time left.</summary>
-public sealed record Heartbeat(string ClaimToken, double? Progress = null, double? Speed = null, long? EtaSeconds = null)
+/// <summary>
+/// POST /api/jobs/{id}/heartbeat: renews the claim's lease and reports progress (0–100) of the current
+/// <see cref="JobPhase"/>, speed and time left.
+/// </summary>
+public sealed record Heartbeat(string ClaimToken, double? Progress = null, double? Speed = null, long? EtaSeconds = null, string? Phase = null)
 {
     // The host refuses a heartbeat whose numbers lie outside these; the worker clamps to them.
     public const double MaxProgress = 100;
@@ -17,3 +24,10 @@ public sealed record Heartbeat(string ClaimToken, double? Progress = null, doubl
 
 /// <summary>The body of finish, release and a worker's cancel acknowledgement: the claim it holds.</summary>
 public sealed record ClaimProof(string ClaimToken);
+
+/// <summary>
+/// The body of a finish: the claim it holds; for a store job the upload holding the result (complete,
+/// so the host holds it durably before the job counts as finished); and the sizes, which the host
+/// keeps for a shared-folder job (for a store job it knows them).
+/// </summary>
+public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null);

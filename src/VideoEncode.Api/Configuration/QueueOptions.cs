@@ -18,6 +18,24 @@ public sealed class QueueOptions
     /// </summary>
     public string Database { get; set; } = "data/videoencode.db";
 
+    /// <summary>
+    /// The host's media store (Uploads/): uploaded inputs and the results workers send back.
+    /// Hosts sharing a PostgreSQL queue must share this folder too (one file system, e.g. NFS).
+    /// </summary>
+    public string Media { get; set; } = "data/media";
+
+    /// <summary>The largest upload accepted (Tus-Max-Size); a larger Upload-Length answers 413. 100 GiB by default.</summary>
+    public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024 * 1024;
+
+    /// <summary>Free space the media store's disk keeps: an upload that would leave less answers 507. 1 GiB by default.</summary>
+    public long MediaReserveBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
+    /// Hours an unfinished upload is kept before it is swept; a finished upload no job refers to (never
+    /// enqueued, or its jobs deleted) goes the same time after it finished.
+    /// </summary>
+    public double UploadExpiryHours { get; set; } = 24;
+
     /// <summary>"*" (any origin, as the original service) or a comma-separated list of allowed origins.</summary>
     public string CorsOrigins { get; set; } = "*";
 

@@ -13,10 +13,11 @@ public static class JobRules
     /// <summary>Every column a caller may see: not the claim token, which only the claimer learns.</summary>
     public const string Columns =
         "id, file_name, crf, preset, status, started, finished, created_at, output_name, overwrite, error, log_tail, priority, " +
-        "attempts, max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds, created_by";
+        "attempts, max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds, created_by, " +
+        "input_upload AS upload_id, input_sha256, input_bytes, output_upload AS output_upload_id, output_bytes, phase";
 
     /// <summary>What a worker reported about a run; cleared whenever a run starts or ends without finishing.</summary>
-    public const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL";
+    public const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL, phase = NULL";
 
     /// <summary>A job holds its output_name against others while it is live.</summary>
     public const string Live = "status IN ('pending', 'in_progress')";
