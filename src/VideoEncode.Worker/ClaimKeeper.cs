@@ -58,8 +58,11 @@ public sealed class ClaimKeeper : IDisposable
     /// <summary>Fires when the encode must stop: abort, cancel requested, or claim lost.</summary>
     public CancellationToken Stop => stop.Token;
 
-    /// <summary>The encode's latest progress, sent with the next heartbeat.</summary>
+    /// <summary>The encode's (or transfer's) latest progress, sent with the next heartbeat.</summary>
     public EncodeProgress? Latest { get; set; }
+
+    /// <summary>What the run is doing (<see cref="JobPhase"/>), sent with each heartbeat; null: encoding, from a host's view.</summary>
+    public string? Phase { get; set; }
 
     /// <summary>Why the host stopped the job, if it did.</summary>
     public Interruption? Interruption { get; private set; }
@@ -69,10 +72,11 @@ public sealed class ClaimKeeper : IDisposable
     /// 0–10,000,000): a value outside them would get the whole beat refused, so it is clamped;
     /// one that is no number at all is left out.
     /// </summary>
-    public static Heartbeat Report(string token, EncodeProgress? progress) => new(token,
+    public static Heartbeat Report(string token, EncodeProgress? progress, string? phase = null) => new(token,
         Clamp(progress?.Percent, Heartbeat.MaxProgress),
         Clamp(progress?.Speed, Heartbeat.MaxSpeed),
-        Clamp(progress?.Eta?.TotalSeconds, Heartbeat.MaxEtaSeconds) is { } eta ? (long)Math.Round(eta) : null);
+        Clamp(progress?.Eta?.TotalSeconds, Heartbeat.MaxEtaSeconds) is { } eta ? (long)Math.Round(eta) : null,
+        phase);
 
     private static double? Clamp(double? value, double max) =>
         value is { } number && double.IsFinite(number) ? Math.Clamp(number, 0, max) : null;
@@ -118,7 +122,7 @@ public sealed class ClaimKeeper : IDisposable
     /// <summary>One beat, and the one at once after it if the host refused the report; says what it came to.</summary>
     private async Task<HeartbeatAnswer> SendAsync(CancellationToken cancel)
     {
-        var answer = await queue.HeartbeatAsync(id, Report(token!, Latest), timeout, cancel);
+        var answer = await queue.HeartbeatAsync(id, Report(token!, Latest, Phase), timeout, cancel);
         if (answer is HeartbeatAnswer.Refused refused)
         {
             if (!refusalShown) console.Warn($"Job {id}: the host refused a heartbeat's progress report ({refused.Message}); renewing the lease without it.");

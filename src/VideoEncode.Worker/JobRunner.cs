@@ -1,5 +1,6 @@
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
+using VideoEncode.Worker.Transfers;
 
 namespace VideoEncode.Worker;
 
@@ -10,14 +11,22 @@ namespace VideoEncode.Worker;
 /// given back (released) when stopped by a second Ctrl-C. If the host says the claim is no
 /// longer ours (the lease lapsed and another worker took the job, or it was deleted), the encode
 /// stops and nothing is reported.
+/// <para>
+/// A job whose input was uploaded to the host (a store job) runs in the scratch folder instead: the
+/// input is downloaded, encoded beside it, and the result uploaded; the finish names that upload.
+/// Shared-folder jobs need <paramref name="paths"/> and <paramref name="runFiles"/>, which a worker
+/// without --input/--output does not have (and it claims no such jobs).
+/// </para>
 /// </summary>
-public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths, RunFiles runFiles, WorkerSettings settings, ConsoleOutput console)
+public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? paths, RunFiles? runFiles, ScratchSpace scratch,
+    InputDownload download, ResultUpload upload, WorkerSettings settings, ConsoleOutput console)
 {
     /// <summary>How far the result's duration may stray from the input's.</summary>
     public const double DurationToleranceSeconds = 0.5;
 
     private abstract record Result;
-    private sealed record Encoded(string Output) : Result;
+    /// <summary>Done: the result is at <paramref name="Output"/> (a path, or the upload that holds it), with what the finish reports.</summary>
+    private sealed record Encoded(string Output, FinishReport Report) : Result;
     private sealed record Failed(FailureReport Report) : Result;
     private sealed record Stopped : Result;
     private sealed record Cancelled : Result;
@@ -28,7 +37,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
-        var result = await EncodeAsync(job, claim);
+        var result = job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim);
         await claim.StopAsync();
         // A cancel or a lost claim explains why the encode stopped; a result that was already
         // complete is still reported (and the host decides what it is worth).
@@ -44,7 +53,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             switch (result)
             {
                 case Encoded encoded:
-                    await queue.FinishAsync(job.Id, token, abort, claim.ResultRetryDelay);
+                    await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
                     break;
                 case Failed failed:
@@ -89,8 +98,10 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         }
     }
 
-    private async Task<Result> EncodeAsync(Job job, ClaimKeeper claim)
+    private async Task<Result> EncodeSharedAsync(Job job, ClaimKeeper claim)
     {
+        if (paths is null || runFiles is null)
+            return Fail($"This worker has no shared folder (--input/--output), and the input '{job.FileName}' is not in the host's media store.");
         var (resolved, problem) = paths.Resolve(job);
         if (resolved is null) return Fail(problem!);
         if (OutputPlacement.Refusal(resolved, job.Overwrite) is { } refusal) return Fail(refusal);
@@ -98,18 +109,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
         string? temporary = null;
         try
         {
-            if (await Playlists.SniffFileAsync(resolved.Input).WaitAsync(settings.StallTimeout, claim.Stop) is { } playlist)
-                return Fail(RefusedPlaylist(job, playlist));
-            var input = await ffmpeg.ProbeAsync(resolved.Input, claim.Stop);
-            if (input.TimedOut) return Retry(ProbeTimedOut(), input.LogTail);
-            if (!input.Readable)
-                return Fail(File.Exists(resolved.Input)
-                    ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
-                    : $"The input file '{job.FileName}' does not exist in the input folder.", input.LogTail);
-            if (Playlists.Format(input.FormatName) is { } format)
-                return Fail(RefusedPlaylist(job, $"ffmpeg reads it as a playlist ('{format}')"), input.LogTail);
-            if (input.VideoCodec is null)
-                return Fail($"The input '{job.FileName}' has no video stream.", input.LogTail);
+            var (input, unusable) = await CheckInputAsync(job, resolved.Input, claim);
+            if (unusable is not null) return unusable;
 
             Directory.CreateDirectory(Path.GetDirectoryName(resolved.Output)!);
             try
@@ -120,22 +121,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             {
                 return Retry($"Could not create a temporary file beside the output: {e.Message}");
             }
-            var arguments = Ffmpeg.EncodeArguments(resolved.Input, temporary, job.Crf, job.Preset);
-            var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
-            {
-                claim.Latest = progress;
-                console.Progress(job.Id, progress);
-            }, claim.Stop);
-            if (outcome.Stalled)
-                return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
-            if (outcome.ExitCode is null) return new Stopped();
-            if (!outcome.Succeeded)
-                return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
-
-            var result = await ffmpeg.ProbeAsync(temporary, claim.Stop);
-            if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
-            if (OutputProblem(input, result) is { } wrong)
-                return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
+            if (await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim) is { } failed) return failed;
 
             // What goes into place is the file this run created, not something swapped in since.
             if (!RunFiles.IsPlainFile(temporary))
@@ -150,19 +136,12 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             temporary = null;
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
-            return new Encoded(resolved.Output);
+            return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
+                OutputBytes: new FileInfo(resolved.Output).Length));
         }
-        catch (OperationCanceledException) when (claim.Stop.IsCancellationRequested)
+        catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
-            return new Stopped();
-        }
-        catch (TimeoutException)
-        {
-            return Retry($"The input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail($"File error: {e.Message}");
+            return stopped;
         }
         finally
         {
@@ -170,6 +149,115 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths paths
             // Only this run's own file: another run of the same job has its own.
             if (temporary is not null) TryDelete(temporary);
         }
+    }
+
+    /// <summary>
+    /// A store job, in a scratch folder of its own: download the input (checked against its SHA-256),
+    /// encode it there, upload the result, and answer the upload for the finish. The folder goes
+    /// whatever happens; a kill -9 leaves it to the next worker that starts on this scratch folder.
+    /// </summary>
+    private async Task<Result> EncodeStoredAsync(Job job, ClaimKeeper claim)
+    {
+        console.Started(job.Id, job.FileName);
+        var folder = scratch.NewRunFolder(job.Id);
+        try
+        {
+            var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
+            var output = Path.Combine(folder, "output.mp4");
+            claim.Phase = JobPhase.Downloading;
+            await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+            var (probed, unusable) = await CheckInputAsync(job, input, claim);
+            if (unusable is not null) return unusable;
+            claim.Phase = JobPhase.Encoding;
+            claim.Latest = null;
+            if (await EncodeCheckedAsync(job, input, probed!, output, claim) is { } failed) return failed;
+            // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
+            claim.Phase = JobPhase.Uploading;
+            claim.Latest = null;
+            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName));
+            var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length));
+        }
+        catch (TransferFailedException e)
+        {
+            return e.Retryable ? Retry(e.Message) : Fail(e.Message);
+        }
+        catch (Exception e) when (Stopping(e, claim) is { } stopped)
+        {
+            return stopped;
+        }
+        finally
+        {
+            console.Ended(job.Id);
+            if (!ScratchSpace.TryDelete(folder)) console.Warn($"Could not remove the scratch folder {folder}; the next worker to start removes it.");
+        }
+    }
+
+    /// <summary>How an encode that threw ends: stopped (the claim ended), retried (a hung read), failed (a file error); null for anything else.</summary>
+    private Result? Stopping(Exception e, ClaimKeeper claim) => e switch
+    {
+        OperationCanceledException when claim.Stop.IsCancellationRequested => new Stopped(),
+        TimeoutException => Retry($"The input's first bytes could not be read within {settings.StallTimeout.TotalSeconds:0.#} s"),
+        IOException or UnauthorizedAccessException => Fail($"File error: {e.Message}"),
+        _ => null,
+    };
+
+    /// <summary>A transfer's progress, on the console and in the next heartbeat.</summary>
+    private void Report(long jobId, ClaimKeeper claim, TransferProgress progress)
+    {
+        var shown = new EncodeProgress(TimeSpan.Zero, progress.Percent, Fps: null, Speed: null, progress.Eta);
+        claim.Latest = shown;
+        console.Progress(jobId, shown);
+    }
+
+    /// <summary>The uploaded file's extension, when it is a plain one (ffmpeg guesses some formats by it); otherwise none.</summary>
+    private static string SafeExtension(string fileName)
+    {
+        var extension = Path.GetExtension(fileName);
+        return extension.Length is > 1 and <= 10 && extension[1..].All(char.IsAsciiLetterOrDigit) ? extension : "";
+    }
+
+    /// <summary>
+    /// Whether the input can be encoded: not a playlist (which would make ffmpeg read other files), readable by
+    /// ffprobe, with a video stream. The probe is answered for the encode; a problem is a result ready to report.
+    /// </summary>
+    private async Task<(ProbeResult? Input, Result? Problem)> CheckInputAsync(Job job, string path, ClaimKeeper claim)
+    {
+        if (await Playlists.SniffFileAsync(path).WaitAsync(settings.StallTimeout, claim.Stop) is { } playlist)
+            return (null, Fail(RefusedPlaylist(job, playlist)));
+        var input = await ffmpeg.ProbeAsync(path, claim.Stop);
+        if (input.TimedOut) return (null, Retry(ProbeTimedOut(), input.LogTail));
+        if (!input.Readable)
+            return (null, Fail(File.Exists(path)
+                ? $"Cannot read the input '{job.FileName}': {Ffmpeg.LastLine(input.LogTail)}"
+                : $"The input file '{job.FileName}' does not exist in the input folder.", input.LogTail));
+        if (Playlists.Format(input.FormatName) is { } format)
+            return (null, Fail(RefusedPlaylist(job, $"ffmpeg reads it as a playlist ('{format}')"), input.LogTail));
+        if (input.VideoCodec is null)
+            return (null, Fail($"The input '{job.FileName}' has no video stream.", input.LogTail));
+        return (input, null);
+    }
+
+    /// <summary>Encodes <paramref name="inputPath"/> into <paramref name="output"/> with progress in the heartbeats, and checks the result; null when it is good.</summary>
+    private async Task<Result?> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
+    {
+        var arguments = Ffmpeg.EncodeArguments(inputPath, output, job.Crf, job.Preset);
+        var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
+        {
+            claim.Latest = progress;
+            console.Progress(job.Id, progress);
+        }, claim.Stop);
+        if (outcome.Stalled)
+            return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
+        if (outcome.ExitCode is null) return new Stopped();
+        if (!outcome.Succeeded)
+            return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
+
+        var result = await ffmpeg.ProbeAsync(output, claim.Stop);
+        if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
+        if (OutputProblem(input, result) is { } wrong)
+            return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
+        return null;
     }
 
     private static string? OutputProblem(ProbeResult input, ProbeResult output)

@@ -1,5 +1,6 @@
 using VideoEncode.Worker;
 using VideoEncode.Worker.Media;
+using VideoEncode.Worker.Transfers;
 
 var (settings, problem, help) = WorkerSettings.Parse(args, Environment.GetEnvironmentVariables());
 if (help)
@@ -33,30 +34,35 @@ if (await queue.CheckAccessAsync(shutdown.Abort) is { } unreachable)
     return 1;
 }
 
-// The output folder, this worker's lock in it, and the leftovers of stopped workers swept away.
-using var runFiles = TakeOutputFolder(settings.Output, console);
-if (runFiles is null) return 1;
-console.Info($"Worker connected to {settings.Server}: {settings.Input} -> {settings.Output}, " +
-             $"{settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
+// The output folder (with a shared folder) and the scratch folder, this worker's lock in each, and the leftovers of stopped workers swept away.
+using var runFiles = settings.HasSharedFolders ? TakeFolder("output", settings.Output, root => RunFiles.Start(root, console.Info)) : null;
+if (settings.HasSharedFolders && runFiles is null) return 1;
+using var scratch = TakeFolder("scratch", settings.Scratch, root => ScratchSpace.Open(root, console.Info));
+if (scratch is null) return 1;
+console.Info($"Worker connected to {settings.Server}: " +
+             (settings.HasSharedFolders ? $"{settings.Input} -> {settings.Output} and uploaded videos" : "uploaded videos only (no shared folder)") +
+             $" (scratch {settings.Scratch}), {settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
-var runner = new JobRunner(queue, ffmpeg, new MediaPaths(settings.Input, settings.Output), runFiles, settings, console);
+var retries = new TransferRetries(console);
+var runner = new JobRunner(queue, ffmpeg, settings.HasSharedFolders ? new MediaPaths(settings.Input, settings.Output) : null, runFiles, scratch,
+    new InputDownload(http, retries), new ResultUpload(http, retries), settings, console);
 // Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
 using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained);
-await new WorkerLoop(settings, queue, runner, console).RunAsync(stopClaiming.Token, shutdown.Abort);
+await new WorkerLoop(settings, queue, runner, scratch, console).RunAsync(stopClaiming.Token, shutdown.Abort);
 
 console.Info("Worker stopped.");
 return shutdown.Abort.IsCancellationRequested ? 130 : 0;
 
-static RunFiles? TakeOutputFolder(string output, ConsoleOutput console)
+static T? TakeFolder<T>(string what, string folder, Func<string, T> take) where T : class
 {
     try
     {
-        Directory.CreateDirectory(output);
-        return RunFiles.Start(output, console.Info);
+        Directory.CreateDirectory(folder);
+        return take(folder);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
-        Console.Error.WriteLine($"error: cannot work in the output folder '{output}': {e.Message}");
+        Console.Error.WriteLine($"error: cannot work in the {what} folder '{folder}': {e.Message}");
         return null;
     }
 }

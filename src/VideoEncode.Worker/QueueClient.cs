@@ -72,10 +72,10 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     /// abandons the wait; in the rare case the host had just handed us a job, it sees us gone and
     /// gives the job back at once.
     /// </summary>
-    public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop) =>
+    public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop, string media = MediaKinds.Shared, long? maxInputBytes = null) =>
         SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim")
         {
-            Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds), options: WireJson.Options),
+            Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds, media, maxInputBytes), options: WireJson.Options),
         }, async response => response.StatusCode == HttpStatusCode.NotFound ? await NoJobAsync(response) : await ReadJobAsync(response),
             stop, notFoundIsAnAnswer: true);
 
@@ -140,8 +140,8 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     // A result is retried at least every maxRetryDelay: the claim's owner passes a third of its lease,
     // so after a host outage the result lands within the grace the restarted host gives leases.
 
-    public Task FinishAsync(long id, string token, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
-        SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", new ClaimProof(token)), ReadJobAsync, cancel, maxRetryDelay);
+    public Task FinishAsync(long id, FinishReport report, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
+        SendAsync($"finish job {id}", () => Post($"/api/jobs/{id}/finish", report), ReadJobAsync, cancel, maxRetryDelay);
 
     public Task FailAsync(long id, FailureReport report, CancellationToken cancel, TimeSpan? maxRetryDelay = null) =>
         SendAsync($"report job {id} failed", () => Post($"/api/jobs/{id}/fail", report), ReadJobAsync, cancel, maxRetryDelay);

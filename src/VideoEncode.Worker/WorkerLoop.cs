@@ -1,4 +1,5 @@
 using VideoEncode.Contracts;
+using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker;
 
@@ -7,7 +8,7 @@ namespace VideoEncode.Worker;
 /// (or, with --once, until the queue is empty). An idle slot waits inside a long-poll claim, so
 /// a new job starts within moments of its enqueue without polling the host.
 /// </summary>
-public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRunner runner, ConsoleOutput console)
+public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRunner runner, ScratchSpace scratch, ConsoleOutput console)
 {
     private static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(25);
 
@@ -40,7 +41,8 @@ public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRu
     {
         try
         {
-            return await queue.ClaimAsync(settings.Name, wait, stopClaiming);
+            // Store jobs whose input would not fit in the scratch folder's free space are left to other workers.
+            return await queue.ClaimAsync(settings.Name, wait, stopClaiming, settings.Media, scratch.FreeBytes);
         }
         catch (OperationCanceledException)
         {

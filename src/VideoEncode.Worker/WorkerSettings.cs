@@ -14,8 +14,21 @@ public sealed record WorkerSettings
 
     /// <summary>The key came from --api-key, where every user of the machine can read it in the process list.</summary>
     public bool ApiKeyOnCommandLine { get; init; }
+    /// <summary>The shared folder job file names are relative to; empty for a worker that takes only store jobs.</summary>
     public string Input { get; init; } = "";
     public string Output { get; init; } = "";
+
+    /// <summary>Where store jobs' inputs are downloaded and their results written before upload.</summary>
+    public string Scratch { get; init; } = Path.Combine(Path.GetTempPath(), "videoencode-scratch");
+
+    /// <summary>Bytes per second a download or upload may use; null: as fast as the network allows.</summary>
+    public double? TransferLimit { get; init; }
+
+    /// <summary>A worker with --input and --output runs shared-folder jobs as well as store jobs.</summary>
+    public bool HasSharedFolders => Input.Length > 0;
+
+    /// <summary>The jobs this worker's claims ask for (<see cref="Contracts.MediaKinds"/>).</summary>
+    public string Media => HasSharedFolders ? Contracts.MediaKinds.Any : Contracts.MediaKinds.Store;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
     public int Concurrency { get; init; } = 1;
     public bool Once { get; init; }
@@ -27,7 +40,11 @@ public sealed record WorkerSettings
     public const string Usage = """
         VideoEncode worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
 
-        Usage: VideoEncode.Worker --api-key-file FILE --input DIR --output DIR [options]
+        Usage: VideoEncode.Worker --api-key-file FILE [--input DIR --output DIR] [options]
+
+        With --input and --output the worker runs jobs on files in that shared folder and jobs whose
+        video was uploaded to the host; without them, only uploaded ones (it needs nothing but the
+        host's URL and a key: it downloads each input and uploads each result).
 
           --server URL          the host (default http://127.0.0.1:5000)      env VIDEOENCODE_SERVER
           --api-key-file FILE   read the host's API key from FILE (required,  env VIDEOENCODE_APIKEY
@@ -35,6 +52,10 @@ public sealed record WorkerSettings
           --api-key KEY         the key itself; avoid: other users see it in the process list
           --input DIR           folder that job file names are relative to    env VIDEOENCODE_INPUT
           --output DIR          folder the .mp4 results are written under     env VIDEOENCODE_OUTPUT
+          --scratch DIR         where uploaded jobs are downloaded and        env VIDEOENCODE_SCRATCH
+                                encoded (default: videoencode-scratch in the temp folder);
+                                jobs larger than its free space are left to other workers
+          --transfer-limit MBS  cap downloads and uploads at MBS megabytes per second
           --poll-interval SEC   pause between claims if the host cannot wait for work (default 5)
           --concurrency N       encodes to run at once (default 1)
           --once                work until the queue is empty, then exit
@@ -89,10 +110,25 @@ public sealed record WorkerSettings
             values["api-key"] = fromFile;
         }
         if (!values.TryGetValue("api-key", out var key)) return Fail("no API key: pass --api-key-file or set VIDEOENCODE_APIKEY");
-        if (!values.TryGetValue("input", out var input)) return Fail("no input folder: pass --input or set VIDEOENCODE_INPUT");
-        if (!values.TryGetValue("output", out var output)) return Fail("no output folder: pass --output or set VIDEOENCODE_OUTPUT");
-        if (!Directory.Exists(input)) return Fail($"the input folder '{input}' does not exist");
-        settings = settings with { ApiKey = key, ApiKeyOnCommandLine = keyOnCommandLine, Input = Path.GetFullPath(input), Output = Path.GetFullPath(output) };
+        settings = settings with { ApiKey = key, ApiKeyOnCommandLine = keyOnCommandLine };
+        var hasInput = values.TryGetValue("input", out var input);
+        var hasOutput = values.TryGetValue("output", out var output);
+        if (hasInput != hasOutput)
+            return Fail(hasInput
+                ? "--input needs --output (or VIDEOENCODE_OUTPUT) too; leave both out for a worker that takes only uploaded jobs"
+                : "--output needs --input (or VIDEOENCODE_INPUT) too; leave both out for a worker that takes only uploaded jobs");
+        if (hasInput)
+        {
+            if (!Directory.Exists(input)) return Fail($"the input folder '{input}' does not exist");
+            settings = settings with { Input = Path.GetFullPath(input!), Output = Path.GetFullPath(output!) };
+        }
+        if (values.TryGetValue("scratch", out var scratch)) settings = settings with { Scratch = Path.GetFullPath(scratch) };
+        if (values.TryGetValue("transfer-limit", out var limit))
+        {
+            if (!double.TryParse(limit, NumberStyles.Float, CultureInfo.InvariantCulture, out var megabytes) || megabytes is < 0.01 or > 100_000)
+                return Fail($"--transfer-limit must be megabytes per second from 0.01 to 100000, not '{limit}'");
+            settings = settings with { TransferLimit = megabytes * 1_000_000 };
+        }
 
         if (values.TryGetValue("poll-interval", out var poll))
         {
@@ -141,7 +177,8 @@ public sealed record WorkerSettings
     }
 
     private static readonly HashSet<string> Known =
-        ["server", "api-key", "api-key-file", "input", "output", "poll-interval", "concurrency", "ffmpeg", "ffprobe", "name", "stall-timeout"];
+        ["server", "api-key", "api-key-file", "input", "output", "scratch", "transfer-limit", "poll-interval", "concurrency", "ffmpeg", "ffprobe",
+         "name", "stall-timeout"];
 
     private static readonly (string Option, string Variable)[] EnvironmentNames =
     [
@@ -149,5 +186,6 @@ public sealed record WorkerSettings
         ("api-key", "VIDEOENCODE_APIKEY"),
         ("input", "VIDEOENCODE_INPUT"),
         ("output", "VIDEOENCODE_OUTPUT"),
+        ("scratch", "VIDEOENCODE_SCRATCH"),
     ];
 }

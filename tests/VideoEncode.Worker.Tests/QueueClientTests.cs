@@ -15,7 +15,7 @@ public sealed class QueueClientTests
             _ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 5, "status": "finished"}"""));
         var client = Client(handler);
 
-        await client.FinishAsync(5, "token", CancellationToken.None);
+        await client.FinishAsync(5, new FinishReport("token"), CancellationToken.None);
 
         Assert.Equal(3, handler.Requests.Count);
         Assert.All(handler.Requests, request => Assert.Equal("/api/jobs/5/finish", request));
@@ -25,7 +25,7 @@ public sealed class QueueClientTests
     public async Task ARefusalIsNotRetried()
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "Job not found or not started"}"""));
-        var rejected = await Assert.ThrowsAsync<QueueRejectedException>(() => Client(handler).FinishAsync(5, "token", CancellationToken.None));
+        var rejected = await Assert.ThrowsAsync<QueueRejectedException>(() => Client(handler).FinishAsync(5, new FinishReport("token"), CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, rejected.Status);
         Assert.Contains("Job not found or not started", rejected.Message);
         Assert.Single(handler.Requests);
@@ -39,11 +39,11 @@ public sealed class QueueClientTests
     }
 
     [Fact]
-    public async Task TheClaimSaysWhoAsksAndHowLongToWait()
+    public async Task TheClaimSaysWhoAsksHowLongToWaitWhichJobsItTakesAndHowLargeAnInputFits()
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
-        await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None);
-        Assert.Equal("""{"worker":"encoder-7","wait":25}""", Assert.Single(handler.Bodies));
+        await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None, MediaKinds.Store, 5_000_000);
+        Assert.Equal("""{"worker":"encoder-7","wait":25,"media":"store","max_input_bytes":5000000}""", Assert.Single(handler.Bodies));
     }
 
     [Fact]

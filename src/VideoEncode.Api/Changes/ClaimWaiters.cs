@@ -1,9 +1,16 @@
+using VideoEncode.Contracts;
+
 namespace VideoEncode.Api.Changes;
 
 /// <summary>
 /// Long-poll claims waiting for work, first come first served. A job that becomes claimable wakes
 /// one waiter, not all of them: a thousand idle workers and one enqueue make one claim attempt,
 /// not a thousand. Waiters cost nothing while they wait — no polling, no database work.
+///
+/// Claims wait in one line per kind of media they take (<see cref="MediaKinds"/>: shared-folder jobs,
+/// store jobs, or any), and a wake goes to the first waiter of every line: a wake does not say which
+/// kind of job arrived, and a store-only worker must not swallow the wake of a shared-folder job that
+/// a worker behind it could run. A farm of one kind has one line, and one claim attempt per job.
 ///
 /// A wake means "one job may be claimable". Whoever receives it either spends it on a claim
 /// attempt or passes it on (<see cref="Ticket.Dispose"/>), so a wake is never lost to a waiter
@@ -20,39 +27,50 @@ public sealed class ClaimWaiters(TimeSpan? recheckAfter = null)
     public TimeSpan RecheckAfter { get; } = recheckAfter ?? Timeout.InfiniteTimeSpan;
 
     private readonly object gate = new();
-    private readonly LinkedList<TaskCompletionSource> waiting = new();
+    private readonly Dictionary<string, LinkedList<TaskCompletionSource>> lines = MediaKinds.All.ToDictionary(kind => kind, _ => new LinkedList<TaskCompletionSource>());
 
     /// <summary>
-    /// Joins the queue of waiters. Enter *before* trying to claim: a job that arrives between a
-    /// failed claim and the wait then still wakes this waiter.
+    /// Joins the line of waiters for <paramref name="media"/> (null: shared-folder jobs, as a claim that
+    /// names no kind). Enter *before* trying to claim: a job that arrives between a failed claim and the
+    /// wait then still wakes this waiter.
     /// </summary>
-    public Ticket Enter()
+    public Ticket Enter(string? media = null)
     {
         var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (gate) return new Ticket(this, waiting.AddLast(woken));
+        var line = lines[media ?? MediaKinds.Shared];
+        lock (gate) return new Ticket(this, line, line.AddLast(woken));
     }
 
-    /// <summary>Wakes up to <paramref name="jobs"/> waiters, oldest first: that many jobs may have become claimable.</summary>
+    /// <summary>Wakes up to <paramref name="jobs"/> waiters of each line, oldest first: that many jobs may have become claimable.</summary>
     public void Wake(int jobs)
     {
         lock (gate)
+            foreach (var line in lines.Values)
+                WakeLocked(line, jobs);
+    }
+
+    private void WakeOne(LinkedList<TaskCompletionSource> line)
+    {
+        lock (gate) WakeLocked(line, 1);
+    }
+
+    private static void WakeLocked(LinkedList<TaskCompletionSource> line, int jobs)
+    {
+        while (jobs > 0 && line.First is { } first)
         {
-            while (jobs > 0 && waiting.First is { } first)
-            {
-                waiting.RemoveFirst();
-                if (first.Value.TrySetResult()) jobs--;
-            }
+            line.RemoveFirst();
+            if (first.Value.TrySetResult()) jobs--;
         }
     }
 
     /// <summary>How many claims are waiting now.</summary>
     public int Count
     {
-        get { lock (gate) return waiting.Count; }
+        get { lock (gate) return lines.Values.Sum(line => line.Count); }
     }
 
-    /// <summary>One waiter's place in the queue. Dispose it when done; a wake it did not spend goes to the next waiter.</summary>
-    public sealed class Ticket(ClaimWaiters owner, LinkedListNode<TaskCompletionSource> node) : IDisposable
+    /// <summary>One waiter's place in its line. Dispose it when done; a wake it did not spend goes to the next waiter of that line.</summary>
+    public sealed class Ticket(ClaimWaiters owner, LinkedList<TaskCompletionSource> line, LinkedListNode<TaskCompletionSource> node) : IDisposable
     {
         private bool spent, disposed;
 
@@ -70,9 +88,9 @@ public sealed class ClaimWaiters(TimeSpan? recheckAfter = null)
                 if (disposed) return;
                 disposed = true;
                 passOn = node.List is null && !spent;
-                if (node.List is not null) owner.waiting.Remove(node);
+                if (node.List is not null) line.Remove(node);
             }
-            if (passOn) owner.Wake(1);
+            if (passOn) owner.WakeOne(line);
         }
     }
 }

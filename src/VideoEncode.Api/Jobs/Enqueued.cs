@@ -21,9 +21,11 @@ public enum EnqueueOutcome
     KeyReused,
     /// <summary>A requested output_name is held by a live job (or named twice in the request).</summary>
     OutputTaken,
+    /// <summary>An upload_id names no complete upload (<see cref="Enqueued.Name"/> says what is wrong with it).</summary>
+    UploadMissing,
 }
 
-/// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed.</summary>
+/// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed or upload_id is unusable.</summary>
 public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, IReadOnlyList<JobChange> Changes, int? Index = null, string? Name = null)
     : IChangeSet
 {
@@ -32,4 +34,5 @@ public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, I
     public static Enqueued Replayed(IReadOnlyList<Job> jobs) => new(EnqueueOutcome.Replayed, jobs, []);
     public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
     public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);
+    public static Enqueued UploadMissing(int index, string problem) => new(EnqueueOutcome.UploadMissing, [], [], index, problem);
 }

@@ -24,16 +24,18 @@ public interface IJobStore
     /// token and a lease; nothing while the queue is paused or to a worker being drained, and then says
     /// which (<see cref="StepOutcome.Paused"/>, <see cref="StepOutcome.Draining"/>).
     /// </summary>
-    Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel);
+    /// Only jobs the claim can run are handed out (<see cref="SharedJobSql.ClaimSearch"/>: by media kind and size).
+    Task<JobStep> ClaimAsync(ClaimRequest claim, bool legacyClient, CancellationToken cancel);
 
     /// <summary>Renews the lease of the caller's claim and records its progress, speed and time left.</summary>
     Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel);
 
     /// <summary>
     /// Marks a running job finished (a cancel still waiting for the worker is dropped: the work is
-    /// done). Without a token (the original service's clients) the finish is unfenced.
+    /// done), keeping its result's upload and sizes. Without a report (the original service's clients)
+    /// the finish is unfenced. A store job's finish must name a complete upload (<see cref="StepOutcome.ResultMissing"/>).
     /// </summary>
-    Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel);
+    Task<JobStep> FinishAsync(long id, FinishReport? report, CancellationToken cancel);
 
     /// <summary>
     /// Marks a running job failed — or, when the failure is retryable and attempts remain, puts it

@@ -15,8 +15,6 @@ public enum TokenRule
 {
     /// <summary>The body must quote the claim (heartbeat, fail, release).</summary>
     Required,
-    /// <summary>No body at all: the original service's unfenced finish. A body must quote the claim.</summary>
-    UnfencedWithoutBody,
     /// <summary>A person's cancel has none; a worker acknowledging a cancel quotes its claim.</summary>
     Optional,
 }
@@ -40,6 +38,9 @@ internal static class JobAnswers
             StepOutcome.NotFound => TypedResults.NotFound(new ApiError(notFound)),
             StepOutcome.NotRunning => TypedResults.NotFound(new ApiError(NotStartedMessage)),
             StepOutcome.StaleClaim => TypedResults.Conflict(new ApiError(StaleClaimMessage)),
+            StepOutcome.ResultMissing => TypedResults.BadRequest(new ApiError(
+                "This job's input is in the host's media store, so its finish must name the upload holding the result: " +
+                "output_upload_id, of an upload that is complete (every byte sent).") { Field = "output_upload_id" }),
             StepOutcome.OutputTaken => TypedResults.Conflict(new ApiError(
                 $"Another pending or running job writes the same output_name '{step.Job!.OutputName}'; cancel or delete it first.") { Field = "output_name" }),
             _ => TypedResults.Conflict(new ApiError(wrongState ?? $"Job is {step.Job!.Status}; {action} does not apply.")),

@@ -61,15 +61,34 @@ internal static partial class JobInput
         }
 
         var fileName = Field(item, "file_name");
+        var uploadId = Field(item, "upload_id");
         var crf = Field(item, "crf");
         var preset = Field(item, "preset");
 
-        var name = fileName is { ValueKind: JsonValueKind.String } f ? f.GetString()! : null;
-        var fileNameProblem = name is null ? "is required and must be a string" : FileNames.Problem(name);
-        if (fileNameProblem is not null)
+        string? name = null, upload = null;
+        if (uploadId is not null)
         {
-            error = Fail(index, "file_name", fileNameProblem);
-            return null;
+            upload = uploadId is { ValueKind: JsonValueKind.String } u && IsUploadId(u.GetString()!) ? u.GetString() : null;
+            if (upload is null)
+            {
+                error = Fail(index, "upload_id", "must be the id of an upload: the last segment of the Location that POST /api/uploads answered");
+                return null;
+            }
+            if (fileName is not null)
+            {
+                error = Fail(index, "file_name", "must be left out when upload_id is given: the job's file_name is the uploaded file's name");
+                return null;
+            }
+        }
+        else
+        {
+            name = fileName is { ValueKind: JsonValueKind.String } f ? f.GetString()! : null;
+            var fileNameProblem = name is null ? "is required (or upload_id, for a file uploaded to the host) and must be a string" : FileNames.Problem(name);
+            if (fileNameProblem is not null)
+            {
+                error = Fail(index, "file_name", fileNameProblem);
+                return null;
+            }
         }
         var canonicalCrf = crf is { } c ? CanonicalCrf(c) : null;
         if (canonicalCrf is null)
@@ -110,7 +129,8 @@ internal static partial class JobInput
             error = Fail(index, "overwrite", "must be true or false");
             return null;
         }
-        return new NewJob(name!, canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false);
+        // A store job's file_name is filled in from its upload by the store, in the enqueue's transaction.
+        return new NewJob(name ?? "", canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload);
     }
 
     private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)
@@ -170,9 +190,45 @@ internal static partial class JobInput
             : (token, error);
     }
 
-    /// <summary>A heartbeat's report: progress 0–100, speed ≥ 0 and seconds left ≥ 0, each optional.</summary>
+    /// <summary>An upload's id as the host makes them: 32 lower-case hex digits.</summary>
+    public static bool IsUploadId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    /// <summary>
+    /// A finish's body, when there is one: the claim token, and optionally output_upload_id (required for a
+    /// store job; the store checks that) and the input's and output's sizes in bytes.
+    /// </summary>
+    public static (FinishReport? Report, ApiError? Error) ParseFinish(JsonElement body)
+    {
+        var (token, tokenError) = RequiredClaimToken(body);
+        if (tokenError is not null) return (null, tokenError);
+        string? upload = null;
+        if (Field(body, "output_upload_id") is { } output)
+        {
+            upload = output.ValueKind == JsonValueKind.String && IsUploadId(output.GetString()!) ? output.GetString() : null;
+            if (upload is null)
+                return (null, new ApiError("output_upload_id must be the id of the upload holding the result.") { Field = "output_upload_id" });
+        }
+        var sizes = new long?[2];
+        foreach (var (field, slot) in new[] { ("input_bytes", 0), ("output_bytes", 1) })
+        {
+            if (Field(body, field) is not { } size) continue;
+            if (size.ValueKind != JsonValueKind.Number || !size.TryGetInt64(out var bytes) || bytes < 0)
+                return (null, new ApiError($"{field} must be a whole number of bytes, 0 or more.") { Field = field });
+            sizes[slot] = bytes;
+        }
+        return (new FinishReport(token!, upload, sizes[0], sizes[1]), null);
+    }
+
+    /// <summary>A heartbeat's report: progress 0–100, speed ≥ 0 and seconds left ≥ 0, and the phase, each optional.</summary>
     public static (Heartbeat? Report, ApiError? Error) ParseHeartbeat(JsonElement body, string token)
     {
+        string? phase = null;
+        if (Field(body, "phase") is { } reported)
+        {
+            phase = reported.ValueKind == JsonValueKind.String && JobPhase.All.Contains(reported.GetString()) ? reported.GetString() : null;
+            if (phase is null)
+                return (null, new ApiError($"phase must be one of: {string.Join(", ", JobPhase.All)}.") { Field = "phase" });
+        }
         double? progress = null, speed = null, eta = null;
         foreach (var (name, max) in new[] { ("progress", Heartbeat.MaxProgress), ("speed", Heartbeat.MaxSpeed), ("eta_seconds", Heartbeat.MaxEtaSeconds) })
         {
@@ -183,14 +239,14 @@ internal static partial class JobInput
             else if (name == "speed") speed = value;
             else eta = value;
         }
-        return (new Heartbeat(token, progress, speed, eta is null ? null : (long)Math.Round(eta.Value)), null);
+        return (new Heartbeat(token, progress, speed, eta is null ? null : (long)Math.Round(eta.Value), phase), null);
     }
 
     /// <summary>A worker's name as a claim gives it (and the drain routes take it): at most <see cref="MaxWorkerNameLength"/> characters, no control characters.</summary>
     public static bool IsWorkerName(string name) =>
         name.Length <= MaxWorkerNameLength && !name.Any(char.IsControl);
 
-    /// <summary>A claim's optional body: {"worker": "name", "wait": seconds}.</summary>
+    /// <summary>A claim's optional body: {"worker": "name", "wait": seconds, "media": "shared|store|any", "max_input_bytes": n}.</summary>
     public static (ClaimRequest? Request, ApiError? Error) ParseClaim(JsonElement? body)
     {
         if (body is not { } element) return (new ClaimRequest(), null);
@@ -210,7 +266,21 @@ internal static partial class JobInput
                 return (null, new ApiError($"wait must be a number of seconds from 0 to {ClaimRequest.MaxWaitSeconds}.") { Field = "wait" });
             wait = value;
         }
-        return (new ClaimRequest(worker, wait), null);
+        string? media = null;
+        if (Field(element, "media") is { } kind)
+        {
+            media = kind.ValueKind == JsonValueKind.String && MediaKinds.All.Contains(kind.GetString()) ? kind.GetString() : null;
+            if (media is null)
+                return (null, new ApiError($"media must be one of: {string.Join(", ", MediaKinds.All)}.") { Field = "media" });
+        }
+        long? maxInputBytes = null;
+        if (Field(element, "max_input_bytes") is { } max)
+        {
+            if (max.ValueKind != JsonValueKind.Number || !max.TryGetInt64(out var bytes) || bytes < 0)
+                return (null, new ApiError("max_input_bytes must be a whole number of bytes, 0 or more.") { Field = "max_input_bytes" });
+            maxInputBytes = bytes;
+        }
+        return (new ClaimRequest(worker, wait, media, maxInputBytes), null);
     }
 
     private static JsonElement? Field(JsonElement item, string name) =>

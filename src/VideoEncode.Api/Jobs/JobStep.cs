@@ -21,6 +21,8 @@ public enum StepOutcome
     Paused,
     /// <summary>A claim was refused because its worker is being drained.</summary>
     Draining,
+    /// <summary>A store job's finish did not name a complete upload holding its result.</summary>
+    ResultMissing,
 }
 
 /// <summary>
@@ -38,6 +40,7 @@ public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobCha
     public static readonly JobStep NotRunning = new(StepOutcome.NotRunning, null, []);
     public static readonly JobStep Paused = new(StepOutcome.Paused, null, []);
     public static readonly JobStep Draining = new(StepOutcome.Draining, null, []);
+    public static readonly JobStep ResultMissing = new(StepOutcome.ResultMissing, null, []);
 
     /// <summary>A claim that found nothing, told why (<see cref="SharedJobSql.WhyNoClaim"/>'s answer).</summary>
     public static JobStep NoClaim(long? paused, long? draining) =>

@@ -62,6 +62,9 @@ public static class JobsApi
                 EnqueueOutcome.Created or EnqueueOutcome.Replayed => TypedResults.Created((string?)null, result.Jobs),
                 EnqueueOutcome.KeyReused => TypedResults.UnprocessableEntity(new ApiError(
                     $"This {IdempotencyKeyHeader} was used with a different request body in the last 24 hours; use a new key for a new request.")),
+                EnqueueOutcome.UploadMissing => TypedResults.BadRequest(new ApiError(
+                    $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}{result.Name}; nothing was stored.")
+                    { Index = jobs.Count > 1 ? result.Index : null, Field = "upload_id" }),
                 _ => TypedResults.Conflict(new ApiError(
                     $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}output_name '{result.Name}' is taken by a pending or running job " +
                     "(or named twice in this request); nothing was stored.") { Index = jobs.Count > 1 ? result.Index : null, Field = "output_name" }),

@@ -15,5 +15,9 @@ namespace VideoEncode.Api.Jobs;
 /// A name a live job holds answers 409.
 /// </param>
 /// <param name="Overwrite">Optional; replace a file already at the output name (default false: the job fails with "output exists").</param>
+/// <param name="UploadId">
+/// Instead of file_name: an upload to the host's media store (POST /api/uploads, tus), which must be
+/// complete. The job's file_name is then the uploaded file's name, and workers fetch the input from the host.
+/// </param>
 public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobInput.DefaultMaxAttempts,
-    string? OutputName = null, bool Overwrite = false);
+    string? OutputName = null, bool Overwrite = false, string? UploadId = null);

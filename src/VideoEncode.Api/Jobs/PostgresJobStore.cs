@@ -45,6 +45,12 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                         : Enqueued.KeyReused;
             }
 
+            var uploadIds = StoredInputs.Named(jobs);
+            var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
+                uploadIds.Length == 0 ? [] : await connection.QueryAsync<StoredInput>(StoredInputs.Lookup("id = ANY(@ids)"), new { ids = uploadIds }));
+            if (unusable is var (badIndex, problem)) return Enqueued.UploadMissing(badIndex, problem);
+            jobs = attached;
+
             // Requests wanting the same names take turns, so two hosts never both find "a.mp4" free.
             await LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName)));
             var naming = new OutputNaming(jobs);
@@ -54,10 +60,13 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
 
             // One statement for the whole request: arrays of the columns, unnested into rows, in request order.
             var created = (await connection.QueryAsync<Job>($"""
-                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by)
-                SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite, @createdBy
-                FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites)
-                    WITH ORDINALITY AS item(file_name, crf, preset, priority, max_attempts, output_name, overwrite, position)
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by,
+                                  input_upload, input_sha256, input_bytes)
+                SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite, @createdBy,
+                       input_upload, input_sha256, input_bytes
+                FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites, @uploads, @sha256s, @sizes)
+                    WITH ORDINALITY AS item(file_name, crf, preset, priority, max_attempts, output_name, overwrite,
+                                            input_upload, input_sha256, input_bytes, position)
                 ORDER BY position
                 RETURNING {Columns}
                 """, new
@@ -71,6 +80,9 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 maxAttempts = jobs.Select(job => (long)job.MaxAttempts).ToArray(),
                 outputs = naming.Names.ToArray(),
                 overwrites = jobs.Select(job => job.Overwrite).ToArray(),
+                uploads = jobs.Select(job => job.UploadId).ToArray(),
+                sha256s = jobs.Select(job => job.UploadId is { } id ? uploads[id].Sha256 : null).ToArray(),
+                sizes = jobs.Select(job => job.UploadId is { } id ? uploads[id].Length : (long?)null).ToArray(),
             })).OrderBy(job => job.Id).ToList();
             if (key is not null)
                 await connection.ExecuteAsync(SharedJobSql.RememberRequest,
@@ -112,8 +124,10 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     /// One UPDATE … RETURNING whose subquery locks the first claimable row that no other claim is
     /// locking right now (SKIP LOCKED), walking the partial claim-order index.
     /// </summary>
-    public Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel)
+    public Task<JobStep> ClaimAsync(ClaimRequest claim, bool legacyClient, CancellationToken cancel)
     {
+        var worker = claim.Worker;
+        var (_, kind) = SharedJobSql.ClaimSearch(claim);
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = NewClaimToken();
@@ -123,12 +137,12 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
                 WITH claimed AS (
                     UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                         attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
-                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
+                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND {kind} AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
                                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
                     RETURNING {Columns}, claim_token),
                 seen AS ({SeenWorker("claimed")})
                 SELECT * FROM claimed
-                """, new { now, token, lease = (long)lease, worker });
+                """, new { now, token, lease = (long)lease, worker, maxinputbytes = claim.MaxInputBytes });
             if (job is null)
             {
                 var (paused, draining) = await connection.QuerySingleAsync<(long?, long?)>(SharedJobSql.WhyNoClaim, new { worker });
@@ -165,7 +179,7 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH renewed AS ({SharedJobSql.Heartbeat}), seen AS ({SeenWorker("renewed")})
                 SELECT renewed.*, COALESCE((SELECT draining FROM seen), 0) = 1 AS drain FROM renewed
-                """, new { id, token = report.ClaimToken, progress = report.Progress, speed = report.Speed, eta = report.EtaSeconds, now,
+                """, new { id, token = report.ClaimToken, progress = report.Progress, speed = report.Speed, eta = report.EtaSeconds, phase = report.Phase, now,
                     lease = (long)Settings.LeaseSeconds });
             if (job is null) return await RepeatedAsync(connection, id, report.ClaimToken, step: null);
             // The change carries the job as every reader sees it; only the worker's answer says drain.
@@ -173,15 +187,18 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
         }, cancel);
     }
 
-    public Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel)
+    public Task<JobStep> FinishAsync(long id, FinishReport? report, CancellationToken cancel)
     {
         var now = Now;
+        var token = report?.ClaimToken;
+        var upload = report?.OutputUploadId;
         return CommitAsync(async connection =>
         {
+            if (await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, upload }) > 0) return JobStep.ResultMissing;
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
-                """, new { id, token, now });
+                """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes });
             if (job is null) return await RepeatedAsync(connection, id, token, Steps.Finish);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
         }, cancel);

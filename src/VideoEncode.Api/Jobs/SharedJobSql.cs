@@ -25,6 +25,20 @@ internal static class SharedJobSql
         AND NOT EXISTS (SELECT 1 FROM workers WHERE name = @worker AND draining = 1)
         """;
 
+    /// <summary>
+    /// Which pending jobs a claim may take, by where their input lies (<see cref="Contracts.ClaimRequest.Media"/>):
+    /// the partial claim-order index its search walks and the condition that index is made of, which
+    /// the statement must repeat word for word for either store to use it. A claim that names no kind
+    /// takes shared-folder jobs only, as every client did before the store. A store job larger than
+    /// the room the worker reports (@maxinputbytes) is passed over.
+    /// </summary>
+    public static (string Index, string Condition) ClaimSearch(Contracts.ClaimRequest claim) => claim.Media switch
+    {
+        Contracts.MediaKinds.Store => ("jobs_claim_store", "input_upload IS NOT NULL" + (claim.MaxInputBytes is null ? "" : " AND input_bytes <= @maxinputbytes")),
+        Contracts.MediaKinds.Any => ("jobs_claim_order", claim.MaxInputBytes is null ? "TRUE" : "(input_upload IS NULL OR input_bytes <= @maxinputbytes)"),
+        _ => ("jobs_claim_shared", "input_upload IS NULL"),
+    };
+
     /// <summary>Why a claim found nothing: the queue's pause and the worker's drain (null for a worker never seen).</summary>
     public const string WhyNoClaim = """
         SELECT (SELECT paused FROM queue_state WHERE id = 1) AS paused, (SELECT draining FROM workers WHERE name = @worker) AS draining
@@ -36,20 +50,36 @@ internal static class SharedJobSql
         FROM jobs WHERE id = @id
         """;
 
-    /// <summary>Renews the lease of the claim holding @token and keeps the progress it reports (@progress, @speed, @eta).</summary>
+    /// <summary>Renews the lease of the claim holding @token and keeps the progress it reports (@progress, @speed, @eta, @phase).</summary>
     public const string Heartbeat = $"""
         UPDATE jobs SET lease_expires_at = @now + @lease, progress = COALESCE(@progress, progress),
-            speed = COALESCE(@speed, speed), eta_seconds = COALESCE(@eta, eta_seconds)
+            speed = COALESCE(@speed, speed), eta_seconds = COALESCE(@eta, eta_seconds), phase = COALESCE(@phase, phase)
         WHERE id = @id AND status = 'in_progress' AND claim_token = @token
         RETURNING {Columns}
         """;
 
-    /// <summary>Finishes the running job held by @token — by anyone when @token is null (the original service's clients).</summary>
+    /// <summary>
+    /// Finishes the running job held by @token — by anyone when @token is null (the original service's
+    /// clients) — keeping the result's upload (@upload) and the sizes: a store job's from its uploads, a
+    /// shared-folder job's as its worker reported them (@inputbytes, @outputbytes).
+    /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
-            lease_expires_at = NULL, progress = 100, eta_seconds = 0, claim_step = 'finish'
+            lease_expires_at = NULL, progress = 100, eta_seconds = 0, phase = NULL, claim_step = 'finish',
+            output_upload = CAST(@upload AS TEXT),
+            output_bytes = COALESCE((SELECT length FROM uploads WHERE uploads.id = CAST(@upload AS TEXT)), @outputbytes),
+            input_bytes = COALESCE(input_bytes, @inputbytes)
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
         RETURNING {Columns}
+        """;
+
+    /// <summary>
+    /// Whether job @id is a running store job and @upload is not a complete upload: its finish must
+    /// name the upload that holds its result, whole, or there would be nothing to download.
+    /// </summary>
+    public const string ResultMissing = """
+        SELECT COUNT(*) FROM jobs WHERE id = @id AND status = 'in_progress' AND input_upload IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL)
         """;
 
     /// <summary>Records a failure (<see cref="FailureOutcome"/>): failed for good, or pending again after @backoff seconds. Parameters: <see cref="FailParameters"/>.</summary>

@@ -35,6 +35,12 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
                         new { ids = seen.Ids }).AsList())
                     : Enqueued.KeyReused;
 
+            var uploadIds = StoredInputs.Named(jobs);
+            var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
+                uploadIds.Length == 0 ? [] : connection.Query<StoredInput>(StoredInputs.Lookup("id IN @ids"), new { ids = uploadIds }));
+            if (unusable is var (badIndex, problem)) return Enqueued.UploadMissing(badIndex, problem);
+            jobs = attached;
+
             var naming = new OutputNaming(jobs);
             // Each lookup is one prepared, indexed statement: cheap on a local file, so asked name by name.
             for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
@@ -42,17 +48,20 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
             if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(index, name);
 
             const string insert = $"""
-                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by)
-                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite, @createdBy)
+                INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by,
+                                  input_upload, input_sha256, input_bytes)
+                VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite, @createdBy,
+                        @upload, @sha256, @bytes)
                 RETURNING {Columns}
                 """;
             var created = new List<Job>(jobs.Count);
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
+                var upload = job.UploadId is { } id ? uploads[id] : null;
                 created.Add(connection.QueryFirstPrepared<Job>(insert, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
                     ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@OutputName", naming.Names[i]), ("@Overwrite", job.Overwrite),
-                    ("@now", now), ("@createdBy", createdBy))!);
+                    ("@now", now), ("@createdBy", createdBy), ("@upload", upload?.Id), ("@sha256", upload?.Sha256), ("@bytes", upload?.Length))!);
             }
             if (key is not null)
                 connection.Execute(SharedJobSql.RememberRequest,
@@ -77,8 +86,10 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
     /// index, so it is O(log n) however many jobs are stored; INDEXED BY pins that plan, because
     /// without statistics SQLite may pick the (status, id) index and sort every pending job.
     /// </summary>
-    public Task<JobStep> ClaimAsync(string? worker, bool legacyClient, CancellationToken cancel)
+    public Task<JobStep> ClaimAsync(ClaimRequest claim, bool legacyClient, CancellationToken cancel)
     {
+        var worker = claim.Worker;
+        var (index, kind) = SharedJobSql.ClaimSearch(claim);
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = NewClaimToken();
@@ -87,11 +98,11 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
             var job = connection.QueryFirstPrepared<Job>($"""
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                     attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0, claim_step = NULL
-                WHERE id = (SELECT id FROM jobs INDEXED BY jobs_claim_order
-                            WHERE status = 'pending' AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
+                WHERE id = (SELECT id FROM jobs INDEXED BY {index}
+                            WHERE status = 'pending' AND {kind} AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
                             ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
-                """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker));
+                """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker), ("@maxinputbytes", claim.MaxInputBytes));
             if (job is null)
             {
                 var (paused, draining) = connection.QueryFirstPrepared<(long?, long?)>(SharedJobSql.WhyNoClaim, ("@worker", worker));
@@ -126,19 +137,23 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         return CommitAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Heartbeat, ("@id", id), ("@token", report.ClaimToken), ("@progress", report.Progress), ("@speed", report.Speed),
-                ("@eta", report.EtaSeconds), ("@now", now), ("@lease", Settings.LeaseSeconds));
+                ("@eta", report.EtaSeconds), ("@phase", report.Phase), ("@now", now), ("@lease", Settings.LeaseSeconds));
             if (job is null) return Repeated(connection, id, report.ClaimToken, step: null);
             var drain = job.Worker is not null && SeenWorker(connection, job.Worker, now, Settings.LeaseSeconds);
             return JobStep.Done(job with { Drain = drain }, JobChange.Same(job, ChangeCause.Heartbeat));
         }, cancel);
     }
 
-    public Task<JobStep> FinishAsync(long id, string? token, CancellationToken cancel)
+    public Task<JobStep> FinishAsync(long id, FinishReport? report, CancellationToken cancel)
     {
         var now = Now;
+        var token = report?.ClaimToken;
         return CommitAsync(connection =>
         {
-            var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now));
+            if (connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@upload", report?.OutputUploadId)) > 0)
+                return JobStep.ResultMissing;
+            var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now),
+                ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes));
             if (job is null) return Repeated(connection, id, token, Steps.Finish);
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);

@@ -31,7 +31,7 @@ internal static class WorkerRoutes
             .WithSummary("Renew a claim's lease and report progress; the answer says whether a cancel was requested");
         group.MapPost("/{id}/finish", Finish)
             .RequireAccess(Access.Work)
-            .WithMetadata(new RequestBodyDocumentation(typeof(ClaimProof)))
+            .WithMetadata(new RequestBodyDocumentation(typeof(FinishReport)))
             .WithSummary("Mark a claimed job finished (without a body: unfenced, as the original service)");
         group.MapPost("/{id}/fail", Fail)
             .RequireAccess(Access.Work)
@@ -46,7 +46,7 @@ internal static class WorkerRoutes
 
     private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
         IJobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(), legacyClient: true, store, waiters, aborted);
+        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, store, waiters, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
         HttpRequest request, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
@@ -74,7 +74,7 @@ internal static class WorkerRoutes
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
-        var ticket = waiters.Enter();
+        var ticket = waiters.Enter(claim.Media);
         try
         {
             while (true)
@@ -82,7 +82,7 @@ internal static class WorkerRoutes
                 JobStep step;
                 try
                 {
-                    step = await store.ClaimAsync(claim.Worker, legacyClient, aborted);
+                    step = await store.ClaimAsync(claim, legacyClient, aborted);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -106,7 +106,7 @@ internal static class WorkerRoutes
                     // Woken, so out of the line: spend the wake on the next attempt, in line again before it.
                     ticket.Spend();
                     ticket.Dispose();
-                    ticket = waiters.Enter();
+                    ticket = waiters.Enter(claim.Media);
                 }
                 catch (TimeoutException)
                 {
@@ -143,9 +143,19 @@ internal static class WorkerRoutes
     private static async Task<JobAnswer> Finish(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        var (token, problem) = await ReadClaimTokenAsync(request, TokenRule.UnfencedWithoutBody);
-        if (problem is not null) return problem;
-        return Answer(await store.FinishAsync(jobId, token, aborted), "finish", notFound: NotStartedMessage);
+        var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
+        if (bodyError is not null) return bodyError;
+        using (document)
+        {
+            // No body at all: the original service's unfenced finish.
+            FinishReport? report = null;
+            if (document is not null)
+            {
+                (report, var error) = JobInput.ParseFinish(document.RootElement);
+                if (error is not null) return TypedResults.BadRequest(error);
+            }
+            return Answer(await store.FinishAsync(jobId, report, aborted), "finish", notFound: NotStartedMessage);
+        }
     }
 
     private static async Task<JobAnswer> Fail(string id, HttpRequest request, IJobStore store, CancellationToken aborted)

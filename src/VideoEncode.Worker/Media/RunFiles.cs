@@ -25,6 +25,9 @@ public sealed partial class RunFiles : IDisposable
     /// <summary>Beside the results, but out of their way: a listing of the output root shows results.</summary>
     public const string LockFolder = ".videoencode-workers";
 
+    /// <summary>The lock file of worker process <paramref name="worker"/> under <paramref name="root"/>.</summary>
+    internal static string LockPath(string root, string worker) => Path.Combine(root, LockFolder, worker + ".lock");
+
     /// <summary>The output's name is shortened to this many bytes in a temporary name, which must stay under the usual 255.</summary>
     private const int MaxNameBytes = 120;
 
@@ -142,7 +145,7 @@ public sealed partial class RunFiles : IDisposable
     }
 
     /// <summary>Whether someone holds this lock file's lock (a file gone since it was seen counts as not held).</summary>
-    private static bool IsAlive(string lockFile)
+    internal static bool IsAlive(string lockFile)
     {
         try
         {

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace VideoEncode.Worker.Media;
+
+/// <summary>
+/// Where a worker keeps uploaded jobs while it runs them: the downloaded input and the encoded result,
+/// in one folder per run, "{scratch}/{worker process}/job{id}-{random}", removed when the run ends.
+/// Several workers may share one scratch folder: each holds a lock there (<see cref="RunFiles"/>), and at
+/// start a worker removes the folders of workers that no longer hold theirs — what a kill -9 left.
+/// </summary>
+public sealed partial class ScratchSpace : IDisposable
+{
+    private readonly RunFiles runFiles;
+    private readonly string root, own;
+
+    private ScratchSpace(string root, RunFiles runFiles)
+    {
+        this.root = root;
+        this.runFiles = runFiles;
+        own = Directory.CreateDirectory(Path.Combine(root, runFiles.Worker)).FullName;
+    }
+
+    /// <summary>Takes this process's place in <paramref name="root"/> and clears what stopped workers left, saying so through <paramref name="report"/>.</summary>
+    public static ScratchSpace Open(string root, Action<string> report)
+    {
+        Directory.CreateDirectory(root);
+        var runFiles = RunFiles.Start(root, report);
+        try
+        {
+            // A worker takes its lock before it makes its folder, so a folder whose lock is gone or free is a dead worker's.
+            foreach (var folder in Directory.EnumerateDirectories(root))
+            {
+                var worker = Path.GetFileName(folder);
+                if (!WorkerId().IsMatch(worker) || worker == runFiles.Worker) continue;
+                var lockFile = RunFiles.LockPath(root, worker);
+                if (File.Exists(lockFile) && RunFiles.IsAlive(lockFile)) continue;
+                if (TryDelete(folder)) report($"Removed {folder}, left in the scratch folder by a worker that has stopped.");
+            }
+            return new ScratchSpace(root, runFiles);
+        }
+        catch
+        {
+            runFiles.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Bytes free on the scratch folder's disk: a claim asks only for jobs whose input fits.</summary>
+    public long FreeBytes => new DriveInfo(root).AvailableFreeSpace;
+
+    /// <summary>A new, empty folder for one run of a job.</summary>
+    public string NewRunFolder(long jobId) =>
+        Directory.CreateDirectory(Path.Combine(own, $"job{jobId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}")).FullName;
+
+    /// <summary>Removes a run's folder and everything in it; false (and the folder left for the next start) if it cannot.</summary>
+    public static bool TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex WorkerId();
+
+    public void Dispose()
+    {
+        TryDelete(own);
+        runFiles.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace VideoEncode.Worker.Transfers;
+
+/// <summary>
+/// Sends a store job's result to the host with tus 1.0 (POST /api/uploads, then PATCHes), in chunks
+/// that each carry their SHA-256 (Upload-Checksum), so a corrupted chunk is refused (460) and sent
+/// again. A request that fails midway goes on from the offset the host reports (HEAD). The answer is
+/// the upload's id, once the host holds every byte — fsynced and renamed into place, which the host
+/// does before it answers the last PATCH — so the finish that names it can follow.
+/// </summary>
+public sealed class ResultUpload(HttpClient http, TransferRetries retries)
+{
+    public const string TusVersion = "1.0.0";
+
+    /// <summary>Bytes per PATCH: small enough that a cut costs little, large enough that requests are few.</summary>
+    private const long ChunkBytes = 64L * 1024 * 1024;
+
+    private const int ChecksumTriesPerChunk = 3;
+
+    public async Task<string> UploadAsync(long jobId, string path, string fileName, double? bytesPerSecond, Action<TransferProgress> report,
+        CancellationToken cancel)
+    {
+        var length = new FileInfo(path).Length;
+        string? location = null;
+        await retries.RunAsync($"start the upload of job {jobId}'s result", async () => location = await CreateAsync(jobId, length, fileName, cancel), cancel);
+        long offset = 0;
+        var refused = 0;
+        while (offset < length)
+        {
+            var start = offset;
+            await retries.RunAsync($"upload job {jobId}'s result", async () =>
+            {
+                offset = await OffsetAsync(location!, cancel);
+                if (offset >= length) return;
+                var count = Math.Min(ChunkBytes, length - offset);
+                var (accepted, newOffset) = await PatchAsync(location!, path, offset, count, length, bytesPerSecond, report, cancel);
+                if (!accepted && ++refused >= ChecksumTriesPerChunk)
+                    throw new TransferFailedException($"The host refused a chunk of the result {refused} times as corrupted (checksum mismatch).", retryable: true);
+                offset = newOffset;
+            }, cancel);
+            if (offset > start) refused = 0;
+        }
+        return location![(location!.LastIndexOf('/') + 1)..];
+    }
+
+    private async Task<string> CreateAsync(long jobId, long length, string fileName, CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/uploads");
+        request.Headers.Add("Tus-Resumable", TusVersion);
+        request.Headers.Add("Upload-Length", length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("Upload-Metadata", $"filename {Base64(fileName)},filetype {Base64("video/mp4")},job_id {Base64(jobId.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        request.Content = new ByteArrayContent([]);
+        using var response = await http.SendAsync(request, cancel);
+        if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            throw new TransferFailedException($"The host has no room for the result ({await TransferRetries.ErrorAsync(response)}).", retryable: true);
+        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
+        var location = response.Headers.Location ?? throw new TransientTransferException("the host's answer to the upload's creation has no Location");
+        return location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString;
+    }
+
+    /// <summary>The bytes the host holds of the upload, as HEAD tells.</summary>
+    private async Task<long> OffsetAsync(string location, CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, location);
+        request.Headers.Add("Tus-Resumable", TusVersion);
+        using var response = await http.SendAsync(request, cancel);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+            throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
+        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
+        return ReadOffset(response);
+    }
+
+    /// <summary>One PATCH of [offset, offset + count): accepted with the new offset, or refused as corrupted (460) with the old one.</summary>
+    private async Task<(bool Accepted, long Offset)> PatchAsync(string location, string path, long offset, long count, long length,
+        double? bytesPerSecond, Action<TransferProgress> report, CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, location);
+        request.Headers.Add("Tus-Resumable", TusVersion);
+        request.Headers.Add("Upload-Offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("Upload-Checksum", "sha256 " + Convert.ToBase64String(await ChunkSha256Async(path, offset, count, cancel)));
+        request.Content = new FileSliceContent(path, offset, count, new TransferPace(bytesPerSecond, length, offset, report));
+        using var response = await http.SendAsync(request, cancel);
+        if ((int)response.StatusCode == 460) return (false, offset);
+        if (response.StatusCode == HttpStatusCode.Conflict) throw new TransientTransferException("the host holds a different offset; asking it again");
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+            throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
+        if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+            throw new TransferFailedException($"The host ran out of room for the result ({await TransferRetries.ErrorAsync(response)}).", retryable: true);
+        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
+        return (true, ReadOffset(response));
+    }
+
+    private static long ReadOffset(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Upload-Offset", out var values) && long.TryParse(values.FirstOrDefault(), out var offset) && offset >= 0
+            ? offset
+            : throw new TransientTransferException("the host's answer has no Upload-Offset");
+
+    private static async Task<byte[]> ChunkSha256Async(string path, long offset, long count, CancellationToken cancel)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        file.Position = offset;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (var left = count; left > 0;)
+        {
+            var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancel);
+            if (read == 0) throw new IOException("The result file ended early.");
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        return hash.GetHashAndReset();
+    }
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+}
