@@ -28,6 +28,9 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
 
     private readonly bool ownsDatabase = database is null;
 
+    /// <summary>The host's media store: a folder of its own unless the settings name one.</summary>
+    public string Media { get; } = settings?.GetValueOrDefault("Media") ?? Path.Combine(Path.GetTempPath(), "videoencode-media-" + Guid.NewGuid().ToString("N"));
+
     public ConcurrentQueue<string> LogLines { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -37,6 +40,7 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
         {
             ["ApiKey"] = ApiKey,
             ["Database"] = Database,
+            ["Media"] = Media,
         }));
         if (clock is not null)
             builder.ConfigureServices(services => services.AddSingleton(clock));
@@ -56,6 +60,8 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
         base.Dispose(disposing);
         if (disposing && ownsDatabase)
             TestStore.Delete(Database);
+        if (disposing && settings?.ContainsKey("Media") != true && Directory.Exists(Media))
+            Directory.Delete(Media, recursive: true);
     }
 
     /// <summary>Serves the host on a free 127.0.0.1 port (real Kestrel, for browsers and workers) and answers its base address.</summary>

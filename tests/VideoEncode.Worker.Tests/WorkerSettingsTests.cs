@@ -1,4 +1,5 @@
 using System.Collections;
+using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Tests;
 
@@ -96,12 +97,14 @@ public sealed class WorkerSettingsTests
     [InlineData("--api-key", "needs a value")]
     [InlineData("--server ftp://x --api-key k --input IN --output o", "--server")]
     [InlineData("--input IN --output o", "API key")]
-    [InlineData("--api-key k --output o", "input folder")]
-    [InlineData("--api-key k --input IN", "output folder")]
+    [InlineData("--api-key k --output o", "--output needs --input")]
+    [InlineData("--api-key k --input IN", "--input needs --output")]
     [InlineData("--api-key k --input /does/not/exist --output o", "does not exist")]
     [InlineData("--api-key k --input IN --output o --concurrency 0", "--concurrency")]
     [InlineData("--api-key k --input IN --output o --poll-interval soon", "--poll-interval")]
     [InlineData("--api-key k --api-key-file f --input IN --output o", "not both")]
+    [InlineData("--api-key k --transfer-limit fast", "--transfer-limit")]
+    [InlineData("--api-key k --transfer-limit 0", "--transfer-limit")]
     public void MistakesAreOneLineProblems(string commandLine, string mentioned)
     {
         var args = commandLine.Replace("IN", Input).Split(' ');
@@ -109,6 +112,21 @@ public sealed class WorkerSettingsTests
         Assert.Null(settings);
         Assert.Contains(mentioned, problem);
         Assert.DoesNotContain('\n', problem!);
+    }
+
+    [Fact]
+    public void AWorkerWithoutFoldersTakesOnlyUploadedJobsAndOneWithThemTakesBoth()
+    {
+        var (storeOnly, problem, _) = WorkerSettings.Parse(["--api-key", "k", "--scratch", "s", "--transfer-limit", "2.5"], new Hashtable());
+        Assert.Null(problem);
+        Assert.False(storeOnly!.HasSharedFolders);
+        Assert.Equal(MediaKinds.Store, storeOnly.Media);
+        Assert.Equal(Path.GetFullPath("s"), storeOnly.Scratch);
+        Assert.Equal(2_500_000, storeOnly.TransferLimit);
+
+        var (both, _, _) = WorkerSettings.Parse(["--api-key", "k", "--input", Input, "--output", "o"], new Hashtable());
+        Assert.Equal(MediaKinds.Any, both!.Media);
+        Assert.Null(both.TransferLimit);
     }
 
     [Fact]
