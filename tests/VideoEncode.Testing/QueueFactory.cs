@@ -33,11 +33,13 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Added last, so these win over appsettings.json and any VIDEOENCODE_* in the environment.
+        // The media store beside the database unless the test names one.
+        var media = settings is not null && settings.ContainsKey("Media") ? [] : new Dictionary<string, string?> { ["Media"] = TestStore.MediaFolder(Database) };
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["ApiKey"] = ApiKey,
             ["Database"] = Database,
-        }));
+        }).AddInMemoryCollection(media));
         if (clock is not null)
             builder.ConfigureServices(services => services.AddSingleton(clock));
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
