@@ -14,7 +14,7 @@ public sealed class TransferPace(double? bytesPerSecond, long total, long alread
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly long startedAt = already;
     private long done = already;
-    private TimeSpan lastReport = TimeSpan.MinValue;
+    private TimeSpan? lastReport;
 
     /// <summary>Copies <paramref name="count"/> bytes (all, when null) from one stream to the other at the allowed pace.</summary>
     public async Task CopyAsync(Stream from, Stream to, long? count, CancellationToken cancel)
@@ -38,7 +38,7 @@ public sealed class TransferPace(double? bytesPerSecond, long total, long alread
     {
         done += bytes;
         var elapsed = clock.Elapsed;
-        if (elapsed - lastReport >= ReportEvery || done == total)
+        if (lastReport is not { } last || elapsed - last >= ReportEvery || done == total)
         {
             lastReport = elapsed;
             var rate = (done - startedAt) / Math.Max(elapsed.TotalSeconds, 0.001);
