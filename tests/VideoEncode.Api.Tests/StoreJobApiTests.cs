@@ -22,7 +22,7 @@ public sealed class StoreJobApiTests : IDisposable
     public async Task AJobForACompleteUploadTakesItsNameSizeAndHash()
     {
         var bytes = RandomNumberGenerator.GetBytes(10_000);
-        var upload = await UploadAsync(bytes, "My Film.mov");
+        var upload = await client.UploadAsync(bytes, "My Film.mov");
 
         var job = (await client.EnqueueAsync(TusCalls.StoreJob(upload)))[0];
 
@@ -35,7 +35,7 @@ public sealed class StoreJobApiTests : IDisposable
     {
         var unfinished = await client.CreateUploadAsync(100, "half.mkv");
         (await client.PatchUploadAsync(unfinished, 0, new byte[40])).Dispose();
-        var complete = await UploadAsync(new byte[10], "whole.mkv");
+        var complete = await client.UploadAsync(new byte[10], "whole.mkv");
 
         foreach (var (body, message) in new (object, string)[]
                  {
@@ -57,7 +57,7 @@ public sealed class StoreJobApiTests : IDisposable
     public async Task ClaimsGetOnlyTheKindOfJobTheyTakeAndStoreJobsThatFit()
     {
         var onShare = (await client.EnqueueAsync(QueueCalls.NewJob("on-share.mkv")))[0];
-        var uploaded = (await client.EnqueueAsync(TusCalls.StoreJob(await UploadAsync(new byte[5_000], "up.mkv"))))[0];
+        var uploaded = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[5_000], "up.mkv"))))[0];
 
         Assert.Null(await ClaimAsync(new { worker = "small", media = MediaKinds.Store, max_input_bytes = 4_999 }));
         Assert.Equal(uploaded.Id, (await ClaimAsync(new { worker = "store", media = MediaKinds.Store, max_input_bytes = 5_000 }))!.Id);
@@ -65,7 +65,7 @@ public sealed class StoreJobApiTests : IDisposable
         // A claim that names no kind is an older worker's: shared-folder jobs only.
         Assert.Equal(onShare.Id, (await ClaimAsync(new { worker = "old" }))!.Id);
 
-        var third = (await client.EnqueueAsync(TusCalls.StoreJob(await UploadAsync(new byte[10], "up2.mkv"))))[0];
+        var third = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[10], "up2.mkv"))))[0];
         Assert.Null(await ClaimAsync(new { worker = "old" }));
         Assert.Equal(third.Id, (await ClaimAsync(new { worker = "both", media = MediaKinds.Any }))!.Id);
 
@@ -84,14 +84,14 @@ public sealed class StoreJobApiTests : IDisposable
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("share.mkv")))[0];
 
         Assert.Equal(job.Id, (await sharedWaiter)!.Id);
-        var upload = (await client.EnqueueAsync(TusCalls.StoreJob(await UploadAsync(new byte[10], "up.mkv"))))[0];
+        var upload = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[10], "up.mkv"))))[0];
         Assert.Equal(upload.Id, (await storeWaiter)!.Id);
     }
 
     [Fact]
     public async Task AStoreJobFinishesOnlyWithACompleteUploadOfItsResultWhoseSizeItKeeps()
     {
-        await client.EnqueueAsync(TusCalls.StoreJob(await UploadAsync(new byte[100], "in.mkv")));
+        await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[100], "in.mkv")));
         var claimed = (await ClaimAsync(new { worker = "w", media = MediaKinds.Store }))!;
         var token = claimed.ClaimToken!;
 
@@ -111,7 +111,7 @@ public sealed class StoreJobApiTests : IDisposable
         // The original service's bodiless finish cannot finish a store job either: there would be nothing to download.
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync($"/api/jobs/{claimed.Id}/finish", null)).StatusCode);
 
-        var result = await UploadAsync(new byte[64], "out.mp4");
+        var result = await client.UploadAsync(new byte[64], "out.mp4");
         var finish = await client.PostAsJsonAsync($"/api/jobs/{claimed.Id}/finish", new { claim_token = token, output_upload_id = result, output_bytes = 1 });
         Assert.Equal(HttpStatusCode.OK, finish.StatusCode);
         var finished = await client.GetJobAsync(claimed.Id);
@@ -127,14 +127,6 @@ public sealed class StoreJobApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, finish.StatusCode);
         var finished = await client.GetJobAsync(claimed.Id);
         Assert.Equal((1000L, 250L), (finished.InputBytes, finished.OutputBytes));
-    }
-
-    private async Task<string> UploadAsync(byte[] bytes, string name)
-    {
-        var id = await client.CreateUploadAsync(bytes.Length, name);
-        using var response = await client.PatchUploadAsync(id, 0, bytes);
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        return id;
     }
 
     private async Task<Job?> ClaimAsync(object body)

@@ -34,10 +34,13 @@ public static class TusCalls
     }
 
     /// <summary>Uploads a whole file in one PATCH and answers the upload's id.</summary>
-    public static async Task<string> UploadFileAsync(this HttpClient client, string path, string? fileName = null)
+    public static async Task<string> UploadFileAsync(this HttpClient client, string path, string? fileName = null) =>
+        await client.UploadAsync(await File.ReadAllBytesAsync(path), fileName ?? Path.GetFileName(path));
+
+    /// <summary>Uploads <paramref name="bytes"/> in one PATCH and answers the upload's id.</summary>
+    public static async Task<string> UploadAsync(this HttpClient client, byte[] bytes, string fileName)
     {
-        var bytes = await File.ReadAllBytesAsync(path);
-        var id = await client.CreateUploadAsync(bytes.Length, fileName ?? Path.GetFileName(path));
+        var id = await client.CreateUploadAsync(bytes.Length, fileName);
         using var response = await client.PatchUploadAsync(id, 0, bytes);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         return id;
