@@ -311,7 +311,19 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = await database.OpenAsync();
-        return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
+        var (sql, parameters) = Select(query.Filter).List(query);
+        return (await connection.QueryAsync<Job>(sql, parameters)).AsList();
+    }
+
+    /// <summary>
+    /// The jobs <paramref name="filter"/> selects; a search is ILIKE (backslash is its default escape),
+    /// which the trigram index (schema step 7, pg_trgm) answers for three or more characters. Shorter
+    /// ones scan, as no trigram index can help them.
+    /// </summary>
+    private static JobSelection Select(JobFilter filter)
+    {
+        var selection = JobSelection.Jobs(filter);
+        return filter.ContainsPattern is { } pattern ? selection.And("file_name ILIKE @like", "like", pattern) : selection;
     }
 
     /// <summary>

@@ -152,14 +152,4 @@ internal static class SharedJobSql
     }
 
     private const string Ended = "'finished', 'failed', 'cancelled'";
-
-    /// <summary>Newest first; with a status an index range scan on (status, id), starting below before_id when given.</summary>
-    public static string List(JobListQuery query)
-    {
-        var filters = new List<string>(2);
-        if (query.Status is not null) filters.Add("status = @Status");
-        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
-        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return $"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
-    }
 }
