@@ -19,7 +19,7 @@ namespace VideoEncode.Api.Jobs;
 /// are stored in the same transaction (<see cref="SharedChangeFeed.RecordAsync"/>), for every
 /// host's event stream, and published locally after the commit.
 /// </summary>
-public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
+public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
     JobChangeSink sink, SharedChangeFeed feed, HostIdentity host, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
@@ -101,12 +101,6 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     private static Task<IEnumerable<string>> LiveHoldersAsync(NpgsqlConnection connection, IEnumerable<string> names) =>
         connection.QueryAsync<string>($"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
             new { lowered = names.Select(AsciiLower).ToArray() });
-
-    /// <summary>ASCII letters lowered, nothing else: what lower() does under the "C" collation of the unique index.</summary>
-    private static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
-    {
-        for (var i = 0; i < text.Length; i++) span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
-    });
 
     /// <summary>
     /// One UPDATE … RETURNING whose subquery locks the first claimable row that no other claim is

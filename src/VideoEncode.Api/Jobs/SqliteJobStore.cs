@@ -17,7 +17,7 @@ namespace VideoEncode.Api.Jobs;
 /// connections. A worker's own steps keep the token on the row, so repeating one that landed is
 /// recognised and answered with the job.
 /// </summary>
-public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
+public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
     IOptions<QueueOptions> options, JobChangeSink sink, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
