@@ -10,6 +10,8 @@ using VideoEncode.Testing;
 // host processes sharing one database, the load dealt out to both), on the server named in
 // VIDEOENCODE_TEST_POSTGRES or a throwaway one started here. Every figure comes from this run.
 var quick = args.Contains("--quick");                 // a smoke run with small numbers
+if (args.Contains("--search"))                        // the search table alone
+    return await SearchAsync();
 var cycleJobs = quick ? 5_000 : 50_000;
 var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
@@ -109,7 +111,17 @@ Console.WriteLine($"| store | hosts | claim+finish cycles/s, {Workers} workers, 
 Console.WriteLine("| --- | --- | --- | --- | --- |");
 foreach (var (store, hosts, (perSecond, doubleClaims, lostJobs), bulkPerSecond) in stores)
     Console.WriteLine($"| {store} | {hosts} | {perSecond:N0}/s | {doubleClaims} / {lostJobs} | {bulkPerSecond:N0} jobs/s |");
-return 0;
+return await SearchAsync();
+
+// The search table: file-name search on SQLite (trigram FTS5) and PostgreSQL (pg_trgm), each on a fresh queue of deepJobs jobs.
+async Task<int> SearchAsync()
+{
+    var searched = new List<SearchRow> { await SearchBench.MeasureAsync("SQLite", TestStore.NewSqlitePath(), deepJobs) };
+    using (PostgresServer.Start())
+        searched.Add(await SearchBench.MeasureAsync(PostgresServer.Version(), TestStore.NewPostgresDatabase(), deepJobs));
+    SearchBench.Print(searched);
+    return 0;
+}
 
 async Task<List<double>> ClaimLatenciesAsync(int samples) =>
     await LatenciesAsync(samples, async () =>

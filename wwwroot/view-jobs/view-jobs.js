@@ -6,8 +6,8 @@
 // confirmation (POST /api/jobs/bulk). Changes arrive from the host's event stream and update
 // rows in place; the page is fetched again (at most once a second) only when jobs come or go.
 // While the stream is down the page polls every 5 seconds instead. Above the jobs: the queue's
-// pause, and the workers panel with the last hour's throughput (polled: the stream carries job
-// changes only).
+// pause, and the workers panel with the last hour's throughput, fetched again after job changes
+// (at most once a second) and every 5 seconds (the stream carries job changes only).
 import { api, ApiError } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
@@ -88,10 +88,18 @@ function show(change) {
 }
 
 let loading = null;
+let queued = null;
+/**
+ * Never two loads at once; a load asked for while one runs starts when it ends (one for any number
+ * of asks), so what an action just changed is always fetched after the change.
+ */
 function load() {
-  // Never two loads at once: a refresh during a load shares it, and the next tick catches up.
-  loading ??= fetchPage().finally(() => { loading = null; });
-  return loading;
+  if (!loading) {
+    loading = fetchPage().finally(() => { loading = null; });
+    return loading;
+  }
+  queued ??= loading.then(() => { queued = null; return load(); });
+  return queued;
 }
 
 /** The list request for the current view; with a search it asks one job more, to know whether a next page exists. */
@@ -468,6 +476,12 @@ async function bulk(action, label) {
 
 // ---- live updates ---------------------------------------------------------------------------
 
+let panelsTimer = null;
+/** The workers panel and figures soon: a job's progress or end moves them too. */
+function schedulePanels() {
+  panelsTimer ??= setTimeout(() => { panelsTimer = null; refreshPanels(); }, REFETCH_MS);
+}
+
 let refetchTimer = null;
 /** A fetch of the page soon, folding a burst of changes (a bulk action's thousands) into one. */
 function scheduleLoad() {
@@ -479,6 +493,7 @@ function onEvent(type, data) {
   if (!autoRefresh.checked) return;
   if (type === 'reset') { scheduleLoad(); return; }
   const job = JSON.parse(data);
+  schedulePanels();
   if (type === 'progress') { updateRow(job); return; }
   const stays = shown.has(job.id) && type !== 'deleted' && (state.status === 'all' || state.status === job.status);
   if (stays) updateRow(job);
