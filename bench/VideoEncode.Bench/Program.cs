@@ -10,13 +10,13 @@ using VideoEncode.Testing;
 // host processes sharing one database, the load dealt out to both), on the server named in
 // VIDEOENCODE_TEST_POSTGRES or a throwaway one started here. Every figure comes from this run.
 var quick = args.Contains("--quick");                 // a smoke run with small numbers
-if (args.Contains("--search"))                        // the search table alone
-    return await SearchAsync();
 var cycleJobs = quick ? 5_000 : 50_000;
 var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
 // too) but enqueues a fifth as many, which is ample for a rate and keeps the run within minutes.
 var storeBulkJobs = deepJobs / 5;
+if (args.Contains("--search"))                        // the search table alone
+    return await SearchAsync();
 const int Workers = QueueLoad.Workers;
 
 var database = TestStore.NewSqlitePath();
