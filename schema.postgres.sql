@@ -187,3 +187,8 @@ CREATE INDEX jobs_claim_shared ON jobs (priority DESC, id) WHERE status = 'pendi
 CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NOT NULL;
 CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;
 CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload IS NOT NULL;
+-- step 7
+-- Search by file name: as schema.sql's step 11, with pg_trgm's trigram index behind ILIKE (a trusted
+-- extension since PostgreSQL 13: the database's owner may create it without being a superuser).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX jobs_file_name_trigrams ON jobs USING gin (file_name gin_trgm_ops);

@@ -212,3 +212,21 @@ CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pendin
 -- The sweep keeps every upload a job still refers to.
 CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;
 CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload IS NOT NULL;
+-- step 11
+-- Search by file name (GET /api/jobs?q=…): a trigram full-text index, so a substring of three or
+-- more characters is found from the index at any depth, letter case ignored. Contentless: it keeps
+-- only the trigrams, keyed by the job's id (its rowid), and never a copy of the names. Triggers keep
+-- it in step with jobs, whoever writes (the host, `migrate`, a hand edit). A contentless table
+-- forgets a row only when told the values it was given, hence the old file_name in each delete.
+CREATE VIRTUAL TABLE jobs_search USING fts5(file_name_trigrams, content = '', tokenize = 'trigram');
+INSERT INTO jobs_search (rowid, file_name_trigrams) SELECT id, file_name FROM jobs;
+CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO jobs_search (rowid, file_name_trigrams) VALUES (new.id, new.file_name);
+END;
+CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN
+    INSERT INTO jobs_search (jobs_search, rowid, file_name_trigrams) VALUES ('delete', old.id, old.file_name);
+END;
+CREATE TRIGGER jobs_search_rename AFTER UPDATE OF file_name ON jobs BEGIN
+    INSERT INTO jobs_search (jobs_search, rowid, file_name_trigrams) VALUES ('delete', old.id, old.file_name);
+    INSERT INTO jobs_search (rowid, file_name_trigrams) VALUES (new.id, new.file_name);
+END;

@@ -15,6 +15,8 @@ var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
 // too) but enqueues a fifth as many, which is ample for a rate and keeps the run within minutes.
 var storeBulkJobs = deepJobs / 5;
+if (args.Contains("--search"))                        // the search table alone
+    return await SearchAsync();
 const int Workers = QueueLoad.Workers;
 
 var database = TestStore.NewSqlitePath();
@@ -109,7 +111,17 @@ Console.WriteLine($"| store | hosts | claim+finish cycles/s, {Workers} workers, 
 Console.WriteLine("| --- | --- | --- | --- | --- |");
 foreach (var (store, hosts, (perSecond, doubleClaims, lostJobs), bulkPerSecond) in stores)
     Console.WriteLine($"| {store} | {hosts} | {perSecond:N0}/s | {doubleClaims} / {lostJobs} | {bulkPerSecond:N0} jobs/s |");
-return 0;
+return await SearchAsync();
+
+// The search table: file-name search on SQLite (trigram FTS5) and PostgreSQL (pg_trgm), each on a fresh queue of deepJobs jobs.
+async Task<int> SearchAsync()
+{
+    var searched = new List<SearchRow> { await SearchBench.MeasureAsync("SQLite", TestStore.NewSqlitePath(), deepJobs) };
+    using (PostgresServer.Start())
+        searched.Add(await SearchBench.MeasureAsync(PostgresServer.Version(), TestStore.NewPostgresDatabase(), deepJobs));
+    SearchBench.Print(searched);
+    return 0;
+}
 
 async Task<List<double>> ClaimLatenciesAsync(int samples) =>
     await LatenciesAsync(samples, async () =>

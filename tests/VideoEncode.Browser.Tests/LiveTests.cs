@@ -60,6 +60,29 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheWorkersPanelShowsARealWorkersRunningJobWithProgressAndThenItsFinish()
+    {
+        var input = Directory.CreateDirectory(Path.Combine(media, "input")).FullName;
+        // Long enough (about ten seconds of encoding here) for several of the panel's once-a-second refreshes to see it running.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "feature.mkv"), 90, size: "640x360", rate: 25, audio: false);
+        var job = (await host.CreateApiClient().EnqueueAsync(QueueCalls.NewJob("feature.mkv", "20", "slow")))[0];
+        await page.GotoAsync("/view-jobs/");
+        await Expect(page.Locator("#live")).ToHaveTextAsync("Live");
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box"));
+        var row = page.Locator("#workers tr[data-worker='render-box']");
+        await Expect(row).ToContainTextAsync($"#{job.Id} feature.mkv", new() { Timeout = 30_000 });
+        await Expect(row).ToContainTextAsync("online");
+        var bar = row.GetByRole(AriaRole.Progressbar, new() { Name = $"Job {job.Id} progress on render-box" });
+        await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+        await Expect(row).ToContainTextAsync("1 / 0", new() { Timeout = 60_000 });
+        await Expect(row).ToContainTextAsync("idle");
+        await Expect(page.Locator("#throughput")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("^Last hour: 1 finished, 0 failed"));
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
     public async Task ARowOpensTheJobsDetailWithItsLogAndAllowedActions()
     {
         var api = host.CreateApiClient();

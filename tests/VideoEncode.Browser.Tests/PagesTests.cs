@@ -51,7 +51,7 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(row).ToContainTextAsync("shows/pilot episode.mkv");
         await Expect(row).ToContainTextAsync("→ shows/pilot episode.mp4");
         await Expect(row).ToContainTextAsync("slow");
-        await Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("20");
+        await Expect(row.Locator("td.settings")).ToHaveTextAsync("crf 20 · slow");
         await Expect(row).ToContainTextAsync("pending");
     }
 
@@ -255,8 +255,8 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await OpenWithKeyAsync("/view-jobs/?status=failed");
         var row = page.Locator($"#rows tr[data-job-id='{job.Id}']");
         await Expect(row).ToContainTextAsync("ffmpeg exited with code 1: moov atom not found");
-        await row.GetByText("ffmpeg log").ClickAsync();
-        await Expect(row.Locator("pre")).ToHaveTextAsync("[mov] moov atom not found");
+        await row.Locator("td.file").ClickAsync();
+        await Expect(page.Locator("#detail pre")).ToHaveTextAsync("[mov] moov atom not found");
     }
 
     [Fact]
@@ -389,7 +389,6 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await api.EnqueueAsync(QueueCalls.NewJob("a.mkv"));
         (await api.PostAsJsonAsync("/api/jobs/claim", new ClaimRequest("box-1"), WireJson.Options)).EnsureSuccessStatusCode();
         await OpenWithKeyAsync("/view-jobs/");
-        await page.Locator("#workers-title").ClickAsync();
         var row = page.Locator("#workers tr[data-worker='box-1']");
         await Expect(row).ToContainTextAsync("online");
         await Expect(row).ToContainTextAsync("a.mkv");
@@ -413,7 +412,6 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
 
         await page.GotoAsync("/view-jobs/");
         await SaveKeyAsync(key);
-        await page.Locator("#workers-title").ClickAsync();
 
         await Expect(page.Locator("#queue-state")).ToContainTextAsync("Queue paused");
         await Expect(page.Locator("#workers tr[data-worker='box-2']")).ToContainTextAsync("never seen, draining");

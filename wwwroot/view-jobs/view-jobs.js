@@ -1,95 +1,143 @@
-// The jobs table: one page at a time from the host (limit/offset), a status filter with counts,
-// a summary strip, a detail view per job, and actions behind a confirmation. Changes arrive live
-// from the host's event stream (GET /api/events, read with fetch so it can send the key); while
-// the stream is down the page polls every 5 seconds instead. Filter, page and page size live in
-// the address, so a reload or a shared link shows the same view. Above the jobs: whether the queue
-// is paused, and the workers with their drain; admins get the buttons that change them (the event
-// stream carries job changes only, so these two are polled every 5 seconds).
-import { api, getApiKey } from '/shared/api.js';
+// The jobs table for a queue of any size: one page at a time from the host, filtered by status and
+// by a piece of the file name (the search box asks GET /api/jobs?q= as one types), sorted by
+// created, priority or status; filter, search, sort, page and page size live in the address, so a
+// view can be bookmarked and shared. Rows are one line each (relative times, the exact one on
+// hover) and can be selected — also "all that match" — for one bulk action behind one
+// confirmation (POST /api/jobs/bulk). Changes arrive from the host's event stream and update
+// rows in place; the page is fetched again (at most once a second) only when jobs come or go.
+// While the stream is down the page polls every 5 seconds instead. Above the jobs: the queue's
+// pause, and the workers panel with the last hour's throughput, fetched again after job changes
+// (at most once a second) and every 5 seconds (the stream carries job changes only).
+import { api, ApiError } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
+import { ago, duration, nowSeconds } from '/shared/time.js';
+import { followEvents, keySaved } from './event-stream.js';
+import { renderThroughput, renderWorkers } from './workers-panel.js';
 
 const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
+const SORTS = ['newest', 'oldest', 'priority', 'status'];
+const SIZES = [25, 50, 100, 200];
 const POLL_MS = 5000;
+const SEARCH_DELAY_MS = 250;
+const REFETCH_MS = 1000;
+const DEFAULTS = { status: 'all', q: '', sort: 'newest', page: 1, size: 50 };
 
 const params = new URLSearchParams(location.search);
 const state = {
-  status: STATUSES.some(([value]) => value === params.get('status')) ? params.get('status') : 'all',
+  status: STATUSES.some(([value]) => value === params.get('status')) ? params.get('status') : DEFAULTS.status,
+  q: params.get('q') ?? DEFAULTS.q,
+  sort: SORTS.includes(params.get('sort')) ? params.get('sort') : DEFAULTS.sort,
   page: Math.max(1, parseInt(params.get('page'), 10) || 1),
-  size: [25, 50, 100, 200].includes(parseInt(params.get('size'), 10)) ? parseInt(params.get('size'), 10) : 50,
+  size: SIZES.includes(parseInt(params.get('size'), 10)) ? parseInt(params.get('size'), 10) : DEFAULTS.size,
 };
 
-const header = setUpHeader(() => load());
-const rows = document.getElementById('rows');
-const message = document.getElementById('message');
-const actionMessage = document.getElementById('action-message');
-const filters = document.getElementById('filters');
-const pageInfo = document.getElementById('page-info');
-const previous = document.getElementById('previous');
-const next = document.getElementById('next');
-const pageSize = document.getElementById('page-size');
-const autoRefresh = document.getElementById('auto-refresh');
-const dialog = document.getElementById('confirm');
-const detail = document.getElementById('detail');
-const liveIndicator = document.getElementById('live');
-const queueState = document.getElementById('queue-state');
-const queueToggle = document.getElementById('queue-toggle');
-const workersBody = document.getElementById('workers');
-const workersTitle = document.getElementById('workers-title');
+const header = setUpHeader(() => { clearSelection(); load(); keySaved(); });
+const $ = id => document.getElementById(id);
+const rows = $('rows');
+const message = $('message');
+const actionMessage = $('action-message');
+const pageInfo = $('page-info');
+const autoRefresh = $('auto-refresh');
+const dialog = $('confirm');
+const detail = $('detail');
+const search = $('search');
+const selectPage = $('select-page');
 let live = false;
 // The role of the key in use (GET /api/keys/current, asked by the key bar when a key is saved).
 let role = null;
+// The jobs shown, by id: each row's job and node, so a change replaces only its own row.
+const shown = new Map();
+// Selected job ids; allMatching: every job that matches the filter and search, on any page.
+const selected = new Set();
+let allMatching = false;
+// How many jobs match the view, when the host can say cheaply (no search): for pages and "select all".
+let matching = null;
+let moreOnNextPage = false;
 
-pageSize.value = String(state.size);
-pageSize.addEventListener('change', () => show({ size: parseInt(pageSize.value, 10), page: 1 }));
-previous.addEventListener('click', () => show({ page: state.page - 1 }));
-next.addEventListener('click', () => show({ page: state.page + 1 }));
-document.getElementById('refresh').addEventListener('click', () => load());
+$('page-size').value = String(state.size);
+$('sort').value = state.sort;
+search.value = state.q;
+$('page-size').addEventListener('change', event => show({ size: parseInt(event.target.value, 10), page: 1 }));
+$('sort').addEventListener('change', event => show({ sort: event.target.value, page: 1 }));
+$('previous').addEventListener('click', () => show({ page: state.page - 1 }));
+$('next').addEventListener('click', () => show({ page: state.page + 1 }));
+$('refresh').addEventListener('click', () => load());
+let searchTimer = null;
+search.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => show({ q: search.value.trim(), page: 1 }), SEARCH_DELAY_MS);
+});
 // Polling is the fallback: only while the event stream is down.
 setInterval(() => {
   if (!autoRefresh.checked || dialog.open || document.hidden) return;
-  if (live) refreshQueue();
+  if (live) refreshPanels();
   else load();
 }, POLL_MS);
+// Relative times age: "just now" becomes "1 min ago" without a fetch.
+setInterval(() => { for (const { job, node } of shown.values()) node.querySelector('td.when')?.replaceWith(whenCell(job)); }, 15000);
 
 function show(change) {
+  const selectionGoes = ['status', 'q', 'sort'].some(name => name in change && change[name] !== state[name]);
   Object.assign(state, change);
-  const query = new URLSearchParams({ status: state.status, page: state.page, size: state.size });
-  history.replaceState(null, '', `?${query}`);
+  if (selectionGoes) clearSelection();
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(state)) if (value !== DEFAULTS[name]) query.set(name, value);
+  history.replaceState(null, '', query.size ? `?${query}` : location.pathname);
   load();
 }
 
 let loading = null;
+let queued = null;
+/**
+ * Never two loads at once; a load asked for while one runs starts when it ends (one for any number
+ * of asks), so what an action just changed is always fetched after the change.
+ */
 function load() {
-  // Never two loads at once: a refresh during a load shares it, and the next tick catches up.
-  loading ??= fetchPage().finally(() => { loading = null; });
-  return loading;
+  if (!loading) {
+    loading = fetchPage().finally(() => { loading = null; });
+    return loading;
+  }
+  queued ??= loading.then(() => { queued = null; return load(); });
+  return queued;
+}
+
+/** The list request for the current view; with a search it asks one job more, to know whether a next page exists. */
+function listPath() {
+  const searching = state.q !== '';
+  const query = new URLSearchParams({ status: state.status, limit: state.size + (searching ? 1 : 0), offset: (state.page - 1) * state.size });
+  if (searching) query.set('q', state.q);
+  if (state.sort !== 'newest') query.set('sort', state.sort);
+  return `/api/jobs?${query}`;
 }
 
 async function fetchPage() {
   try {
-    const offset = (state.page - 1) * state.size;
-    const [stats, jobs, workers, queue] = await Promise.all([
-      api('GET', '/api/stats'),
-      api('GET', `/api/jobs?status=${state.status}&limit=${state.size}&offset=${offset}`),
-      api('GET', '/api/workers'),
-      api('GET', '/api/queue'),
-      knowRole(),
+    const [stats, jobs, workers, queue, throughput] = await Promise.all([
+      api('GET', '/api/stats'), api('GET', listPath()), api('GET', '/api/workers'), api('GET', '/api/queue'),
+      api('GET', '/api/stats/throughput'), knowRole(),
     ]);
     renderDashboard(stats, workers);
     renderQueue(queue);
-    renderWorkers(workers);
-    const total = state.status === 'all' ? stats.total : stats.counts[state.status] ?? 0;
-    const pages = Math.max(1, Math.ceil(total / state.size));
+    renderWorkers(workers, { isAdmin, control });
+    renderThroughput(throughput, stats);
     renderFilters(stats);
-    if (state.page > pages) {           // the last page emptied (deletes): step back to the new last page
+    const offset = (state.page - 1) * state.size;
+    moreOnNextPage = state.q !== '' && jobs.length > state.size;
+    const page = jobs.slice(0, state.size);
+    matching = state.q !== '' ? (moreOnNextPage ? null : offset + page.length)
+      : state.status === 'all' ? stats.total : stats.counts[state.status] ?? 0;
+    const pages = matching === null ? null : Math.max(1, Math.ceil(matching / state.size));
+    if (pages !== null && state.page > pages) {   // the last page emptied (deletes): step back to the new last page
       setTimeout(() => show({ page: pages }));
       return;
     }
-    renderRows(jobs);
-    renderPager(total, pages);
+    renderRows(page);
+    renderPager(pages, offset, page.length);
+    renderBulk();
     say(message, '');
   } catch (error) {
+    shown.clear();
     rows.replaceChildren();
     pageInfo.textContent = '';
     if (header.reportProblem(error)) say(message, 'No jobs shown: the API key is missing or was rejected (see the top of the page).');
@@ -105,57 +153,37 @@ async function knowRole() {
 const isAdmin = () => role === 'admin';
 const maySubmit = () => role === 'admin' || role === 'submit';
 
-async function refreshQueue() {
+async function refreshPanels() {
   try {
-    const [queue, workers] = await Promise.all([api('GET', '/api/queue'), api('GET', '/api/workers')]);
+    const [queue, workers, stats, throughput] = await Promise.all([
+      api('GET', '/api/queue'), api('GET', '/api/workers'), api('GET', '/api/stats'), api('GET', '/api/stats/throughput')]);
     renderQueue(queue);
-    renderWorkers(workers);
+    renderWorkers(workers, { isAdmin, control });
+    renderThroughput(throughput, stats);
+    renderDashboard(stats, workers);
   } catch {
     // The next full load reports the problem.
   }
 }
 
 function renderQueue(queue) {
+  const queueState = $('queue-state');
+  const toggle = $('queue-toggle');
   queueState.textContent = queue.paused
     ? `Queue paused (since ${localTime(queue.paused_at)}, by ${queue.paused_by ?? 'unknown'}): workers get no new jobs; running jobs go on.`
     : 'Queue running: workers claim jobs.';
   queueState.classList.toggle('paused', queue.paused);
-  queueToggle.textContent = queue.paused ? 'Resume' : 'Pause';
-  queueToggle.dataset.action = queue.paused ? 'resume' : 'pause';
-  queueToggle.hidden = !isAdmin();
+  toggle.textContent = queue.paused ? 'Resume' : 'Pause';
+  toggle.dataset.action = queue.paused ? 'resume' : 'pause';
+  toggle.hidden = !isAdmin();
 }
 
-queueToggle.addEventListener('click', () => {
-  const resume = queueToggle.dataset.action === 'resume';
+$('queue-toggle').addEventListener('click', event => {
+  const resume = event.target.dataset.action === 'resume';
   control('POST', resume ? '/api/queue/resume' : '/api/queue/pause',
     resume ? 'The queue is resumed.' : 'The queue is paused: running jobs go on, no new ones start.',
     resume ? 'resume the queue' : 'pause the queue');
 });
-
-function renderWorkers(workers) {
-  const draining = workers.filter(worker => worker.draining).length;
-  workersTitle.textContent = `Workers (${workers.length}${draining ? `, ${draining} draining` : ''})`;
-  if (workers.length === 0) {
-    workersBody.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No workers seen yet.')));
-    return;
-  }
-  workersBody.replaceChildren(...workers.map(worker => {
-    const condition = worker.last_seen_at === null ? 'never seen' : worker.lost ? 'lost' : 'online';
-    const path = `/api/workers/${encodeURIComponent(worker.name)}/drain`;
-    const button = !isAdmin() ? null : worker.draining
-      ? el('button', { type: 'button', 'aria-label': `Undrain ${worker.name}`,
-          onclick: () => control('DELETE', path, `${worker.name} may claim jobs again.`, `undrain ${worker.name}`) }, 'Undrain')
-      : el('button', { type: 'button', 'aria-label': `Drain ${worker.name}`,
-          onclick: () => control('POST', path, `${worker.name} will finish its running jobs, claim no more and exit.`, `drain ${worker.name}`) }, 'Drain');
-    return el('tr', { 'data-worker': worker.name },
-      el('td', {}, worker.name),
-      el('td', {}, worker.draining ? `${condition}, draining` : condition),
-      el('td', { class: 'hide-narrow' }, localTime(worker.last_seen_at) || '–'),
-      el('td', {}, worker.jobs.map(job => `#${job.id} ${job.file_name}${job.progress === null ? '' : ` (${Math.floor(job.progress)}%)`}`).join(', ') || '–'),
-      el('td', { class: 'hide-narrow' }, `${worker.jobs_finished} / ${worker.jobs_failed}`),
-      el('td', { class: 'actions' }, button));
-  }));
-}
 
 /** A queue or worker control: the request, a line saying what it did, and the state shown afresh. */
 async function control(method, path, done, what) {
@@ -169,7 +197,7 @@ async function control(method, path, done, what) {
 }
 
 function renderFilters(stats) {
-  filters.replaceChildren(...STATUSES.map(([value, label]) => {
+  $('filters').replaceChildren(...STATUSES.map(([value, label]) => {
     const count = value === 'all' ? stats.total : stats.counts[value] ?? 0;
     return el('button', {
       type: 'button',
@@ -180,40 +208,93 @@ function renderFilters(stats) {
   }));
 }
 
+function renderDashboard(stats, workers) {
+  const seconds = value => value === null || value === undefined ? '–' : duration(value);
+  $('dash-pending').textContent = stats.counts.pending ?? 0;
+  $('dash-running').textContent = stats.counts.in_progress ?? 0;
+  $('dash-finished-hour').textContent = stats.finished_last_hour;
+  $('dash-wait').textContent = seconds(stats.average_wait_seconds);
+  $('dash-encode').textContent = seconds(stats.average_encode_seconds);
+  const online = workers.filter(worker => !worker.lost).length;
+  const lost = workers.length - online;
+  $('dash-workers').textContent = lost > 0 ? `${online} (${lost} lost)` : online;
+}
+
+// ---- rows -----------------------------------------------------------------------------------
+
+/** Shows the page's jobs, keeping the row of every job that did not change (focus, open menus and all). */
 function renderRows(jobs) {
   if (jobs.length === 0) {
-    rows.replaceChildren(el('tr', {}, el('td', { colspan: 11 }, 'No jobs here.')));
+    shown.clear();
+    rows.replaceChildren(el('tr', {}, el('td', { colspan: 8 }, state.q ? `No jobs match “${state.q}”.` : 'No jobs here.')));
     return;
   }
-  rows.replaceChildren(...jobs.map(renderRow));
+  const next = new Map();
+  for (const job of jobs) {
+    const old = shown.get(job.id);
+    const json = JSON.stringify(job);
+    next.set(job.id, old && old.json === json ? old : { job, json, node: renderRow(job) });
+  }
+  shown.clear();
+  for (const [id, entry] of next) shown.set(id, entry);
+  rows.replaceChildren(...[...next.values()].map(entry => entry.node));
+}
+
+/** Replaces one job's row where it stands (a change from the event stream). */
+function updateRow(job) {
+  const old = shown.get(job.id);
+  if (!old) return;
+  const entry = { job, json: JSON.stringify(job), node: renderRow(job) };
+  old.node.replaceWith(entry.node);
+  shown.set(job.id, entry);
 }
 
 function renderRow(job) {
-  return el('tr', { 'data-job-id': job.id, onclick: event => { if (!event.target.closest('button, summary, a')) showDetail(job); } },
-    el('td', {}, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
-    el('td', { class: 'file' }, el('span', { class: 'file-name' }, job.file_name), el('span', { class: 'output-name' }, `→ ${job.output_name ?? ''}`)),
-    el('td', {}, job.crf),
-    el('td', {}, job.preset),
-    el('td', { class: 'hide-narrow' }, job.priority),
-    el('td', {}, statusCell(job)),
-    el('td', { class: 'hide-narrow' }, localTime(job.started)),
-    el('td', { class: 'hide-narrow' }, localTime(job.finished)),
-    el('td', { class: 'hide-narrow' }, localTime(job.created_at)),
-    el('td', { class: 'error-text' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : '',
-      job.log_tail ? el('details', {}, el('summary', {}, 'ffmpeg log'), el('pre', {}, job.log_tail)) : null),
-    el('td', { class: 'actions' }, ...actionsFor(job)));
+  const output = job.output_name ? `→ ${job.output_name}` : '';
+  return el('tr', { 'data-job-id': job.id, class: selected.has(job.id) || allMatching ? 'selected' : null,
+      onclick: event => { if (!event.target.closest('button, summary, a, input')) showDetail(job); } },
+    el('td', { class: 'select' }, el('input', { type: 'checkbox', 'aria-label': `Select job ${job.id}`, checked: selected.has(job.id) || allMatching,
+      onchange: event => toggleSelected(job.id, event.target.checked) })),
+    el('td', { class: 'id' }, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
+    el('td', { class: 'file', title: `${job.file_name} ${output}` }, el('span', { class: 'file-name' }, job.file_name), ' ', el('span', { class: 'output-name' }, output)),
+    el('td', { class: 'status' }, statusCell(job)),
+    whenCell(job),
+    el('td', { class: 'settings hide-medium' }, `crf ${job.crf} · ${job.preset}${job.priority ? ` · priority ${job.priority}` : ''}`),
+    el('td', { class: 'error-text hide-medium', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : ''),
+    el('td', { class: 'actions' },
+      el('span', { class: 'inline-actions' }, ...actionsFor(job)),
+      el('button', { type: 'button', class: 'row-menu', 'aria-label': `Actions for job ${job.id}`, 'aria-haspopup': 'dialog', onclick: () => showDetail(job) }, '⋯')));
 }
 
-function renderDashboard(stats, workers) {
-  const seconds = value => value === null || value === undefined ? '–' : value < 120 ? `${Math.round(value)} s` : `${Math.round(value / 60)} min`;
-  document.getElementById('dash-pending').textContent = stats.counts.pending ?? 0;
-  document.getElementById('dash-running').textContent = stats.counts.in_progress ?? 0;
-  document.getElementById('dash-finished-hour').textContent = stats.finished_last_hour;
-  document.getElementById('dash-wait').textContent = seconds(stats.average_wait_seconds);
-  document.getElementById('dash-encode').textContent = seconds(stats.average_encode_seconds);
-  const online = workers.filter(worker => !worker.lost).length;
-  const lost = workers.length - online;
-  document.getElementById('dash-workers').textContent = lost > 0 ? `${online} (${lost} lost)` : online;
+/** When, as a person asks it of each status: how long it has waited, run, or since it ended (and how long it took). */
+function whenCell(job) {
+  const now = nowSeconds();
+  let text;
+  let exact;
+  if (job.status === 'pending') {
+    text = `waiting ${duration(now - job.created_at)}`;
+    exact = `Created ${localTime(job.created_at)}`;
+  } else if (job.status === 'in_progress') {
+    text = `running ${duration(now - (job.started ?? now))}${job.worker ? ` on ${job.worker}` : ''}`;
+    exact = `Started ${localTime(job.started)}`;
+  } else {
+    const took = job.status === 'finished' && job.started !== null && job.finished !== null ? ` · took ${duration(job.finished - job.started)}` : '';
+    text = `${ago(job.finished ?? job.created_at, now)}${took}`;
+    exact = `${job.status === 'finished' ? 'Finished' : 'Ended'} ${localTime(job.finished ?? job.created_at)}; created ${localTime(job.created_at)}`;
+  }
+  return el('td', { class: 'when hide-narrow', title: exact }, text);
+}
+
+function statusCell(job) {
+  const running = job.status === 'in_progress';
+  const note = [];
+  if (running && job.progress !== null) note.push(`${Math.floor(job.progress)}%`);
+  if (running && job.eta_seconds !== null && job.eta_seconds !== undefined) note.push(`${duration(job.eta_seconds)} left`);
+  if (job.cancel_requested) note.push('cancelling…');
+  if (job.attempts > 1) note.push(`attempt ${job.attempts}/${job.max_attempts}`);
+  return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')),
+    running && job.progress !== null ? el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress` }) : null,
+    note.length ? el('span', { class: 'status-details' }, ` ${note.join(' · ')}`) : null];
 }
 
 function showDetail(job) {
@@ -224,31 +305,18 @@ function showDetail(job) {
     ['CRF', job.crf], ['Preset', job.preset], ['Priority', job.priority],
     ['Attempts', `${job.attempts} of ${job.max_attempts}`], ['Worker', job.worker ?? '–'],
     ['Progress', job.progress === null ? '–' : `${Math.floor(job.progress)}%`],
-    ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : `${job.eta_seconds} s`],
+    ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : duration(job.eta_seconds)],
     ['Created', localTime(job.created_at)], ['Started', localTime(job.started) || '–'], ['Finished', localTime(job.finished) || '–'],
     ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? '–'],
   ];
-  document.getElementById('detail-title').textContent = `Job ${job.id}`;
-  document.getElementById('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
-  document.getElementById('detail-log').replaceChildren(...(job.log_tail ? [el('h3', {}, 'ffmpeg log (last 4 KB)'), el('pre', {}, job.log_tail)] : []));
-  document.getElementById('detail-actions').replaceChildren(...actionsFor(job));
+  $('detail-title').textContent = `Job ${job.id}`;
+  $('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+  $('detail-log').replaceChildren(...(job.log_tail ? [el('h3', {}, 'ffmpeg log (last 4 KB)'), el('pre', {}, job.log_tail)] : []));
+  $('detail-actions').replaceChildren(...actionsFor(job));
   if (!detail.open) detail.showModal();
 }
 
-function statusCell(job) {
-  const details = [];
-  const bar = job.status === 'in_progress' && job.progress !== null
-    ? el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress` }) : null;
-  if (job.status === 'in_progress' && job.progress !== null) details.push(`${Math.floor(job.progress)}%`);
-  if (job.status === 'in_progress' && job.eta_seconds !== null && job.eta_seconds !== undefined) details.push(`${job.eta_seconds} s left`);
-  if (job.cancel_requested) details.push('cancelling…');
-  if (job.worker && job.status === 'in_progress') details.push(`on ${job.worker}`);
-  if (job.attempts > 1) details.push(`attempt ${job.attempts} of ${job.max_attempts}`);
-  return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')), bar,
-    details.length ? el('div', { class: 'status-details' }, details.join(' · ')) : null];
-}
-
-/** The actions that apply to a job in its state; each asks before it acts. */
+/** The actions that apply to a job in its state and the key's role; each asks before it acts. */
 function actionsFor(job) {
   const button = (action, label, question, extraClass) => el('button', {
     type: 'button', class: extraClass, 'aria-label': `${label} job ${job.id}`,
@@ -266,10 +334,12 @@ function actionsFor(job) {
   return buttons;
 }
 
-function renderPager(total, pages) {
-  pageInfo.textContent = `Page ${state.page} of ${pages} · ${total} job${total === 1 ? '' : 's'}`;
-  previous.disabled = state.page <= 1;
-  next.disabled = state.page >= pages;
+function renderPager(pages, offset, count) {
+  const noun = state.q ? 'match' : 'job';
+  if (pages === null) pageInfo.textContent = `Page ${state.page} · ${noun}es ${offset + 1}–${offset + count} of more`;
+  else pageInfo.textContent = `Page ${state.page} of ${pages} · ${matching} ${noun}${matching === 1 ? '' : noun === 'match' ? 'es' : 's'}`;
+  $('previous').disabled = state.page <= 1;
+  $('next').disabled = pages === null ? !moreOnNextPage : state.page >= pages;
 }
 
 const ACTIONS = {
@@ -293,79 +363,159 @@ async function act(job, action, question, confirmLabel) {
 }
 
 function confirmed(question, confirmLabel) {
-  document.getElementById('confirm-text').textContent = question;
-  document.getElementById('confirm-ok').textContent = confirmLabel;
+  $('confirm-text').textContent = question;
+  $('confirm-ok').textContent = confirmLabel;
   dialog.returnValue = '';
   dialog.showModal();
   return new Promise(resolve => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
 }
 
-// ---- live updates ---------------------------------------------------------------------------
+// ---- selection and bulk actions -------------------------------------------------------------
 
-let reloadTimer = null;
-function scheduleLoad() {
-  reloadTimer ??= setTimeout(() => { reloadTimer = null; load(); }, 300);
+function toggleSelected(id, on) {
+  if (allMatching) {             // leaving "all that match": keep this page's other rows selected
+    allMatching = false;
+    for (const jobId of shown.keys()) selected.add(jobId);
+  }
+  if (on) selected.add(id);
+  else selected.delete(id);
+  shown.get(id)?.node.classList.toggle('selected', on);
+  renderBulk();
 }
 
-/** Applies one change from the stream: the row in place when it is on this page, else a reload. */
+selectPage.addEventListener('change', () => {
+  allMatching = false;
+  for (const id of shown.keys()) {
+    if (selectPage.checked) selected.add(id);
+    else selected.delete(id);
+  }
+  refreshSelectionMarks();
+});
+
+$('select-matching').addEventListener('click', () => {
+  allMatching = true;
+  refreshSelectionMarks();
+});
+
+$('clear-selection').addEventListener('click', () => clearSelection());
+
+function clearSelection() {
+  selected.clear();
+  allMatching = false;
+  refreshSelectionMarks();
+}
+
+function refreshSelectionMarks() {
+  for (const { node } of shown.values()) {
+    const box = node.querySelector('td.select input');
+    const on = allMatching || selected.has(Number(node.dataset.jobId));
+    box.checked = on;
+    node.classList.toggle('selected', on);
+  }
+  renderBulk();
+}
+
+/** What the selection is, in words: "3 jobs", "all 1,204 failed jobs", "every job matching “x”". */
+function selectionWords() {
+  if (!allMatching) return `${selected.size} job${selected.size === 1 ? '' : 's'}`;
+  const kind = state.status === 'all' ? '' : `${state.status.replace('_', ' ')} `;
+  const search = state.q ? ` matching “${state.q}”` : '';
+  return matching === null ? `every ${kind}job${search}` : `all ${matching.toLocaleString()} ${kind}job${matching === 1 ? '' : 's'}${search}`;
+}
+
+const BULK = [
+  ['cancel', 'Cancel', maySubmit], ['retry', 'Retry', maySubmit], ['reset', 'Reset', isAdmin], ['delete', 'Delete', isAdmin],
+];
+
+function renderBulk() {
+  const count = allMatching ? (matching ?? Infinity) : selected.size;
+  $('bulk').hidden = count === 0;
+  const onPage = [...shown.keys()];
+  selectPage.checked = onPage.length > 0 && (allMatching || onPage.every(id => selected.has(id)));
+  selectPage.indeterminate = !selectPage.checked && onPage.some(id => selected.has(id));
+  if (count === 0) return;
+  $('bulk-count').textContent = `${allMatching ? 'Selected' : ''} ${selectionWords()}${allMatching ? '' : ' selected'}.`.trim();
+  const offerAll = !allMatching && selectPage.checked && (matching === null || matching > onPage.length);
+  const matchButton = $('select-matching');
+  matchButton.hidden = !offerAll;
+  matchButton.textContent = matching === null ? 'Select every job that matches' : `Select all ${matching.toLocaleString()} that match`;
+  $('bulk-actions').replaceChildren(...BULK.filter(([, , allowed]) => allowed()).map(([action, label]) =>
+    el('button', { type: 'button', class: action === 'delete' ? 'danger' : null, 'aria-label': `${label} selected jobs`,
+      onclick: () => bulk(action, label) }, label)));
+}
+
+/** One confirmation, then one request (or, for more matches than one request handles, one after another until done). */
+async function bulk(action, label) {
+  const words = selectionWords();
+  const warning = action === 'delete' ? ' Running jobs are left alone; this cannot be undone.' : '';
+  if (!await confirmed(`${label} ${words}?${warning}`, `${label} ${words}`)) return;
+  const body = allMatching
+    ? { action, status: state.status, ...(state.q ? { q: state.q } : {}) }
+    : { action, ids: [...selected] };
+  let changed = 0;
+  let skipped = [];
+  let skippedCount = 0;
+  try {
+    for (;;) {
+      const answer = await api('POST', '/api/jobs/bulk', body);
+      changed += answer.changed;
+      skipped = skipped.concat(answer.skipped);
+      skippedCount += answer.skipped_count;
+      // A filter handles a bounded number of jobs per request: repeat while that made progress.
+      if (!answer.more_matched || answer.changed === 0) break;
+    }
+    const reasons = [...new Set(skipped.map(skip => skip.reason))];
+    say(actionMessage, `${label}: ${changed} job${changed === 1 ? '' : 's'} changed` +
+      (skippedCount ? `; ${skippedCount} skipped (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; …' : ''}).` : '.'), 'success');
+    clearSelection();
+  } catch (error) {
+    if (!header.reportProblem(error)) say(actionMessage, `Could not ${action} ${words}: ${error.message}`);
+  }
+  await load();
+}
+
+// ---- live updates ---------------------------------------------------------------------------
+
+let panelsTimer = null;
+/** The workers panel and figures soon: a job's progress or end moves them too. */
+function schedulePanels() {
+  panelsTimer ??= setTimeout(() => { panelsTimer = null; refreshPanels(); }, REFETCH_MS);
+}
+
+let refetchTimer = null;
+/** A fetch of the page soon, folding a burst of changes (a bulk action's thousands) into one. */
+function scheduleLoad() {
+  refetchTimer ??= setTimeout(() => { refetchTimer = null; load(); }, REFETCH_MS);
+}
+
+/** Applies one change from the stream: the row in place when it is on this page; a fetch when the page's set of jobs may change. */
 function onEvent(type, data) {
   if (!autoRefresh.checked) return;
   if (type === 'reset') { scheduleLoad(); return; }
   const job = JSON.parse(data);
-  const row = rows.querySelector(`tr[data-job-id="${job.id}"]`);
-  if (type !== 'deleted' && row && (state.status === 'all' || state.status === job.status)) {
-    row.replaceWith(renderRow(job));
-    if (type !== 'progress') scheduleLoad();   // the counts and the summary moved too
-  } else if (type !== 'progress') {
-    scheduleLoad();
-  }
+  schedulePanels();
+  if (type === 'progress') { updateRow(job); return; }
+  const stays = shown.has(job.id) && type !== 'deleted' && (state.status === 'all' || state.status === job.status);
+  if (stays) updateRow(job);
+  // Counts, and which jobs belong on this page, moved: fetched again, changed rows only are redrawn.
+  scheduleLoad();
 }
 
-function setLive(on) {
-  live = on;
-  liveIndicator.textContent = on ? 'Live' : 'Reconnecting… (refreshing every 5 s meanwhile)';
-  liveIndicator.classList.toggle('on', on);
-  liveIndicator.classList.toggle('off', !on);
-}
+const LIVE_TEXT = {
+  live: 'Live',
+  retrying: 'Reconnecting… (refreshing every 5 s meanwhile)',
+  refused: 'Live updates stopped: the host rejected the API key. Save the right key above.',
+  'no-key': 'Live updates need an API key: save it above.',
+};
 
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Reads GET /api/events for as long as the page is open, reconnecting with Last-Event-ID. */
-async function followEvents() {
-  let lastId = null;
-  let delay = 1000;
-  for (;;) {
-    try {
-      const headers = { 'X-API-Key': getApiKey() };
-      if (lastId) headers['Last-Event-ID'] = lastId;
-      const response = await fetch('/api/events', { headers });
-      if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
-      setLive(true);
-      delay = 1000;
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter(line => !line.startsWith(':'))
-            .map(line => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
-          if (fields.id) lastId = fields.id;
-          if (fields.event && fields.data) onEvent(fields.event, fields.data);
-        }
-      }
-    } catch {
-      // The host went away or refused the key: reconnect below.
-    }
-    setLive(false);
-    await sleep(delay);
-    delay = Math.min(delay * 2, 10000);
-  }
+function onStreamState(streamState) {
+  live = streamState === 'live';
+  const indicator = $('live');
+  indicator.textContent = LIVE_TEXT[streamState];
+  indicator.classList.toggle('on', live);
+  indicator.classList.toggle('off', !live);
+  if (streamState === 'refused') header.reportProblem(new ApiError(401, null, 'Unauthorized'));
 }
 
 load();
-followEvents();
+followEvents(onEvent, onStreamState);

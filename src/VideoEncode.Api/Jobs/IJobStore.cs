@@ -93,6 +93,13 @@ public interface IJobStore
     /// </summary>
     Task ReclaimSpaceAsync();
 
+    /// <summary>
+    /// One action on many jobs in one transaction (<see cref="BulkRules"/>): each step once over all the
+    /// jobs it applies to, the others skipped with a reason; every change published as a single
+    /// action's is, and one audit entry under <paramref name="actor"/> for the whole action.
+    /// </summary>
+    Task<BulkResult> BulkAsync(BulkAction action, BulkTarget target, string actor, CancellationToken cancel);
+
     Task<Job?> GetAsync(long id);
 
     /// <summary>Newest first, filtered by status and keyset-paged by before_id when asked.</summary>

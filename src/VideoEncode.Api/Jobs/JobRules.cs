@@ -27,6 +27,15 @@ public static class JobRules
 
     private const long MaxBackoffSeconds = 3600;
 
+    /// <summary>
+    /// ASCII letters lowered, nothing else: how both stores compare output names (SQLite's NOCASE,
+    /// PostgreSQL's lower() under the "C" collation of its unique index).
+    /// </summary>
+    public static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
+    {
+        for (var i = 0; i < text.Length; i++) span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
+    });
+
     /// <summary>A claim's secret: 128 random bits, as hex.</summary>
     public static string NewClaimToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 

@@ -29,7 +29,7 @@ public static class JobsApi
             .WithSummary("Enqueue one job, or an array of up to 10,000 (all or nothing)")
             .WithDescription("Answers 201 with an array of the created jobs, also for a single job. With an Idempotency-Key header, " +
                              "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing.");
-        group.MapGet("/", List).WithSummary("List jobs, newest first");
+        group.MapGet("/", List).WithSummary("List jobs, newest first (or sort=oldest|priority|status); status and q (a piece of the file name) filter");
         group.MapGet("/{id}", Get).WithSummary("One job");
         group.MapDelete("/{id}", Delete).RequireAccess(Access.Admin).WithSummary("Delete a job in any state");
         group.MapPost("/{id}/cancel", Cancel).RequireAccess(Access.Submit, claimHolders: true)
@@ -37,6 +37,7 @@ public static class JobsApi
             .WithDescription("A worker acknowledging a cancel request sends {\"claim_token\": …}.");
         group.MapPost("/{id}/retry", Retry).RequireAccess(Access.Submit).WithSummary("Put a failed or cancelled job back in the queue");
         group.MapPost("/{id}/reset", Reset).RequireAccess(Access.Admin).WithSummary("Put a job in any state back in the queue, as if never claimed");
+        group.MapBulk();
         group.MapWorkerRoutes();
         return group;
     }

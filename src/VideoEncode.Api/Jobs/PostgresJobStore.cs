@@ -19,7 +19,7 @@ namespace VideoEncode.Api.Jobs;
 /// are stored in the same transaction (<see cref="SharedChangeFeed.RecordAsync"/>), for every
 /// host's event stream, and published locally after the commit.
 /// </summary>
-public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
+public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProvider clock, IOptions<QueueOptions> options,
     JobChangeSink sink, SharedChangeFeed feed, HostIdentity host, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
@@ -113,12 +113,6 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     private static Task<IEnumerable<string>> LiveHoldersAsync(NpgsqlConnection connection, IEnumerable<string> names) =>
         connection.QueryAsync<string>($"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
             new { lowered = names.Select(AsciiLower).ToArray() });
-
-    /// <summary>ASCII letters lowered, nothing else: what lower() does under the "C" collation of the unique index.</summary>
-    private static string AsciiLower(string name) => string.Create(name.Length, name, (span, text) =>
-    {
-        for (var i = 0; i < text.Length; i++) span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
-    });
 
     /// <summary>
     /// One UPDATE … RETURNING whose subquery locks the first claimable row that no other claim is
@@ -328,7 +322,19 @@ public sealed class PostgresJobStore(PostgresDatabase database, TimeProvider clo
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = await database.OpenAsync();
-        return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
+        var (sql, parameters) = Select(query.Filter).List(query);
+        return (await connection.QueryAsync<Job>(sql, parameters)).AsList();
+    }
+
+    /// <summary>
+    /// The jobs <paramref name="filter"/> selects; a search is ILIKE (backslash is its default escape),
+    /// which the trigram index (schema step 7, pg_trgm) answers for three or more characters. Shorter
+    /// ones scan, as no trigram index can help them.
+    /// </summary>
+    private static JobSelection Select(JobFilter filter)
+    {
+        var selection = JobSelection.Jobs(filter);
+        return filter.ContainsPattern is { } pattern ? selection.And("file_name ILIKE @like", "like", pattern) : selection;
     }
 
     /// <summary>

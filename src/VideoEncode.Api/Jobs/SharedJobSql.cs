@@ -107,25 +107,37 @@ internal static class SharedJobSql
         """;
 
     /// <summary>Ends a job cancelled; @step is the worker's step that ended it, if one did.</summary>
-    public const string EndAsCancelled = $"""
-        UPDATE jobs SET status = 'cancelled', finished = @now, cancel_requested = FALSE, lease_expires_at = NULL, claim_step = @step,
-            {ClearRunReport}
-        WHERE id = @id
-        RETURNING {Columns}
+    public const string EndAsCancelled = $"UPDATE jobs SET {EndAsCancelledChanges} WHERE id = @id RETURNING {Columns}";
+
+    private const string EndAsCancelledChanges = $"""
+        status = 'cancelled', finished = @now, cancel_requested = FALSE, lease_expires_at = NULL, claim_step = @step, {ClearRunReport}
         """;
 
     public const string RequestCancel = $"UPDATE jobs SET cancel_requested = TRUE WHERE id = @id RETURNING {Columns}";
 
     /// <summary>Back to pending with a clean slate: attempts from zero, no backoff, no claim.</summary>
-    public const string Requeue = $"""
-        UPDATE jobs SET status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
+    public const string Requeue = $"UPDATE jobs SET {RequeueChanges} WHERE id = @id RETURNING {Columns}";
+
+    private const string RequeueChanges = $"""
+        status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
             attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = FALSE,
             worker = NULL, {ClearRunReport}
-        WHERE id = @id
-        RETURNING {Columns}
         """;
 
     public const string Delete = $"DELETE FROM jobs WHERE id = @id RETURNING {Columns}";
+
+    /// <summary>
+    /// A bulk action's step (<see cref="BulkStep"/>) on every job <paramref name="ids"/> names at once: the
+    /// statement the single route runs, over a set. <paramref name="ids"/> is the store's condition on a
+    /// list of ids in @ids; an ended cancel records no worker's step (@step null) and its time in @now.
+    /// </summary>
+    public static string Bulk(BulkStep step, string ids) => step switch
+    {
+        BulkStep.Requeue => $"UPDATE jobs SET {RequeueChanges} WHERE {ids} RETURNING {Columns}",
+        BulkStep.EndAsCancelled => $"UPDATE jobs SET {EndAsCancelledChanges} WHERE {ids} RETURNING {Columns}",
+        BulkStep.RequestCancel => $"UPDATE jobs SET cancel_requested = TRUE WHERE {ids} RETURNING {Columns}",
+        _ => $"DELETE FROM jobs WHERE {ids} RETURNING {Columns}",
+    };
 
     /// <summary>
     /// Ends every lease that lapsed before @now: back to pending, or failed when its attempts are used
@@ -182,14 +194,4 @@ internal static class SharedJobSql
     }
 
     private const string Ended = "'finished', 'failed', 'cancelled'";
-
-    /// <summary>Newest first; with a status an index range scan on (status, id), starting below before_id when given.</summary>
-    public static string List(JobListQuery query)
-    {
-        var filters = new List<string>(2);
-        if (query.Status is not null) filters.Add("status = @Status");
-        if (query.BeforeId is not null) filters.Add("id < @BeforeId");
-        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        return $"SELECT {Columns} FROM jobs {where} ORDER BY id DESC LIMIT @Limit OFFSET @Offset";
-    }
 }

@@ -17,7 +17,7 @@ namespace VideoEncode.Api.Jobs;
 /// connections. A worker's own steps keep the token on the row, so repeating one that landed is
 /// recognised and answered with the job.
 /// </summary>
-public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
+public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
     IOptions<QueueOptions> options, JobChangeSink sink, ChangeJournal journal) : IJobStore
 {
     private QueueOptions Settings => options.Value;
@@ -284,12 +284,33 @@ public sealed class SqliteJobStore(QueueDatabase database, SqliteWriter writer, 
         return Get(connection, id);
     }
 
-    /// <summary>With a status, an index range scan on (status, id), starting below before_id when given.</summary>
+    /// <summary>With a status, an index range scan on (status, id), starting below before_id when given; a search, see <see cref="Select"/>.</summary>
     public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
     {
         await using var connection = database.OpenRead();
-        return (await connection.QueryAsync<Job>(SharedJobSql.List(query), query)).AsList();
+        var (sql, parameters) = Select(query.Filter).List(query);
+        return (await connection.QueryAsync<Job>(sql, parameters)).AsList();
     }
+
+    /// <summary>
+    /// The jobs <paramref name="filter"/> selects. A search of three or more characters is answered by
+    /// the trigram index (jobs_search, schema step 11), which hands out matching ids newest first, so
+    /// a page of a common word stops after a page of matches and a rare one reads only its own; the
+    /// jobs table is joined to it (CROSS JOIN keeps that order of the loops). The index cannot look
+    /// for one or two characters: those scan the jobs with LIKE (which folds ASCII letters only).
+    /// </summary>
+    private static JobSelection Select(JobFilter filter)
+    {
+        var selection = JobSelection.Jobs(filter);
+        if (filter.Search is not { } search) return selection;
+        if (search.EnumerateRunes().Count() < TrigramLength)
+            return selection.And(@"file_name LIKE @like ESCAPE '\'", "like", filter.ContainsPattern!);
+        // One FTS5 phrase: the text in double quotes, its own quotes doubled, so nothing in it is query syntax.
+        return (selection with { From = "jobs_search CROSS JOIN jobs ON jobs.id = jobs_search.rowid", Id = "jobs_search.rowid" })
+            .And("jobs_search MATCH @match", "match", "\"" + search.Replace("\"", "\"\"") + "\"");
+    }
+
+    private const int TrigramLength = 3;
 
     /// <summary>
     /// Runs a write on the single writer, with what must commit beside its changes (<see cref="ChangeJournal"/>;

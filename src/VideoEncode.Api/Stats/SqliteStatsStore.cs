@@ -16,6 +16,11 @@ public sealed class SqliteStatsStore(QueueDatabase database, TimeProvider clock)
         WHERE finished >= @since AND status = 'finished'
         """;
 
+    protected override string PerMinuteSql => """
+        SELECT finished / 60, SUM(status = 'finished'), SUM(status = 'failed') FROM jobs INDEXED BY jobs_finished_at
+        WHERE finished >= @since GROUP BY finished / 60
+        """;
+
     protected override string RunningJobsSql =>
         "SELECT id, file_name, worker, progress, speed, eta_seconds FROM jobs INDEXED BY jobs_lease_expiry WHERE status = 'in_progress'";
 }

@@ -22,6 +22,15 @@ public sealed record WorkerInfo(string Name, long? LastSeenAt, bool Lost, IReadO
 /// <summary>A job a worker is running, with its last reported progress.</summary>
 public sealed record WorkerJob(long Id, string FileName, double? Progress, double? Speed, long? EtaSeconds);
 
+/// <summary>Jobs finished and failed in each of the last <see cref="Minutes"/> minutes, oldest first.</summary>
+public sealed record Throughput(IReadOnlyList<MinuteCount> PerMinute)
+{
+    public const int Minutes = 60;
+}
+
+/// <summary>One minute's count: <see cref="At"/> is its start in unix seconds.</summary>
+public sealed record MinuteCount(long At, long Finished, long Failed);
+
 public static class StatsApi
 {
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder routes)
@@ -29,6 +38,8 @@ public static class StatsApi
         var group = routes.MapGroup("/api").WithTags("Operations").RequireAccess(Access.Read);
         group.MapGet("/stats", async (StatsStore stats) => TypedResults.Ok(await stats.StatsAsync()))
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
+        group.MapGet("/stats/throughput", async (StatsStore stats) => TypedResults.Ok(await stats.ThroughputAsync()))
+            .WithSummary("Jobs finished and failed per minute over the last hour, oldest minute first");
         group.MapGet("/workers", async (StatsStore stats) => TypedResults.Ok(await stats.WorkersAsync()))
             .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;

@@ -23,6 +23,25 @@ public abstract class StatsStore(TimeProvider clock)
     /// <summary>id, file_name, worker, progress, speed, eta_seconds of every running job.</summary>
     protected abstract string RunningJobsSql { get; }
 
+    /// <summary>
+    /// Jobs finished and failed per minute since @since, as rows of (minute, finished, failed): minute
+    /// is the unix minute (finished / 60), answered from the partial index on finished.
+    /// </summary>
+    protected abstract string PerMinuteSql { get; }
+
+    /// <summary>The last hour's jobs finished and failed per minute, oldest minute first, every minute present.</summary>
+    public async Task<Throughput> ThroughputAsync()
+    {
+        var thisMinute = Now / 60;
+        var first = thisMinute - Throughput.Minutes + 1;
+        await using var connection = await OpenAsync();
+        var counted = (await connection.QueryAsync<(long Minute, long Finished, long Failed)>(PerMinuteSql, new { since = first * 60 }))
+            .ToDictionary(row => row.Minute);
+        return new Throughput(Enumerable.Range(0, Throughput.Minutes).Select(i => first + i)
+            .Select(minute => counted.TryGetValue(minute, out var row) ? new MinuteCount(minute * 60, row.Finished, row.Failed) : new MinuteCount(minute * 60, 0, 0))
+            .ToList());
+    }
+
     /// <summary>How many jobs are in each status (every status present, zeros included).</summary>
     public async Task<IReadOnlyDictionary<string, long>> CountByStatusAsync()
     {
