@@ -12,6 +12,8 @@ import { api, ApiError } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 import { ago, duration, nowSeconds } from '/shared/time.js';
+import { formatBytes } from '/shared/format.js';
+import { downloadWithKey } from '/shared/download.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
 
@@ -256,10 +258,11 @@ function renderRow(job) {
     el('td', { class: 'select' }, el('input', { type: 'checkbox', 'aria-label': `Select job ${job.id}`, checked: selected.has(job.id) || allMatching,
       onchange: event => toggleSelected(job.id, event.target.checked) })),
     el('td', { class: 'id' }, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
-    el('td', { class: 'file', title: `${job.file_name} ${output}` }, el('span', { class: 'file-name' }, job.file_name), ' ', el('span', { class: 'output-name' }, output)),
+    el('td', { class: 'file', title: `${job.file_name} ${output}` }, downloadButton(job, 'link download'),
+      el('span', { class: 'file-name' }, job.file_name), ' ', el('span', { class: 'output-name' }, output)),
     el('td', { class: 'status' }, statusCell(job)),
     whenCell(job),
-    el('td', { class: 'settings hide-medium' }, `crf ${job.crf} · ${job.preset}${job.priority ? ` · priority ${job.priority}` : ''}`),
+    settingsCell(job),
     el('td', { class: 'error-text hide-medium', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : ''),
     el('td', { class: 'actions' },
       el('span', { class: 'inline-actions' }, ...actionsFor(job)),
@@ -285,9 +288,39 @@ function whenCell(job) {
   return el('td', { class: 'when hide-narrow', title: exact }, text);
 }
 
+/** crf, preset and priority; for a finished job its sizes first, as that is what a person then asks. */
+function settingsCell(job) {
+  const text = [sizes(job), `crf ${job.crf} · ${job.preset}${job.priority ? ` · priority ${job.priority}` : ''}`].filter(Boolean).join(' · ');
+  return el('td', { class: 'settings hide-medium', title: text }, text);
+}
+
+/** A finished job's sizes and how much smaller the result is: "70.2 MB → 21.0 MB (30%)"; null when unknown. */
+function sizes(job) {
+  if (job.status !== 'finished' || !job.input_bytes || job.output_bytes === null || job.output_bytes === undefined) return null;
+  return `${formatBytes(job.input_bytes)} → ${formatBytes(job.output_bytes)} (${Math.round(100 * job.output_bytes / job.input_bytes)}%)`;
+}
+
+/** Saves a finished store job's result (the key travels in a header, so this is a button that fetches, not a plain link). */
+function downloadButton(job, extraClass) {
+  if (job.status !== 'finished' || !job.output_upload_id) return null;
+  return el('button', { type: 'button', class: extraClass, 'aria-label': `Download the result of job ${job.id}`, title: 'Download the result',
+    onclick: async event => {
+      event.target.disabled = true;
+      try {
+        await downloadWithKey(`/api/jobs/${job.id}/output`, `job-${job.id}.mp4`);
+      } catch (error) {
+        if (!header.reportProblem(error)) say(actionMessage, `Could not download the result of job ${job.id}: ${error.message}`);
+      } finally {
+        event.target.disabled = false;
+      }
+    } }, extraClass.includes('link') ? '⤓' : 'Download result');
+}
+
 function statusCell(job) {
   const running = job.status === 'in_progress';
   const note = [];
+  // A store job's worker also downloads and uploads; its progress is then that transfer's.
+  if (running && job.phase && job.phase !== 'encoding') note.push(job.phase);
   if (running && job.progress !== null) note.push(`${Math.floor(job.progress)}%`);
   if (running && job.eta_seconds !== null && job.eta_seconds !== undefined) note.push(`${duration(job.eta_seconds)} left`);
   if (job.cancel_requested) note.push('cancelling…');
@@ -306,13 +339,17 @@ function showDetail(job) {
     ['Attempts', `${job.attempts} of ${job.max_attempts}`], ['Worker', job.worker ?? '–'],
     ['Progress', job.progress === null ? '–' : `${Math.floor(job.progress)}%`],
     ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : duration(job.eta_seconds)],
+    ['Input', job.upload_id ? `uploaded to the host${job.input_bytes ? `, ${formatBytes(job.input_bytes)}` : ''}`
+      : `in the workers' shared folder${job.input_bytes ? `, ${formatBytes(job.input_bytes)}` : ''}`],
+    ['Result', sizes(job) ?? (job.output_bytes ? formatBytes(job.output_bytes) : '–')],
+    ['Phase', job.phase ?? '–'],
     ['Created', localTime(job.created_at)], ['Started', localTime(job.started) || '–'], ['Finished', localTime(job.finished) || '–'],
     ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? '–'],
   ];
   $('detail-title').textContent = `Job ${job.id}`;
   $('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
   $('detail-log').replaceChildren(...(job.log_tail ? [el('h3', {}, 'ffmpeg log (last 4 KB)'), el('pre', {}, job.log_tail)] : []));
-  $('detail-actions').replaceChildren(...actionsFor(job));
+  $('detail-actions').replaceChildren(downloadButton(job, 'primary') ?? '', ...actionsFor(job));
   if (!detail.open) detail.showModal();
 }
 
