@@ -9,6 +9,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Webhooks;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
@@ -16,11 +17,11 @@ if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);    
 if (args is [BackupCommand.Name, ..]) return await BackupCommand.RunAsync(args);     // `backup --to FILE`: a consistent copy of the SQLite queue while the host runs
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, JSON, CORS
+builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, the media store, JSON, CORS
 builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
 
 var app = builder.Build();
-if (app.Prepare() is { } problem)            // no API key, or a database that cannot be opened
+if (app.Prepare() is { } problem)            // no API key, bad settings, a media folder or a database that cannot be used
 {
     Console.Error.WriteLine(problem);
     return 1;
@@ -42,6 +43,7 @@ app.MapAudit();
 app.MapBackup();
 app.MapQueue();
 app.MapWebhooks();
+app.MapUploads();                            // tus 1.0 uploads at /api/uploads; a job's media at /api/jobs/{id}/input and /output
 
 app.Run();
 return 0;

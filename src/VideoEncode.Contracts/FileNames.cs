@@ -67,7 +67,8 @@ public static partial class FileNames
         return $"{stem} ({n}){outputName[^OutputExtension.Length..]}";
     }
 
-    private static bool IsInvisible(char c) =>
+    /// <summary>Zero-width and bidirectional-override characters, which make a name show as something it is not.</summary>
+    public static bool IsInvisible(char c) =>
         c is >= '\u200B' and <= '\u200F' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 
     [GeneratedRegex(@"^[A-Za-z]:")]

@@ -27,6 +27,7 @@ public sealed class HostProcess : IDisposable
         start.ArgumentList.Add(address.ToString().TrimEnd('/'));
         start.Environment["VIDEOENCODE_APIKEY"] = QueueFactory.ApiKey;
         start.Environment["VIDEOENCODE_DATABASE"] = databasePath;
+        start.Environment["VIDEOENCODE_MEDIA"] = TestStore.MediaFolder(databasePath);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in settings) start.Environment["VIDEOENCODE_" + name] = value;
         var host = new HostProcess(Process.Start(start)!);

@@ -25,6 +25,8 @@ public static class TestStore
     /// <summary>A new, empty database on the store under test: a SQLite path or a PostgreSQL connection string.</summary>
     public static string NewDatabase() => IsPostgres ? NewPostgresDatabase() : NewSqlitePath();
 
+    private static bool IsSqlitePath(string database) => !database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
     public static string NewSqlitePath() =>
         Path.Combine(Path.GetTempPath(), "videoencode-tests", Guid.NewGuid().ToString("N"), "queue.db");
 
@@ -49,15 +51,21 @@ public static class TestStore
         return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name, MaxPoolSize = 20 }.ConnectionString;
     }
 
-    /// <summary>Removes a test database: the SQLite file's folder, or the PostgreSQL database (closing whatever still uses it).</summary>
+    /// <summary>
+    /// The media folder (uploads) of a test database's host: beside the SQLite file, or a temporary folder named
+    /// after the PostgreSQL database — so hosts sharing a database share it too, and it goes when the database does.
+    /// </summary>
+    public static string MediaFolder(string database) => IsSqlitePath(database)
+        ? Path.Combine(Path.GetDirectoryName(database)!, "media")
+        : Path.Combine(Path.GetTempPath(), "videoencode-tests", new NpgsqlConnectionStringBuilder(database).Database!, "media");
+
+    /// <summary>Removes a test database: the SQLite file's folder, or the PostgreSQL database (closing whatever still uses it), and its media folder.</summary>
     public static void Delete(string database)
     {
-        if (!database.Contains("Host=", StringComparison.OrdinalIgnoreCase))
-        {
-            try { Directory.Delete(Path.GetDirectoryName(database)!, recursive: true); }
-            catch (IOException) { /* a leftover temp folder is harmless */ }
-            return;
-        }
+        try { Directory.Delete(Path.GetDirectoryName(MediaFolder(database))!, recursive: true); }
+        catch (DirectoryNotFoundException) { /* a test that never started a host */ }
+        catch (IOException) { /* a leftover temp folder is harmless */ }
+        if (IsSqlitePath(database)) return;
         var name = new NpgsqlConnectionStringBuilder(database).Database;
         NpgsqlConnection.ClearAllPools();
         using var server = new NpgsqlConnection(PostgresServer);

@@ -5,13 +5,20 @@ namespace VideoEncode.Api.Auth;
 /// under /api without one is for admins only, so a route added without thought is closed, not open.
 /// <paramref name="ClaimHolders"/>: a worker's key may also call the route for a job it holds — the
 /// handler then asks for the claim token (a worker confirming a cancel).
+/// <paramref name="OrAlso"/>: a second access that is as good as the first, for routes both people and
+/// workers use in their own right (uploads: a person's input, a worker's result).
 /// </summary>
-public sealed record AccessRule(Access Required, bool ClaimHolders = false)
+public sealed record AccessRule(Access Required, bool ClaimHolders = false, Access? OrAlso = null)
 {
     public static readonly AccessRule AdminOnly = new(Access.Admin);
 
     /// <summary>May <paramref name="caller"/> call the route (for a claim holder: subject to the handler's check of the token)?</summary>
-    public bool Admits(Caller caller) => caller.May(Required) || (ClaimHolders && caller.May(Access.Work));
+    public bool Admits(Caller caller) =>
+        caller.May(Required) || (OrAlso is { } other && caller.May(other)) || (ClaimHolders && caller.May(Access.Work));
+
+    /// <summary>The roles the route admits, for messages: "admin or submit or worker".</summary>
+    public string AllowedRoles =>
+        string.Join(" or ", Roles.All.Where(role => Roles.Grants(role, Required) || (OrAlso is { } other && Roles.Grants(role, other))));
 }
 
 public static class AccessRuleExtensions
@@ -20,4 +27,9 @@ public static class AccessRuleExtensions
     public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, Access access, bool claimHolders = false)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new AccessRule(access, claimHolders));
+
+    /// <summary>Routes that either access admits (and admins, who may do everything).</summary>
+    public static TBuilder RequireAccess<TBuilder>(this TBuilder builder, Access access, Access orAlso)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AccessRule(access, OrAlso: orAlso));
 }

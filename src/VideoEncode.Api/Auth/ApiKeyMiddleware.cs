@@ -42,7 +42,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptio
             && !rule.Admits(caller))
         {
             await RefuseAsync(context, StatusCodes.Status403Forbidden,
-                $"The key '{caller.Name}' has the role '{caller.Role}', which may not do this; it needs {Roles.AllowedFor(rule.Required)}.");
+                $"The key '{caller.Name}' has the role '{caller.Role}', which may not do this; it needs {rule.AllowedRoles}.");
             return;
         }
         context.Features.Set(caller);

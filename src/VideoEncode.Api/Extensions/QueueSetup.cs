@@ -15,6 +15,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Webhooks;
 using VideoEncode.Contracts;
 
@@ -53,6 +54,7 @@ public static class QueueSetup
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();
+        services.AddUploads();                    // the media store: tus uploads, downloads, and the sweep the upkeep runs
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
         services.AddSingleton<JobRetention>();
@@ -85,7 +87,7 @@ public static class QueueSetup
                 return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
         if (options.RetentionDays < 0)
             return $"RetentionDays must be 0 (keep ended jobs forever) or more (set {EnvironmentPrefix}RETENTIONDAYS), not {options.RetentionDays}.";
-        return app.PrepareStore();
+        return app.PrepareMedia() ?? app.PrepareStore();
     }
 
     /// <summary>
@@ -157,6 +159,11 @@ public static class QueueSetup
             policy.AllowAnyOrigin();
         else
             policy.WithOrigins(origins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        policy.WithHeaders("Content-Type", ApiKeyMiddleware.HeaderName).WithMethods("GET", "POST", "DELETE");
+        // The tus headers and methods too (tus-js-client in a page on another origin), and the answers' tus headers readable by it.
+        policy.WithHeaders("Content-Type", ApiKeyMiddleware.HeaderName, Tus.ResumableHeader, Tus.UploadLengthHeader, Tus.UploadOffsetHeader,
+                Tus.UploadMetadataHeader, Tus.UploadChecksumHeader, Tus.MethodOverrideHeader)
+            .WithMethods("GET", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
+            .WithExposedHeaders("Location", Tus.UploadOffsetHeader, Tus.UploadLengthHeader, Tus.UploadExpiresHeader, Tus.UploadMetadataHeader,
+                Tus.ResumableHeader, Tus.VersionHeader, Tus.ExtensionHeader, Tus.MaxSizeHeader, Tus.ChecksumAlgorithmHeader);
     }
 }

@@ -2,6 +2,7 @@ using VideoEncode.Api.Changes;
 using VideoEncode.Api.Cluster;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Webhooks;
 
 namespace VideoEncode.Api.Jobs;
@@ -11,7 +12,8 @@ namespace VideoEncode.Api.Jobs;
 /// (<see cref="ILeadership"/>; on SQLite the one host leads): returns jobs whose lease lapsed —
 /// their worker died or lost touch — to the queue (or fails or cancels them; see
 /// <see cref="IJobStore.ExpireLeasesAsync"/>), and every minute forgets old records (webhook deliveries too) and deletes
-/// jobs past their retention (<see cref="JobRetention"/>; every tick while a backlog lasts). On every
+/// jobs past their retention (<see cref="JobRetention"/>) and sweeps the media store (<see cref="UploadSweeper"/>) — each
+/// every tick while a backlog lasts. On every
 /// host: wakes one of its own waiting claims for each retry backoff that ended since the last tick
 /// (a read, so each host does it for its own waiters rather than hear it from the leader).
 ///
@@ -26,6 +28,7 @@ public sealed class LeaseKeeper : BackgroundService
 
     private readonly IJobStore store;
     private readonly JobRetention retention;
+    private readonly UploadSweeper uploads;
     private readonly WebhookStore webhooks;
     private readonly ILeadership leadership;
     private readonly JobChangeSink changes;
@@ -37,12 +40,14 @@ public sealed class LeaseKeeper : BackgroundService
     private long backoffsCheckedUpTo;
     private DateTimeOffset nextCleanup;
     private DateTimeOffset nextRetention;
+    private DateTimeOffset nextUploadSweep;
 
-    public LeaseKeeper(IJobStore store, JobRetention retention, WebhookStore webhooks, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
+    public LeaseKeeper(IJobStore store, JobRetention retention, UploadSweeper uploads, WebhookStore webhooks, ILeadership leadership, JobChangeSink changes, TimeProvider clock, IOptions<QueueOptions> options,
         IHostApplicationLifetime lifetime, ILogger<LeaseKeeper> logger)
     {
         this.store = store;
         this.retention = retention;
+        this.uploads = uploads;
         this.webhooks = webhooks;
         this.leadership = leadership;
         this.changes = changes;
@@ -57,6 +62,7 @@ public sealed class LeaseKeeper : BackgroundService
         backoffsCheckedUpTo = started.ToUnixTimeSeconds();
         nextCleanup = started;
         nextRetention = started;
+        nextUploadSweep = started;
     }
 
     /// <summary>One round of upkeep.</summary>
@@ -99,6 +105,12 @@ public sealed class LeaseKeeper : BackgroundService
             nextRetention = now + CleanupInterval;
             // More left than a round deletes: the next round comes at the next sweep.
             if (await ChoreAsync("deleting ended jobs past RetentionDays", retention.RunAsync)) nextRetention = now;
+        }
+
+        if (leads && now >= nextUploadSweep)
+        {
+            nextUploadSweep = now + CleanupInterval;
+            if (await ChoreAsync("sweeping expired and unused uploads from the media store", uploads.RunAsync)) nextUploadSweep = now;
         }
     }
 

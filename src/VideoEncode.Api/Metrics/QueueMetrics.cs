@@ -8,13 +8,13 @@ namespace VideoEncode.Api.Metrics;
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
 /// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes),
-/// the ended jobs retention deleted (<see cref="Jobs.JobRetention"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
+/// the ended jobs retention deleted (<see cref="Jobs.JobRetention"/>), the uploads swept (<see cref="Uploads.UploadSweeper"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
 {
     private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    private readonly Counter claims, finishes, failures, leaseExpiries, retentionDeletes;
+    private readonly Counter claims, finishes, failures, leaseExpiries, retentionDeletes, uploadsSwept;
     private readonly Histogram durations;
 
     public QueueMetrics(StatsStore stats, ClaimWaiters waiters)
@@ -28,6 +28,9 @@ public sealed class QueueMetrics
         leaseExpiries = metrics.CreateCounter("videoencode_lease_expiries_total", "Claims whose lease lapsed without a heartbeat.");
         retentionDeletes = metrics.CreateCounter("videoencode_retention_deleted_jobs_total",
             "Ended jobs deleted for being older than RetentionDays, by this host (the one leading the upkeep does it).");
+        uploadsSwept = metrics.CreateCounter("videoencode_uploads_swept_total",
+            "Uploads removed from the media store by this host's sweep (the one leading the upkeep): unfinished past their expiry (reason=expired), " +
+            "completed and unused for UploadExpiryHours (reason=unused), and files without an upload (reason=leftover).", "reason");
         durations = metrics.CreateHistogram("videoencode_http_request_duration_seconds", "HTTP request durations by route.",
             new HistogramConfiguration { LabelNames = ["method", "route", "status"], Buckets = Buckets });
         Registry.AddBeforeCollectCallback(async cancel =>
@@ -45,6 +48,13 @@ public sealed class QueueMetrics
     public void Failed() => failures.Inc();
     public void LeaseExpired() => leaseExpiries.Inc();
     public void RetentionDeleted(int jobs) => retentionDeletes.Inc(jobs);
+
+    public void UploadsSwept(int expired, int unused, int leftovers)
+    {
+        uploadsSwept.WithLabels("expired").Inc(expired);
+        uploadsSwept.WithLabels("unused").Inc(unused);
+        uploadsSwept.WithLabels("leftover").Inc(leftovers);
+    }
 
     public void Request(string method, string route, int status, double seconds) =>
         durations.WithLabels(method, route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(seconds);

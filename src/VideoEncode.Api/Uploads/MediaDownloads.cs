@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+using VideoEncode.Api.Auth;
+using VideoEncode.Api.Http;
+using VideoEncode.Api.Jobs;
+
+namespace VideoEncode.Api.Uploads;
+
+/// <summary>
+/// A job's media from the host's store: GET (and HEAD) /api/jobs/{id}/input — the upload it encodes —
+/// and /api/jobs/{id}/output — the result its worker uploaded. Served by ASP.NET's file result: Range
+/// and If-Range (a worker resumes a broken download), the upload's SHA-256 as its ETag (If-None-Match),
+/// Last-Modified, Content-Disposition with the file's name, and sendfile, so the host copies no bytes itself.
+/// </summary>
+public static class MediaDownloads
+{
+    private const string OctetStream = "application/octet-stream", Mp4 = "video/mp4";
+
+    public static RouteGroupBuilder MapMediaDownloads(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAccess(Access.Read);
+        group.MapMethods("/{id}/input", [HttpMethods.Get, HttpMethods.Head], Input)
+            .WithSummary("Download the job's input from the host's media store (Range requests welcome)");
+        group.MapMethods("/{id}/output", [HttpMethods.Get, HttpMethods.Head], Output)
+            .WithSummary("Download the job's result from the host's media store (Range requests welcome)");
+        return group;
+    }
+
+    private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> Input(
+        string id, IJobStore jobs, UploadStore uploads, MediaStore media)
+    {
+        if (JobAnswers.ParseId(id) is not { } jobId) return JobAnswers.InvalidId();
+        var job = await jobs.GetAsync(jobId);
+        if (job is null) return TypedResults.NotFound(new ApiError("Job not found"));
+        if (job.UploadId is null)
+            return TypedResults.NotFound(new ApiError($"Job {jobId}'s input is a file in the workers' shared folder, not in the host's media store."));
+        return await ServeAsync(job.UploadId, $"Job {jobId}'s input", upload => upload.FileName, uploads, media);
+    }
+
+    private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> Output(
+        string id, IJobStore jobs, UploadStore uploads, MediaStore media)
+    {
+        if (JobAnswers.ParseId(id) is not { } jobId) return JobAnswers.InvalidId();
+        var job = await jobs.GetAsync(jobId);
+        if (job is null) return TypedResults.NotFound(new ApiError("Job not found"));
+        if (job.OutputUploadId is null)
+            return TypedResults.NotFound(new ApiError($"Job {jobId} has no result in the host's media store (it is {job.Status}" +
+                (job.UploadId is null ? ", and a shared-folder job's result goes to the workers' output folder)." : ")." )));
+        // Named as the job's output_name says, without its folders; an MP4 whatever the worker called it (FileNames.OutputExtension).
+        return await ServeAsync(job.OutputUploadId, $"Job {jobId}'s result",
+            upload => Path.GetFileName(job.OutputName) is { Length: > 0 } name ? name : upload.FileName, uploads, media, Mp4);
+    }
+
+    private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> ServeAsync(
+        string uploadId, string what, Func<Upload, string> downloadName, UploadStore uploads, MediaStore media, string? contentType = null)
+    {
+        var upload = MediaStore.IsId(uploadId) ? await uploads.GetAsync(uploadId) : null;
+        if (upload is null) return TypedResults.NotFound(new ApiError($"{what} (upload {uploadId}) is no longer in the media store."));
+        if (!upload.IsComplete)
+            return TypedResults.NotFound(new ApiError($"{what} (upload {uploadId}) is still being uploaded: {upload.Received} of {upload.Length} bytes."));
+        var path = media.CompletedPath(upload.Id);
+        if (!File.Exists(path)) return TypedResults.NotFound(new ApiError($"{what} (upload {uploadId}) is missing from the media store's folder."));
+        return TypedResults.PhysicalFile(path, contentType ?? upload.ContentType ?? OctetStream, downloadName(upload),
+            DateTimeOffset.FromUnixTimeSeconds(upload.CompletedAt!.Value), new EntityTagHeaderValue($"\"{upload.Sha256}\""), enableRangeProcessing: true);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
+
+namespace VideoEncode.Api.Uploads;
+
+/// <summary>How a PATCH ended.</summary>
+public enum PatchOutcome
+{
+    /// <summary>The bytes that arrived are stored (all of them, or — the client went away — those that came).</summary>
+    Stored,
+    NotFound,
+    /// <summary>Unfinished past its expiry: it can no longer be resumed.</summary>
+    Expired,
+    /// <summary>Every byte is already there.</summary>
+    Complete,
+    /// <summary>Another request is writing this upload (on this host, or on another sharing the media folder).</summary>
+    Busy,
+    /// <summary>Upload-Offset is not where the upload stands (<see cref="PatchResult.Offset"/> is).</summary>
+    OffsetMismatch,
+    /// <summary>The body runs past Upload-Length; none of it was kept.</summary>
+    TooLong,
+    /// <summary>The body does not match its Upload-Checksum; none of it was kept.</summary>
+    ChecksumMismatch,
+    /// <summary>The stored bytes are missing from the disk (the file was removed behind the host's back).</summary>
+    FileLost,
+    /// <summary>The disk refused a write: what was flushed before is kept.</summary>
+    WriteFailed,
+}
+
+/// <summary>A PATCH's outcome, the upload as it now stands, and the offset to answer.</summary>
+public sealed record PatchResult(PatchOutcome Outcome, Upload? Upload = null, string? Detail = null)
+{
+    public long Offset => Upload?.Received ?? 0;
+}
+
+/// <summary>
+/// The tus core's PATCH: appends a request's body to an upload at its offset. The body is streamed
+/// through one fixed buffer to the file, never held whole. Durability comes first: at the end of every
+/// PATCH — finished, cut off mid-way, or failed — the file is flushed to disk and only then is the new
+/// offset stored, so a HEAD never reports a byte a crash could lose; the file is cut back to the stored
+/// offset before each PATCH appends, dropping bytes written but never acknowledged. A body with an
+/// Upload-Checksum is all or nothing: on a mismatch (or if it is cut off, as it then cannot be checked)
+/// its bytes are discarded and the offset stays. The last byte completes the upload (<see cref="UploadCompletion"/>).
+/// </summary>
+public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSessions sessions, UploadCompletion completion,
+    TimeProvider clock, IOptions<QueueOptions> options)
+{
+    /// <summary>Bytes read from the request before each write to the file.</summary>
+    public const int BufferBytes = 1024 * 1024;
+
+    public async Task<PatchResult> ReceiveAsync(string id, long offset, UploadChecksum? checksum, long? contentLength, Stream body)
+    {
+        var session = sessions.TryBegin(id);
+        if (session is null) return new PatchResult(PatchOutcome.Busy);
+        // An upload that is gone, expired or complete needs no session: forgotten, so unknown ids leave nothing behind.
+        var forget = true;
+        try
+        {
+            var upload = await store.GetAsync(id);
+            if (upload is null) return new PatchResult(PatchOutcome.NotFound);
+            upload = await completion.TryRecoverAsync(upload) ?? upload;
+            if (upload.IsComplete) return new PatchResult(PatchOutcome.Complete, upload);
+            var now = clock.GetUtcNow().ToUnixTimeSeconds();
+            if (upload.HasExpired(now)) return new PatchResult(PatchOutcome.Expired, upload);
+            forget = false;
+            if (offset != upload.Received) return new PatchResult(PatchOutcome.OffsetMismatch, upload);
+            var room = upload.Length - upload.Received;
+            if (contentLength > room) return new PatchResult(PatchOutcome.TooLong, upload, $"{room} bytes remain");
+
+            Microsoft.Win32.SafeHandles.SafeFileHandle file;
+            try
+            {
+                // FileShare.None is an exclusive lock on Linux (flock), which keeps out a host sharing the media folder.
+                file = File.OpenHandle(media.PartPath(id), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                return new PatchResult(PatchOutcome.Busy, upload);
+            }
+            long received;
+            byte[]? sha256 = null;
+            using (file)
+            {
+                var length = RandomAccess.GetLength(file);
+                if (length < upload.Received)
+                    return new PatchResult(PatchOutcome.FileLost, upload, $"{length} of the {upload.Received} bytes received are on disk");
+                if (length > upload.Received) RandomAccess.SetLength(file, upload.Received);
+
+                var append = await AppendAsync(file, upload.Received, room, body, session.HashFrom(upload.Received), checksum);
+                if (append.Written == 0)
+                {
+                    if (append.Outcome != PatchOutcome.Stored) session.Drop(); // it was fed bytes that were discarded
+                    return new PatchResult(append.Outcome, upload, append.Detail);
+                }
+                try
+                {
+                    RandomAccess.FlushToDisk(file);
+                }
+                catch (IOException e)
+                {
+                    session.Drop();
+                    return new PatchResult(PatchOutcome.WriteFailed, upload, e.Message);
+                }
+                received = upload.Received + append.Written;
+                if (!await store.AdvanceAsync(id, upload.Received, received, now + UploadCreation.ExpirySeconds(options.Value)))
+                {
+                    // Another host moved it meanwhile; our bytes are cut off by whoever appends next.
+                    session.Drop();
+                    return new PatchResult(PatchOutcome.OffsetMismatch, await store.GetAsync(id) ?? upload);
+                }
+                if (append.Hashed is { } hash)
+                {
+                    session.HashedUpTo(received);
+                    if (received == upload.Length) sha256 = hash.GetHashAndReset();
+                }
+                else
+                {
+                    session.Drop();
+                }
+                upload = upload with { Received = received, ExpiresAt = now + UploadCreation.ExpirySeconds(options.Value) };
+                if (received < upload.Length) return new PatchResult(append.Outcome, upload, append.Detail);
+            }
+            forget = true;
+            return new PatchResult(PatchOutcome.Stored, await completion.CompleteAsync(upload, sha256));
+        }
+        finally
+        {
+            sessions.End(id, session, forget);
+        }
+    }
+
+    private sealed record Appended(PatchOutcome Outcome, long Written, System.Security.Cryptography.IncrementalHash? Hashed, string? Detail = null);
+
+    /// <summary>
+    /// Copies <paramref name="body"/> to <paramref name="file"/> from <paramref name="at"/>, at most <paramref name="room"/> bytes,
+    /// feeding <paramref name="whole"/> (the running hash, when there is one). Answers how many bytes stay written; a body
+    /// that is discarded (too long, a checksum that fails or cannot be checked) is cut off the file again.
+    /// </summary>
+    private static async Task<Appended> AppendAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long at, long room, Stream body,
+        System.Security.Cryptography.IncrementalHash? whole, UploadChecksum? checksum)
+    {
+        using var chunkHash = checksum?.NewHash();
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        long written = 0;
+        var (ended, cut, tooLong) = (false, false, false);
+        string? failure = null;
+        try
+        {
+            while (!ended && !cut)
+            {
+                // Fill the buffer (a socket hands over a few KB at a time) so the disk gets large writes.
+                var filled = 0;
+                while (filled < BufferBytes)
+                {
+                    int read;
+                    try
+                    {
+                        read = await body.ReadAsync(buffer.AsMemory(filled, BufferBytes - filled));
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException)
+                    {
+                        cut = true; // the client went away (or its connection broke): keep what arrived
+                        break;
+                    }
+                    if (read == 0)
+                    {
+                        ended = true;
+                        break;
+                    }
+                    filled += read;
+                }
+                if (filled == 0) break;
+                if (written + filled > room)
+                {
+                    tooLong = true;
+                    break;
+                }
+                try
+                {
+                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, filled), at + written);
+                }
+                catch (IOException e)
+                {
+                    failure = e.Message;
+                    break;
+                }
+                whole?.AppendData(buffer, 0, filled);
+                chunkHash?.AppendData(buffer, 0, filled);
+                written += filled;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var outcome = tooLong ? PatchOutcome.TooLong
+            : checksum is not null && (cut || failure is not null || !checksum.Matches(chunkHash!)) ? PatchOutcome.ChecksumMismatch
+            : failure is not null ? PatchOutcome.WriteFailed
+            : PatchOutcome.Stored;
+        if (outcome is PatchOutcome.TooLong or PatchOutcome.ChecksumMismatch)
+        {
+            RandomAccess.SetLength(file, at);
+            return new Appended(outcome, 0, null, tooLong ? $"{room} bytes remain" : null);
+        }
+        // The running hash was fed only what was written, so it still matches the stored bytes.
+        return new Appended(outcome, written, whole, failure);
+    }
+}

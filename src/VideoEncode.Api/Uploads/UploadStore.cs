@@ -1,0 +1,114 @@
+using Dapper;
+using VideoEncode.Api.Audit;
+using VideoEncode.Api.Database;
+
+namespace VideoEncode.Api.Uploads;
+
+/// <summary>What a termination (DELETE) found.</summary>
+public enum TerminationOutcome
+{
+    Deleted,
+    NotFound,
+    /// <summary>A job refers to the upload, as its input or its result.</summary>
+    InUse,
+    /// <summary>A PATCH is writing the upload on this host right now.</summary>
+    Busy,
+}
+
+/// <summary>
+/// The uploads table, on either store (the same SQL; <see cref="IStoreSql"/>). Every step that moves an
+/// upload forward is guarded by the state it starts from (<c>WHERE received = @from</c>, <c>completed_at IS NULL</c>),
+/// so two hosts writing one upload (a client that switched hosts mid-way) cannot both move it.
+/// </summary>
+public sealed class UploadStore(IStoreSql store)
+{
+    private const string Columns = "id, length, received, file_name, content_type, metadata, sha256, created_at, expires_at, completed_at, created_by";
+
+    /// <summary>No job refers to the upload, as its input or as its result (each side has its index).</summary>
+    private const string Unreferenced =
+        "NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.input_upload = uploads.id) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.output_upload = uploads.id)";
+
+    private sealed record Row
+    {
+        public string Id { get; init; } = "";
+        public long Length { get; init; }
+        public long Received { get; init; }
+        public string FileName { get; init; } = "";
+        public string? ContentType { get; init; }
+        public string? Metadata { get; init; }
+        public string? Sha256 { get; init; }
+        public long CreatedAt { get; init; }
+        public long ExpiresAt { get; init; }
+        public long? CompletedAt { get; init; }
+        public string? CreatedBy { get; init; }
+
+        public Upload ToUpload() =>
+            new(Id, Length, Received, FileName, ContentType, Sha256, CreatedAt, ExpiresAt, CompletedAt, CreatedBy) { Metadata = Metadata };
+    }
+
+    /// <summary>The upload, complete or not (expired ones too, until swept); null when there is none.</summary>
+    public Task<Upload?> GetAsync(string id) =>
+        store.ReadAsync(async connection =>
+            (await connection.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM uploads WHERE id = @id", new { id }))?.ToUpload());
+
+    /// <summary>Stores a new, empty upload (before its file exists: a file is never without its row).</summary>
+    public Task CreateAsync(Upload upload) =>
+        store.WriteAsync(connection => connection.ExecuteAsync($"""
+            INSERT INTO uploads ({Columns})
+            VALUES (@Id, @Length, 0, @FileName, @ContentType, @Metadata, NULL, @CreatedAt, @ExpiresAt, NULL, @CreatedBy)
+            """, upload));
+
+    /// <summary>Bytes that unfinished, unexpired uploads may still send: space the disk must keep for them.</summary>
+    public Task<long> OutstandingBytesAsync(long now) =>
+        store.ReadAsync(connection => connection.ExecuteScalarAsync<long>(
+            "SELECT COALESCE(SUM(length - received), 0) FROM uploads WHERE completed_at IS NULL AND expires_at > @now", new { now }));
+
+    /// <summary>Records bytes stored durably (from <paramref name="from"/> to <paramref name="to"/>) and moves the expiry on; false when the upload was not at <paramref name="from"/>.</summary>
+    public Task<bool> AdvanceAsync(string id, long from, long to, long expiresAt) =>
+        store.WriteAsync(async connection => await connection.ExecuteAsync(
+            "UPDATE uploads SET received = @to, expires_at = @expiresAt WHERE id = @id AND received = @from AND completed_at IS NULL",
+            new { id, from, to, expiresAt }) == 1);
+
+    /// <summary>Marks the upload complete once its file is whole and in place; false when it already was (or is gone).</summary>
+    public Task<bool> CompleteAsync(string id, string sha256, long now) =>
+        store.WriteAsync(async connection => await connection.ExecuteAsync(
+            "UPDATE uploads SET received = length, sha256 = @sha256, completed_at = @now WHERE id = @id AND completed_at IS NULL",
+            new { id, sha256, now }) == 1);
+
+    /// <summary>
+    /// Deletes the upload's row unless a job refers to it (then answers the job's id), and records who did it.
+    /// The caller removes the files once the row is gone.
+    /// </summary>
+    public Task<(TerminationOutcome Outcome, long? JobId)> TerminateAsync(string id, string actor, long now) =>
+        store.WriteAsync(async connection =>
+        {
+            var job = await connection.QueryFirstOrDefaultAsync<long?>(
+                "SELECT id FROM jobs WHERE input_upload = @id OR output_upload = @id ORDER BY id LIMIT 1", new { id });
+            if (job is not null) return (TerminationOutcome.InUse, job);
+            var fileName = await connection.QuerySingleOrDefaultAsync<string?>("DELETE FROM uploads WHERE id = @id RETURNING file_name", new { id });
+            if (fileName is null) return (TerminationOutcome.NotFound, (long?)null);
+            await AuditTrail.RecordAsync(connection, now, actor, "upload.delete", id, fileName);
+            return (TerminationOutcome.Deleted, (long?)null);
+        });
+
+    /// <summary>Deletes at most <paramref name="limit"/> unfinished uploads whose expiry has passed (none a job refers to); answers their ids.</summary>
+    public Task<IReadOnlyList<string>> DeleteExpiredAsync(long now, int limit) =>
+        store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
+            DELETE FROM uploads WHERE id IN (
+                SELECT id FROM uploads WHERE completed_at IS NULL AND expires_at <= @now AND {Unreferenced} ORDER BY expires_at LIMIT @limit)
+            RETURNING id
+            """, new { now, limit })).AsList());
+
+    /// <summary>Deletes at most <paramref name="limit"/> uploads completed before <paramref name="completedBefore"/> that no job refers to; answers their ids.</summary>
+    public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long completedBefore, int limit) =>
+        store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
+            DELETE FROM uploads WHERE id IN (
+                SELECT id FROM uploads WHERE completed_at IS NOT NULL AND completed_at <= @completedBefore AND {Unreferenced} ORDER BY completed_at LIMIT @limit)
+            RETURNING id
+            """, new { completedBefore, limit })).AsList());
+
+    /// <summary>Which of <paramref name="ids"/> have a row.</summary>
+    public Task<IReadOnlySet<string>> KnownAsync(IReadOnlyCollection<string> ids) =>
+        store.ReadAsync<IReadOnlySet<string>>(async connection =>
+            (await connection.QueryAsync<string>("SELECT id FROM uploads WHERE id IN @ids", new { ids })).ToHashSet());
+}
