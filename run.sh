@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the VideoEncode host on http://127.0.0.1:5000 with an embedded SQLite database under
-# data/ (making an API key on first run, kept in data/apikey), and one local worker that encodes
-# media/input/* into media/output/*.mp4. Ctrl-C stops both.
+# data/ (making an API key on first run, kept in data/apikey; uploaded videos and their results in
+# data/media), and one local worker that encodes media/input/* into media/output/*.mp4 as well as
+# the videos uploaded to the host. Ctrl-C stops both.
 #   PORT=5001 ./run.sh      another port
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -53,14 +54,14 @@ worker=$!
 cat <<INFO
 
 VideoEncode is running.
-  Add jobs   $base/add-jobs/
+  Add jobs   $base/add-jobs/   (drop a video there: it uploads, encodes, and offers the result to download)
   View jobs  $base/view-jobs/   (paste the API key below into the page once)
   API        $base/api/jobs   (send the header  X-API-Key: $key)
   Swagger    $base/swagger
   Health     $base/health
   Database   data/videoencode.db
   API key    $key   (kept in data/apikey)
-  Worker     media/input -> media/output
+  Worker     media/input -> media/output, and uploaded videos (kept in data/media)
 
 Enqueue the sample clip; media/output/sample.mp4 appears a few seconds later:
   curl -X POST $base/api/jobs -H "Content-Type: application/json" -H "X-API-Key: $key" \\

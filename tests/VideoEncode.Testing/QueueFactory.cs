@@ -28,20 +28,18 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
 
     private readonly bool ownsDatabase = database is null;
 
-    /// <summary>The host's media store: a folder of its own unless the settings name one.</summary>
-    public string Media { get; } = settings?.GetValueOrDefault("Media") ?? Path.Combine(Path.GetTempPath(), "videoencode-media-" + Guid.NewGuid().ToString("N"));
-
     public ConcurrentQueue<string> LogLines { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Added last, so these win over appsettings.json and any VIDEOENCODE_* in the environment.
+        // The media store beside the database unless the test names one.
+        var media = settings is not null && settings.ContainsKey("Media") ? [] : new Dictionary<string, string?> { ["Media"] = TestStore.MediaFolder(Database) };
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["ApiKey"] = ApiKey,
             ["Database"] = Database,
-            ["Media"] = Media,
-        }));
+        }).AddInMemoryCollection(media));
         if (clock is not null)
             builder.ConfigureServices(services => services.AddSingleton(clock));
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
@@ -60,8 +58,6 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
         base.Dispose(disposing);
         if (disposing && ownsDatabase)
             TestStore.Delete(Database);
-        if (disposing && settings?.ContainsKey("Media") != true && Directory.Exists(Media))
-            Directory.Delete(Media, recursive: true);
     }
 
     /// <summary>Serves the host on a free 127.0.0.1 port (real Kestrel, for browsers and workers) and answers its base address.</summary>

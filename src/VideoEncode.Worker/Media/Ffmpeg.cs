@@ -222,6 +222,12 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
+                // Gone before this returns, as after a stalled encode: the caller may retry at once.
+                using (var reaped = new CancellationTokenSource(KillGrace))
+                {
+                    try { await process.WaitForExitAsync(reaped.Token); }
+                    catch (OperationCanceledException) { /* left behind; nothing more to do */ }
+                }
                 cancel.ThrowIfCancellationRequested();
                 return (null, "", $"{Path.GetFileName(program)} did not answer within {stallTimeout.TotalSeconds:0.#} s and was stopped.", true);
             }

@@ -18,6 +18,12 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
     /// <summary>Bytes per PATCH: small enough that a cut costs little, large enough that requests are few.</summary>
     private const long ChunkBytes = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Under --transfer-limit a chunk is what the limit sends in this long, so that each PATCH ends well
+    /// within the HTTP client's timeout (90 s) instead of being cut and resumed.
+    /// </summary>
+    private static readonly TimeSpan ChunkTimeAtLimit = TimeSpan.FromSeconds(30);
+
     private const int ChecksumTriesPerChunk = 3;
 
     public async Task<string> UploadAsync(long jobId, string path, string fileName, double? bytesPerSecond, Action<TransferProgress> report,
@@ -26,6 +32,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         var length = new FileInfo(path).Length;
         string? location = null;
         await retries.RunAsync($"start the upload of job {jobId}'s result", async () => location = await CreateAsync(jobId, length, fileName, cancel), cancel);
+        var chunkBytes = bytesPerSecond is { } limit ? Math.Clamp((long)(limit * ChunkTimeAtLimit.TotalSeconds), 64 * 1024, ChunkBytes) : ChunkBytes;
         long offset = 0;
         var refused = 0;
         while (offset < length)
@@ -35,7 +42,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
             {
                 offset = await OffsetAsync(location!, cancel);
                 if (offset >= length) return;
-                var count = Math.Min(ChunkBytes, length - offset);
+                var count = Math.Min(chunkBytes, length - offset);
                 var (accepted, newOffset) = await PatchAsync(location!, path, offset, count, length, bytesPerSecond, report, cancel);
                 if (!accepted && ++refused >= ChecksumTriesPerChunk)
                     throw new TransferFailedException($"The host refused a chunk of the result {refused} times as corrupted (checksum mismatch).", retryable: true);
