@@ -16,6 +16,9 @@ namespace VideoEncode.Browser.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
 {
+    // Waits that include a transfer (and, on a busy machine, Chromium reading the file) get more than Playwright's 5 s.
+    private static readonly LocatorAssertionsToContainTextOptions AfterTransfer = new() { Timeout = 60_000 };
+    private static readonly LocatorAssertionsToHaveAttributeOptions AfterUpload = new() { Timeout = 60_000 };
     private readonly string root = Directory.CreateTempSubdirectory("videoencode-upload-").FullName;
     private QueueFactory? host;
     private Uri address = null!;
@@ -59,9 +62,9 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
 
         await page.Locator("#upload-files").SetInputFilesAsync(clip);
         var row = Row("holiday clip.mkv");
-        await Expect(row.Locator(".upload-progress")).ToHaveAttributeAsync("value", "100");
-        await Expect(row.Locator(".upload-text")).ToContainTextAsync("Uploaded: 100 %");
-        await Expect(row.Locator(".job-text")).ToContainTextAsync("Job 1: pending");
+        await Expect(row.Locator(".upload-progress")).ToHaveAttributeAsync("value", "100", AfterUpload);
+        await Expect(row.Locator(".upload-text")).ToContainTextAsync("Uploaded: 100 %", AfterTransfer);
+        await Expect(row.Locator(".job-text")).ToContainTextAsync("Job 1: pending", AfterTransfer);
         var job = await api.GetJobAsync(1);
         Assert.Equal(("holiday clip.mkv", "30", "ultrafast", 5), (job.FileName, job.Crf, job.Preset, job.Priority));
         Assert.Equal(new FileInfo(clip).Length, job.InputBytes);
@@ -82,6 +85,11 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         var (codec, duration) = await TestMedia.ProbeAsync(saved);
         Assert.Equal(("h264", 2.0), (codec, Math.Round(duration)));
         Assert.Empty(refused);
+
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "add-jobs-upload.png"), FullPage = true });
+        await page.SetViewportSizeAsync(360, 740);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "add-jobs-upload-phone.png"), FullPage = true });
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "nothing sticks out sideways at 360 px");
     }
 
     [Fact]
@@ -106,15 +114,15 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("#drop-zone").DispatchEventAsync("drop", new Dictionary<string, object> { ["dataTransfer"] = transfer });
 
         var row = Row("dropped.mp4");
-        await Expect(row.Locator(".upload-progress")).ToHaveAttributeAsync("value", "100");
-        await Expect(row.Locator(".job-text")).ToContainTextAsync("Job 1: pending");
+        await Expect(row.Locator(".upload-progress")).ToHaveAttributeAsync("value", "100", AfterUpload);
+        await Expect(row.Locator(".job-text")).ToContainTextAsync("Job 1: pending", AfterTransfer);
         var job = await api.GetJobAsync(1);
         Assert.Equal(("dropped.mp4", "28", "medium"), (job.FileName, job.Crf, job.Preset));
         Assert.Equal(await Sha256Async(clip), job.InputSha256);
 
         // A reload shows the job again and follows it, and adds nothing.
         await page.ReloadAsync();
-        await Expect(Row("dropped.mp4").Locator(".job-text")).ToContainTextAsync("Job 1: pending");
+        await Expect(Row("dropped.mp4").Locator(".job-text")).ToContainTextAsync("Job 1: pending", AfterTransfer);
         Assert.Single(await api.ListAsync());
         Assert.Empty(refused);
     }
@@ -128,19 +136,12 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         await StartAsync();
         await UseChunkSizeAsync(chunk);
         var uploadUrl = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var patches = 0;
-        // Lets ten PATCHes through and holds the eleventh (never answered), so the pause comes at a known point.
-        await page.RouteAsync("**/api/uploads/*", async route =>
-        {
-            if (route.Request.Method != "PATCH") { await route.ContinueAsync(); return; }
-            uploadUrl.TrySetResult(route.Request.Url);
-            if (Interlocked.Increment(ref patches) <= chunksBeforePause) await route.ContinueAsync();
-        });
+        await HoldPatchesFromAsync(chunksBeforePause * chunk, uploadUrl);
         await page.GotoAsync("/add-jobs/");
         await page.Locator("#upload-files").SetInputFilesAsync(file);
 
         var url = await uploadUrl.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await Eventually.TrueAsync(async () => await HostOffsetAsync(url) == chunksBeforePause * chunk, () => $"{patches} PATCHes");
+        await HostReachesAsync(url, chunksBeforePause * chunk);
         var row = Row("x.mkv");
         await row.GetByRole(AriaRole.Button, new() { Name = "Pause the upload of x.mkv" }).ClickAsync();
         await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Resume the upload of x.mkv" })).ToBeVisibleAsync();
@@ -158,7 +159,7 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         };
         await page.Locator("#upload-files").SetInputFilesAsync(file);
 
-        await Expect(waiting.Locator(".job-text")).ToContainTextAsync("Job 1: pending");
+        await Expect(waiting.Locator(".job-text")).ToContainTextAsync("Job 1: pending", AfterTransfer);
         lock (sent)
         {
             Assert.DoesNotContain(sent, request => request.Method == "POST"); // no new upload: the same one went on
@@ -178,18 +179,11 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         await StartAsync();
         await UseChunkSizeAsync(1024 * 1024);
         var uploadUrl = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Holds every PATCH after the first, so the upload is surely unfinished when Cancel is pressed.
-        var patches = 0;
-        await page.RouteAsync("**/api/uploads/*", async route =>
-        {
-            if (route.Request.Method != "PATCH") { await route.ContinueAsync(); return; }
-            uploadUrl.TrySetResult(route.Request.Url);
-            if (Interlocked.Increment(ref patches) == 1) await route.ContinueAsync();
-        });
+        await HoldPatchesFromAsync(1024 * 1024, uploadUrl);
         await page.GotoAsync("/add-jobs/");
         await page.Locator("#upload-files").SetInputFilesAsync(file);
         var url = await uploadUrl.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await Eventually.TrueAsync(async () => await HostOffsetAsync(url) == 1024 * 1024, () => $"{patches} PATCHes");
+        await HostReachesAsync(url, 1024 * 1024);
 
         await Row("unwanted.mkv").GetByRole(AriaRole.Button, new() { Name = "Cancel the upload of unwanted.mkv" }).ClickAsync();
         await Expect(Row("unwanted.mkv")).ToHaveCountAsync(0);
@@ -224,6 +218,28 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
             Assert.NotEqual(text, changed);
             await route.FulfillAsync(new() { Body = changed, ContentType = "text/javascript" });
         });
+
+    /// <summary>
+    /// Lets every PATCH that starts before <paramref name="offset"/> through (retries included) and holds, never answered,
+    /// those from there on, so a pause or cancel comes at a known point. The upload's URL is told on the first PATCH.
+    /// </summary>
+    private Task HoldPatchesFromAsync(long offset, TaskCompletionSource<string> uploadUrl) =>
+        page.RouteAsync("**/api/uploads/*", async route =>
+        {
+            if (route.Request.Method != "PATCH")
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            uploadUrl.TrySetResult(route.Request.Url);
+            if (long.Parse(route.Request.Headers["upload-offset"], CultureInfo.InvariantCulture) < offset) await route.ContinueAsync();
+        });
+
+    private async Task HostReachesAsync(string url, long offset)
+    {
+        long? seen = null;
+        await Eventually.TrueAsync(async () => (seen = await HostOffsetAsync(url)) == offset, () => $"The host holds {seen} bytes, not {offset}.");
+    }
 
     /// <summary>Upload-Offset as the host answers HEAD, or null when it has no such upload.</summary>
     private async Task<long?> HostOffsetAsync(string url)
