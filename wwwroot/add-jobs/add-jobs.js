@@ -1,14 +1,18 @@
-// Add one job, or many with a shared crf and preset. The host's validation is the authority: its
+// Upload videos to the host and encode them (uploads.js), or add jobs for files in the workers' shared
+// folder: one job, or many with a shared crf and preset. The host's validation is the authority: its
 // error is shown next to the field it names, and a bulk request is all or nothing.
 import { api } from '/shared/api.js';
 import { el, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
+import { priorityOf } from './form-values.js';
+import { setUpUploads } from './uploads.js';
 
 const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
 const header = setUpHeader(() => {});
 
 for (const select of document.querySelectorAll('select[name="preset"]'))
   for (const preset of PRESETS) select.append(el('option', { value: preset, selected: preset === 'medium' }, preset));
+setUpUploads(header);
 
 const oneForm = document.getElementById('one-form');
 const bulkForm = document.getElementById('bulk-form');
@@ -78,12 +82,6 @@ async function submit(form, message, jobs, showValidationError) {
   } finally {
     button.disabled = false;
   }
-}
-
-// A number goes as a number, so the host can judge it; anything else goes as typed and the host explains.
-function priorityOf(form) {
-  const text = form.elements.priority.value.trim();
-  return text === '' ? 0 : Number.isFinite(Number(text)) ? Number(text) : text;
 }
 
 function describeIds(ids) {

@@ -20,11 +20,11 @@ export class ApiError extends Error {
   get isKeyProblem() { return this.status === 401 || this.status === -1; }
 }
 
-/** Calls the API; resolves to the parsed JSON, or throws ApiError. */
-export async function api(method, path, body) {
+/** Calls the API (with any extra headers, such as Idempotency-Key); resolves to the parsed JSON, or throws ApiError. */
+export async function api(method, path, body, extraHeaders = {}) {
   const key = getApiKey();
   if (!key) throw new ApiError(-1, null, 'Enter the API key first.');
-  const headers = { 'X-API-Key': key };
+  const headers = { ...extraHeaders, 'X-API-Key': key };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
