@@ -50,6 +50,32 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ViewJobsShowsAFinishedUploadedJobsSizesAndDownloadsItsResultFromTheRow()
+    {
+        await StartAsync();
+        var result = RandomNumberGenerator.GetBytes(25_000);
+        await api.EnqueueAsync(TusCalls.StoreJob(await api.UploadAsync(RandomNumberGenerator.GetBytes(100_000), "film.mkv")));
+        var claim = await api.PostAsync("/api/jobs/claim", JsonContent("""{"worker": "w", "media": "store"}"""));
+        var token = JsonDocument.Parse(await claim.Content.ReadAsStringAsync()).RootElement.GetProperty("claim_token").GetString();
+        var outputUpload = await api.UploadAsync(result, "film.mp4");
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsync("/api/jobs/1/finish",
+            JsonContent($$"""{"claim_token": "{{token}}", "output_upload_id": "{{outputUpload}}"}"""))).StatusCode);
+
+        await page.SetViewportSizeAsync(1280, 900);
+        await page.GotoAsync("/view-jobs/");
+        var row = page.Locator("#rows tr[data-job-id='1']");
+        await Expect(row).ToContainTextAsync("100.0 KB → 25.0 KB (25%)");
+        var download = await page.RunAndWaitForDownloadAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Download the result of job 1" }).ClickAsync());
+        Assert.Equal("film.mp4", download.SuggestedFilename);
+        var saved = Path.Combine(root, "saved.mp4");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(result, await File.ReadAllBytesAsync(saved));
+        Assert.Empty(refused);
+    }
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
     public async Task AChosenVideoIsUploadedEncodedByAWorkerWithNoSharedFolderAndItsResultDownloaded()
     {
         var clip = Path.Combine(root, "source", "holiday clip.mkv");
