@@ -9,7 +9,15 @@ using VideoEncode.Testing;
 // measures on a fresh database each for SQLite with one host and PostgreSQL with one and two hosts (two
 // host processes sharing one database, the load dealt out to both), on the server named in
 // VIDEOENCODE_TEST_POSTGRES or a throwaway one started here. Every figure comes from this run.
+// Last, the transfers table: a 1 GB upload and download through the media store against curl and a static
+// file server (TransferBench); `--transfer` runs that table alone.
 var quick = args.Contains("--quick");                 // a smoke run with small numbers
+var transferBytes = quick ? 64L * 1000 * 1000 : 1000L * 1000 * 1000;
+if (args.Contains("--transfer"))
+{
+    await PrintTransfersAsync();
+    return 0;
+}
 var cycleJobs = quick ? 5_000 : 50_000;
 var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
@@ -111,7 +119,9 @@ Console.WriteLine($"| store | hosts | claim+finish cycles/s, {Workers} workers, 
 Console.WriteLine("| --- | --- | --- | --- | --- |");
 foreach (var (store, hosts, (perSecond, doubleClaims, lostJobs), bulkPerSecond) in stores)
     Console.WriteLine($"| {store} | {hosts} | {perSecond:N0}/s | {doubleClaims} / {lostJobs} | {bulkPerSecond:N0} jobs/s |");
-return await SearchAsync();
+await SearchAsync();
+await PrintTransfersAsync();
+return 0;
 
 // The search table: file-name search on SQLite (trigram FTS5) and PostgreSQL (pg_trgm), each on a fresh queue of deepJobs jobs.
 async Task<int> SearchAsync()
@@ -121,6 +131,20 @@ async Task<int> SearchAsync()
         searched.Add(await SearchBench.MeasureAsync(PostgresServer.Version(), TestStore.NewPostgresDatabase(), deepJobs));
     SearchBench.Print(searched);
     return 0;
+}
+
+async Task PrintTransfersAsync()
+{
+    var (baseline, diskWrite, transfers) = await TransferBench.MeasureAsync(transferBytes);
+    Console.WriteLine();
+    Console.WriteLine($"Transfers — {transferBytes / 1e6:N0} MB of random bytes; curl fetching it from python3 -m http.server: {baseline:N0} MB/s " +
+                      $"(targets: ≥ 0.8× that, host RSS within 64 MB of idle); dd conv=fsync copying it on the same disk: {diskWrite:N0} MB/s" +
+                      $"{(quick ? ", QUICK RUN" : "")}");
+    Console.WriteLine();
+    Console.WriteLine("| transfer | MB/s | × curl from a static server | host RSS idle → peak | met |");
+    Console.WriteLine("| --- | --- | --- | --- | --- |");
+    foreach (var (what, rate, ratio, idle, peak) in transfers)
+        Console.WriteLine($"| {what} | {rate:N0} | {ratio:0.00}× | {idle:N0} → {peak:N0} MB | {(ratio >= 0.8 && peak - idle <= 64 ? "yes" : "**no**")} |");
 }
 
 async Task<List<double>> ClaimLatenciesAsync(int samples) =>

@@ -131,6 +131,33 @@ public sealed class MigrateTests : IDisposable
         Assert.True(anotherBody.RootElement.GetProperty("id").GetInt64() > webhook);
     }
 
+    /// <summary>The uploads table moves with the queue; its files stay in the media folder, which the new host is given.</summary>
+    [Fact]
+    public async Task UploadsMoveAndAHostOnTheSameMediaFolderServesThem()
+    {
+        var media = new Dictionary<string, string?> { ["Media"] = TestStore.MediaFolder(sqlite), ["MediaReserveBytes"] = "0" };
+        var bytes = TusCalls.RandomBytes(1000);
+        long job;
+        using (var host = new QueueFactory(sqlite, media))
+        {
+            var client = host.CreateApiClient();
+            var upload = await client.UploadAsync(bytes, "moved.mkv");
+            job = (await client.EnqueueAsync(QueueCalls.NewJob("moved.mkv")))[0].Id;
+            await host.GetService<VideoEncode.Api.Database.IStoreSql>().WriteAsync(connection =>
+                Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE jobs SET input_upload = @upload WHERE id = @job", new { upload, job }));
+        }
+        var target = NewPostgresDatabase();
+
+        var (exit, stdout, stderr) = await RunMigrateAsync("--from", sqlite, "--to", target);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(", 1 upload from", stdout);
+        using var moved = new QueueFactory(target, media);
+        var download = await moved.CreateApiClient().GetAsync($"/api/jobs/{job}/input");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(bytes, await download.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task ATargetThatAlreadyHoldsAQueueIsRefusedAndLeftAsItWas()
     {

@@ -29,7 +29,27 @@ public sealed class StartupTests
         Assert.DoesNotContain("   at ", stderr);
     }
 
-    private static async Task<(int Exit, string Stderr)> RunHostAsync(string? key, string database)
+    [Theory]
+    [InlineData("Media", "/proc/not-here/media", "Cannot use the media folder '/proc/not-here/media' (set VIDEOENCODE_MEDIA")]
+    [InlineData("UploadExpiryHours", "0", "UploadExpiryHours must be more than 0")]
+    [InlineData("MediaReserveBytes", "-1", "MediaReserveBytes must be 0 or more")]
+    public async Task AMediaSettingThatCannotWorkIsOneClearLine(string setting, string value, string message)
+    {
+        var database = TestStore.NewSqlitePath();
+        try
+        {
+            var (exit, stderr) = await RunHostAsync(key: "k", database, (setting, value));
+            Assert.Equal(1, exit);
+            Assert.Contains(message, stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    private static async Task<(int Exit, string Stderr)> RunHostAsync(string? key, string database, params (string Name, string Value)[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,6 +63,9 @@ public sealed class StartupTests
         start.Environment.Remove("VIDEOENCODE_APIKEY");
         if (key is not null) start.Environment["VIDEOENCODE_APIKEY"] = key;
         start.Environment["VIDEOENCODE_DATABASE"] = database;
+        // Never made: each case here stops the host before it makes its media folder.
+        start.Environment["VIDEOENCODE_MEDIA"] = Path.Combine(Path.GetTempPath(), "videoencode-tests", Guid.NewGuid().ToString("N"), "media");
+        foreach (var (name, value) in settings) start.Environment["VIDEOENCODE_" + name.ToUpperInvariant()] = value;
 
         using var host = Process.Start(start)!;
         var stderr = host.StandardError.ReadToEndAsync();

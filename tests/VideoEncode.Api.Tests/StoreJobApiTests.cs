@@ -33,8 +33,8 @@ public sealed class StoreJobApiTests : IDisposable
     [Fact]
     public async Task AMissingOrUnfinishedUploadIsRefusedAndNothingIsStored()
     {
-        var unfinished = await client.CreateUploadAsync(100, "half.mkv");
-        (await client.PatchUploadAsync(unfinished, 0, new byte[40])).Dispose();
+        var unfinished = await client.NewUploadAsync(100, "half.mkv");
+        (await client.PatchAsync(unfinished, 0, new byte[40])).Dispose();
         var complete = await client.UploadAsync(new byte[10], "whole.mkv");
 
         foreach (var (body, message) in new (object, string)[]
@@ -100,7 +100,7 @@ public sealed class StoreJobApiTests : IDisposable
         var badPhase = await client.PostAsJsonAsync($"/api/jobs/{claimed.Id}/heartbeat", new { claim_token = token, phase = "dreaming" });
         Assert.Equal(HttpStatusCode.BadRequest, badPhase.StatusCode);
 
-        var partial = await client.CreateUploadAsync(50, "out.mp4");
+        var partial = await client.NewUploadAsync(50, "out.mp4");
         foreach (var body in new object[] { new { claim_token = token }, new { claim_token = token, output_upload_id = partial } })
         {
             var refused = await client.PostAsJsonAsync($"/api/jobs/{claimed.Id}/finish", body);

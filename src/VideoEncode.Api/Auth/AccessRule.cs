@@ -13,12 +13,13 @@ public sealed record AccessRule(Access Required, bool ClaimHolders = false, Acce
     public static readonly AccessRule AdminOnly = new(Access.Admin);
 
     /// <summary>May <paramref name="caller"/> call the route (for a claim holder: subject to the handler's check of the token)?</summary>
-    public bool Admits(Caller caller) =>
-        caller.May(Required) || (OrAlso is { } other && caller.May(other)) || (ClaimHolders && caller.May(Access.Work));
+    public bool Admits(Caller caller) => Grants(caller.Role) || (ClaimHolders && caller.May(Access.Work));
 
-    /// <summary>The roles the route admits, for messages: "admin or submit or worker".</summary>
-    public string AllowedRoles =>
-        string.Join(" or ", Roles.All.Where(role => Roles.Grants(role, Required) || (OrAlso is { } other && Roles.Grants(role, other))));
+    /// <summary>May <paramref name="role"/> call the route in its own right (not as a claim holder)?</summary>
+    public bool Grants(string role) => Roles.Grants(role, Required) || (OrAlso is { } other && Roles.Grants(role, other));
+
+    /// <summary>The roles the route admits in their own right, for messages: "admin or submit or worker".</summary>
+    public string AllowedRoles => string.Join(" or ", Roles.All.Where(Grants));
 }
 
 public static class AccessRuleExtensions

@@ -87,7 +87,7 @@ public static class QueueSetup
                 return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
         if (options.RetentionDays < 0)
             return $"RetentionDays must be 0 (keep ended jobs forever) or more (set {EnvironmentPrefix}RETENTIONDAYS), not {options.RetentionDays}.";
-        return app.PrepareMedia() ?? app.PrepareStore();
+        return app.PrepareStore() ?? app.PrepareMedia();
     }
 
     /// <summary>

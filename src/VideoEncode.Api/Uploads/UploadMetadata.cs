@@ -47,19 +47,23 @@ public sealed partial record UploadMetadata(string FileName, string? ContentType
 
     /// <summary>
     /// A plain file name from whatever a client called its file: the last path segment (either separator),
-    /// without control or invisible characters, trimmed of spaces and trailing dots, at most
+    /// without control or invisible characters, with '_' for the characters Windows refuses in names (a
+    /// worker may run there; "C:x" would read as a drive), trimmed of spaces and trailing dots, at most
     /// <see cref="MaxFileNameLength"/> characters; <see cref="DefaultFileName"/> when nothing is left.
     /// It passes <see cref="FileNames.Problem"/>, so it can serve as a job's file_name as it is.
     /// </summary>
     public static string SafeFileName(string name)
     {
         var lastSegment = name.Replace('\\', '/').Split('/')[^1];
-        var kept = new string(lastSegment.Where(c => !char.IsControl(c) && !FileNames.IsInvisible(c)).ToArray());
+        var kept = new string(lastSegment.Where(c => !char.IsControl(c) && !FileNames.IsInvisible(c))
+            .Select(c => WindowsReserved.Contains(c) ? '_' : c).ToArray());
         // Cut at the limit, but never between the two halves of a surrogate pair.
         if (kept.Length > MaxFileNameLength) kept = kept[..(char.IsHighSurrogate(kept[MaxFileNameLength - 1]) ? MaxFileNameLength - 1 : MaxFileNameLength)];
         kept = kept.Trim().TrimEnd('.', ' ');
         return kept.Length == 0 ? DefaultFileName : kept;
     }
+
+    private const string WindowsReserved = "<>:\"|?*";
 
     private static string Decode(byte[] value) => Encoding.UTF8.GetString(value);
 

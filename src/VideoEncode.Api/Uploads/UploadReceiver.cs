@@ -141,14 +141,19 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
         System.Security.Cryptography.IncrementalHash? whole, UploadChecksum? checksum)
     {
         using var chunkHash = checksum?.NewHash();
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        long written = 0;
+        // Two buffers: one is read into from the request while the other is written to the file (and hashed) — the disk
+        // and the network each at their own pace. One write at a time, in order; `written` counts what has landed.
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferBytes), ArrayPool<byte>.Shared.Rent(BufferBytes)];
+        var current = 0;
+        long written = 0, handedOver = 0;
         var (ended, cut, tooLong) = (false, false, false);
         string? failure = null;
+        Task? writing = null;
         try
         {
             while (!ended && !cut)
             {
+                var buffer = buffers[current];
                 // Fill the buffer (a socket hands over a few KB at a time) so the disk gets large writes.
                 var filled = 0;
                 while (filled < BufferBytes)
@@ -171,28 +176,30 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                     filled += read;
                 }
                 if (filled == 0) break;
-                if (written + filled > room)
+                if (handedOver + filled > room)
                 {
                     tooLong = true;
                     break;
                 }
-                try
-                {
-                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, filled), at + written);
-                }
-                catch (IOException e)
-                {
-                    failure = e.Message;
-                    break;
-                }
-                whole?.AppendData(buffer, 0, filled);
-                chunkHash?.AppendData(buffer, 0, filled);
-                written += filled;
+                if (writing is not null && (failure = await SettleAsync(writing)) is not null) break;
+                writing = WriteAsync(buffer, filled, at + handedOver);
+                handedOver += filled;
+                current = 1 - current;
             }
+            if (writing is not null) failure ??= await SettleAsync(writing);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (writing is not null) await SettleAsync(writing); // never hand a buffer back while a write still reads it
+            foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        async Task WriteAsync(byte[] buffer, int count, long offset)
+        {
+            await RandomAccess.WriteAsync(file, buffer.AsMemory(0, count), offset);
+            whole?.AppendData(buffer, 0, count);
+            chunkHash?.AppendData(buffer, 0, count);
+            written += count;
         }
 
         var outcome = tooLong ? PatchOutcome.TooLong
@@ -206,5 +213,19 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
         }
         // The running hash was fed only what was written, so it still matches the stored bytes.
         return new Appended(outcome, written, whole, failure);
+    }
+
+    /// <summary>Waits for a write; answers why it failed, or null.</summary>
+    private static async Task<string?> SettleAsync(Task write)
+    {
+        try
+        {
+            await write;
+            return null;
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
     }
 }

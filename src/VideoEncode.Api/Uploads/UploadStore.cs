@@ -107,8 +107,15 @@ public sealed class UploadStore(IStoreSql store)
             RETURNING id
             """, new { completedBefore, limit })).AsList());
 
-    /// <summary>Which of <paramref name="ids"/> have a row.</summary>
-    public Task<IReadOnlySet<string>> KnownAsync(IReadOnlyCollection<string> ids) =>
-        store.ReadAsync<IReadOnlySet<string>>(async connection =>
-            (await connection.QueryAsync<string>("SELECT id FROM uploads WHERE id IN @ids", new { ids })).ToHashSet());
+    /// <summary>Which of <paramref name="ids"/> (a batch: one parameter each) have a row.</summary>
+    public Task<IReadOnlySet<string>> KnownAsync(IReadOnlyList<string> ids)
+    {
+        if (ids.Count == 0) return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+        // A parameter per id, spelled out: Dapper passes a list to Npgsql as one array, which "IN" does not take.
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < ids.Count; i++) parameters.Add($"id{i}", ids[i]);
+        var list = string.Join(", ", ids.Select((_, i) => $"@id{i}"));
+        return store.ReadAsync<IReadOnlySet<string>>(async connection =>
+            (await connection.QueryAsync<string>($"SELECT id FROM uploads WHERE id IN ({list})", parameters)).ToHashSet());
+    }
 }
