@@ -159,6 +159,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
     private async Task<Result> EncodeStoredAsync(Job job, ClaimKeeper claim)
     {
         console.Started(job.Id, job.FileName);
+        using var room = scratch.Reserve(job.InputBytes ?? 0);
         var folder = scratch.NewRunFolder(job.Id);
         try
         {
@@ -181,6 +182,11 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         catch (TransferFailedException e)
         {
             return e.Retryable ? Retry(e.Message) : Fail(e.Message);
+        }
+        catch (IOException e) when (!claim.Stop.IsCancellationRequested)
+        {
+            // The scratch folder's disk (full, say): another worker, or this one later, may have room.
+            return Retry($"Scratch folder error: {e.Message}");
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {

@@ -43,9 +43,11 @@ console.Info($"Worker connected to {settings.Server}: " +
              (settings.HasSharedFolders ? $"{settings.Input} -> {settings.Output} and uploaded videos" : "uploaded videos only (no shared folder)") +
              $" (scratch {settings.Scratch}), {settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
 
+// Media transfers may rightly last hours on a slow line: no overall limit, but a silent connection is given up (TransferPace).
+using var transfers = QueueClient.CreateHttpClient(settings, Timeout.InfiniteTimeSpan);
 var retries = new TransferRetries(console);
 var runner = new JobRunner(queue, ffmpeg, settings.HasSharedFolders ? new MediaPaths(settings.Input, settings.Output) : null, runFiles, scratch,
-    new InputDownload(http, retries), new ResultUpload(http, retries), settings, console);
+    new InputDownload(transfers, retries), new ResultUpload(transfers, retries), settings, console);
 // Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
 using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained);
 await new WorkerLoop(settings, queue, runner, scratch, console).RunAsync(stopClaiming.Token, shutdown.Abort);

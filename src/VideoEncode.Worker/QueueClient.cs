@@ -35,10 +35,13 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     /// </summary>
     public CancellationToken Drained => drain.Token;
 
-    public static HttpClient CreateHttpClient(WorkerSettings settings)
+    /// <param name="timeout">
+    /// How long a request may take in all: by default longer than the longest claim wait, so a long
+    /// poll is never mistaken for a dead host. Transfers of media pass none and watch for silence instead.
+    /// </param>
+    public static HttpClient CreateHttpClient(WorkerSettings settings, TimeSpan? timeout = null)
     {
-        // Longer than the longest claim wait, so a long poll is never mistaken for a dead host.
-        var http = new HttpClient { BaseAddress = settings.Server, Timeout = TimeSpan.FromSeconds(ClaimRequest.MaxWaitSeconds + 30) };
+        var http = new HttpClient { BaseAddress = settings.Server, Timeout = timeout ?? TimeSpan.FromSeconds(ClaimRequest.MaxWaitSeconds + 30) };
         http.DefaultRequestHeaders.Add("X-API-Key", settings.ApiKey);
         return http;
     }

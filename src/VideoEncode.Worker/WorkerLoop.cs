@@ -42,7 +42,7 @@ public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRu
         try
         {
             // Store jobs whose input would not fit in the scratch folder's free space are left to other workers.
-            return await queue.ClaimAsync(settings.Name, wait, stopClaiming, settings.Media, scratch.FreeBytes);
+            return await queue.ClaimAsync(settings.Name, wait, stopClaiming, settings.Media, scratch.RoomForInputBytes);
         }
         catch (OperationCanceledException)
         {

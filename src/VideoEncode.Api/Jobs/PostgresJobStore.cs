@@ -188,7 +188,7 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         var upload = report?.OutputUploadId;
         return CommitAsync(async connection =>
         {
-            if (await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, upload }) > 0) return JobStep.ResultMissing;
+            if (await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload }) > 0) return JobStep.ResultMissing;
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished

@@ -74,11 +74,13 @@ internal static class SharedJobSql
         """;
 
     /// <summary>
-    /// Whether job @id is a running store job and @upload is not a complete upload: its finish must
-    /// name the upload that holds its result, whole, or there would be nothing to download.
+    /// Whether job @id is a running store job, held by @token (any claim for an unfenced finish), and
+    /// @upload is not a complete upload: its finish must name the upload that holds its result, whole,
+    /// or there would be nothing to download. A stale token is left to the finish's own answer (409).
     /// </summary>
     public const string ResultMissing = """
         SELECT COUNT(*) FROM jobs WHERE id = @id AND status = 'in_progress' AND input_upload IS NOT NULL
+            AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL)
         """;
 

@@ -150,7 +150,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         var token = report?.ClaimToken;
         return CommitAsync(connection =>
         {
-            if (connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@upload", report?.OutputUploadId)) > 0)
+            if (connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId)) > 0)
                 return JobStep.ResultMissing;
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now),
                 ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes));

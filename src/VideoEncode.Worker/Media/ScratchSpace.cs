@@ -46,8 +46,31 @@ public sealed partial class ScratchSpace : IDisposable
         }
     }
 
-    /// <summary>Bytes free on the scratch folder's disk: a claim asks only for jobs whose input fits.</summary>
-    public long FreeBytes => new DriveInfo(root).AvailableFreeSpace;
+    private long reserved;
+
+    /// <summary>
+    /// The largest input a new job may have: half of what the scratch folder's disk has free once the
+    /// runs under way have their room (its input and a result as large), so the new job's result fits too.
+    /// </summary>
+    public long RoomForInputBytes => Math.Max(0, (new DriveInfo(root).AvailableFreeSpace - Interlocked.Read(ref reserved)) / 2);
+
+    /// <summary>Holds room for a run (its input and result) until disposed, so other slots do not claim it too.</summary>
+    public IDisposable Reserve(long inputBytes)
+    {
+        var bytes = 2 * Math.Max(0, inputBytes);
+        Interlocked.Add(ref reserved, bytes);
+        return new Reservation(() => Interlocked.Add(ref reserved, -bytes));
+    }
+
+    private sealed class Reservation(Action release) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0) release();
+        }
+    }
 
     /// <summary>A new, empty folder for one run of a job.</summary>
     public string NewRunFolder(long jobId) =>

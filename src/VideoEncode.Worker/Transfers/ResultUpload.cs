@@ -19,8 +19,8 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
     private const long ChunkBytes = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Under --transfer-limit a chunk is what the limit sends in this long, so that each PATCH ends well
-    /// within the HTTP client's timeout (90 s) instead of being cut and resumed.
+    /// Under --transfer-limit a chunk is what the limit sends in this long, so that a cut (which loses the
+    /// chunk: its checksum covers all of it) costs little.
     /// </summary>
     private static readonly TimeSpan ChunkTimeAtLimit = TimeSpan.FromSeconds(30);
 
@@ -32,6 +32,39 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         var length = new FileInfo(path).Length;
         string? location = null;
         await retries.RunAsync($"start the upload of job {jobId}'s result", async () => location = await CreateAsync(jobId, length, fileName, cancel), cancel);
+        try
+        {
+            return await SendAsync(jobId, path, length, location!, bytesPerSecond, report, cancel);
+        }
+        catch
+        {
+            await AbandonAsync(location!);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes an upload this worker gave up on (tus termination), so its length stops counting against the
+    /// host's free-space reserve; one short attempt, as the host sweeps it at its expiry anyway.
+    /// </summary>
+    private async Task AbandonAsync(string location)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, location);
+            request.Headers.Add("Tus-Resumable", TusVersion);
+            using var response = await http.SendAsync(request, limit.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            // The host's sweep removes it when it expires.
+        }
+    }
+
+    private async Task<string> SendAsync(long jobId, string path, long length, string location, double? bytesPerSecond, Action<TransferProgress> report,
+        CancellationToken cancel)
+    {
         var chunkBytes = bytesPerSecond is { } limit ? Math.Clamp((long)(limit * ChunkTimeAtLimit.TotalSeconds), 64 * 1024, ChunkBytes) : ChunkBytes;
         long offset = 0;
         var refused = 0;
@@ -40,17 +73,17 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
             var start = offset;
             await retries.RunAsync($"upload job {jobId}'s result", async () =>
             {
-                offset = await OffsetAsync(location!, cancel);
+                offset = await OffsetAsync(location, cancel);
                 if (offset >= length) return;
                 var count = Math.Min(chunkBytes, length - offset);
-                var (accepted, newOffset) = await PatchAsync(location!, path, offset, count, length, bytesPerSecond, report, cancel);
+                var (accepted, newOffset) = await PatchAsync(location, path, offset, count, length, bytesPerSecond, report, cancel);
                 if (!accepted && ++refused >= ChecksumTriesPerChunk)
                     throw new TransferFailedException($"The host refused a chunk of the result {refused} times as corrupted (checksum mismatch).", retryable: true);
                 offset = newOffset;
             }, cancel);
             if (offset > start) refused = 0;
         }
-        return location![(location!.LastIndexOf('/') + 1)..];
+        return location[(location.LastIndexOf('/') + 1)..];
     }
 
     private async Task<string> CreateAsync(long jobId, long length, string fileName, CancellationToken cancel)

@@ -4,12 +4,16 @@ namespace VideoEncode.Worker.Transfers;
 
 /// <summary>
 /// Holds one transfer to --transfer-limit bytes per second (none: no waiting), and tells its progress:
-/// after each buffer the copy waits until the bytes sent so far are no ahead of the allowed rate.
+/// after each buffer the copy waits until the bytes sent so far are no ahead of the allowed rate. A
+/// connection on which no byte moves for <see cref="IdleTimeout"/> is given up (and the transfer
+/// resumed on a new one): transfers have no overall time limit, as a large file on a slow line may
+/// rightly take hours, but a silent connection must not hold a job for ever.
 /// </summary>
 public sealed class TransferPace(double? bytesPerSecond, long total, long already, Action<TransferProgress> report)
 {
     private const int BufferBytes = 1 << 20;
     private static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly long startedAt = already;
@@ -22,15 +26,24 @@ public sealed class TransferPace(double? bytesPerSecond, long total, long alread
         var buffer = new byte[(int)Math.Min(BufferBytes, count ?? BufferBytes)];
         for (var left = count ?? long.MaxValue; left > 0;)
         {
-            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancel);
-            if (read == 0)
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            idle.CancelAfter(IdleTimeout);
+            try
             {
-                if (count is null) return;
-                throw new IOException($"The file ended {left} bytes early.");
+                var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), idle.Token);
+                if (read == 0)
+                {
+                    if (count is null) return;
+                    throw new TransientTransferException($"the transfer ended {left} bytes early");
+                }
+                await to.WriteAsync(buffer.AsMemory(0, read), idle.Token);
+                left -= read;
+                await AdvanceAsync(read, cancel);
             }
-            await to.WriteAsync(buffer.AsMemory(0, read), cancel);
-            left -= read;
-            await AdvanceAsync(read, cancel);
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new TransientTransferException($"no byte moved for {IdleTimeout.TotalSeconds:0} s");
+            }
         }
     }
 

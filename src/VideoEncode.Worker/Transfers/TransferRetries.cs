@@ -5,9 +5,10 @@ namespace VideoEncode.Worker.Transfers;
 
 /// <summary>
 /// Runs one step of a transfer until it succeeds: a refused or reset connection, a body cut off, a
-/// timeout or a 5xx is worth another try after a pause that doubles up to 30 s; a
-/// <see cref="TransferFailedException"/> or the caller's cancellation ends it. The step itself goes on
-/// from where the last try left off (Range for downloads, the tus offset for uploads).
+/// silent connection or a 5xx is worth another try after a pause that doubles up to 30 s; a
+/// <see cref="TransferFailedException"/>, a local file error (a full scratch disk: the job's attempt
+/// fails, retryable) or the caller's cancellation ends it. The step itself goes on from where the last
+/// try left off (Range for downloads, the tus offset for uploads).
 /// </summary>
 public sealed class TransferRetries(ConsoleOutput console)
 {
@@ -24,7 +25,7 @@ public sealed class TransferRetries(ConsoleOutput console)
                 await step();
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TransientTransferException
+            catch (Exception e) when (e is HttpRequestException or HttpIOException or TransientTransferException
                                       || e is TaskCanceledException && !cancel.IsCancellationRequested)
             {
                 console.Warn($"Could not {what} ({e.Message}); going on from where it stopped in {delay.TotalSeconds:0.#} s.");
