@@ -72,7 +72,12 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
             try
             {
                 // FileShare.None is an exclusive lock on Linux (flock), which keeps out a host sharing the media folder.
-                file = File.OpenHandle(media.PartPath(id), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                // Only an upload with no bytes yet may create its file: a missing one is lost, not to be started over.
+                file = File.OpenHandle(media.PartPath(id), upload.Received == 0 ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (FileNotFoundException)
+            {
+                return new PatchResult(PatchOutcome.FileLost, upload, $"none of the {upload.Received} bytes received are on disk");
             }
             catch (IOException)
             {
@@ -82,6 +87,15 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
             byte[]? sha256 = null;
             using (file)
             {
+                // Read again under the lock: a host sharing the media folder may have moved the upload on (or
+                // completed it) between the first read and the lock, and its bytes must not be cut back.
+                var locked = await store.GetAsync(id);
+                if (locked is null || locked.IsComplete || locked.Received != upload.Received)
+                {
+                    session.Drop();
+                    return locked is null ? new PatchResult(PatchOutcome.NotFound)
+                        : new PatchResult(locked.IsComplete ? PatchOutcome.Complete : PatchOutcome.OffsetMismatch, locked);
+                }
                 var length = RandomAccess.GetLength(file);
                 if (length < upload.Received)
                     return new PatchResult(PatchOutcome.FileLost, upload, $"{length} of the {upload.Received} bytes received are on disk");
@@ -103,7 +117,9 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                     return new PatchResult(PatchOutcome.WriteFailed, upload, e.Message);
                 }
                 received = upload.Received + append.Written;
-                if (!await store.AdvanceAsync(id, upload.Received, received, now + UploadCreation.ExpirySeconds(options.Value)))
+                // The last byte does not move the offset by itself: the completion does, in the same write that
+                // marks the upload complete, so nobody ever reads "every byte received" of an upload not yet usable.
+                if (received < upload.Length && !await store.AdvanceAsync(id, upload.Received, received, now + UploadCreation.ExpirySeconds(options.Value)))
                 {
                     // Another host moved it meanwhile; our bytes are cut off by whoever appends next.
                     session.Drop();
