@@ -57,6 +57,9 @@ public static class QueueSetup
         services.AddUploads();                    // the media store: tus uploads, downloads, and the sweep the upkeep runs
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
             ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
+        services.AddSingleton<SqliteSearchIndexer>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
+            ? new NothingToRun() : sp.GetRequiredService<SqliteSearchIndexer>());
         services.AddSingleton<JobRetention>();
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
@@ -146,7 +149,7 @@ public static class QueueSetup
             ? ActivatorUtilities.CreateInstance<TPostgres>(services)
             : ActivatorUtilities.CreateInstance<TSqlite>(services);
 
-    /// <summary>Stands in for the shared change feed on SQLite, where this host's changes are announced as they commit.</summary>
+    /// <summary>Stands in for a service one store does not need: the shared change feed on SQLite, the search indexer on PostgreSQL.</summary>
     private sealed class NothingToRun : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

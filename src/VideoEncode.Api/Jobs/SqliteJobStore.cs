@@ -18,7 +18,7 @@ namespace VideoEncode.Api.Jobs;
 /// recognised and answered with the job.
 /// </summary>
 public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter writer, TimeProvider clock,
-    IOptions<QueueOptions> options, JobChangeSink sink, ChangeJournal journal) : IJobStore
+    IOptions<QueueOptions> options, JobChangeSink sink, ChangeJournal journal, SqliteSearchIndexer searchIndexer) : IJobStore
 {
     private QueueOptions Settings => options.Value;
 
@@ -27,7 +27,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
     public async Task<Enqueued> CreateAsync(IReadOnlyList<NewJob> jobs, IdempotencyKey? key, string? createdBy, CancellationToken cancel)
     {
         var now = Now;
-        return await CommitAsync(connection =>
+        var enqueued = await CommitAsync(connection =>
         {
             if (key is not null && Remembered(connection, key.Key, now) is { } seen)
                 return seen.RequestHash == key.RequestHash
@@ -68,6 +68,8 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                     new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
             return Enqueued.Created(created);
         }, cancel);
+        if (enqueued.Outcome == EnqueueOutcome.Created) searchIndexer.Wake();
+        return enqueued;
     }
 
     private static RememberedRequest? Remembered(SqliteConnection connection, string key, long now) =>
@@ -296,8 +298,12 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
     /// The jobs <paramref name="filter"/> selects. A search of three or more characters is answered by
     /// the trigram index (jobs_search, schema step 11), which hands out matching ids newest first, so
     /// a page of a common word stops after a page of matches and a rare one reads only its own; the
-    /// jobs table is joined to it (CROSS JOIN keeps that order of the loops). The index cannot look
-    /// for one or two characters: those scan the jobs with LIKE (which folds ASCII letters only).
+    /// jobs table is joined to it (CROSS JOIN keeps that order of the loops). Jobs not indexed yet wait
+    /// in jobs_search_backlog (step 12, <see cref="SqliteSearchIndexer"/>), a few normally, and are
+    /// matched by name with LIKE. The two arms are one UNION ALL with plain columns, which SQLite
+    /// flattens into the outer query and merges in order, each arm reading its own ids in order (the
+    /// index's id must be the arm's id column for that). The index cannot look for one or two
+    /// characters: those scan the jobs with LIKE. LIKE folds ASCII letters only, the index all letters.
     /// </summary>
     private static JobSelection Select(JobFilter filter)
     {
@@ -306,9 +312,23 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         if (search.EnumerateRunes().Count() < TrigramLength)
             return selection.And(@"file_name LIKE @like ESCAPE '\'", "like", filter.ContainsPattern!);
         // One FTS5 phrase: the text in double quotes, its own quotes doubled, so nothing in it is query syntax.
-        return (selection with { From = "jobs_search CROSS JOIN jobs ON jobs.id = jobs_search.rowid", Id = "jobs_search.rowid" })
-            .And("jobs_search MATCH @match", "match", "\"" + search.Replace("\"", "\"\"") + "\"");
+        selection.Parameters.Add("match", "\"" + search.Replace("\"", "\"\"") + "\"");
+        selection.Parameters.Add("like", filter.ContainsPattern);
+        return selection with
+        {
+            From = $"""
+                (SELECT jobs_search.rowid AS id, {StoredColumns} FROM jobs_search CROSS JOIN jobs ON jobs.id = jobs_search.rowid
+                 WHERE jobs_search MATCH @match
+                 UNION ALL
+                 SELECT jobs_search_backlog.id, {StoredColumns} FROM jobs_search_backlog CROSS JOIN jobs ON jobs.id = jobs_search_backlog.id
+                 WHERE jobs.file_name LIKE @like ESCAPE '\') AS jobs
+                """,
+        };
     }
+
+    /// <summary>The columns of jobs that <see cref="JobRules.Columns"/> reads, besides id, under their stored names.</summary>
+    private static readonly string StoredColumns = string.Join(", ", Columns.Split(',')
+        .Select(column => column.Split(" AS ")[0].Trim()).Where(column => column != "id"));
 
     private const int TrigramLength = 3;
 

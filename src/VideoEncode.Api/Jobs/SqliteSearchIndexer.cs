@@ -1,0 +1,58 @@
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using VideoEncode.Api.Database.Sqlite;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// Moves new jobs' names from jobs_search_backlog into the trigram index jobs_search (schema step 12),
+/// so an enqueue on SQLite pays only a rowid insert and the index work happens here, soon after.
+/// Woken by <see cref="Wake"/> after a commit that created jobs, and once at start for what an earlier
+/// run, `migrate` or a hand edit left. Each write moves at most <see cref="BatchSize"/> ids, oldest
+/// first, and a short pause follows a full batch, so claims and heartbeats queued on the single writer
+/// meanwhile get their turn. Searches read the backlog too (<c>SqliteJobStore.Select</c>), so nothing
+/// is missed while a job waits here.
+/// </summary>
+public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearchIndexer> logger) : BackgroundService
+{
+    internal const int BatchSize = 2000;
+    private static readonly TimeSpan PauseAfterFullBatch = TimeSpan.FromMilliseconds(20);
+
+    // Capacity one, extra wake-ups dropped: any number of enqueues during a round ask for one more round.
+    private readonly Channel<bool> wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Jobs were created: index them soon.</summary>
+    public void Wake() => wakeUps.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        Wake();
+        while (await wakeUps.Reader.WaitToReadAsync(stopping))
+        {
+            wakeUps.Reader.TryRead(out _);
+            try
+            {
+                while (await writer.WriteAsync(IndexBatch, stopping) == BatchSize)
+                    await Task.Delay(PauseAfterFullBatch, stopping);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Searches still find the waiting jobs through the backlog; the next enqueue or start tries again.
+                logger.LogError(e, "Indexing new jobs for search failed; trying again after the next enqueue.");
+            }
+        }
+    }
+
+    /// <summary>One write's worth: the oldest ids of the backlog indexed under their names and taken off it, together.</summary>
+    internal static int IndexBatch(SqliteConnection connection)
+    {
+        const string upTo = "(SELECT max(id) FROM (SELECT id FROM jobs_search_backlog ORDER BY id LIMIT @batch))";
+        connection.Execute($"""
+            INSERT INTO jobs_search (rowid, file_name_trigrams)
+            SELECT jobs.id, jobs.file_name FROM jobs_search_backlog CROSS JOIN jobs ON jobs.id = jobs_search_backlog.id
+            WHERE jobs_search_backlog.id <= {upTo}
+            """, new { batch = BatchSize });
+        return connection.Execute($"DELETE FROM jobs_search_backlog WHERE id <= {upTo}", new { batch = BatchSize });
+    }
+}
