@@ -617,15 +617,39 @@ public sealed class UploadTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/api/jobs/abc/output")).StatusCode);
     }
 
-    /// <summary>A job whose input (or output) is the given upload; the enqueue by upload_id is the lead's, so the test sets the column itself.</summary>
-    private static async Task<Job> JobWithMediaAsync(QueueFactory host, HttpClient client, string input)
+    [Fact]
+    public async Task AnUploadAJobTakesUpIsKeptAFullExpiryFromThenEvenOnceTheJobIsGone()
+    {
+        var (host, client) = Start(("UploadExpiryHours", "24"));
+        var id = await client.UploadAsync(RandomBytes(5));
+        clock.Advance(TimeSpan.FromHours(23));
+        var job = await JobWithMediaAsync(host, client, input: id);
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
+
+        clock.Advance(TimeSpan.FromHours(2));
+        await host.GetService<LeaseKeeper>().SweepAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(id)).StatusCode);
+
+        clock.Advance(TimeSpan.FromHours(23));
+        await host.GetService<LeaseKeeper>().SweepAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(id)).StatusCode);
+    }
+
+    /// <summary>
+    /// A job whose input is the given upload, made as the enqueue by upload_id (the lead's) will make it: the upload held
+    /// for the job (<see cref="UploadStore.HoldForJobAsync"/>) in the write that points the job at it.
+    /// </summary>
+    private async Task<Job> JobWithMediaAsync(QueueFactory host, HttpClient client, string input)
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob($"{input}.mkv")))[0];
         await SetMediaAsync(host, job.Id, "input_upload", input);
         return job;
     }
 
-    private static Task SetMediaAsync(QueueFactory host, long job, string column, string upload) =>
-        host.GetService<IStoreSql>().WriteAsync(connection =>
-            connection.ExecuteAsync($"UPDATE jobs SET {column} = @upload WHERE id = @job", new { upload, job }));
+    private Task SetMediaAsync(QueueFactory host, long job, string column, string upload) =>
+        host.GetService<IStoreSql>().WriteAsync(async connection =>
+        {
+            await UploadStore.HoldForJobAsync(connection, upload, clock.GetUtcNow().ToUnixTimeSeconds() + 24 * 3600);
+            return await connection.ExecuteAsync($"UPDATE jobs SET {column} = @upload WHERE id = @job", new { upload, job });
+        });
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Uploads;
@@ -13,7 +15,7 @@ namespace VideoEncode.Api.Uploads;
 /// <c>files/</c> with no <c>.part</c>: <see cref="TryRecoverAsync"/> (called by HEAD and PATCH) finishes
 /// that completion, so the client sees an upload at its full length, complete.
 /// </summary>
-public sealed class UploadCompletion(MediaStore media, UploadStore store, TimeProvider clock, ILogger<UploadCompletion> logger)
+public sealed class UploadCompletion(MediaStore media, UploadStore store, TimeProvider clock, IOptions<QueueOptions> options, ILogger<UploadCompletion> logger)
 {
     private const int ReadBufferBytes = 1024 * 1024;
 
@@ -48,9 +50,10 @@ public sealed class UploadCompletion(MediaStore media, UploadStore store, TimePr
     private async Task<Upload> MarkCompleteAsync(Upload upload, string hash)
     {
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        if (!await store.CompleteAsync(upload.Id, hash, now))
+        var keepUntil = now + UploadCreation.ExpirySeconds(options.Value);
+        if (!await store.CompleteAsync(upload.Id, hash, now, keepUntil))
             return await store.GetAsync(upload.Id) ?? throw new InvalidOperationException($"Upload {upload.Id} vanished while it was completed.");
-        return upload with { Received = upload.Length, Sha256 = hash, CompletedAt = now };
+        return upload with { Received = upload.Length, Sha256 = hash, CompletedAt = now, ExpiresAt = keepUntil };
     }
 
     private static async Task<byte[]> HashAsync(string path)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Database;
@@ -69,11 +70,25 @@ public sealed class UploadStore(IStoreSql store)
             "UPDATE uploads SET received = @to, expires_at = @expiresAt WHERE id = @id AND received = @from AND completed_at IS NULL",
             new { id, from, to, expiresAt }) == 1);
 
-    /// <summary>Marks the upload complete once its file is whole and in place; false when it already was (or is gone).</summary>
-    public Task<bool> CompleteAsync(string id, string sha256, long now) =>
+    /// <summary>
+    /// Marks the upload complete once its file is whole and in place, to be kept unused until <paramref name="keepUntil"/>;
+    /// false when it already was (or is gone).
+    /// </summary>
+    public Task<bool> CompleteAsync(string id, string sha256, long now, long keepUntil) =>
         store.WriteAsync(async connection => await connection.ExecuteAsync(
-            "UPDATE uploads SET received = length, sha256 = @sha256, completed_at = @now WHERE id = @id AND completed_at IS NULL",
-            new { id, sha256, now }) == 1);
+            "UPDATE uploads SET received = length, sha256 = @sha256, completed_at = @now, expires_at = @keepUntil WHERE id = @id AND completed_at IS NULL",
+            new { id, sha256, now, keepUntil }) == 1);
+
+    /// <summary>
+    /// For a job about to refer to an upload, inside that job's own write (any store): the upload if it is complete,
+    /// else null; and it is kept at least until <paramref name="keepUntil"/>. Being an UPDATE of the row, it also
+    /// makes a sweep deleting the upload at that moment wait for this transaction and then see the new expiry,
+    /// so an upload is never swept from under a job being created.
+    /// </summary>
+    public static async Task<Upload?> HoldForJobAsync(DbConnection connection, string id, long keepUntil) =>
+        (await connection.QuerySingleOrDefaultAsync<Row>(
+            $"UPDATE uploads SET expires_at = @keepUntil WHERE id = @id AND completed_at IS NOT NULL RETURNING {Columns}",
+            new { id, keepUntil }))?.ToUpload();
 
     /// <summary>
     /// Deletes the upload's row unless a job refers to it (then answers the job's id), and records who did it.
@@ -99,13 +114,18 @@ public sealed class UploadStore(IStoreSql store)
             RETURNING id
             """, new { now, limit })).AsList());
 
-    /// <summary>Deletes at most <paramref name="limit"/> uploads completed before <paramref name="completedBefore"/> that no job refers to; answers their ids.</summary>
-    public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long completedBefore, int limit) =>
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> uploads completed before <paramref name="completedBefore"/>, whose keep
+    /// (<see cref="HoldForJobAsync"/>) has run out by <paramref name="now"/>, that no job refers to; answers their ids.
+    /// </summary>
+    public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long now, long completedBefore, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
             DELETE FROM uploads WHERE id IN (
-                SELECT id FROM uploads WHERE completed_at IS NOT NULL AND completed_at <= @completedBefore AND {Unreferenced} ORDER BY completed_at LIMIT @limit)
+                SELECT id FROM uploads
+                WHERE completed_at IS NOT NULL AND completed_at <= @completedBefore AND expires_at <= @now AND {Unreferenced}
+                ORDER BY completed_at LIMIT @limit)
             RETURNING id
-            """, new { completedBefore, limit })).AsList());
+            """, new { now, completedBefore, limit })).AsList());
 
     /// <summary>Which of <paramref name="ids"/> (a batch: one parameter each) have a row.</summary>
     public Task<IReadOnlySet<string>> KnownAsync(IReadOnlyList<string> ids)

@@ -7,7 +7,8 @@ namespace VideoEncode.Api.Uploads;
 /// <summary>
 /// The media store's upkeep, a chore of the leading host (<see cref="Jobs.LeaseKeeper"/>, once a minute):
 /// removes uploads left unfinished past their expiry, completed uploads no job refers to once
-/// UploadExpiryHours have passed since they completed (never enqueued, or their jobs deleted — by
+/// UploadExpiryHours have passed since they completed and since a job last took them up
+/// (<see cref="UploadStore.HoldForJobAsync"/>) — never enqueued, or their jobs deleted — by
 /// hand or by retention, so the media of old jobs follow them), and files in the media folders that
 /// have no row and are older than the expiry (a crash's leftovers). Rows go first, then files, in
 /// batches of <see cref="BatchSize"/>; a round answers whether more is left, and the next round follows
@@ -24,7 +25,7 @@ public sealed class UploadSweeper(UploadStore store, MediaStore media, UploadSes
         var now = clock.GetUtcNow();
         var expiry = UploadCreation.ExpirySeconds(options.Value);
         var expired = await store.DeleteExpiredAsync(now.ToUnixTimeSeconds(), BatchSize);
-        var unused = await store.DeleteUnreferencedAsync(now.ToUnixTimeSeconds() - expiry, BatchSize);
+        var unused = await store.DeleteUnreferencedAsync(now.ToUnixTimeSeconds(), now.ToUnixTimeSeconds() - expiry, BatchSize);
         foreach (var id in expired.Concat(unused))
         {
             sessions.ForgetIfIdle(id);
