@@ -636,8 +636,8 @@ public sealed class UploadTests : IDisposable
     }
 
     /// <summary>
-    /// A job whose input is the given upload, made as the enqueue by upload_id (the lead's) will make it: the upload held
-    /// for the job (<see cref="UploadStore.HoldForJobAsync"/>) in the write that points the job at it.
+    /// A job whose input is the given upload, complete or not (which the enqueue by upload_id would refuse): the
+    /// upload held for the job in the write that points the job at it, as the enqueue holds it (Jobs/StoredInputs.cs).
     /// </summary>
     private async Task<Job> JobWithMediaAsync(QueueFactory host, HttpClient client, string input)
     {
@@ -649,7 +649,8 @@ public sealed class UploadTests : IDisposable
     private Task SetMediaAsync(QueueFactory host, long job, string column, string upload) =>
         host.GetService<IStoreSql>().WriteAsync(async connection =>
         {
-            await UploadStore.HoldForJobAsync(connection, upload, clock.GetUtcNow().ToUnixTimeSeconds() + 24 * 3600);
+            await connection.ExecuteAsync("UPDATE uploads SET expires_at = @keep WHERE id = @upload AND completed_at IS NOT NULL",
+                new { upload, keep = clock.GetUtcNow().ToUnixTimeSeconds() + 24 * 3600 });
             return await connection.ExecuteAsync($"UPDATE jobs SET {column} = @upload WHERE id = @job", new { upload, job });
         });
 }

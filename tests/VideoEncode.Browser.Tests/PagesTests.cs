@@ -393,11 +393,15 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(row).ToContainTextAsync("online");
         await Expect(row).ToContainTextAsync("a.mkv");
 
+        // The line saying what the click did appears once the host has answered; the list may be redrawn
+        // meanwhile from a refresh that began earlier, so the host is asked only after that line.
         await row.GetByRole(AriaRole.Button, new() { Name = "Drain box-1" }).ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("box-1 will finish its running jobs");
         await Expect(row).ToContainTextAsync("online, draining");
         Assert.True(await DrainingAsync("box-1"));
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Undrain box-1" }).ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("box-1 may claim jobs again.");
         await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Drain box-1" })).ToBeVisibleAsync();
         Assert.False(await DrainingAsync("box-1"));
     }

@@ -4,6 +4,7 @@ using Npgsql;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Cluster;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Database.Postgres;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
@@ -47,7 +48,7 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
 
             var uploadIds = StoredInputs.Named(jobs);
             var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
-                uploadIds.Length == 0 ? [] : await connection.QueryAsync<StoredInput>(StoredInputs.Lookup("id = ANY(@ids)"), new { ids = uploadIds }));
+                uploadIds.Length == 0 ? [] : await connection.QueryAsync<StoredInput>(StoredInputs.Lookup("id = ANY(@ids)"), new { ids = uploadIds, keepuntil = now + UploadCreation.ExpirySeconds(Settings) }));
             if (unusable is var (badIndex, problem)) return Enqueued.UploadMissing(badIndex, problem);
             jobs = attached;
 

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
@@ -37,7 +38,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
 
             var uploadIds = StoredInputs.Named(jobs);
             var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
-                uploadIds.Length == 0 ? [] : connection.Query<StoredInput>(StoredInputs.Lookup("id IN @ids"), new { ids = uploadIds }));
+                uploadIds.Length == 0 ? [] : connection.Query<StoredInput>(StoredInputs.Lookup("id IN @ids"), new { ids = uploadIds, keepuntil = now + UploadCreation.ExpirySeconds(Settings) }));
             if (unusable is var (badIndex, problem)) return Enqueued.UploadMissing(badIndex, problem);
             jobs = attached;
 

@@ -12,10 +12,16 @@ internal static class StoredInputs
 {
     /// <summary>
     /// The uploads whose ids match <paramref name="idsCondition"/> (each store spells "in this list of @ids" its own
-    /// way), complete or not, so an unusable one can be told apart.
+    /// way), complete or not, so an unusable one can be told apart. A complete one is held until @keepuntil
+    /// (now plus UploadExpiryHours): being an UPDATE inside the enqueue's transaction, it also makes a sweep
+    /// deleting that upload at this moment wait and then see the new expiry,
+    /// so an upload is never swept from under the job being made of it.
     /// </summary>
-    public static string Lookup(string idsCondition) =>
-        $"SELECT id, length, received, file_name AS filename, sha256, completed_at AS completedat FROM uploads WHERE {idsCondition}";
+    public static string Lookup(string idsCondition) => $"""
+        UPDATE uploads SET expires_at = CASE WHEN completed_at IS NOT NULL AND expires_at < @keepuntil THEN @keepuntil ELSE expires_at END
+        WHERE {idsCondition}
+        RETURNING id, length, received, file_name AS filename, sha256, completed_at AS completedat
+        """;
 
     /// <summary>The upload ids the request names, each once; empty when every job names a shared-folder file.</summary>
     public static string[] Named(IReadOnlyList<NewJob> jobs) =>

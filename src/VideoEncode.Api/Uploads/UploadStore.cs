@@ -80,17 +80,6 @@ public sealed class UploadStore(IStoreSql store)
             new { id, sha256, now, keepUntil }) == 1);
 
     /// <summary>
-    /// For a job about to refer to an upload, inside that job's own write (any store): the upload if it is complete,
-    /// else null; and it is kept at least until <paramref name="keepUntil"/>. Being an UPDATE of the row, it also
-    /// makes a sweep deleting the upload at that moment wait for this transaction and then see the new expiry,
-    /// so an upload is never swept from under a job being created.
-    /// </summary>
-    public static async Task<Upload?> HoldForJobAsync(DbConnection connection, string id, long keepUntil) =>
-        (await connection.QuerySingleOrDefaultAsync<Row>(
-            $"UPDATE uploads SET expires_at = @keepUntil WHERE id = @id AND completed_at IS NOT NULL RETURNING {Columns}",
-            new { id, keepUntil }))?.ToUpload();
-
-    /// <summary>
     /// Deletes the upload's row unless a job refers to it (then answers the job's id), and records who did it.
     /// The caller removes the files once the row is gone.
     /// </summary>
@@ -116,7 +105,7 @@ public sealed class UploadStore(IStoreSql store)
 
     /// <summary>
     /// Deletes at most <paramref name="limit"/> uploads completed before <paramref name="completedBefore"/>, whose keep
-    /// (<see cref="HoldForJobAsync"/>) has run out by <paramref name="now"/>, that no job refers to; answers their ids.
+    /// (<see cref="Jobs.StoredInputs"/> holds one for the job made of it) has run out by <paramref name="now"/>, that no job refers to; answers their ids.
     /// </summary>
     public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long now, long completedBefore, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""

@@ -8,7 +8,7 @@ namespace VideoEncode.Api.Uploads;
 /// The media store's upkeep, a chore of the leading host (<see cref="Jobs.LeaseKeeper"/>, once a minute):
 /// removes uploads left unfinished past their expiry, completed uploads no job refers to once
 /// UploadExpiryHours have passed since they completed and since a job last took them up
-/// (<see cref="UploadStore.HoldForJobAsync"/>) — never enqueued, or their jobs deleted — by
+/// (<see cref="Jobs.StoredInputs"/>) — never enqueued, or their jobs deleted — by
 /// hand or by retention, so the media of old jobs follow them), and files in the media folders that
 /// have no row and are older than the expiry (a crash's leftovers). Rows go first, then files, in
 /// batches of <see cref="BatchSize"/>; a round answers whether more is left, and the next round follows
