@@ -10,14 +10,16 @@ namespace VideoEncode.Api.Jobs;
 /// so an enqueue on SQLite pays only a rowid insert and the index work happens here, soon after.
 /// Woken by <see cref="Wake"/> after a commit that created jobs, and once at start for what an earlier
 /// run, `migrate` or a hand edit left. Each write moves at most <see cref="BatchSize"/> ids, oldest
-/// first, and a short pause follows a full batch, so claims and heartbeats queued on the single writer
-/// meanwhile get their turn. Searches read the backlog too (<c>SqliteJobStore.Select</c>), so nothing
-/// is missed while a job waits here.
+/// first. Before each, the indexer lets the writes waiting on the single writer go first — for up to
+/// <see cref="LongestYield"/>, so that a busy writer still gets its index: during a burst of enqueues
+/// the index work waits for the burst instead of sharing its commits, and catches up after it.
+/// Searches read the backlog too (<c>SqliteJobStore.Select</c>), so nothing is missed while a job waits here.
 /// </summary>
 public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearchIndexer> logger) : BackgroundService
 {
-    internal const int BatchSize = 2000;
-    private static readonly TimeSpan PauseAfterFullBatch = TimeSpan.FromMilliseconds(20);
+    internal const int BatchSize = 1000;
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan LongestYield = TimeSpan.FromSeconds(1);
 
     // Capacity one, extra wake-ups dropped: any number of enqueues during a round ask for one more round.
     private readonly Channel<bool> wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -33,8 +35,8 @@ public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearc
             wakeUps.Reader.TryRead(out _);
             try
             {
-                while (await writer.WriteAsync(IndexBatch, stopping) == BatchSize)
-                    await Task.Delay(PauseAfterFullBatch, stopping);
+                do await YieldToOtherWritesAsync(stopping);
+                while (await writer.WriteAsync(IndexBatch, stopping) == BatchSize);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -42,6 +44,13 @@ public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearc
                 logger.LogError(e, "Indexing new jobs for search failed; trying again after the next enqueue.");
             }
         }
+    }
+
+    /// <summary>Waits while other writes are queued on the writer, for at most <see cref="LongestYield"/>.</summary>
+    private async Task YieldToOtherWritesAsync(CancellationToken stopping)
+    {
+        for (var waited = TimeSpan.Zero; writer.QueuedWrites > 0 && waited < LongestYield; waited += Pause)
+            await Task.Delay(Pause, stopping);
     }
 
     /// <summary>One write's worth: the oldest ids of the backlog indexed under their names and taken off it, together.</summary>
