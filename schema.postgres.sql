@@ -183,7 +183,6 @@ ALTER TABLE jobs ADD COLUMN input_bytes bigint;
 ALTER TABLE jobs ADD COLUMN output_upload text;
 ALTER TABLE jobs ADD COLUMN output_bytes bigint;
 ALTER TABLE jobs ADD COLUMN phase text;
-CREATE INDEX jobs_claim_shared ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NULL;
 CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NOT NULL;
 CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;
 CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload IS NOT NULL;

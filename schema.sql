@@ -204,10 +204,10 @@ ALTER TABLE jobs ADD COLUMN output_upload TEXT;
 ALTER TABLE jobs ADD COLUMN output_bytes INTEGER;
 -- What the worker is doing: downloading, encoding or uploading (from heartbeats, cleared as progress is).
 ALTER TABLE jobs ADD COLUMN phase TEXT;
--- A worker with a shared folder but no idea of the store (every client older than the store) claims
--- only shared-folder jobs, and a worker without a folder only store jobs: each walks its own
--- partial index, so either claim stays O(log n) however many jobs of the other kind wait.
-CREATE INDEX jobs_claim_shared ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NULL;
+-- A worker without a folder claims only store jobs, and walks this partial index of them, so its claim
+-- stays O(log n) however many shared-folder jobs wait. Shared-folder jobs get no index of their own
+-- (a second claim index on every enqueued job cost a bulk enqueue about 9 %): a claim for them only
+-- (every client older than the store) walks jobs_claim_order and steps over the store jobs ahead.
 CREATE INDEX jobs_claim_store ON jobs (priority DESC, id) WHERE status = 'pending' AND input_upload IS NOT NULL;
 -- The sweep keeps every upload a job still refers to.
 CREATE INDEX jobs_by_input_upload ON jobs (input_upload) WHERE input_upload IS NOT NULL;

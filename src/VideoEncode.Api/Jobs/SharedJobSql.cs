@@ -27,16 +27,18 @@ internal static class SharedJobSql
 
     /// <summary>
     /// Which pending jobs a claim may take, by where their input lies (<see cref="Contracts.ClaimRequest.Media"/>):
-    /// the partial claim-order index its search walks and the condition that index is made of, which
-    /// the statement must repeat word for word for either store to use it. A claim that names no kind
-    /// takes shared-folder jobs only, as every client did before the store. A store job larger than
-    /// the room the worker reports (@maxinputbytes) is passed over.
+    /// the partial claim-order index its search walks and the condition on top. A store claim walks the
+    /// index of store jobs, whose condition the statement repeats word for word so either store uses it;
+    /// the others walk the index of all pending jobs. A claim that names no kind takes shared-folder jobs
+    /// only, as every client did before the store, stepping over the store jobs ahead (schema.sql step 10
+    /// says why they have no index of their own). A store job larger than the room the worker reports
+    /// (@maxinputbytes) is passed over.
     /// </summary>
     public static (string Index, string Condition) ClaimSearch(Contracts.ClaimRequest claim) => claim.Media switch
     {
         Contracts.MediaKinds.Store => ("jobs_claim_store", "input_upload IS NOT NULL" + (claim.MaxInputBytes is null ? "" : " AND input_bytes <= @maxinputbytes")),
         Contracts.MediaKinds.Any => ("jobs_claim_order", claim.MaxInputBytes is null ? "TRUE" : "(input_upload IS NULL OR input_bytes <= @maxinputbytes)"),
-        _ => ("jobs_claim_shared", "input_upload IS NULL"),
+        _ => ("jobs_claim_order", "input_upload IS NULL"),
     };
 
     /// <summary>Why a claim found nothing: the queue's pause and the worker's drain (null for a worker never seen).</summary>
