@@ -189,12 +189,14 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         var upload = report?.OutputUploadId;
         return CommitAsync(async connection =>
         {
-            if (await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload }) > 0) return JobStep.ResultMissing;
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
                 """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes });
-            if (job is null) return await RepeatedAsync(connection, id, token, Steps.Finish);
+            if (job is null)
+                return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload }) > 0
+                    ? JobStep.ResultMissing
+                    : await RepeatedAsync(connection, id, token, Steps.Finish);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
         }, cancel);
     }

@@ -153,11 +153,12 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         var token = report?.ClaimToken;
         return CommitAsync(connection =>
         {
-            if (connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId)) > 0)
-                return JobStep.ResultMissing;
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now),
                 ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes));
-            if (job is null) return Repeated(connection, id, token, Steps.Finish);
+            if (job is null)
+                return connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId)) > 0
+                    ? JobStep.ResultMissing
+                    : Repeated(connection, id, token, Steps.Finish);
             CountForWorker(connection, job);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);
         }, cancel);
