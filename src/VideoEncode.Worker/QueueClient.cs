@@ -199,10 +199,12 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         }
     }
 
-    private static bool IsTransient(HttpStatusCode status) =>
+    /// <summary>An answer worth trying again: a 5xx, 408 or 429.</summary>
+    internal static bool IsTransient(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
-    private static async Task<string> ErrorMessageAsync(HttpResponseMessage response)
+    /// <summary>The host's {"error": …} message, or the answer's body as it is (a proxy's page, say).</summary>
+    internal static async Task<string> ErrorMessageAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         try

@@ -38,7 +38,7 @@ public sealed class InputDownload(HttpClient http, TransferRetries retries)
             }
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
             if (response.StatusCode == HttpStatusCode.NotFound)
-                throw new TransferFailedException($"The host no longer holds the input of job {job.Id} ({await TransferRetries.ErrorAsync(response)}).", retryable: false);
+                throw new TransferFailedException($"The host no longer holds the input of job {job.Id} ({await QueueClient.ErrorMessageAsync(response)}).", retryable: false);
             await TransferRetries.ThrowIfRefusedAsync(response, "download the input");
             // 206 carries the rest; 200 the whole file, from the start (the host ignored or refused the range).
             var append = response.StatusCode == HttpStatusCode.PartialContent;

@@ -95,7 +95,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         request.Content = new ByteArrayContent([]);
         using var response = await http.SendAsync(request, cancel);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
-            throw new TransferFailedException($"The host has no room for the result ({await TransferRetries.ErrorAsync(response)}).", retryable: true);
+            throw new TransferFailedException($"The host has no room for the result ({await QueueClient.ErrorMessageAsync(response)}).", retryable: true);
         await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
         var location = response.Headers.Location ?? throw new TransientTransferException("the host's answer to the upload's creation has no Location");
         return location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString;
@@ -128,7 +128,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
             throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
-            throw new TransferFailedException($"The host ran out of room for the result ({await TransferRetries.ErrorAsync(response)}).", retryable: true);
+            throw new TransferFailedException($"The host ran out of room for the result ({await QueueClient.ErrorMessageAsync(response)}).", retryable: true);
         await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
         return (true, ReadOffset(response));
     }

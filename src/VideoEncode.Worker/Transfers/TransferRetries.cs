@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-
 namespace VideoEncode.Worker.Transfers;
 
 /// <summary>
@@ -40,22 +37,9 @@ public sealed class TransferRetries(ConsoleOutput console)
     {
         if (response.IsSuccessStatusCode) return;
         var status = (int)response.StatusCode;
-        if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
+        if (QueueClient.IsTransient(response.StatusCode))
             throw new TransientTransferException($"the host answered {status}");
-        throw new TransferFailedException($"Could not {what}: the host answered {status}: {await ErrorAsync(response)}", retryable: false);
-    }
-
-    /// <summary>The host's {"error": …} message, or the body as it is.</summary>
-    public static async Task<string> ErrorAsync(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            if (json.RootElement.TryGetProperty("error", out var error) && error.GetString() is { } message) return message;
-        }
-        catch (JsonException) { }
-        return body.Length > 300 ? body[..300] : body;
+        throw new TransferFailedException($"Could not {what}: the host answered {status}: {await QueueClient.ErrorMessageAsync(response)}", retryable: false);
     }
 }
 
