@@ -59,15 +59,15 @@ public sealed class StoreJobApiTests : IDisposable
         var onShare = (await client.EnqueueAsync(QueueCalls.NewJob("on-share.mkv")))[0];
         var uploaded = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[5_000], "up.mkv"))))[0];
 
-        Assert.Null(await ClaimAsync(new { worker = "small", media = MediaKinds.Store, max_input_bytes = 4_999 }));
-        Assert.Equal(uploaded.Id, (await ClaimAsync(new { worker = "store", media = MediaKinds.Store, max_input_bytes = 5_000 }))!.Id);
-        Assert.Null(await ClaimAsync(new { worker = "store", media = MediaKinds.Store }));
+        Assert.Null(await client.ClaimAsync(new { worker = "small", media = MediaKinds.Store, max_input_bytes = 4_999 }));
+        Assert.Equal(uploaded.Id, (await client.ClaimAsync(new { worker = "store", media = MediaKinds.Store, max_input_bytes = 5_000 }))!.Id);
+        Assert.Null(await client.ClaimAsync(new { worker = "store", media = MediaKinds.Store }));
         // A claim that names no kind is an older worker's: shared-folder jobs only.
-        Assert.Equal(onShare.Id, (await ClaimAsync(new { worker = "old" }))!.Id);
+        Assert.Equal(onShare.Id, (await client.ClaimAsync(new { worker = "old" }))!.Id);
 
         var third = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[10], "up2.mkv"))))[0];
-        Assert.Null(await ClaimAsync(new { worker = "old" }));
-        Assert.Equal(third.Id, (await ClaimAsync(new { worker = "both", media = MediaKinds.Any }))!.Id);
+        Assert.Null(await client.ClaimAsync(new { worker = "old" }));
+        Assert.Equal(third.Id, (await client.ClaimAsync(new { worker = "both", media = MediaKinds.Any }))!.Id);
 
         var bad = await client.PostAsJsonAsync("/api/jobs/claim", new { media = "nfs" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -77,8 +77,8 @@ public sealed class StoreJobApiTests : IDisposable
     [Fact]
     public async Task AWaitingStoreOnlyClaimDoesNotSwallowTheWakeOfASharedFolderJob()
     {
-        var storeWaiter = ClaimAsync(new { worker = "store", media = MediaKinds.Store, wait = 30 });
-        var sharedWaiter = ClaimAsync(new { worker = "share", wait = 30 });
+        var storeWaiter = client.ClaimAsync(new { worker = "store", media = MediaKinds.Store, wait = 30 });
+        var sharedWaiter = client.ClaimAsync(new { worker = "share", wait = 30 });
         await Eventually.TrueAsync(() => host.GetService<Changes.ClaimWaiters>().Count == 2, () => "two claims waiting");
 
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("share.mkv")))[0];
@@ -92,7 +92,7 @@ public sealed class StoreJobApiTests : IDisposable
     public async Task AStoreJobFinishesOnlyWithACompleteUploadOfItsResultWhoseSizeItKeeps()
     {
         await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[100], "in.mkv")));
-        var claimed = (await ClaimAsync(new { worker = "w", media = MediaKinds.Store }))!;
+        var claimed = (await client.ClaimAsync(new { worker = "w", media = MediaKinds.Store }))!;
         var token = claimed.ClaimToken!;
 
         var beat = await client.PostAsJsonAsync($"/api/jobs/{claimed.Id}/heartbeat", new { claim_token = token, phase = "uploading", progress = 40 });
@@ -122,18 +122,10 @@ public sealed class StoreJobApiTests : IDisposable
     public async Task ASharedFolderJobKeepsTheSizesItsWorkerReports()
     {
         await client.EnqueueAsync(QueueCalls.NewJob("a.mkv"));
-        var claimed = (await ClaimAsync(new { worker = "w" }))!;
+        var claimed = (await client.ClaimAsync(new { worker = "w" }))!;
         var finish = await client.PostAsJsonAsync($"/api/jobs/{claimed.Id}/finish", new { claim_token = claimed.ClaimToken, input_bytes = 1000, output_bytes = 250 });
         Assert.Equal(HttpStatusCode.OK, finish.StatusCode);
         var finished = await client.GetJobAsync(claimed.Id);
         Assert.Equal((1000L, 250L), (finished.InputBytes, finished.OutputBytes));
-    }
-
-    private async Task<Job?> ClaimAsync(object body)
-    {
-        var response = await client.PostAsJsonAsync("/api/jobs/claim", body);
-        if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
     }
 }

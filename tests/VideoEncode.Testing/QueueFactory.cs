@@ -106,9 +106,10 @@ public static class QueueCalls
         return (await response.Content.ReadFromJsonAsync<Job[]>(WireJson.Options))!;
     }
 
-    public static async Task<Job?> ClaimAsync(this HttpClient client)
+    /// <summary>A claim, with <paramref name="body"/> ({"worker", "media", …}) when given; null when the host has no job for it.</summary>
+    public static async Task<Job?> ClaimAsync(this HttpClient client, object? body = null)
     {
-        var response = await client.PostAsync("/api/jobs/claim", null);
+        var response = body is null ? await client.PostAsync("/api/jobs/claim", null) : await client.PostAsJsonAsync("/api/jobs/claim", body);
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
