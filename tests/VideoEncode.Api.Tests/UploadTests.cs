@@ -355,18 +355,35 @@ public sealed class UploadTests : IDisposable
         var id = await client.NewUploadAsync(length);
         var sent = 0;
 
-        using (var socket = await StartPatchAsync(client.BaseAddress!, id, 0, length))
+        var socket = await StartPatchAsync(client.BaseAddress!, id, 0, length);
+        try
         {
             // The first PATCH keeps sending (slower than Kestrel's minimum data rate, it would be cut off) while a second
-            // one, too long for the upload, comes in: answered 413 unless refused first for the PATCH under way.
+            // one, too long for the upload, comes in: answered 413 unless refused first for the PATCH under way. The
+            // second may come in before the first has begun, and then the first is the one refused (its connection
+            // closed): it is started again from where the upload stands.
             await Eventually.TrueAsync(async () =>
             {
-                await socket.GetStream().WriteAsync(new byte[4096]);
-                sent += 4096;
+                try
+                {
+                    await socket.GetStream().WriteAsync(new byte[4096]);
+                    sent += 4096;
+                }
+                catch (IOException)
+                {
+                    socket.Dispose();
+                    var offset = await client.OffsetAsync(id);
+                    socket = await StartPatchAsync(client.BaseAddress!, id, offset, length - offset);
+                    return false;
+                }
                 return (await client.PatchAsync(id, 0, new byte[length + 1])).StatusCode == HttpStatusCode.Conflict;
             }, () => "the second PATCH was not refused while the first wrote");
             var busy = await client.PatchAsync(id, 0, new byte[length + 1]);
             Assert.Contains("Another request is writing", await QueueCalls.ErrorOf(busy));
+        }
+        finally
+        {
+            socket.Dispose();
         }
         // Once the first has ended (cut off), the upload stands where it left off.
         long offset = -1;

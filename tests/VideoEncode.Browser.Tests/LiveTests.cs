@@ -4,8 +4,13 @@ using static Microsoft.Playwright.Assertions;
 
 namespace VideoEncode.Browser.Tests;
 
-/// <summary>view-jobs follows the host's event stream while a real worker encodes.</summary>
+/// <summary>
+/// view-jobs follows the host's event stream while a real worker encodes. The worker's ffmpeg encodes at the
+/// clip's own pace (<see cref="FakeTools.RealTimeFfmpeg"/>), so an encode lasts as long as its clip on any
+/// machine: a quiet one encodes these clips in about a second, before the page has seen them run.
+/// </summary>
 [Collection(BrowserCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
 {
     private readonly QueueFactory host = new();
@@ -33,7 +38,7 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
     public async Task AJobsProgressBarMovesAndItsRowTurnsFinishedWithoutAReload()
     {
         var input = Directory.CreateDirectory(Path.Combine(media, "input")).FullName;
-        await TestMedia.MakeClipAsync(Path.Combine(input, "movie.mkv"), 20, size: "640x360", rate: 25, audio: false);
+        await TestMedia.MakeClipAsync(Path.Combine(input, "movie.mkv"), 10, size: "640x360", rate: 25, audio: false);
         var api = host.CreateApiClient();
         var job = (await api.EnqueueAsync(QueueCalls.NewJob("movie.mkv", "20", "slow")))[0];
 
@@ -43,7 +48,8 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
         var row = page.Locator($"#rows tr[data-job-id='{job.Id}']");
         await Expect(row).ToContainTextAsync("pending");
 
-        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box"));
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box",
+            "--ffmpeg", FakeTools.RealTimeFfmpeg(media)));
         var bar = row.Locator("progress");
         await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });
         var early = await bar.EvaluateAsync<double>("p => p.value");
@@ -63,13 +69,14 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
     public async Task TheWorkersPanelShowsARealWorkersRunningJobWithProgressAndThenItsFinish()
     {
         var input = Directory.CreateDirectory(Path.Combine(media, "input")).FullName;
-        // Long enough (about ten seconds of encoding here) for several of the panel's once-a-second refreshes to see it running.
-        await TestMedia.MakeClipAsync(Path.Combine(input, "feature.mkv"), 90, size: "640x360", rate: 25, audio: false);
+        // Ten seconds of encoding: several of the panel's once-a-second refreshes see it running.
+        await TestMedia.MakeClipAsync(Path.Combine(input, "feature.mkv"), 10, size: "640x360", rate: 25, audio: false);
         var job = (await host.CreateApiClient().EnqueueAsync(QueueCalls.NewJob("feature.mkv", "20", "slow")))[0];
         await page.GotoAsync("/view-jobs/");
         await Expect(page.Locator("#live")).ToHaveTextAsync("Live");
 
-        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box"));
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box",
+            "--ffmpeg", FakeTools.RealTimeFfmpeg(media)));
         var row = page.Locator("#workers tr[data-worker='render-box']");
         await Expect(row).ToContainTextAsync($"#{job.Id} feature.mkv", new() { Timeout = 30_000 });
         await Expect(row).ToContainTextAsync("online");

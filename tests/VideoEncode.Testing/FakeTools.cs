@@ -1,8 +1,8 @@
-namespace VideoEncode.Worker.Tests;
+namespace VideoEncode.Testing;
 
 /// <summary>Stand-ins for ffmpeg and ffprobe: shell scripts that misbehave on cue and pass everything else to the real program.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal static class FakeTools
+public static class FakeTools
 {
     /// <summary>Runs the real <paramref name="program"/> after appending its arguments to <paramref name="log"/>.</summary>
     public static string Recording(string folder, string program, string log) =>
