@@ -191,3 +191,22 @@ CREATE INDEX jobs_by_output_upload ON jobs (output_upload) WHERE output_upload I
 -- extension since PostgreSQL 13: the database's owner may create it without being a superuser).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX jobs_file_name_trigrams ON jobs USING gin (file_name gin_trgm_ops);
+-- step 8
+-- Encode settings, profiles and the quality gate's results: as schema.sql's step 13.
+ALTER TABLE jobs ADD COLUMN settings text;
+ALTER TABLE jobs ADD COLUMN profile text;
+ALTER TABLE jobs ADD COLUMN needs_encoder text;
+ALTER TABLE jobs ADD COLUMN command_line text;
+ALTER TABLE jobs ADD COLUMN ssim double precision;
+ALTER TABLE jobs ADD COLUMN psnr double precision;
+ALTER TABLE jobs ADD COLUMN result text;
+UPDATE jobs SET settings = json_build_object('video_codec', 'h264', 'encoder', 'libx264', 'crf', crf, 'preset', preset, 'bit_depth', 8,
+    'audio', 'aac', 'container', 'mp4', 'subtitles', 'drop', 'skip_if_larger', false)::text;
+CREATE TABLE profiles (
+    name       text   PRIMARY KEY,
+    settings   text   NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    updated_by text
+);
+ALTER TABLE workers ADD COLUMN encoders text;

@@ -254,3 +254,29 @@ WHEN NOT EXISTS (SELECT 1 FROM jobs_search_backlog WHERE id = new.id) BEGIN
     INSERT INTO jobs_search (jobs_search, rowid, file_name_trigrams) VALUES ('delete', old.id, old.file_name);
     INSERT INTO jobs_search (rowid, file_name_trigrams) VALUES (new.id, new.file_name);
 END;
+-- step 13
+-- Encode settings (EncodeSettings, as wire JSON): a job keeps its own copy, made at enqueue from the
+-- request and the profile it named, so editing a profile never changes a queued job. Jobs from
+-- before settings get today's libx264 encode of their crf and preset, written out.
+ALTER TABLE jobs ADD COLUMN settings TEXT;
+ALTER TABLE jobs ADD COLUMN profile TEXT;
+-- The encoder a job needs a worker to have ('copy' for a stream copy); NULL when any worker can run it,
+-- the original service's included: a libx264 encode of crf and preset and nothing else.
+ALTER TABLE jobs ADD COLUMN needs_encoder TEXT;
+-- What the last run reported: its ffmpeg command line, the quality gate's scores, and how it ended.
+ALTER TABLE jobs ADD COLUMN command_line TEXT;
+ALTER TABLE jobs ADD COLUMN ssim REAL;
+ALTER TABLE jobs ADD COLUMN psnr REAL;
+ALTER TABLE jobs ADD COLUMN result TEXT;
+UPDATE jobs SET settings = json_object('video_codec', 'h264', 'encoder', 'libx264', 'crf', crf, 'preset', preset, 'bit_depth', 8,
+    'audio', 'aac', 'container', 'mp4', 'subtitles', 'drop', 'skip_if_larger', json('false'));
+-- Named settings (PUT /api/profiles/{name}); the built-in ones live in the host's code.
+CREATE TABLE profiles (
+    name       TEXT PRIMARY KEY,
+    settings   TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT
+);
+-- The encoders a worker said it has, at its last claim (comma-separated), so a job no worker can run says so.
+ALTER TABLE workers ADD COLUMN encoders TEXT;

@@ -90,6 +90,28 @@ public sealed record Job
     public string? Phase { get; init; }
 
     /// <summary>
+    /// How the job is encoded: every setting, defaults filled in, copied at enqueue from the request and
+    /// the profile it named (editing the profile later changes nothing here). Null only for a job
+    /// enqueued before settings existed; such a job is <see cref="EncodeSettings.Legacy"/> of its crf and preset.
+    /// </summary>
+    public EncodeSettings? Settings { get; init; }
+
+    /// <summary>The profile the job named at enqueue, if any (its settings were copied into <see cref="Settings"/>).</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>The ffmpeg command line the last run used, as its worker reported it (arguments quoted for reading, not for a shell).</summary>
+    public string? CommandLine { get; init; }
+
+    /// <summary>SSIM of the result against the input (0–1), when the job asked for it (<see cref="EncodeSettings.MinSsim"/>).</summary>
+    public double? Ssim { get; init; }
+
+    /// <summary>PSNR of the result against the input in dB, when the job asked for it (<see cref="EncodeSettings.MinPsnr"/>).</summary>
+    public double? Psnr { get; init; }
+
+    /// <summary><see cref="JobResults"/> of a finished job: encoded, or kept_original (skip_if_larger discarded the encode).</summary>
+    public string? Result { get; init; }
+
+    /// <summary>
     /// Only in a heartbeat's answer, and only when true: the worker holding this job is being drained —
     /// it finishes the jobs it runs, claims no more, and exits.
     /// </summary>

@@ -28,6 +28,12 @@ public sealed record ClaimProof(string ClaimToken);
 /// <summary>
 /// The body of a finish: the claim it holds; for a store job the upload holding the result (complete,
 /// so the host holds it durably before the job counts as finished); and the sizes, which the host
-/// keeps for a shared-folder job (for a store job it knows them).
+/// keeps for a shared-folder job (for a store job it knows them). Then what the quality gate
+/// measured (SSIM, PSNR when the job asked), the <see cref="JobResults"/> value (kept_original names
+/// no upload: there is no result file), and the ffmpeg command line that ran.
 /// </summary>
-public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null);
+public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null,
+    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null)
+{
+    public const int MaxCommandLineChars = 8192;
+}

@@ -14,10 +14,17 @@ public static class JobRules
     public const string Columns =
         "id, file_name, crf, preset, status, started, finished, created_at, output_name, overwrite, error, log_tail, priority, " +
         "attempts, max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds, created_by, " +
-        "input_upload AS upload_id, input_sha256, input_bytes, output_upload AS output_upload_id, output_bytes, phase";
+        "input_upload AS upload_id, input_sha256, input_bytes, output_upload AS output_upload_id, output_bytes, phase, " +
+        "settings, profile, command_line, ssim, psnr, result";
 
     /// <summary>What a worker reported about a run; cleared whenever a run starts or ends without finishing.</summary>
     public const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL, phase = NULL";
+
+    /// <summary>
+    /// The encoder a job needs its worker to have (jobs.needs_encoder): none when any worker can run it,
+    /// the original service's included; else its encoder, or "copy" for a stream copy.
+    /// </summary>
+    public static string? NeededEncoder(EncodeSettings settings) => settings.IsLegacy ? null : settings.Encoder ?? VideoCodecs.Copy;
 
     /// <summary>A job holds its output_name against others while it is live.</summary>
     public const string Live = "status IN ('pending', 'in_progress')";

@@ -1,3 +1,5 @@
+using VideoEncode.Contracts;
+
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
@@ -20,4 +22,11 @@ namespace VideoEncode.Api.Jobs;
 /// complete. The job's file_name is then the uploaded file's name, and workers fetch the input from the host.
 /// </param>
 public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobInput.DefaultMaxAttempts,
-    string? OutputName = null, bool Overwrite = false, string? UploadId = null);
+    string? OutputName = null, bool Overwrite = false, string? UploadId = null)
+{
+    /// <summary>The job's own copy of its encode settings, complete; <see cref="Crf"/> and <see cref="Preset"/> repeat theirs ("" when not used).</summary>
+    public EncodeSettings Settings { get; init; } = EncodeSettings.Legacy(Crf, Preset);
+
+    /// <summary>The profile the request named, which <see cref="Settings"/> started from.</summary>
+    public string? Profile { get; init; }
+}

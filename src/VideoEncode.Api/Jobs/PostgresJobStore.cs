@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using VideoEncode.Api.Changes;
+using static VideoEncode.Api.Database.DapperSetup;
 using VideoEncode.Api.Cluster;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Uploads;
@@ -62,12 +63,13 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
             // One statement for the whole request: arrays of the columns, unnested into rows, in request order.
             var created = (await connection.QueryAsync<Job>($"""
                 INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by,
-                                  input_upload, input_sha256, input_bytes)
+                                  input_upload, input_sha256, input_bytes, settings, profile, needs_encoder)
                 SELECT file_name, crf, preset, 'pending', @now, priority, max_attempts, output_name, overwrite, @createdBy,
-                       input_upload, input_sha256, input_bytes
-                FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites, @uploads, @sha256s, @sizes)
+                       input_upload, input_sha256, input_bytes, settings, profile, needs_encoder
+                FROM unnest(@files, @crfs, @presets, @priorities, @maxAttempts, @outputs, @overwrites, @uploads, @sha256s, @sizes,
+                            @settings, @profiles, @needs)
                     WITH ORDINALITY AS item(file_name, crf, preset, priority, max_attempts, output_name, overwrite,
-                                            input_upload, input_sha256, input_bytes, position)
+                                            input_upload, input_sha256, input_bytes, settings, profile, needs_encoder, position)
                 ORDER BY position
                 RETURNING {Columns}
                 """, new
@@ -84,6 +86,9 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                 uploads = jobs.Select(job => job.UploadId).ToArray(),
                 sha256s = jobs.Select(job => job.UploadId is { } id ? uploads[id].Sha256 : null).ToArray(),
                 sizes = jobs.Select(job => job.UploadId is { } id ? uploads[id].Length : (long?)null).ToArray(),
+                settings = jobs.Select(job => SettingsColumn.Write(job.Settings)).ToArray(),
+                profiles = jobs.Select(job => job.Profile).ToArray(),
+                needs = jobs.Select(job => NeededEncoder(job.Settings)).ToArray(),
             })).OrderBy(job => job.Id).ToList();
             if (key is not null)
                 await connection.ExecuteAsync(SharedJobSql.RememberRequest,

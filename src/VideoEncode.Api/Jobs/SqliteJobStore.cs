@@ -5,6 +5,7 @@ using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Database.Sqlite;
+using static VideoEncode.Api.Database.DapperSetup;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
 
@@ -50,9 +51,9 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
 
             const string insert = $"""
                 INSERT INTO jobs (file_name, crf, preset, status, created_at, priority, max_attempts, output_name, overwrite, created_by,
-                                  input_upload, input_sha256, input_bytes)
+                                  input_upload, input_sha256, input_bytes, settings, profile, needs_encoder)
                 VALUES (@FileName, @Crf, @Preset, 'pending', @now, @Priority, @MaxAttempts, @OutputName, @Overwrite, @createdBy,
-                        @upload, @sha256, @bytes)
+                        @upload, @sha256, @bytes, @settings, @profile, @needs)
                 RETURNING {Columns}
                 """;
             var created = new List<Job>(jobs.Count);
@@ -62,7 +63,8 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                 var upload = job.UploadId is { } id ? uploads[id] : null;
                 created.Add(connection.QueryFirstPrepared<Job>(insert, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
                     ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@OutputName", naming.Names[i]), ("@Overwrite", job.Overwrite),
-                    ("@now", now), ("@createdBy", createdBy), ("@upload", upload?.Id), ("@sha256", upload?.Sha256), ("@bytes", upload?.Length))!);
+                    ("@now", now), ("@createdBy", createdBy), ("@upload", upload?.Id), ("@sha256", upload?.Sha256), ("@bytes", upload?.Length),
+                    ("@settings", SettingsColumn.Write(job.Settings)), ("@profile", job.Profile), ("@needs", NeededEncoder(job.Settings)))!);
             }
             if (key is not null)
                 connection.Execute(SharedJobSql.RememberRequest,

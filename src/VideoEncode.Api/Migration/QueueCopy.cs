@@ -20,7 +20,7 @@ internal static class QueueCopy
     /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
-         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload")];
+         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile")];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
