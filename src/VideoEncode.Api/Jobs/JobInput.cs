@@ -45,6 +45,8 @@ internal static partial class JobInput
                     jobs.Add(job);
                     index++;
                 }
+                if (WatchedFiles.FirstRepeat(jobs) is var (repeat, first))
+                    return (null, Fail(repeat, "source", $"names the same file as the job at index {first}"));
                 return (jobs, null);
             default:
                 return (null, new ApiError("The body must be a job object or an array of job objects."));
@@ -129,8 +131,19 @@ internal static partial class JobInput
             error = Fail(index, "overwrite", "must be true or false");
             return null;
         }
+        WatchedFile? source = null;
+        if (Field(item, "source") is { } found)
+        {
+            source = WatchedFiles.Parse(found, out var sourceProblem);
+            if (source is null)
+            {
+                error = Fail(index, "source", sourceProblem!);
+                return null;
+            }
+        }
         // A store job's file_name is filled in from its upload by the store, in the enqueue's transaction.
-        return new NewJob(name ?? "", canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload);
+        return new NewJob(name ?? "", canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload)
+            { Source = source };
     }
 
     private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)

@@ -29,4 +29,10 @@ public sealed record NewJob(string FileName, string Crf, string Preset, int Prio
 
     /// <summary>The profile the request named, which <see cref="Settings"/> started from.</summary>
     public string? Profile { get; init; }
+
+    /// <summary>
+    /// Optional: the file a watched folder found ({"path", "size", "mtime"}), enqueued once (<see cref="WatchedFiles"/>);
+    /// a second enqueue of it answers 409 with the job it became.
+    /// </summary>
+    public WatchedFile? Source { get; init; }
 }
