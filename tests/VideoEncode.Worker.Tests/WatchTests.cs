@@ -155,6 +155,8 @@ public sealed class WatchTests : IDisposable
             Job[] jobs = [];
             await Eventually.TrueAsync(async () => (jobs = await laterClient.ListAsync()).Length == 1, () => watcher.Output);
             Assert.Equal("early.mkv", jobs[0].FileName);
+            // The job is stored before the watcher has its answer: wait for the line that tells of it.
+            await Eventually.TrueAsync(() => watcher.Output.Contains("Enqueued early.mkv as job"), () => watcher.Output);
             Assert.Contains("The host answers again.", watcher.Output);
         }
         finally
