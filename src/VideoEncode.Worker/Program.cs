@@ -25,6 +25,23 @@ if (await ffmpeg.CheckInstalledAsync(shutdown.Abort) is { } missing)
     Console.Error.WriteLine($"error: {missing}");
     return 1;
 }
+if (settings.DeclaredEncoders is { } declared)
+{
+    settings = settings with { Encoders = declared };
+    console.Info($"Encoders (--capabilities, not tested): {string.Join(", ", declared)}.");
+}
+else
+{
+    var (detected, noEncoders) = await new EncoderDetection(ffmpeg).DetectAsync(shutdown.Abort);
+    if (detected is null)
+    {
+        Console.Error.WriteLine($"error: {noEncoders}");
+        return 1;
+    }
+    settings = settings with { Encoders = detected.Encoders };
+    console.Info($"Encoders: {string.Join(", ", detected.Encoders)}.");
+    foreach (var rejected in detected.Rejected) console.Info($"Not using {rejected.Name}: its test encode failed: {rejected.Reason}");
+}
 
 using var http = QueueClient.CreateHttpClient(settings);
 var queue = new QueueClient(http, console);
