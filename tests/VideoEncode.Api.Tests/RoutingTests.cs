@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using VideoEncode.Api.Changes;
-using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Stats;
 using VideoEncode.Contracts;
 
@@ -169,18 +168,13 @@ public sealed class RoutingTests : IDisposable
         Assert.False(nextGpu.Woken.IsCompleted);
     }
 
-    /// <summary>
-    /// A job needing <paramref name="encoder"/> (null: a stream copy), encoded at crf 23 with its default preset.
-    /// </summary>
+    /// <summary>A job needing <paramref name="encoder"/> (null: a stream copy), enqueued as any client does.</summary>
     private async Task<Job> Enqueue(string fileName, string? encoder, int priority = 0, int bitDepth = 8)
     {
-        var info = EncoderCatalog.Find(encoder);
-        var settings = info is null
-            ? new EncodeSettings { VideoCodec = VideoCodecs.Copy, Encoder = null, Audio = AudioCodecs.Copy }
-            : new EncodeSettings { VideoCodec = info.Codec, Encoder = encoder, Crf = "23", Preset = info.DefaultPreset, BitDepth = bitDepth };
-        var enqueued = await host.GetService<IJobStore>().CreateAsync(
-            [new NewJob(fileName, settings.Crf ?? "", settings.Preset ?? "", priority) { Settings = settings }], null, "test", CancellationToken.None);
-        return enqueued.Jobs!.Single();
+        object job = encoder is null
+            ? new { file_name = fileName, video_codec = VideoCodecs.Copy, audio = AudioCodecs.Copy, priority }
+            : new { file_name = fileName, encoder, crf = 23, bit_depth = bitDepth, priority };
+        return (await host.CreateApiClient().EnqueueAsync(job)).Single();
     }
 
     private Task<HttpResponseMessage> LongPoll(object body) =>

@@ -1,5 +1,4 @@
 using System.Collections;
-using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
 
@@ -84,9 +83,7 @@ public sealed class RoutingTests : IDisposable
         var output = Path.Combine(root, "output");
         await TestMedia.MakeClipAsync(Path.Combine(input, "gpu.mkv"), 1);
         await TestMedia.MakeClipAsync(Path.Combine(input, "cpu.mkv"), 1);
-        var nvenc = new EncodeSettings { VideoCodec = VideoCodecs.Hevc, Encoder = "hevc_nvenc", Crf = "28", Preset = "p4" };
-        var gpuJob = (await host.GetService<IJobStore>().CreateAsync(
-            [new NewJob("gpu.mkv", "28", "p4", Priority: 10) { Settings = nvenc }], null, "test", CancellationToken.None)).Jobs.Single();
+        var gpuJob = (await client.EnqueueAsync(new { file_name = "gpu.mkv", encoder = "hevc_nvenc", crf = 28, priority = 10 }))[0];
         var cpuJob = (await client.EnqueueAsync(QueueCalls.NewJob("cpu.mkv", "30", "ultrafast")))[0];
 
         using (var cpu = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once", "--name", "cpu")))
