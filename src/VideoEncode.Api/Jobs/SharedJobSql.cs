@@ -54,7 +54,7 @@ internal static class SharedJobSql
     /// The claim's walk in claim order steps over the jobs it cannot run, as a claim for shared-folder
     /// jobs steps over store jobs: a thousand hevc_nvenc jobs at the head of the queue cost a
     /// libx264-only claim a thousand index entries and row reads before it reaches its job, on every
-    /// claim, until a worker that has the encoder takes them (bench/ measures it: README, Routing by capability).
+    /// claim, until a worker that has the encoder takes them (README, Routing by capability; not measured yet).
     /// </summary>
     public static string ClaimRunnable(Contracts.ClaimRequest claim, string contains) => claim.Encoders switch
     {
