@@ -2,12 +2,26 @@ namespace VideoEncode.Contracts;
 
 /// <summary>
 /// POST /api/jobs/claim's optional body: who claims, how long to wait for a job (0–60 s), which jobs
-/// it can run (<see cref="MediaKinds"/>; default shared-folder ones only), and the largest store input it
-/// has room for (its free scratch space).
+/// it can run (<see cref="MediaKinds"/>; default shared-folder ones only), the largest store input it
+/// has room for (its free scratch space), and the encoders it has (<see cref="EncoderCatalog"/> names,
+/// or "copy" for a stream copy). A claim that lists no encoders gets only the jobs any worker can run
+/// (a libx264 encode of crf and preset, <see cref="EncodeSettings.IsLegacy"/>), as the original
+/// service's clients expect; one that lists them gets the jobs needing one of them, and those any
+/// worker can run only when it lists libx264.
 /// </summary>
-public sealed record ClaimRequest(string? Worker = null, double? Wait = null, string? Media = null, long? MaxInputBytes = null)
+public sealed record ClaimRequest(string? Worker = null, double? Wait = null, string? Media = null, long? MaxInputBytes = null,
+    IReadOnlyList<string>? Encoders = null)
 {
     public const double MaxWaitSeconds = 60;
+
+    /// <summary>More than every encoder there is, and few enough that a claim stays small.</summary>
+    public const int MaxEncoders = 50;
+
+    /// <summary>What a job that copies the video stream needs, besides the encoders (<see cref="VideoCodecs.Copy"/>).</summary>
+    public const string CopyCapability = VideoCodecs.Copy;
+
+    /// <summary>Whether a claim may list <paramref name="name"/> among its encoders.</summary>
+    public static bool IsCapability(string name) => name == CopyCapability || EncoderCatalog.Find(name) is not null;
 }
 
 /// <summary>

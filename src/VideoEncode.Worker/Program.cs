@@ -29,6 +29,14 @@ if (await ffmpeg.CheckInstalledAsync(shutdown.Abort) is { } missing)
     Console.Error.WriteLine($"error: {missing}");
     return 1;
 }
+// The encoders every claim lists: declared, or found now (and told once the host is reached, so a start-up problem stays one line).
+var detected = settings.DeclaredEncoders is null ? await new EncoderDetection(ffmpeg).DetectAsync(shutdown.Abort) : default;
+if (settings.DeclaredEncoders is null && detected.Found is null)
+{
+    Console.Error.WriteLine($"error: {detected.Problem}");
+    return 1;
+}
+settings = settings with { Encoders = settings.DeclaredEncoders ?? detected.Found!.Encoders };
 
 using var http = QueueClient.CreateHttpClient(settings);
 var queue = new QueueClient(http, console);
@@ -46,6 +54,8 @@ if (scratch is null) return 1;
 console.Info($"Worker connected to {settings.Server}: " +
              (settings.HasSharedFolders ? $"{settings.Input} -> {settings.Output} and uploaded videos" : "uploaded videos only (no shared folder)") +
              $" (scratch {settings.Scratch}), {settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
+console.Info($"Encoders{(detected.Found is null ? " (--capabilities, not tested)" : "")}: {string.Join(", ", settings.Encoders)}.");
+foreach (var rejected in detected.Found?.Rejected ?? []) console.Info($"Not using {rejected.Name}: its test encode failed: {rejected.Reason}");
 
 // Media transfers may rightly last hours on a slow line: no overall limit, but a silent connection is given up (TransferPace).
 using var transfers = QueueClient.CreateHttpClient(settings, Timeout.InfiniteTimeSpan);

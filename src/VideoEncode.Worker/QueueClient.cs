@@ -75,10 +75,11 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
     /// abandons the wait; in the rare case the host had just handed us a job, it sees us gone and
     /// gives the job back at once.
     /// </summary>
-    public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop, string media = MediaKinds.Shared, long? maxInputBytes = null) =>
+    public Task<Job?> ClaimAsync(string worker, TimeSpan wait, CancellationToken stop, string media = MediaKinds.Shared, long? maxInputBytes = null,
+        IReadOnlyList<string>? encoders = null) =>
         SendAsync("claim", () => new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim")
         {
-            Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds, media, maxInputBytes), options: WireJson.Options),
+            Content = JsonContent.Create(new ClaimRequest(worker, wait.TotalSeconds, media, maxInputBytes, encoders), options: WireJson.Options),
         }, async response => response.StatusCode == HttpStatusCode.NotFound ? await NoJobAsync(response) : await ReadJobAsync(response),
             stop, notFoundIsAnAnswer: true);
 

@@ -41,8 +41,8 @@ public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRu
     {
         try
         {
-            // Store jobs whose input would not fit in the scratch folder's free space are left to other workers.
-            return await queue.ClaimAsync(settings.Name, wait, stopClaiming, settings.Media, scratch.RoomForInputBytes);
+            // Store jobs whose input would not fit in the scratch folder's free space are left to other workers, as are jobs needing an encoder it lacks.
+            return await queue.ClaimAsync(settings.Name, wait, stopClaiming, settings.Media, scratch.RoomForInputBytes, settings.Encoders);
         }
         catch (OperationCanceledException)
         {

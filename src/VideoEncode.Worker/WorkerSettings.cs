@@ -37,6 +37,12 @@ public sealed record WorkerSettings
     public string Name { get; init; } = Environment.MachineName;
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>The encoders --capabilities declared (with "copy"), which replace detection; null: detect them at start.</summary>
+    public IReadOnlyList<string>? DeclaredEncoders { get; init; }
+
+    /// <summary>The encoders this worker's claims list (with "copy"): declared, or found at start (<see cref="Media.EncoderDetection"/>).</summary>
+    public IReadOnlyList<string> Encoders { get; init; } = [];
+
     public const string Usage = """
         VideoEncode worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
 
@@ -64,6 +70,9 @@ public sealed record WorkerSettings
           --ffprobe PATH        ffprobe to run (default: ffprobe from PATH)
           --stall-timeout SEC   stop an ffmpeg that makes no progress, or an ffprobe that does not
                                 answer, after SEC seconds; the job is retried (default 300)
+          --capabilities LIST   the encoders this worker runs, comma-separated  env VIDEOENCODE_CAPABILITIES
+                                (libx264,hevc_nvenc); default: those ffmpeg has, each hardware
+                                one only if a test encode with it succeeds at start
           --help                show this text
 
         Ctrl-C once: finish the running encodes, then exit. Twice: stop them and put their jobs back.
@@ -150,6 +159,17 @@ public sealed record WorkerSettings
                 return Fail($"--stall-timeout must be a number of seconds from 1 to 86400, not '{stall}'");
             settings = settings with { StallTimeout = TimeSpan.FromSeconds(seconds) };
         }
+        if (values.TryGetValue("capabilities", out var capabilities))
+        {
+            var names = capabilities.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+            var unknown = names.FirstOrDefault(name => !Contracts.ClaimRequest.IsCapability(name));
+            if (unknown is not null || names.Count == 0)
+                return Fail("--capabilities must list encoders by name, comma-separated, from: " +
+                            string.Join(", ", Contracts.EncoderCatalog.Encoders.Select(encoder => encoder.Name)) + (unknown is null ? "" : $" ('{unknown}' is not one)"));
+            if (!names.Contains(Contracts.ClaimRequest.CopyCapability)) names.Add(Contracts.ClaimRequest.CopyCapability);
+            if (names.Count > Contracts.ClaimRequest.MaxEncoders) return Fail($"--capabilities lists more than {Contracts.ClaimRequest.MaxEncoders} names");
+            settings = settings with { DeclaredEncoders = names };
+        }
         if (values.TryGetValue("ffmpeg", out var ffmpeg)) settings = settings with { FfmpegPath = ffmpeg };
         if (values.TryGetValue("ffprobe", out var ffprobe)) settings = settings with { FfprobePath = ffprobe };
         if (values.TryGetValue("name", out var workerName))
@@ -180,7 +200,7 @@ public sealed record WorkerSettings
 
     private static readonly HashSet<string> Known =
         ["server", "api-key", "api-key-file", "input", "output", "scratch", "transfer-limit", "poll-interval", "concurrency", "ffmpeg", "ffprobe",
-         "name", "stall-timeout"];
+         "name", "stall-timeout", "capabilities"];
 
     private static readonly (string Option, string Variable)[] EnvironmentNames =
     [
@@ -189,5 +209,6 @@ public sealed record WorkerSettings
         ("input", "VIDEOENCODE_INPUT"),
         ("output", "VIDEOENCODE_OUTPUT"),
         ("scratch", "VIDEOENCODE_SCRATCH"),
+        ("capabilities", "VIDEOENCODE_CAPABILITIES"),
     ];
 }

@@ -23,6 +23,25 @@ public static class FakeTools
     public static string RealTimeFfmpeg(string folder) =>
         Script(folder, "ffmpeg", "case \" $* \" in *\" -progress \"*) exec ffmpeg -re \"$@\";; esac\nexec ffmpeg \"$@\"");
 
+    /// <summary>
+    /// An ffmpeg whose "-encoders" lists exactly <paramref name="listed"/> (video encoders, in ffmpeg's
+    /// layout), and whose test encodes into the null muxer succeed only with <paramref name="working"/>:
+    /// any other fails as NVENC does on a machine without an NVIDIA driver. Everything else runs the real ffmpeg.
+    /// </summary>
+    public static string FfmpegWithEncoders(string folder, IEnumerable<string> listed, IEnumerable<string> working)
+    {
+        var listing = string.Concat(listed.Select(name => $" V....D {name,-20} {name} (fake)\n"));
+        var works = string.Join("|", working.Select(name => $"*\" -c:v {name} \"*"));
+        return Script(folder, "ffmpeg", $$"""
+            case " $* " in
+              *" -encoders "*) printf 'Encoders:\n V..... = Video\n ------\n{{listing}}'; exit 0;;
+              {{(works.Length == 0 ? "*\" -c:v --none-- \"*" : works)}}) exit 0;;
+              *" -f null "*) echo '[h264_nvenc @ 0x0] Cannot load libcuda.so.1' >&2; exit 1;;
+            esac
+            exec ffmpeg "$@"
+            """);
+    }
+
     /// <summary>Whether a process is alive: present in /proc and not a zombie.</summary>
     public static bool Running(int pid)
     {

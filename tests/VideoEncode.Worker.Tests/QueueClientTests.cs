@@ -39,11 +39,13 @@ public sealed class QueueClientTests
     }
 
     [Fact]
-    public async Task TheClaimSaysWhoAsksHowLongToWaitWhichJobsItTakesAndHowLargeAnInputFits()
+    public async Task TheClaimSaysWhoAsksHowLongToWaitWhichJobsItTakesHowLargeAnInputFitsAndItsEncoders()
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"error": "No jobs available"}"""));
-        await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None, MediaKinds.Store, 5_000_000);
-        Assert.Equal("""{"worker":"encoder-7","wait":25,"media":"store","max_input_bytes":5000000}""", Assert.Single(handler.Bodies));
+        await Client(handler).ClaimAsync("encoder-7", TimeSpan.FromSeconds(25), CancellationToken.None, MediaKinds.Store, 5_000_000,
+            [EncoderCatalog.Libx264, ClaimRequest.CopyCapability]);
+        Assert.Equal("""{"worker":"encoder-7","wait":25,"media":"store","max_input_bytes":5000000,"encoders":["libx264","copy"]}""",
+            Assert.Single(handler.Bodies));
     }
 
     [Fact]

@@ -16,6 +16,7 @@ import { formatBytes } from '/shared/format.js';
 import { downloadWithKey } from '/shared/download.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
+import { setWorkers, unrunnableNote } from './routing-note.js';
 
 const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
 const SORTS = ['newest', 'oldest', 'priority', 'status'];
@@ -121,6 +122,7 @@ async function fetchPage() {
     ]);
     renderDashboard(stats, workers);
     renderQueue(queue);
+    setWorkers(workers);
     renderWorkers(workers, { isAdmin, control });
     renderThroughput(throughput, stats);
     renderFilters(stats);
@@ -263,7 +265,7 @@ function renderRow(job) {
     el('td', { class: 'status' }, statusCell(job)),
     whenCell(job),
     settingsCell(job),
-    el('td', { class: 'error-text hide-medium', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? '' : ''),
+    el('td', { class: 'error-text hide-medium', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? unrunnableNote(job) : ''),
     el('td', { class: 'actions' },
       el('span', { class: 'inline-actions' }, ...actionsFor(job)),
       el('button', { type: 'button', class: 'row-menu', 'aria-label': `Actions for job ${job.id}`, 'aria-haspopup': 'dialog', onclick: () => showDetail(job) }, '⋯')));
@@ -344,7 +346,7 @@ function showDetail(job) {
     ['Result', sizes(job) ?? (job.output_bytes ? formatBytes(job.output_bytes) : '–')],
     ['Phase', job.phase ?? '–'],
     ['Created', localTime(job.created_at)], ['Started', localTime(job.started) || '–'], ['Finished', localTime(job.finished) || '–'],
-    ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? '–'],
+    ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? (unrunnableNote(job) || '–')],
   ];
   $('detail-title').textContent = `Job ${job.id}`;
   $('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));

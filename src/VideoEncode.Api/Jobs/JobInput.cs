@@ -331,7 +331,28 @@ internal static class JobInput
                 return (null, new ApiError("max_input_bytes must be a whole number of bytes, 0 or more.") { Field = "max_input_bytes" });
             maxInputBytes = bytes;
         }
-        return (new ClaimRequest(worker, wait, media, maxInputBytes), null);
+        IReadOnlyList<string>? encoders = null;
+        if (Field(element, "encoders") is { } listed)
+        {
+            encoders = ClaimEncoders(listed);
+            if (encoders is null)
+                return (null, new ApiError($"encoders must be a list of 1 to {ClaimRequest.MaxEncoders} encoder names (see GET /api/encode-options) " +
+                    $"or \"{ClaimRequest.CopyCapability}\".") { Field = "encoders" });
+        }
+        return (new ClaimRequest(worker, wait, media, maxInputBytes, encoders), null);
+    }
+
+    /// <summary>A claim's encoders, each known, without repeats; null when the list is not one.</summary>
+    private static IReadOnlyList<string>? ClaimEncoders(JsonElement listed)
+    {
+        if (listed.ValueKind != JsonValueKind.Array || listed.GetArrayLength() is 0 or > ClaimRequest.MaxEncoders) return null;
+        var names = new List<string>();
+        foreach (var item in listed.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { } name || !ClaimRequest.IsCapability(name)) return null;
+            if (!names.Contains(name)) names.Add(name);
+        }
+        return names;
     }
 
     private static JsonElement? Field(JsonElement item, string name) =>

@@ -165,6 +165,7 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
     {
         var worker = claim.Worker;
         var (_, kind) = SharedJobSql.ClaimSearch(claim);
+        var runnable = SharedJobSql.ClaimRunnable(claim, "strpos(@encoders, ',' || needs_encoder || ',') > 0");
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = NewClaimToken();
@@ -174,12 +175,14 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                 WITH claimed AS (
                     UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                         attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = false, claim_step = NULL
-                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND {kind} AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
+                    WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND {kind} AND {runnable} AND available_at <= @now
+                                    AND {SharedJobSql.ClaimAllowed}
                                 ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
                     RETURNING {Columns}, claim_token),
-                seen AS ({SeenWorker("claimed")})
+                seen AS ({SeenClaimer})
                 SELECT * FROM claimed
-                """, new { now, token, lease = (long)lease, worker, maxinputbytes = claim.MaxInputBytes });
+                """, new { now, token, lease = (long)lease, worker, maxinputbytes = claim.MaxInputBytes,
+                    encoders = SharedJobSql.EncodersParameter(claim), workerencoders = SharedJobSql.WorkerEncoders(claim) });
             if (job is null)
             {
                 var (paused, draining) = await connection.QuerySingleAsync<(long?, long?)>(SharedJobSql.WhyNoClaim, new { worker });
@@ -199,6 +202,14 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         SELECT worker, @now, @lease FROM {changed} WHERE worker IS NOT NULL
         ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
         RETURNING draining
+        """;
+
+    /// <summary>As <see cref="SeenWorker"/> for the job a claim took, keeping the encoders the claim listed (@workerencoders).</summary>
+    private const string SeenClaimer = """
+        INSERT INTO workers (name, last_seen_at, lease_seconds, encoders)
+        SELECT worker, @now, @lease, CAST(@workerencoders AS text) FROM claimed WHERE worker IS NOT NULL
+        ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds,
+            encoders = excluded.encoders
         """;
 
     /// <summary>A statement for a WITH clause that counts the finished or failed job in <paramref name="ended"/> to its worker.</summary>

@@ -41,6 +41,35 @@ internal static class SharedJobSql
         _ => ("jobs_claim_order", "input_upload IS NULL"),
     };
 
+    /// <summary>
+    /// Which pending jobs a claim can run by the encoders it lists (<see cref="Contracts.ClaimRequest.Encoders"/>),
+    /// on top of <see cref="ClaimSearch"/>. jobs.needs_encoder is NULL for a job any worker runs (libx264
+    /// from crf and preset): a claim that lists nothing takes only those, one that lists libx264 takes them
+    /// too, and the rest need their encoder in the list. The list is bound as ONE parameter, @encoders,
+    /// ",a,b," (<see cref="EncodersParameter"/>), which <paramref name="contains"/> — the store's spelling
+    /// of "@encoders contains ',' || needs_encoder || ','" (instr on SQLite, strpos on PostgreSQL; not LIKE,
+    /// where the "_" of every hardware encoder's name is a wildcard) — searches, so the statement's text
+    /// and its parameters stay fixed for SQLite's prepared claim.
+    ///
+    /// The claim's walk in claim order steps over the jobs it cannot run, as a claim for shared-folder
+    /// jobs steps over store jobs: a thousand hevc_nvenc jobs at the head of the queue cost a
+    /// libx264-only claim a thousand index entries and row reads before it reaches its job, on every
+    /// claim, until a worker that has the encoder takes them (README, Routing by capability; not measured yet).
+    /// </summary>
+    public static string ClaimRunnable(Contracts.ClaimRequest claim, string contains) => claim.Encoders switch
+    {
+        null => "needs_encoder IS NULL",
+        var listed when listed.Contains(Contracts.EncoderCatalog.Libx264) => $"(needs_encoder IS NULL OR {contains})",
+        _ => contains,
+    };
+
+    /// <summary>The value of @encoders: ",a,b," (null for a claim that lists none, whose statement does not read it).</summary>
+    public static string? EncodersParameter(Contracts.ClaimRequest claim) =>
+        claim.Encoders is { } listed ? "," + string.Join(",", listed) + "," : null;
+
+    /// <summary>A claim's encoders as workers.encoders keeps them: comma-separated, null when it listed none.</summary>
+    public static string? WorkerEncoders(Contracts.ClaimRequest claim) => claim.Encoders is { } listed ? string.Join(",", listed) : null;
+
     /// <summary>Why a claim found nothing: the queue's pause and the worker's drain (null for a worker never seen).</summary>
     public const string WhyNoClaim = """
         SELECT (SELECT paused FROM queue_state WHERE id = 1) AS paused, (SELECT draining FROM workers WHERE name = @worker) AS draining

@@ -104,6 +104,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
     {
         var worker = claim.Worker;
         var (index, kind) = SharedJobSql.ClaimSearch(claim);
+        var runnable = SharedJobSql.ClaimRunnable(claim, "instr(@encoders, ',' || needs_encoder || ',') > 0");
         var now = Now;
         var lease = legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds;
         var token = NewClaimToken();
@@ -113,16 +114,17 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                 UPDATE jobs SET status = 'in_progress', started = @now, claim_token = @token, lease_expires_at = @now + @lease,
                     attempts = attempts + 1, worker = @worker, {ClearRunReport}, cancel_requested = 0, claim_step = NULL
                 WHERE id = (SELECT id FROM jobs INDEXED BY {index}
-                            WHERE status = 'pending' AND {kind} AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
+                            WHERE status = 'pending' AND {kind} AND {runnable} AND available_at <= @now AND {SharedJobSql.ClaimAllowed}
                             ORDER BY priority DESC, id LIMIT 1)
                 RETURNING {Columns}, claim_token
-                """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker), ("@maxinputbytes", claim.MaxInputBytes));
+                """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", worker), ("@maxinputbytes", claim.MaxInputBytes),
+                ("@encoders", SharedJobSql.EncodersParameter(claim)));
             if (job is null)
             {
                 var (paused, draining) = connection.QueryFirstPrepared<(long?, long?)>(SharedJobSql.WhyNoClaim, ("@worker", worker));
                 return JobStep.NoClaim(paused, draining);
             }
-            if (worker is not null) SeenWorker(connection, worker, now, lease);
+            if (worker is not null) SeenClaimer(connection, worker, now, lease, SharedJobSql.WorkerEncoders(claim));
             return JobStep.Changed(JobStatus.Pending, job, legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim);
         }, cancel);
     }
@@ -134,6 +136,14 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds
             RETURNING draining
             """, ("@name", name), ("@now", now), ("@lease", lease)) == 1;
+
+    /// <summary>Notes that a named worker claimed a job, and the encoders its claim listed (null: none, an older client).</summary>
+    private static void SeenClaimer(SqliteConnection connection, string name, long now, long lease, string? encoders) =>
+        connection.ExecutePrepared("""
+            INSERT INTO workers (name, last_seen_at, lease_seconds, encoders) VALUES (@name, @now, @lease, @encoders)
+            ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds,
+                encoders = excluded.encoders
+            """, ("@name", name), ("@now", now), ("@lease", lease), ("@encoders", encoders));
 
     /// <summary>Counts a finished or failed job to its worker.</summary>
     private static void CountForWorker(SqliteConnection connection, Job job)

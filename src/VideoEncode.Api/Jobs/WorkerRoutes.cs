@@ -74,7 +74,7 @@ internal static class WorkerRoutes
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
-        var ticket = waiters.Enter(claim.Media);
+        var ticket = waiters.Enter(claim.Media, claim.Encoders);
         try
         {
             while (true)
@@ -106,7 +106,7 @@ internal static class WorkerRoutes
                     // Woken, so out of the line: spend the wake on the next attempt, in line again before it.
                     ticket.Spend();
                     ticket.Dispose();
-                    ticket = waiters.Enter(claim.Media);
+                    ticket = waiters.Enter(claim.Media, claim.Encoders);
                 }
                 catch (TimeoutException)
                 {

@@ -73,11 +73,11 @@ public abstract class StatsStore(TimeProvider clock)
         await using var connection = await OpenAsync();
         var running = (await connection.QueryAsync<(long Id, string FileName, string? Worker, double? Progress, double? Speed, long? EtaSeconds)>(RunningJobsSql))
             .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
-        var workers = await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed, long Draining)>(
-            "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed, draining FROM workers ORDER BY last_seen_at DESC");
+        var workers = await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed, long Draining, string? Encoders)>(
+            "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed, draining, encoders FROM workers ORDER BY last_seen_at DESC");
         // last_seen_at 0: drained before its first claim (Queue/QueueControl.cs), so never seen and not lost.
         return workers.Select(w => new WorkerInfo(w.Name, w.LastSeenAt == 0 ? null : w.LastSeenAt, w.LastSeenAt != 0 && now - w.LastSeenAt > w.LeaseSeconds,
             running[w.Name].Select(job => new WorkerJob(job.Id, job.FileName, job.Progress, job.Speed, job.EtaSeconds)).ToList(),
-            w.JobsFinished, w.JobsFailed, w.Draining == 1)).ToList();
+            w.JobsFinished, w.JobsFailed, w.Draining == 1, w.Encoders?.Split(','))).ToList();
     }
 }

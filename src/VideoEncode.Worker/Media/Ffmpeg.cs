@@ -68,19 +68,39 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     /// <summary>The encode <paramref name="arguments"/> describe as a person would type it, for the job's record (<see cref="CommandLineText"/>).</summary>
     public string CommandLine(IReadOnlyList<string> arguments) => CommandLineText.Render(ffmpegPath, arguments, FinishReport.MaxCommandLineChars);
 
-    /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
+    /// <summary>Checks that both programs start; null when fine. Which encoders ffmpeg has is <see cref="EncoderDetection"/>'s question.</summary>
     public async Task<string?> CheckInstalledAsync(CancellationToken cancel)
     {
-        foreach (var (path, args, needsLibx264) in new[] { (ffprobePath, new[] { "-version" }, false), (ffmpegPath, new[] { "-hide_banner", "-encoders" }, true) })
-        {
-            var (exit, stdout, stderr, timedOut) = await RunToEndAsync(path, args, cancel);
-            if (timedOut) return $"'{path}' did not answer within {stallTimeout.TotalSeconds:0.#} s";
-            if (exit is null) return $"cannot run '{path}': {stderr}";
-            if (exit != 0) return $"'{path}' failed: {LastLine(stderr)}";
-            if (needsLibx264 && !stdout.Contains("libx264", StringComparison.Ordinal))
-                return $"'{path}' has no libx264 encoder";
-        }
+        foreach (var path in new[] { ffprobePath, ffmpegPath })
+            if (await RunShortAsync(path, ["-version"], cancel) is (null, var problem)) return problem;
         return null;
+    }
+
+    /// <summary>What "ffmpeg -encoders" prints, or why it could not be asked.</summary>
+    public Task<(string? Listing, string? Problem)> ListEncodersAsync(CancellationToken cancel) =>
+        RunShortAsync(ffmpegPath, ["-hide_banner", "-encoders"], cancel);
+
+    /// <summary>
+    /// Runs a short encode to its end (a capability test); null when it succeeded, else why not: its
+    /// first error line, which names the cause ("Cannot load libcuda.so.1"), where the last says only
+    /// that the encoder did not open.
+    /// </summary>
+    public async Task<string?> TestEncodeAsync(IReadOnlyList<string> arguments, CancellationToken cancel)
+    {
+        var (exit, _, stderr, timedOut) = await RunToEndAsync(ffmpegPath, arguments, cancel);
+        if (timedOut) return $"no answer within {stallTimeout.TotalSeconds:0.#} s";
+        if (exit is null) return $"cannot run '{ffmpegPath}': {stderr}";
+        return exit == 0 ? null : FirstLine(stderr) is { Length: > 0 } cause ? cause : $"ffmpeg ended with exit code {exit}";
+    }
+
+    /// <summary>A short command's output when it succeeded within the stall timeout, else what went wrong in one line.</summary>
+    private async Task<(string? Stdout, string? Problem)> RunShortAsync(string path, IReadOnlyList<string> arguments, CancellationToken cancel)
+    {
+        var (exit, stdout, stderr, timedOut) = await RunToEndAsync(path, arguments, cancel);
+        if (timedOut) return (null, $"'{path}' did not answer within {stallTimeout.TotalSeconds:0.#} s");
+        if (exit is null) return (null, $"cannot run '{path}': {stderr}");
+        if (exit != 0) return (null, $"'{path}' failed: {LastLine(stderr)}");
+        return (stdout, null);
     }
 
     public async Task<ProbeResult> ProbeAsync(string path, CancellationToken cancel)
@@ -241,6 +261,9 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     {
         while (await reader.ReadLineAsync() is { } line) onLine(line);
     }
+
+    private static string FirstLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
 
     public static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
