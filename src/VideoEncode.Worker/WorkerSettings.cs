@@ -57,7 +57,7 @@ public sealed record WorkerSettings
                                 unless VIDEOENCODE_APIKEY holds the key)
           --api-key KEY         the key itself; avoid: other users see it in the process list
           --input DIR           folder that job file names are relative to    env VIDEOENCODE_INPUT
-          --output DIR          folder the .mp4 results are written under     env VIDEOENCODE_OUTPUT
+          --output DIR          folder the results are written under          env VIDEOENCODE_OUTPUT
           --scratch DIR         where uploaded jobs are downloaded and        env VIDEOENCODE_SCRATCH
                                 encoded (default: videoencode-scratch in the temp folder);
                                 jobs larger than its free space are left to other workers

@@ -71,7 +71,7 @@ public sealed class RoutingTests : IDisposable
 
     /// <summary>
     /// A worker that declares hevc_nvenc (which this machine has no GPU for) and one that found its
-    /// software encoders: the first gets the NVENC job and nothing else, the second the plain job and never the NVENC one.
+    /// software encoders: the first gets the NVENC job and nothing else (and fails it, having no GPU), the second the plain job and never the NVENC one.
     /// </summary>
     [Fact]
     public async Task TwoWorkersOfDifferentCapabilitiesEachGetOnlyWhatTheyCanRun()
@@ -99,7 +99,11 @@ public sealed class RoutingTests : IDisposable
             Assert.True(0 == await gpu.WaitForExitAsync(ExitTimeout), gpu.Output);
             Assert.Contains("Encoders (--capabilities, not tested): hevc_nvenc, copy.", gpu.Output);
         }
-        Assert.Equal("gpu", (await client.GetJobAsync(gpuJob.Id)).Worker);
+        // There is no NVENC device here: the job ran as asked and failed with ffmpeg's own reason and the command line.
+        var ran = await client.GetJobAsync(gpuJob.Id);
+        Assert.Equal(("gpu", JobStatus.Failed), (ran.Worker, ran.Status));
+        Assert.Contains("ffmpeg exited", ran.Error);
+        Assert.Contains("-c:v hevc_nvenc", ran.CommandLine);
     }
 
     private static async Task<(string, string?)> StatusAndWorker(HttpClient client, long id) =>
