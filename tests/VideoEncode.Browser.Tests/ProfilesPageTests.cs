@@ -93,6 +93,7 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
         await Expect(row).ToContainTextAsync("crf 28");
         Assert.Equal("28", (await SettingsOfAsync("small-hevc")).Crf);
+        await ShootAsync("profiles");
 
         // Delete asks first; Cancel keeps it.
         await row.GetByRole(AriaRole.Button, new() { Name = "Delete small-hevc" }).ClickAsync();
@@ -116,7 +117,7 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(page.Locator("#profile-encoder")).ToHaveValueAsync("libsvtav1");
         await Expect(page.GetByLabel("CRF (0–63)")).ToHaveValueAsync("30");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
-        await Expect(page.Locator("#profiles tr[data-profile='av1-archive-mine']")).ToContainTextAsync("libsvtav1 · crf 30 · 6 · 10-bit");
+        await Expect(page.Locator("#profiles tr[data-profile='av1-archive-mine']")).ToContainTextAsync("libsvtav1 · crf 30 · preset 6 · 10-bit");
         Assert.Equal(await SettingsOfAsync("av1-archive"), await SettingsOfAsync("av1-archive-mine"));
 
         var reader = await KeyCalls.CreateKeyAsync(api, "reader", "read");
@@ -135,12 +136,13 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await page.GotoAsync("/add-jobs/");
         await page.GetByLabel("File name", new() { Exact = true }).FillAsync("films/trip.mov");
         await page.Locator("#one-profile").SelectOptionAsync("web-av1");
-        await Expect(page.Locator("#one-profile-hint")).ToContainTextAsync("libsvtav1 · crf 35 · 8 · opus · webm");
+        await Expect(page.Locator("#one-profile-hint")).ToContainTextAsync("libsvtav1 · crf 35 · preset 8 · opus · webm");
         await Expect(page.Locator("#one-crf")).ToHaveValueAsync("");
         await Expect(page.Locator("#one-crf")).ToHaveAttributeAsync("placeholder", "the profile's: 35");
         await Expect(page.Locator("label[for='one-crf']")).ToHaveTextAsync("CRF (0–63)");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
         await Expect(page.Locator("#one-message")).ToContainTextAsync("Added job 1; its result goes to films/trip.webm.");
+        await ShootAsync("add-jobs-profile");
 
         var job = await api.GetJobAsync(1);
         Assert.Equal("web-av1", job.Profile);
@@ -186,6 +188,7 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(settings.Locator("dt")).ToHaveCountAsync(14);
         await Expect(page.Locator("#detail-fields")).ToContainTextAsync("Profilehevc-library");
         await Expect(page.Locator("#detail-fields")).ToContainTextAsync("Command line–");
+        await ShootAsync("job-settings");
     }
 
     [Fact(Skip = "Enable when the host stores a finish's ssim, psnr, result and command_line (helpers gate and encode)")]
@@ -211,6 +214,10 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await fields.GetByRole(AriaRole.Button, new() { Name = "Copy the command line" }).ClickAsync();
         await Expect(fields.Locator(".command-line button")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Copied|Selected: press Ctrl\\+C)$"));
     }
+
+    /// <summary>Screenshots go to the test output folder, where a person can look at them.</summary>
+    private Task ShootAsync(string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, name + ".png"), FullPage = true });
 
     private async Task<EncodeSettings> SettingsOfAsync(string profile)
     {

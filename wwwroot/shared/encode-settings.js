@@ -15,7 +15,8 @@ export function describeSettings(settings) {
   else {
     parts.push(settings.encoder ?? settings.video_codec);
     parts.push(settings.crf !== null && settings.crf !== undefined ? `crf ${settings.crf}` : settings.bitrate);
-    parts.push(settings.preset);
+    // SVT-AV1's and VP9's presets are numbers, which alone read like anything.
+    parts.push(/^\d+$/.test(settings.preset ?? '') ? `preset ${settings.preset}` : settings.preset);
     if (settings.bit_depth === 10) parts.push('10-bit');
     if (settings.max_height) parts.push(`at most ${settings.max_height} lines`);
   }
