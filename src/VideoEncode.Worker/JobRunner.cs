@@ -34,7 +34,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
     public async Task RunAsync(Job job, CancellationToken abort)
     {
-        console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
+        console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(EncodeArguments.For(job))}; attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
         var result = job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim);
@@ -121,7 +121,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             {
                 return Retry($"Could not create a temporary file beside the output: {e.Message}");
             }
-            if (await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim) is { } failed) return failed;
+            var (commandLine, failed) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
+            if (failed is not null) return failed;
 
             // What goes into place is the file this run created, not something swapped in since.
             if (!RunFiles.IsPlainFile(temporary))
@@ -137,7 +138,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
-                OutputBytes: new FileInfo(resolved.Output).Length));
+                OutputBytes: new FileInfo(resolved.Output).Length, CommandLine: commandLine));
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
@@ -164,20 +165,22 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         try
         {
             var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
-            var output = Path.Combine(folder, "output.mp4");
+            var output = Path.Combine(folder, "output." + EncodeArguments.For(job).Container);
             claim.Phase = JobPhase.Downloading;
             await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             var (probed, unusable) = await CheckInputAsync(job, input, claim);
             if (unusable is not null) return unusable;
             claim.Phase = JobPhase.Encoding;
             claim.Latest = null;
-            if (await EncodeCheckedAsync(job, input, probed!, output, claim) is { } failed) return failed;
+            var (commandLine, failed) = await EncodeCheckedAsync(job, input, probed!, output, claim);
+            if (failed is not null) return failed;
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
-            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, (job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset)).Container));
+            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, EncodeArguments.For(job).Container));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
-            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length));
+            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
+                CommandLine: commandLine));
         }
         catch (TransferFailedException e)
         {
@@ -244,10 +247,23 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         return (input, null);
     }
 
-    /// <summary>Encodes <paramref name="inputPath"/> into <paramref name="output"/> with progress in the heartbeats, and checks the result; null when it is good.</summary>
-    private async Task<Result?> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
+    /// <summary>
+    /// Encodes <paramref name="inputPath"/> into <paramref name="output"/> as the job's settings say, with progress in
+    /// the heartbeats, and checks the result: the command line that ran, and a problem (null when the result is
+    /// good). A failure carries the command line too, so the job shows what ran whichever way it ended.
+    /// </summary>
+    private async Task<(string CommandLine, Result? Problem)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
     {
-        var arguments = Ffmpeg.EncodeArguments(inputPath, output, job.Crf, job.Preset);
+        var encode = EncodeArguments.For(job);
+        var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec);
+        var commandLine = ffmpeg.CommandLine(arguments);
+        var problem = await EncodeAndCheckAsync(job, arguments, encode, input, output, claim);
+        return (commandLine, problem is Failed failed ? new Failed(failed.Report with { CommandLine = commandLine }) : problem);
+    }
+
+    private async Task<Result?> EncodeAndCheckAsync(Job job, IReadOnlyList<string> arguments, EncodeSettings encode, ProbeResult input,
+        string output, ClaimKeeper claim)
+    {
         var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
         {
             claim.Latest = progress;
@@ -261,15 +277,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
         var result = await ffmpeg.ProbeAsync(output, claim.Stop);
         if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
-        if (OutputProblem(input, result) is { } wrong)
+        if (OutputProblem(input, result, EncodeArguments.OutputVideoCodec(encode, input.VideoCodec)) is { } wrong)
             return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
         return null;
     }
 
-    private static string? OutputProblem(ProbeResult input, ProbeResult output)
+    private static string? OutputProblem(ProbeResult input, ProbeResult output, string? expectedCodec)
     {
         if (!output.Readable) return $"ffprobe cannot read it ({Ffmpeg.LastLine(output.LogTail)})";
-        if (output.VideoCodec != "h264") return $"expected an H.264 video stream, found {output.VideoCodec ?? "none"}";
+        if (output.VideoCodec != expectedCodec) return $"expected a video stream in {expectedCodec}, found {output.VideoCodec ?? "none"}";
         if (input.DurationSeconds is { } expected)
         {
             if (output.DurationSeconds is not { } actual) return "it has no duration";

@@ -85,7 +85,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public async Task AFileCopiedInSlowlyIsEnqueuedOnceAfterTheCopyEnds()
     {
-        using var watcher = Watch(settle: "4");
+        using var watcher = Watch(settle: "8");
         await Eventually.TrueAsync(() => watcher.Output.Contains("Watching"), () => watcher.Output);
         var path = Path.Combine(folder, "slow.mkv");
         for (var chunk = 0; chunk < 6; chunk++)

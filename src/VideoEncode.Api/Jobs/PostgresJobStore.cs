@@ -234,7 +234,8 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
-                """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes });
+                """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes,
+                    commandline = report?.CommandLine });
             if (job is null)
                 return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload }) > 0
                     ? JobStep.ResultMissing

@@ -64,14 +64,16 @@ internal static class SharedJobSql
     /// Finishes the running job held by @token — by anyone when @token is null (the original service's
     /// clients) — keeping the result's upload (@upload) and the sizes: a store job's from its uploads, a
     /// shared-folder job's as its worker reported them (@inputbytes, @outputbytes). A store job finishes
-    /// only with a complete upload of its result (<see cref="ResultMissing"/> tells that case apart).
+    /// only with a complete upload of its result (<see cref="ResultMissing"/> tells that case apart). The
+    /// ffmpeg command line it reports (@commandline) replaces the last run's; a finish without one keeps it.
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
             lease_expires_at = NULL, progress = 100, eta_seconds = 0, phase = NULL, claim_step = 'finish',
             output_upload = CAST(@upload AS TEXT),
             output_bytes = COALESCE((SELECT length FROM uploads WHERE uploads.id = CAST(@upload AS TEXT)), @outputbytes),
-            input_bytes = COALESCE(input_bytes, @inputbytes)
+            input_bytes = COALESCE(input_bytes, @inputbytes),
+            command_line = COALESCE(CAST(@commandline AS TEXT), command_line)
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND (input_upload IS NULL OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
         RETURNING {Columns}
@@ -89,9 +91,13 @@ internal static class SharedJobSql
             AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL)
         """;
 
-    /// <summary>Records a failure (<see cref="FailureOutcome"/>): failed for good, or pending again after @backoff seconds. Parameters: <see cref="FailParameters"/>.</summary>
+    /// <summary>
+    /// Records a failure (<see cref="FailureOutcome"/>): failed for good, or pending again after @backoff seconds,
+    /// with the command line that ran, if one did (a failure before ffmpeg keeps the last run's). Parameters: <see cref="FailParameters"/>.
+    /// </summary>
     public const string Fail = $"""
         UPDATE jobs SET status = @status, error = @error, log_tail = @logtail, lease_expires_at = NULL, claim_step = @step,
+            command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
             started = CASE WHEN @retry THEN NULL ELSE started END,
             finished = CASE WHEN @retry THEN NULL ELSE @now END,
             available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
@@ -102,7 +108,7 @@ internal static class SharedJobSql
     public static object FailParameters(long id, long now, FailureOutcome outcome, Contracts.FailureReport report) => new
     {
         id, now, retry = outcome.Retry, backoff = outcome.BackoffSeconds, error = outcome.Error, logtail = report.LogTail,
-        step = outcome.Step, status = outcome.Status,
+        step = outcome.Step, status = outcome.Status, commandline = report.CommandLine,
     };
 
     /// <summary>A claimed job back to pending untouched, the attempt not counted.</summary>

@@ -165,7 +165,8 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         return CommitAsync(connection =>
         {
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now),
-                ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes));
+                ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes),
+                ("@commandline", report?.CommandLine));
             if (job is null)
                 return connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId)) > 0
                     ? JobStep.ResultMissing
