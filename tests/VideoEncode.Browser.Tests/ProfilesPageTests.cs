@@ -191,28 +191,46 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await ShootAsync("job-settings");
     }
 
-    [Fact(Skip = "Enable when the host stores a finish's ssim, psnr, result and command_line (helpers gate and encode)")]
-    public async Task AFinishedJobsDetailShowsItsScoresTheKeptOriginalAndTheCommandLineToCopy()
+    [Fact]
+    public async Task AFinishedJobsDetailShowsTheCommandLineThatRanWithAButtonToCopyIt()
     {
         await api.EnqueueAsync(QueueCalls.NewJob("small.mkv"));
         var job = await api.ClaimAsAsync("box");
         const string command = "ffmpeg -hide_banner -i small.mkv -c:v libx264 -crf 23 -preset medium -c:a aac small.mp4";
-        (await api.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new FinishReport(job.ClaimToken!, InputBytes: 1000, OutputBytes: 1200,
-            Ssim: 0.9871, Psnr: 41.25, Result: JobResults.KeptOriginal, CommandLine: command), WireJson.Options)).EnsureSuccessStatusCode();
-        var finished = await api.GetJobAsync(job.Id);
-        Assert.Equal((0.9871, 41.25, JobResults.KeptOriginal, command), (finished.Ssim, finished.Psnr, finished.Result, finished.CommandLine));
+        (await api.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new FinishReport(job.ClaimToken!, CommandLine: command), WireJson.Options))
+            .EnsureSuccessStatusCode();
 
-        await page.GotoAsync("/view-jobs/");
-        var row = page.Locator($"#rows tr[data-job-id='{job.Id}']");
-        await Expect(row.Locator("td.settings")).ToContainTextAsync("original kept");
-        await row.GetByRole(AriaRole.Button, new() { Name = $"Details of job {job.Id}" }).ClickAsync();
+        await OpenDetailAsync(job.Id);
+        var fields = page.Locator("#detail-fields");
+        await Expect(fields.Locator(".command-line code")).ToHaveTextAsync(command);
+        await Expect(fields).ToContainTextAsync("SSIMnot measured");
+        await fields.GetByRole(AriaRole.Button, new() { Name = "Copy the command line" }).ClickAsync();
+        // Chromium may refuse the clipboard to a page on plain http; the page then selects the text instead.
+        await Expect(fields.Locator(".command-line button")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Copied|Selected: press Ctrl\\+C)$"));
+    }
+
+    [Fact(Skip = "Enable when the host stores a finish's ssim, psnr and result (helper gate)")]
+    public async Task AFinishedJobsDetailShowsItsScoresAndThatTheOriginalWasKept()
+    {
+        await api.EnqueueAsync(QueueCalls.NewJob("small.mkv"));
+        var job = await api.ClaimAsAsync("box");
+        (await api.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new FinishReport(job.ClaimToken!, InputBytes: 1000, OutputBytes: 1200,
+            Ssim: 0.9871, Psnr: 41.25, Result: JobResults.KeptOriginal), WireJson.Options)).EnsureSuccessStatusCode();
+        var finished = await api.GetJobAsync(job.Id);
+        Assert.Equal((0.9871, 41.25, JobResults.KeptOriginal), (finished.Ssim, finished.Psnr, finished.Result));
+
+        await OpenDetailAsync(job.Id);
+        await Expect(page.Locator($"#rows tr[data-job-id='{job.Id}'] td.settings")).ToContainTextAsync("original kept");
         var fields = page.Locator("#detail-fields");
         await Expect(fields).ToContainTextAsync("SSIM0.9871");
         await Expect(fields).ToContainTextAsync("PSNR41.25 dB");
         await Expect(fields).ToContainTextAsync("original kept: encode was not smaller");
-        await Expect(fields.Locator(".command-line code")).ToHaveTextAsync(command);
-        await fields.GetByRole(AriaRole.Button, new() { Name = "Copy the command line" }).ClickAsync();
-        await Expect(fields.Locator(".command-line button")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Copied|Selected: press Ctrl\\+C)$"));
+    }
+
+    private async Task OpenDetailAsync(long id)
+    {
+        await page.GotoAsync("/view-jobs/");
+        await page.Locator($"#rows tr[data-job-id='{id}']").GetByRole(AriaRole.Button, new() { Name = $"Details of job {id}" }).ClickAsync();
     }
 
     /// <summary>Screenshots go to the test output folder, where a person can look at them.</summary>
