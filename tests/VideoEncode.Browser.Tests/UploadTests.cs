@@ -232,6 +232,26 @@ public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Empty(await api.ListAsync());
     }
 
+    [Fact]
+    public async Task AnUploadWithAProfileChosenBecomesAJobWithTheProfilesSettings()
+    {
+        var file = Path.Combine(root, "concert.mkv");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(50_000));
+        await StartAsync();
+        await page.GotoAsync("/add-jobs/");
+        await page.GetByLabel("Profile for uploads").SelectOptionAsync("hevc-library");
+        await page.GetByLabel("Preset for uploads").SelectOptionAsync("slow");
+        await page.Locator("#upload-files").SetInputFilesAsync(file);
+
+        var row = Row("concert.mkv");
+        await Expect(row.Locator(".upload-settings")).ToHaveTextAsync("profile hevc-library · slow · priority 0");
+        await Expect(row.Locator(".job-text")).ToContainTextAsync("Job 1: pending", AfterTransfer);
+        var job = await api.GetJobAsync(1);
+        Assert.Equal("hevc-library", job.Profile);
+        Assert.Equal(("libx265", "24", "slow", Containers.Mkv), (job.Settings!.Encoder, job.Settings.Crf, job.Settings.Preset, job.Settings.Container));
+        Assert.Empty(refused);
+    }
+
     private ILocator Row(string name) => page.Locator($"#uploads li[data-name='{name}']");
 
     /// <summary>Serves the page's upload settings with a smaller chunk, so a test file of a few MB spans several PATCHes.</summary>

@@ -1,17 +1,16 @@
 // Upload videos to the host and encode them (uploads.js), or add jobs for files in the workers' shared
-// folder: one job, or many with a shared crf and preset. The host's validation is the authority: its
-// error is shown next to the field it names, and a bulk request is all or nothing.
+// folder: one job, or many with a shared profile or crf and preset (profile-choice.js). The host's
+// validation is the authority: its error is shown next to the field it names, and a bulk request is
+// all or nothing.
 import { api } from '/shared/api.js';
 import { el, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 import { priorityOf } from './form-values.js';
+import { loadProfileChoices, profileChoicesReady, settingsOf } from './profile-choice.js';
 import { setUpUploads } from './uploads.js';
 
-const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
-const header = setUpHeader(() => {});
-
-for (const select of document.querySelectorAll('select[name="preset"]'))
-  for (const preset of PRESETS) select.append(el('option', { value: preset, selected: preset === 'medium' }, preset));
+const header = setUpHeader(() => loadProfileChoices());
+loadProfileChoices();
 setUpUploads(header);
 
 const oneForm = document.getElementById('one-form');
@@ -21,10 +20,10 @@ oneForm.addEventListener('submit', async event => {
   event.preventDefault();
   const message = document.getElementById('one-message');
   clearErrors('one', message);
+  await profileChoicesReady();
   const job = {
     file_name: oneForm.elements.file_name.value,
-    crf: oneForm.elements.crf.value,
-    preset: oneForm.elements.preset.value,
+    ...settingsOf('one'),
     priority: priorityOf(oneForm),
     overwrite: oneForm.elements.overwrite.checked,
   };
@@ -45,11 +44,11 @@ bulkForm.addEventListener('submit', async event => {
     showFieldError('bulk', 'file_name', 'Enter at least one file name.');
     return;
   }
-  const crf = bulkForm.elements.crf.value;
-  const preset = bulkForm.elements.preset.value;
+  await profileChoicesReady();
+  const settings = settingsOf('bulk');
   const priority = priorityOf(bulkForm);
   const overwrite = bulkForm.elements.overwrite.checked;
-  const jobs = lines.map(entry => ({ file_name: entry.name, crf, preset, priority, overwrite }));
+  const jobs = lines.map(entry => ({ file_name: entry.name, ...settings, priority, overwrite }));
   await submit(bulkForm, message, jobs, error => {
     const { field, index } = error.body;
     const text = error.message.replace(/^Job at index \d+: /, '');

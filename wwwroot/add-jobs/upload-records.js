@@ -1,6 +1,6 @@
 // What the page must remember of each upload to carry on after a reload: the file it is (a fingerprint
-// of name, type, size and date; the page cannot keep the file itself), the crf, preset and priority
-// chosen for it, its tus URL once the host made it, and its job once enqueued. Kept in localStorage
+// of name, type, size and date; the page cannot keep the file itself), the profile, crf, preset and
+// priority chosen for it, its tus URL once the host made it, and its job once enqueued. Kept in localStorage
 // beside tus-js-client's own record of the URL (removed by tus when the upload completes).
 const STORAGE = 'videoEncodeUploads';
 

@@ -41,7 +41,8 @@ export class UploadRow {
       el('div', { class: 'upload-head' },
         el('span', { class: 'upload-name' }, name),
         el('span', { class: 'upload-size' }, formatBytes(record.size)),
-        el('span', { class: 'upload-settings' }, `crf ${record.crf} · ${record.preset} · priority ${record.priority}`)),
+        el('span', { class: 'upload-settings' }, [record.profile && `profile ${record.profile}`, record.crf && `crf ${record.crf}`, record.preset,
+          `priority ${record.priority}`].filter(Boolean).join(' · '))),
       el('div', { class: 'upload-line' }, this.bar, this.uploadText),
       el('div', { class: 'upload-line' }, this.jobBar, this.jobText),
       this.error,
@@ -207,12 +208,14 @@ export class UploadRow {
 
   /** Enqueues the uploaded file with the settings chosen for it; safe to repeat (Idempotency-Key). */
   async enqueue() {
-    const { uploadId, crf, preset, priority } = this.record;
+    const { uploadId, profile, crf, preset, priority } = this.record;
+    // Only what was chosen: with a profile, an empty crf or preset means the profile's.
+    const settings = Object.fromEntries(Object.entries({ profile, crf, preset }).filter(([, value]) => value));
     this.showError('');
     this.retryButton.hidden = true;
     this.jobText.textContent = 'Adding the job…';
     try {
-      const [job] = await api('POST', '/api/jobs', { upload_id: uploadId, crf, preset, priority },
+      const [job] = await api('POST', '/api/jobs', { upload_id: uploadId, ...settings, priority },
         { 'Idempotency-Key': `add-jobs-upload-${uploadId}` });
       this.record.jobId = job.id;
       records.save(this.record);

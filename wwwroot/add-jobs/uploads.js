@@ -1,10 +1,11 @@
 // The "Upload videos" card: files dropped on the zone or chosen with the file input each get a row
-// (upload-row.js) that uploads them with tus and then adds and follows their job. The crf, preset and
-// priority in the card's fields at that moment go with the file. Rows remembered from an earlier
+// (upload-row.js) that uploads them with tus and then adds and follows their job. The profile, crf,
+// preset and priority in the card's fields at that moment go with the file. Rows remembered from an earlier
 // visit come back on load: finished ones with their job, unfinished ones waiting for the same file.
 import { getApiKey, ApiError } from '/shared/api.js';
 import { say } from '/shared/dom.js';
 import { priorityOf } from './form-values.js';
+import { profileChoicesReady, settingsOf } from './profile-choice.js';
 import * as records from './upload-records.js';
 import { UploadRow } from './upload-row.js';
 
@@ -43,7 +44,7 @@ export function setUpUploads(header) {
   // A file dropped beside the zone would make the browser open it and leave the page (and its uploads).
   for (const type of ['dragover', 'drop']) window.addEventListener(type, event => event.preventDefault());
 
-  function add(files) {
+  async function add(files) {
     say(message, '');
     if (files.length === 0) return;
     if (!getApiKey()) {
@@ -51,6 +52,7 @@ export function setUpUploads(header) {
       say(message, 'Nothing was uploaded: enter the API key first (see the top of the page).');
       return;
     }
+    await profileChoicesReady();
     const settings = settingsOrNull();
     if (!settings) return;
     for (const file of files) {
@@ -70,7 +72,7 @@ export function setUpUploads(header) {
     }
   }
 
-  /** The job settings for new uploads, or null after marking the field the browser finds out of range (crf 0–51, whole priority). */
+  /** The job settings for new uploads, or null after marking the field the browser finds out of range (crf above the encoder's scale, priority not whole). */
   function settingsOrNull() {
     for (const field of ['crf', 'priority']) {
       const element = form.elements[field];
@@ -84,6 +86,6 @@ export function setUpUploads(header) {
         return null;
       }
     }
-    return { crf: form.elements.crf.value, preset: form.elements.preset.value, priority: priorityOf(form) };
+    return { profile: null, ...settingsOf('upload'), priority: priorityOf(form) };
   }
 }

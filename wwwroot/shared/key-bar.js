@@ -1,9 +1,9 @@
-// The header both pages share — title, navigation and the API-key field — built here once. The key
+// The header every page shares — title, navigation and the API-key field — built here once. The key
 // is saved in localStorage; the bar says when it is missing or rejected.
 import { api, getApiKey, setApiKey } from './api.js';
 import { el } from './dom.js';
 
-const pages = [['/add-jobs/', 'Add jobs'], ['/view-jobs/', 'View jobs'], ['/keys/', 'Keys']];
+const pages = [['/add-jobs/', 'Add jobs'], ['/view-jobs/', 'View jobs'], ['/profiles/', 'Profiles'], ['/keys/', 'Keys']];
 const noKey = 'No API key yet: paste the key the host was started with (run.sh prints it).';
 
 /** Puts the header at the top of the body; onChange runs after a new key is saved. */

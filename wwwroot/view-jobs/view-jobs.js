@@ -14,6 +14,8 @@ import { setUpHeader } from '/shared/key-bar.js';
 import { ago, duration, nowSeconds } from '/shared/time.js';
 import { formatBytes } from '/shared/format.js';
 import { downloadWithKey } from '/shared/download.js';
+import { codecAndContainer, settingsOfJob } from '/shared/encode-settings.js';
+import { jobSettingsDetail } from './job-settings.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
 import { setWorkers, unrunnableNote } from './routing-note.js';
@@ -290,9 +292,12 @@ function whenCell(job) {
   return el('td', { class: 'when hide-narrow', title: exact }, text);
 }
 
-/** crf, preset and priority; for a finished job its sizes first, as that is what a person then asks. */
+/** Codec and container when not h264 into MP4, crf, preset and priority; for a finished job its sizes first, as that is what a person then asks. */
 function settingsCell(job) {
-  const text = [sizes(job), `crf ${job.crf} · ${job.preset}${job.priority ? ` · priority ${job.priority}` : ''}`].filter(Boolean).join(' · ');
+  const settings = settingsOfJob(job);
+  const quality = settings.video_codec === 'copy' ? null : [settings.crf !== null ? `crf ${settings.crf}` : settings.bitrate, settings.preset].filter(Boolean).join(' · ');
+  const text = [job.result === 'kept_original' ? 'original kept' : sizes(job), codecAndContainer(settings), quality,
+    job.priority ? `priority ${job.priority}` : null].filter(Boolean).join(' · ');
   return el('td', { class: 'settings hide-medium', title: text }, text);
 }
 
@@ -337,13 +342,14 @@ function showDetail(job) {
     ['Status', job.status.replace('_', ' ') + (job.cancel_requested ? ' (cancelling)' : '')],
     ['File name', job.file_name], ['Output', job.output_name ?? '–'],
     ['If the output exists', job.overwrite ? 'replace it' : 'fail the job'],
-    ['CRF', job.crf], ['Preset', job.preset], ['Priority', job.priority],
+    ['Priority', job.priority],
     ['Attempts', `${job.attempts} of ${job.max_attempts}`], ['Worker', job.worker ?? '–'],
     ['Progress', job.progress === null ? '–' : `${Math.floor(job.progress)}%`],
     ['Speed', job.speed === null ? '–' : `${job.speed}×`], ['Time left', job.eta_seconds === null ? '–' : duration(job.eta_seconds)],
     ['Input', job.upload_id ? `uploaded to the host${job.input_bytes ? `, ${formatBytes(job.input_bytes)}` : ''}`
       : `in the workers' shared folder${job.input_bytes ? `, ${formatBytes(job.input_bytes)}` : ''}`],
     ['Result', sizes(job) ?? (job.output_bytes ? formatBytes(job.output_bytes) : '–')],
+    ...jobSettingsDetail(job),
     ['Phase', job.phase ?? '–'],
     ['Created', localTime(job.created_at)], ['Started', localTime(job.started) || '–'], ['Finished', localTime(job.finished) || '–'],
     ['Lease until', localTime(job.lease_expires_at) || '–'], ['Error', job.error ?? (unrunnableNote(job) || '–')],
