@@ -21,12 +21,11 @@ namespace VideoEncode.Worker;
 public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? paths, RunFiles? runFiles, ScratchSpace scratch,
     InputDownload download, ResultUpload upload, WorkerSettings settings, ConsoleOutput console)
 {
-    /// <summary>How far the result's duration may stray from the input's.</summary>
-    public const double DurationToleranceSeconds = 0.5;
-
     private abstract record Result;
     /// <summary>Done: the result is at <paramref name="Output"/> (a path, or the upload that holds it), with what the finish reports.</summary>
     private sealed record Encoded(string Output, FinishReport Report) : Result;
+    /// <summary>skip_if_larger: the encode was not smaller than the input and is gone; the finish says so.</summary>
+    private sealed record KeptOriginal(FinishReport Report) : Result;
     private sealed record Failed(FailureReport Report) : Result;
     private sealed record Stopped : Result;
     private sealed record Cancelled : Result;
@@ -55,6 +54,10 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
                 case Encoded encoded:
                     await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
+                    break;
+                case KeptOriginal kept:
+                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
+                    console.Info($"Job {job.Id}: finished, keeping the original: the encode ({kept.Report.OutputBytes} bytes) was not smaller than the input ({kept.Report.InputBytes} bytes).");
                     break;
                 case Failed failed:
                     await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
@@ -121,7 +124,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             {
                 return Retry($"Could not create a temporary file beside the output: {e.Message}");
             }
-            if (await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim) is { } failed) return failed;
+            var (ended, scores) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
+            if (ended is not null) return ended;
 
             // What goes into place is the file this run created, not something swapped in since.
             if (!RunFiles.IsPlainFile(temporary))
@@ -137,7 +141,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
-                OutputBytes: new FileInfo(resolved.Output).Length));
+                OutputBytes: new FileInfo(resolved.Output).Length, Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded));
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
@@ -171,13 +175,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             if (unusable is not null) return unusable;
             claim.Phase = JobPhase.Encoding;
             claim.Latest = null;
-            if (await EncodeCheckedAsync(job, input, probed!, output, claim) is { } failed) return failed;
+            var (ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
+            if (ended is not null) return ended;
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
             var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
-            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length));
+            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
+                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded));
         }
         catch (TransferFailedException e)
         {
@@ -244,9 +250,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         return (input, null);
     }
 
-    /// <summary>Encodes <paramref name="inputPath"/> into <paramref name="output"/> with progress in the heartbeats, and checks the result; null when it is good.</summary>
-    private async Task<Result?> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
+    /// <summary>
+    /// Encodes <paramref name="inputPath"/> into <paramref name="output"/> with progress in the heartbeats, then
+    /// judges it: an encode that skip_if_larger discards ends the run as <see cref="KeptOriginal"/> (the caller's
+    /// clean-up removes the file; it is never placed nor uploaded), one that fails the <see cref="QualityGate"/>
+    /// as a failure. Ended is null when the result counts, with the scores it was measured at.
+    /// </summary>
+    private async Task<(Result? Ended, QualityScores Scores)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
     {
+        var none = new QualityScores(null, null);
         var arguments = Ffmpeg.EncodeArguments(inputPath, output, job.Crf, job.Preset);
         var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
         {
@@ -254,29 +266,30 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             console.Progress(job.Id, progress);
         }, claim.Stop);
         if (outcome.Stalled)
-            return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
-        if (outcome.ExitCode is null) return new Stopped();
+            return (Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail), none);
+        if (outcome.ExitCode is null) return (new Stopped(), none);
         if (!outcome.Succeeded)
-            return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
+            return (Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail), none);
 
-        var result = await ffmpeg.ProbeAsync(output, claim.Stop);
-        if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
-        if (OutputProblem(input, result) is { } wrong)
-            return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
-        return null;
-    }
+        var encodeSettings = job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset);
+        var (inputBytes, outputBytes) = (new FileInfo(inputPath).Length, new FileInfo(output).Length);
+        if (encodeSettings.SkipIfLarger && outputBytes >= inputBytes)
+            return (new KeptOriginal(new FinishReport("", InputBytes: inputBytes, OutputBytes: outputBytes, Result: JobResults.KeptOriginal)), none);
 
-    private static string? OutputProblem(ProbeResult input, ProbeResult output)
-    {
-        if (!output.Readable) return $"ffprobe cannot read it ({Ffmpeg.LastLine(output.LogTail)})";
-        if (output.VideoCodec != "h264") return $"expected an H.264 video stream, found {output.VideoCodec ?? "none"}";
-        if (input.DurationSeconds is { } expected)
+        claim.Phase = JobPhase.Checking;
+        claim.Latest = null;
+        var verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encodeSettings, inputPath, input, output, progress =>
         {
-            if (output.DurationSeconds is not { } actual) return "it has no duration";
-            if (Math.Abs(actual - expected) > DurationToleranceSeconds)
-                return $"it lasts {actual:0.##} s where the input lasts {expected:0.##} s";
-        }
-        return null;
+            claim.Latest = progress;
+            console.Progress(job.Id, progress);
+        }, claim.Stop);
+        return verdict switch
+        {
+            GateVerdict.Passed passed => (null, passed.Scores),
+            GateVerdict.Rejected rejected => (Fail($"The encoded file failed its check: {rejected.Why}", outcome.LogTail + rejected.LogTail), none),
+            GateVerdict.Unfinished unfinished => (Retry($"The encoded file could not be checked: {unfinished.Why}", outcome.LogTail + unfinished.LogTail), none),
+            _ => (new Stopped(), none),
+        };
     }
 
     private static string RefusedPlaylist(Job job, string why) =>
