@@ -7,6 +7,7 @@ using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
+using VideoEncode.Api.Profiles;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
@@ -35,6 +36,7 @@ app.UsePages();                              // /, /add-jobs/, /view-jobs/ from 
 
 app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
 app.MapJobs();
+app.MapProfiles();                           // named encode settings at /api/profiles; the choices at /api/encode-options
 app.MapStats();
 app.MapEvents();
 app.MapQueueMetrics();

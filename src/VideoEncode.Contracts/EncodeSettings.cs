@@ -63,6 +63,7 @@ public sealed record EncodeSettings
     /// which encode libx264 from crf and preset alone — would produce exactly this. Only such jobs go
     /// to a claim that names no encoders.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsLegacy => Crf is not null && Preset is not null && this == Legacy(Crf, Preset);
 }
 

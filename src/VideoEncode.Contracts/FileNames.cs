@@ -11,8 +11,8 @@ public static partial class FileNames
 {
     public const int MaxLength = 1024;
 
-    /// <summary>The extension every output has today: the worker writes MP4.</summary>
-    public const string OutputExtension = ".mp4";
+    /// <summary>The extension of an output in <paramref name="container"/> (<see cref="Containers"/>): ".mp4", ".mkv", ".webm".</summary>
+    public static string OutputExtension(string container) => "." + container;
 
     /// <summary>Why <paramref name="fileName"/> is unsafe, or null when it is a plain relative path.</summary>
     public static string? Problem(string fileName)
@@ -36,24 +36,24 @@ public static partial class FileNames
         return null;
     }
 
-    /// <summary>Why <paramref name="outputName"/> cannot be a job's output, or null when it can.</summary>
-    public static string? OutputProblem(string outputName) =>
-        Problem(outputName) ?? (outputName.EndsWith(OutputExtension, StringComparison.OrdinalIgnoreCase)
+    /// <summary>Why <paramref name="outputName"/> cannot be the output of a job writing <paramref name="container"/>, or null when it can.</summary>
+    public static string? OutputProblem(string outputName, string container) =>
+        Problem(outputName) ?? (outputName.EndsWith(OutputExtension(container), StringComparison.OrdinalIgnoreCase)
             ? null
-            : $"must end in {OutputExtension} (the worker writes MP4)");
+            : $"must end in {OutputExtension(container)} (the job's container is {container})");
 
     /// <summary>
     /// The output a job gets when its request names none: the input's relative path with its
-    /// extension replaced by .mp4 ("shows/ep1.mkv" -> "shows/ep1.mp4"), with '/' as the separator.
+    /// extension replaced by the container's ("shows/ep1.mkv" -> "shows/ep1.mp4"), with '/' as the separator.
     /// </summary>
-    public static string DefaultOutputName(string fileName)
+    public static string DefaultOutputName(string fileName, string container)
     {
         var path = fileName.Replace('\\', '/');
         var lastSlash = path.LastIndexOf('/');
         var lastDot = path.LastIndexOf('.');
         // A dot that starts the file's name (".hidden") is not an extension's.
         var stem = lastDot > lastSlash + 1 ? path[..lastDot] : path;
-        return stem + OutputExtension;
+        return stem + OutputExtension(container);
     }
 
     /// <summary>
@@ -63,8 +63,9 @@ public static partial class FileNames
     public static string Numbered(string outputName, int n)
     {
         if (n <= 1) return outputName;
-        var stem = outputName[..^OutputExtension.Length];
-        return $"{stem} ({n}){outputName[^OutputExtension.Length..]}";
+        // Every output name ends in its container's extension (OutputProblem), so the last dot starts it.
+        var dot = outputName.LastIndexOf('.');
+        return $"{outputName[..dot]} ({n}){outputName[dot..]}";
     }
 
     /// <summary>Zero-width and bidirectional-override characters, which make a name show as something it is not.</summary>

@@ -180,7 +180,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
-            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName));
+            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, (job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset)).Container));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
                 scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded));

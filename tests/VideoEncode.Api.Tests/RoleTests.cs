@@ -82,6 +82,10 @@ public sealed class RoleTests : IDisposable
     [InlineData("DELETE /api/uploads/{id}", "admin submit worker")]
     [InlineData("GET /api/jobs/{id}/input", "admin submit worker read")]
     [InlineData("GET /api/jobs/{id}/output", "admin submit worker read")]
+    [InlineData("GET /api/profiles", "admin submit worker read")]
+    [InlineData("PUT /api/profiles/{name}", "admin submit")]
+    [InlineData("DELETE /api/profiles/{name}", "admin submit")]
+    [InlineData("GET /api/encode-options", "admin submit worker read")]
     public void TheRolesAreTheIssuesRoles(string route, string allowedRoles)
     {
         var (method, pattern) = (route.Split(' ')[0], route.Split(' ')[1]);

@@ -13,6 +13,7 @@ using Npgsql;
 using VideoEncode.Api.Events;
 using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Profiles;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
@@ -49,6 +50,7 @@ public static class QueueSetup
         services.AddSingleton<IStoreSql>(sp => OnStore<IStoreSql, SqliteStoreSql, PostgresStoreSql>(sp));
         services.AddSingleton<ChangeJournal>();
         services.AddSingleton<AuditTrail>();
+        services.AddSingleton<ProfileStore>();
         services.AddSingleton<QueueControl>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRing>();

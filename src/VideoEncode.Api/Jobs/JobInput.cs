@@ -1,17 +1,17 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using VideoEncode.Api.Http;
+using VideoEncode.Api.Profiles;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
-/// The input rules for a job, in one place: a safe relative file_name, a crf from 0 to 51 (string
-/// or number in, canonical string out) and one of x264's presets. A bulk request is judged whole:
+/// The input rules for a job, in one place: a safe relative file_name (or an upload), the encode
+/// settings (<see cref="EncodeInput"/>: crf and preset as the original service had them, or a
+/// profile and any settings over it), and the queue's own fields. A bulk request is judged whole:
 /// the first bad item rejects it, named by index and field.
 /// </summary>
-internal static partial class JobInput
+internal static class JobInput
 {
     public const int MaxJobsPerRequest = 10_000;
     public const int DefaultMaxAttempts = 3;
@@ -19,16 +19,29 @@ internal static partial class JobInput
     public const int PriorityLimit = 1_000_000;
     public const int MaxWorkerNameLength = 200;
 
-    public static readonly IReadOnlyList<string> Presets =
-        ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
+    /// <summary>
+    /// The profiles a request names (to be looked up before <see cref="Parse"/>), without judging
+    /// anything else; a "profile" that is not a name is left for Parse to refuse.
+    /// </summary>
+    public static IReadOnlyCollection<string> ProfileNames(JsonElement body)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in body.ValueKind == JsonValueKind.Array ? body.EnumerateArray() : Enumerable.Repeat(body, 1))
+            if (item.ValueKind == JsonValueKind.Object && Field(item, "profile") is { ValueKind: JsonValueKind.String } name && ProfileRules.IsName(name.GetString()!))
+                names.Add(name.GetString()!);
+        return names;
+    }
 
-    /// <summary>Reads one job object or an array of them; either the whole list or an error.</summary>
-    public static (IReadOnlyList<NewJob>? Jobs, ApiError? Error) Parse(JsonElement body)
+    /// <summary>
+    /// Reads one job object or an array of them; either the whole list or an error. <paramref name="profiles"/>
+    /// holds every profile <see cref="ProfileNames"/> found that exists.
+    /// </summary>
+    public static (IReadOnlyList<NewJob>? Jobs, ApiError? Error) Parse(JsonElement body, IReadOnlyDictionary<string, EncodeSettings> profiles)
     {
         switch (body.ValueKind)
         {
             case JsonValueKind.Object:
-                var single = ParseOne(body, index: null, out var error);
+                var single = ParseOne(body, index: null, profiles, out var error);
                 return single is null ? (null, error) : ([single], null);
             case JsonValueKind.Array:
                 var count = body.GetArrayLength();
@@ -40,7 +53,7 @@ internal static partial class JobInput
                 var index = 0;
                 foreach (var item in body.EnumerateArray())
                 {
-                    var job = ParseOne(item, index, out error);
+                    var job = ParseOne(item, index, profiles, out error);
                     if (job is null) return (null, error);
                     jobs.Add(job);
                     index++;
@@ -51,7 +64,7 @@ internal static partial class JobInput
         }
     }
 
-    private static NewJob? ParseOne(JsonElement item, int? index, out ApiError? error)
+    private static NewJob? ParseOne(JsonElement item, int? index, IReadOnlyDictionary<string, EncodeSettings> profiles, out ApiError? error)
     {
         error = null;
         if (item.ValueKind != JsonValueKind.Object)
@@ -62,8 +75,6 @@ internal static partial class JobInput
 
         var fileName = Field(item, "file_name");
         var uploadId = Field(item, "upload_id");
-        var crf = Field(item, "crf");
-        var preset = Field(item, "preset");
 
         string? name = null, upload = null;
         if (uploadId is not null)
@@ -90,16 +101,24 @@ internal static partial class JobInput
                 return null;
             }
         }
-        var canonicalCrf = crf is { } c ? CanonicalCrf(c) : null;
-        if (canonicalCrf is null)
+        EncodeSettings? profile = null;
+        string? profileName = null;
+        if (Field(item, "profile") is { } named)
         {
-            error = Fail(index, "crf", "is required and must be a number from 0 to 51 (a string like \"23\" or a number)");
-            return null;
+            profileName = named.ValueKind == JsonValueKind.String ? named.GetString() : null;
+            if (profileName is null || !profiles.TryGetValue(profileName, out profile))
+            {
+                error = Fail(index, "profile", profileName is not null && ProfileRules.IsName(profileName)
+                    ? $"'{profileName}' is not a profile (GET /api/profiles lists them)"
+                    : ProfileRules.NameRule);
+                return null;
+            }
         }
-        var canonicalPreset = preset is { ValueKind: JsonValueKind.String } p ? CanonicalPreset(p.GetString()!) : null;
-        if (canonicalPreset is null)
+        var (fields, fieldProblem) = EncodeInput.Read(item);
+        var (settings, settingsProblem) = fields is null ? (null, fieldProblem) : EncodeInput.Resolve(profile, fields, requirePreset: profile is null);
+        if (settings is null)
         {
-            error = Fail(index, "preset", $"is required and must be one of: {string.Join(", ", Presets)}");
+            error = Fail(index, settingsProblem!.Field, settingsProblem.Message);
             return null;
         }
         if (!TryOptionalInt(item, "priority", -PriorityLimit, PriorityLimit, 0, out var priority))
@@ -116,7 +135,7 @@ internal static partial class JobInput
         if (Field(item, "output_name") is { } output)
         {
             outputName = output.ValueKind == JsonValueKind.String ? output.GetString()!.Replace('\\', '/') : null;
-            var outputProblem = outputName is null ? "must be a string" : FileNames.OutputProblem(outputName);
+            var outputProblem = outputName is null ? "must be a string" : FileNames.OutputProblem(outputName, settings.Container);
             if (outputProblem is not null)
             {
                 error = Fail(index, "output_name", outputProblem);
@@ -130,7 +149,11 @@ internal static partial class JobInput
             return null;
         }
         // A store job's file_name is filled in from its upload by the store, in the enqueue's transaction.
-        return new NewJob(name ?? "", canonicalCrf, canonicalPreset, priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload);
+        return new NewJob(name ?? "", settings.Crf ?? "", settings.Preset ?? "", priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload)
+        {
+            Settings = settings,
+            Profile = profileName,
+        };
     }
 
     private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)
@@ -286,30 +309,6 @@ internal static partial class JobInput
     private static JsonElement? Field(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    /// <summary>"23", 23, "23.50" and 23.5 become "23" and "23.5"; anything else outside 0–51 is refused.</summary>
-    private static string? CanonicalCrf(JsonElement crf)
-    {
-        decimal value;
-        if (crf.ValueKind == JsonValueKind.Number)
-        {
-            if (!crf.TryGetDecimal(out value)) return null;
-        }
-        else if (crf.ValueKind == JsonValueKind.String)
-        {
-            var text = crf.GetString()!;
-            if (!PlainDecimal().IsMatch(text)) return null;
-            value = decimal.Parse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
-        }
-        else return null;
-        return value is >= 0 and <= 51 ? value.ToString("0.##########", CultureInfo.InvariantCulture) : null;
-    }
-
-    private static string? CanonicalPreset(string preset)
-    {
-        var lower = preset.ToLowerInvariant();
-        return Presets.Contains(lower) ? lower : null;
-    }
-
     private static ApiError Fail(int? index, string? field, string problem)
     {
         var subject = (index, field) switch
@@ -322,6 +321,4 @@ internal static partial class JobInput
         return new ApiError($"{subject} {problem}.") { Index = index, Field = field };
     }
 
-    [GeneratedRegex(@"^[0-9]{1,3}(\.[0-9]{1,10})?$")]
-    private static partial Regex PlainDecimal();
 }

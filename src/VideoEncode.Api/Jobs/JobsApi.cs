@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
+using VideoEncode.Api.Profiles;
 using static VideoEncode.Api.Jobs.JobAnswers;
 
 namespace VideoEncode.Api.Jobs;
@@ -18,6 +19,8 @@ public static class JobsApi
     public const long MaxBodyBytes = 16 * 1024 * 1024;
 
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private static readonly IReadOnlyDictionary<string, Contracts.EncodeSettings> NoProfiles = new Dictionary<string, Contracts.EncodeSettings>();
     private const int MaxIdempotencyKeyLength = 255;
 
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder routes)
@@ -43,7 +46,7 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, Conflict<ApiError>, UnprocessableEntity<ApiError>,
-        JsonHttpResult<ApiError>>> Create(HttpRequest request, Caller caller, IJobStore store, CancellationToken aborted)
+        JsonHttpResult<ApiError>>> Create(HttpRequest request, Caller caller, IJobStore store, ProfileStore profileStore, CancellationToken aborted)
     {
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
@@ -53,7 +56,9 @@ public static class JobsApi
         if (bodyError is not null) return bodyError;
         using (document)
         {
-            var (jobs, error) = JobInput.Parse(document!.RootElement);
+            var named = JobInput.ProfileNames(document!.RootElement);
+            var profiles = named.Count == 0 ? NoProfiles : (await profileStore.FindAsync(named)).ToDictionary(found => found.Key, found => found.Value.Settings);
+            var (jobs, error) = JobInput.Parse(document.RootElement, profiles);
             if (error is not null) return TypedResults.BadRequest(error);
             var idempotency = key.Length == 0 ? null : new IdempotencyKey(key,
                 Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText()))));

@@ -78,7 +78,7 @@ public sealed class OutputNaming
         for (; firstUnnamed < jobs.Count; firstUnnamed++)
         {
             if (names[firstUnnamed] is not null) continue;
-            var wanted = FileNames.DefaultOutputName(jobs[firstUnnamed].FileName);
+            var wanted = FileNames.DefaultOutputName(jobs[firstUnnamed].FileName, jobs[firstUnnamed].Settings.Container);
             for (var n = nextNumber.GetValueOrDefault(wanted, 1); ; n++)
             {
                 var candidate = FileNames.Numbered(wanted, n);
@@ -100,7 +100,7 @@ public sealed class OutputNaming
         for (var i = firstUnnamed; i < jobs.Count; i++)
             if (names[i] is null)
             {
-                var wanted = FileNames.DefaultOutputName(jobs[i].FileName);
+                var wanted = FileNames.DefaultOutputName(jobs[i].FileName, jobs[i].Settings.Container);
                 wantedCount[wanted] = wantedCount.GetValueOrDefault(wanted) + 1;
             }
         var candidates = new HashSet<string>(NameComparer);

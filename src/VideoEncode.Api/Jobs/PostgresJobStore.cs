@@ -54,7 +54,7 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
             jobs = attached;
 
             // Requests wanting the same names take turns, so two hosts never both find "a.mp4" free.
-            await LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName)));
+            await LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container)));
             var naming = new OutputNaming(jobs);
             for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
                 naming.Found(await LiveHoldersAsync(connection, names));

@@ -14,7 +14,15 @@ namespace VideoEncode.Api.Uploads;
 /// </summary>
 public static class MediaDownloads
 {
-    private const string OctetStream = "application/octet-stream", Mp4 = "video/mp4";
+    private const string OctetStream = "application/octet-stream";
+
+    /// <summary>The media type of a result, by the container its job wrote.</summary>
+    private static string ResultType(Contracts.Job job) => (job.Settings?.Container ?? Contracts.Containers.Mp4) switch
+    {
+        Contracts.Containers.Mkv => "video/x-matroska",
+        Contracts.Containers.Webm => "video/webm",
+        _ => "video/mp4",
+    };
 
     public static RouteGroupBuilder MapMediaDownloads(this IEndpointRouteBuilder routes)
     {
@@ -46,9 +54,9 @@ public static class MediaDownloads
         if (job.OutputUploadId is null)
             return TypedResults.NotFound(new ApiError($"Job {jobId} has no result in the host's media store (it is {job.Status}" +
                 (job.UploadId is null ? ", and a shared-folder job's result goes to the workers' output folder)." : ")." )));
-        // Named as the job's output_name says, without its folders; an MP4 whatever the worker called it (FileNames.OutputExtension).
+        // Named as the job's output_name says, without its folders, typed by the job's container whatever the worker called it.
         return await ServeAsync(job.OutputUploadId, $"Job {jobId}'s result",
-            upload => Path.GetFileName(job.OutputName) is { Length: > 0 } name ? name : upload.FileName, uploads, media, Mp4);
+            upload => Path.GetFileName(job.OutputName) is { Length: > 0 } name ? name : upload.FileName, uploads, media, ResultType(job));
     }
 
     private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> ServeAsync(

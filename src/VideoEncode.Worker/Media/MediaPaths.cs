@@ -29,8 +29,9 @@ public sealed class MediaPaths(string inputRoot, string outputRoot)
     {
         if (FileNames.Problem(job.FileName) is { } problem)
             return (null, $"file_name {problem}.");
-        var outputName = job.OutputName ?? FileNames.DefaultOutputName(job.FileName);
-        if (FileNames.OutputProblem(outputName) is { } outputProblem)
+        var container = (job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset)).Container;
+        var outputName = job.OutputName ?? FileNames.DefaultOutputName(job.FileName, container);
+        if (FileNames.OutputProblem(outputName, container) is { } outputProblem)
             return (null, $"output_name {outputProblem}.");
         var input = Path.GetFullPath(Path.Combine(inputRoot, job.FileName.Replace('\\', '/')));
         var output = Path.GetFullPath(Path.Combine(outputRoot, outputName.Replace('\\', '/')));
