@@ -218,7 +218,8 @@ internal static class JobInput
 
     /// <summary>
     /// A finish's body, when there is one: the claim token, and optionally output_upload_id (required for a
-    /// store job; the store checks that) and the input's and output's sizes in bytes.
+    /// store job; the store checks that), the input's and output's sizes in bytes, and what the quality gate
+    /// found (<see cref="FinishGateInput"/>).
     /// </summary>
     public static (FinishReport? Report, ApiError? Error) ParseFinish(JsonElement body)
     {
@@ -239,7 +240,7 @@ internal static class JobInput
                 return (null, new ApiError($"{field} must be a whole number of bytes, 0 or more.") { Field = field });
             sizes[slot] = bytes;
         }
-        return (new FinishReport(token!, upload, sizes[0], sizes[1]), null);
+        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1]));
     }
 
     /// <summary>A heartbeat's report: progress 0–100, speed ≥ 0 and seconds left ≥ 0, and the phase, each optional.</summary>
