@@ -210,3 +210,13 @@ CREATE TABLE profiles (
     updated_by text
 );
 ALTER TABLE workers ADD COLUMN encoders text;
+-- step 9
+-- The files watched folders enqueued: as schema.sql's step 14.
+CREATE TABLE watched_files (
+    path       text   NOT NULL,
+    size       bigint NOT NULL,
+    mtime      bigint NOT NULL,
+    job_id     bigint NOT NULL,
+    created_at bigint NOT NULL,
+    PRIMARY KEY (path, size, mtime)
+);

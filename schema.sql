@@ -280,3 +280,17 @@ CREATE TABLE profiles (
 );
 -- The encoders a worker said it has, at its last claim (comma-separated), so a job no worker can run says so.
 ALTER TABLE workers ADD COLUMN encoders TEXT;
+-- step 14
+-- The files watched folders enqueued (`VideoEncode.Worker watch`), each by its path (the job's
+-- file_name), size and modification time (unix milliseconds). Written in the enqueue's own
+-- transaction, so a file becomes one job across watcher restarts and however many watchers look at
+-- one folder, and never a remembered file without its job; a file that changes is a new file. Kept
+-- when its job is deleted, so a deleted job's file is not enqueued again; job_id says which job it became.
+CREATE TABLE watched_files (
+    path       TEXT    NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime      INTEGER NOT NULL,
+    job_id     INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (path, size, mtime)
+) WITHOUT ROWID;

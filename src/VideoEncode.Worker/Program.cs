@@ -1,6 +1,10 @@
 using VideoEncode.Worker;
 using VideoEncode.Worker.Media;
 using VideoEncode.Worker.Transfers;
+using VideoEncode.Worker.Watching;
+
+// `watch DIR --profile NAME`: enqueue the videos of a folder, and each new one, instead of running jobs.
+if (args is [WatchCommand.Name, ..]) return await WatchCommand.RunAsync(args);
 
 var (settings, problem, help) = WorkerSettings.Parse(args, Environment.GetEnvironmentVariables());
 if (help)

@@ -67,6 +67,8 @@ public sealed record WorkerSettings
           --help                show this text
 
         Ctrl-C once: finish the running encodes, then exit. Twice: stop them and put their jobs back.
+
+        VideoEncode.Worker watch DIR --profile NAME: enqueue the videos under a folder instead (see watch --help).
         """;
 
     /// <summary>The settings, or a one-line problem; help is true when --help was asked for.</summary>
@@ -161,7 +163,7 @@ public sealed record WorkerSettings
     }
 
     /// <summary>The key in the file, without the line break an editor or echo leaves; or why there is none.</summary>
-    private static (string? Key, string? Problem) ReadKeyFile(string path)
+    internal static (string? Key, string? Problem) ReadKeyFile(string path)
     {
         string text;
         try

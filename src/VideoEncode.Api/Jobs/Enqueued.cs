@@ -23,11 +23,13 @@ public enum EnqueueOutcome
     OutputTaken,
     /// <summary>An upload_id names no complete upload (<see cref="Enqueued.Name"/> says what is wrong with it).</summary>
     UploadMissing,
+    /// <summary>A job's source was enqueued before (<see cref="Enqueued.SeenAs"/> is the job it became).</summary>
+    SourceSeen,
 }
 
-/// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed or upload_id is unusable.</summary>
-public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, IReadOnlyList<JobChange> Changes, int? Index = null, string? Name = null)
-    : IChangeSet
+/// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed, upload_id is unusable or source was enqueued before.</summary>
+public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, IReadOnlyList<JobChange> Changes, int? Index = null, string? Name = null,
+    long? SeenAs = null) : IChangeSet
 {
     public static Enqueued Created(IReadOnlyList<Job> jobs) =>
         new(EnqueueOutcome.Created, jobs, jobs.Select(job => JobChange.Moved(JobChange.Created, job, ChangeCause.Enqueue)).ToList());
@@ -35,4 +37,5 @@ public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, I
     public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
     public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);
     public static Enqueued UploadMissing(int index, string problem) => new(EnqueueOutcome.UploadMissing, [], [], index, problem);
+    public static Enqueued SourceSeen(int index, string path, long jobId) => new(EnqueueOutcome.SourceSeen, [], [], index, path, jobId);
 }

@@ -58,6 +58,8 @@ internal static class JobInput
                     jobs.Add(job);
                     index++;
                 }
+                if (WatchedFiles.FirstRepeat(jobs) is var (repeat, first))
+                    return (null, Fail(repeat, "source", $"names the same file as the job at index {first}"));
                 return (jobs, null);
             default:
                 return (null, new ApiError("The body must be a job object or an array of job objects."));
@@ -148,11 +150,22 @@ internal static class JobInput
             error = Fail(index, "overwrite", "must be true or false");
             return null;
         }
+        WatchedFile? source = null;
+        if (Field(item, "source") is { } found)
+        {
+            source = WatchedFiles.Parse(found, out var sourceProblem);
+            if (source is null)
+            {
+                error = Fail(index, "source", sourceProblem!);
+                return null;
+            }
+        }
         // A store job's file_name is filled in from its upload by the store, in the enqueue's transaction.
         return new NewJob(name ?? "", settings.Crf ?? "", settings.Preset ?? "", priority, maxAttempts, outputName, overwrite?.GetBoolean() ?? false, upload)
         {
             Settings = settings,
             Profile = profileName,
+            Source = source,
         };
     }
 

@@ -31,7 +31,8 @@ public static class JobsApi
             .WithMetadata(new RequestBodyDocumentation(typeof(NewJob), typeof(NewJob[])))
             .WithSummary("Enqueue one job, or an array of up to 10,000 (all or nothing)")
             .WithDescription("Answers 201 with an array of the created jobs, also for a single job. With an Idempotency-Key header, " +
-                             "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing.");
+                             "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing. A job with a \"source\" " +
+                             "(a watched folder's file: path, size, mtime) enqueued before answers 409 with its job_id and creates nothing.");
         group.MapGet("/", List).WithSummary("List jobs, newest first (or sort=oldest|priority|status); status and q (a piece of the file name) filter");
         group.MapGet("/{id}", Get).WithSummary("One job");
         group.MapDelete("/{id}", Delete).RequireAccess(Access.Admin).WithSummary("Delete a job in any state");
@@ -71,6 +72,9 @@ public static class JobsApi
                 EnqueueOutcome.UploadMissing => TypedResults.BadRequest(new ApiError(
                     $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}{result.Name}; nothing was stored.")
                     { Index = jobs.Count > 1 ? result.Index : null, Field = "upload_id" }),
+                EnqueueOutcome.SourceSeen => TypedResults.Conflict(new ApiError(
+                    $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}source '{result.Name}' was enqueued before, as job {result.SeenAs}, " +
+                    "with this size and mtime; nothing was stored.") { Index = jobs.Count > 1 ? result.Index : null, Field = "source", JobId = result.SeenAs }),
                 _ => TypedResults.Conflict(new ApiError(
                     $"{(jobs!.Count > 1 ? $"Job at index {result.Index}: " : "")}output_name '{result.Name}' is taken by a pending or running job " +
                     "(or named twice in this request); nothing was stored.") { Index = jobs.Count > 1 ? result.Index : null, Field = "output_name" }),

@@ -35,4 +35,10 @@ public sealed record NewJob(string FileName, string Crf, string Preset, int Prio
 
     /// <summary>Optional: a profile (GET /api/profiles) whose settings the job starts from; fields given beside it override them.</summary>
     public string? Profile { get; init; }
+
+    /// <summary>
+    /// Optional: the file a watched folder found ({"path", "size", "mtime"}), enqueued once (<see cref="WatchedFiles"/>);
+    /// a second enqueue of it answers 409 with the job it became.
+    /// </summary>
+    public WatchedFile? Source { get; init; }
 }

@@ -47,6 +47,9 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                         : Enqueued.KeyReused;
             }
 
+            var sources = WatchedFiles.Of(jobs);
+            if (sources.Count > 0 && await FirstSeenSourceAsync(connection, sources) is { } enqueuedBefore) return enqueuedBefore;
+
             var uploadIds = StoredInputs.Named(jobs);
             var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
                 uploadIds.Length == 0 ? [] : await connection.QueryAsync<StoredInput>(StoredInputs.Lookup("id = ANY(@ids)"), new { ids = uploadIds, keepuntil = now + UploadCreation.ExpirySeconds(Settings) }));
@@ -90,12 +93,46 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                 profiles = jobs.Select(job => job.Profile).ToArray(),
                 needs = jobs.Select(job => NeededEncoder(job.Settings)).ToArray(),
             })).OrderBy(job => job.Id).ToList();
+            if (sources.Count > 0)
+                await connection.ExecuteAsync(WatchedFiles.Remember,
+                    sources.Select(item => new { item.Source.Path, item.Source.Size, item.Source.Mtime, jobid = created[item.Index].Id, now }));
             if (key is not null)
                 await connection.ExecuteAsync(SharedJobSql.RememberRequest,
                     new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
             return Enqueued.Created(created);
         }, cancel);
     }
+
+    /// <summary>
+    /// The first of the request's sources enqueued before, as the answer; null when none was. The
+    /// sources are locked first (an advisory lock per bucket of paths, in bucket order, as output
+    /// names are), so two requests for one file take turns and the second sees the first's job.
+    /// </summary>
+    private static async Task<Enqueued?> FirstSeenSourceAsync(NpgsqlConnection connection, List<(int Index, WatchedFile Source)> sources)
+    {
+        await connection.ExecuteAsync($"""
+            SELECT pg_advisory_xact_lock({WatchedFileLocks}, bucket)
+            FROM (SELECT DISTINCT hashtext(path) & {WatchedFileBuckets - 1} AS bucket FROM unnest(@paths) AS path) AS buckets
+            ORDER BY bucket
+            """, new { paths = sources.Select(item => item.Source.Path).Distinct().ToArray() });
+        var seen = (await connection.QueryAsync<(string Path, long Size, long Mtime, long JobId)>("""
+            SELECT watched.path, watched.size, watched.mtime, watched.job_id
+            FROM watched_files AS watched JOIN unnest(@paths, @sizes, @mtimes) AS asked(path, size, mtime)
+                ON watched.path = asked.path AND watched.size = asked.size AND watched.mtime = asked.mtime
+            """, new
+        {
+            paths = sources.Select(item => item.Source.Path).ToArray(),
+            sizes = sources.Select(item => item.Source.Size).ToArray(),
+            mtimes = sources.Select(item => item.Source.Mtime).ToArray(),
+        })).ToDictionary(row => new WatchedFile(row.Path, row.Size, row.Mtime), row => row.JobId);
+        foreach (var (index, source) in sources)
+            if (seen.TryGetValue(source, out var jobId)) return Enqueued.SourceSeen(index, source.Path, jobId);
+        return null;
+    }
+
+    /// <summary>The advisory-lock class of watched-file path buckets ("WF").</summary>
+    private const int WatchedFileLocks = 0x5746;
+    private const int WatchedFileBuckets = 256;
 
     /// <summary>
     /// Locks output names for the rest of the transaction: an advisory lock per bucket of lowered

@@ -37,6 +37,12 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                         new { ids = seen.Ids }).AsList())
                     : Enqueued.KeyReused;
 
+            // The writer runs one write at a time, so a source found absent here is still absent when remembered below.
+            var sources = WatchedFiles.Of(jobs);
+            foreach (var (sourceIndex, source) in sources)
+                if (connection.QueryFirstPrepared<long?>(WatchedFiles.JobOf, ("@path", source.Path), ("@size", source.Size), ("@mtime", source.Mtime)) is { } seenAs)
+                    return Enqueued.SourceSeen(sourceIndex, source.Path, seenAs);
+
             var uploadIds = StoredInputs.Named(jobs);
             var (attached, uploads, unusable) = StoredInputs.Attach(jobs,
                 uploadIds.Length == 0 ? [] : connection.Query<StoredInput>(StoredInputs.Lookup("id IN @ids"), new { ids = uploadIds, keepuntil = now + UploadCreation.ExpirySeconds(Settings) }));
@@ -66,6 +72,9 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                     ("@now", now), ("@createdBy", createdBy), ("@upload", upload?.Id), ("@sha256", upload?.Sha256), ("@bytes", upload?.Length),
                     ("@settings", SettingsColumn.Write(job.Settings)), ("@profile", job.Profile), ("@needs", NeededEncoder(job.Settings)))!);
             }
+            foreach (var (sourceIndex, source) in sources)
+                connection.ExecutePrepared(WatchedFiles.Remember, ("@path", source.Path), ("@size", source.Size), ("@mtime", source.Mtime),
+                    ("@jobid", created[sourceIndex].Id), ("@now", now));
             if (key is not null)
                 connection.Execute(SharedJobSql.RememberRequest,
                     new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
