@@ -33,7 +33,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
     public async Task RunAsync(Job job, CancellationToken abort)
     {
-        console.Info($"Job {job.Id}: encoding {job.FileName} (crf {job.Crf}, preset {job.Preset}, attempt {job.Attempts} of {job.MaxAttempts}).");
+        console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(EncodeArguments.For(job))}; attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
         var result = job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim);
@@ -124,7 +124,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             {
                 return Retry($"Could not create a temporary file beside the output: {e.Message}");
             }
-            var (ended, scores) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
+            var (commandLine, ended, scores) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
             if (ended is not null) return ended;
 
             // What goes into place is the file this run created, not something swapped in since.
@@ -141,7 +141,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
-                OutputBytes: new FileInfo(resolved.Output).Length, Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded));
+                OutputBytes: new FileInfo(resolved.Output).Length, Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded,
+                CommandLine: commandLine));
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
@@ -168,22 +169,22 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         try
         {
             var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
-            var output = Path.Combine(folder, "output.mp4");
+            var output = Path.Combine(folder, "output." + EncodeArguments.For(job).Container);
             claim.Phase = JobPhase.Downloading;
             await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             var (probed, unusable) = await CheckInputAsync(job, input, claim);
             if (unusable is not null) return unusable;
             claim.Phase = JobPhase.Encoding;
             claim.Latest = null;
-            var (ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
+            var (commandLine, ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
             if (ended is not null) return ended;
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
-            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, (job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset)).Container));
+            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, EncodeArguments.For(job).Container));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
-                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded));
+                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine));
         }
         catch (TransferFailedException e)
         {
@@ -251,15 +252,31 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
     }
 
     /// <summary>
-    /// Encodes <paramref name="inputPath"/> into <paramref name="output"/> with progress in the heartbeats, then
-    /// judges it: an encode that skip_if_larger discards ends the run as <see cref="KeptOriginal"/> (the caller's
-    /// clean-up removes the file; it is never placed nor uploaded), one that fails the <see cref="QualityGate"/>
-    /// as a failure. Ended is null when the result counts, with the scores it was measured at.
+    /// Encodes <paramref name="inputPath"/> into <paramref name="output"/> as the job's settings say, with progress in
+    /// the heartbeats, then judges it: the command line that ran; how the run ended when the result does not count
+    /// (a failure, which carries the command line too, so the job shows what ran whichever way it ended; stopped; or
+    /// <see cref="KeptOriginal"/> when skip_if_larger discards the encode — the caller's clean-up removes the file,
+    /// which is never placed nor uploaded), null when it counts; and the scores the <see cref="QualityGate"/> measured.
     /// </summary>
-    private async Task<(Result? Ended, QualityScores Scores)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
+    private async Task<(string CommandLine, Result? Ended, QualityScores Scores)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input,
+        string output, ClaimKeeper claim)
+    {
+        var encode = EncodeArguments.For(job);
+        var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec);
+        var commandLine = ffmpeg.CommandLine(arguments);
+        var (ended, scores) = await EncodeAndCheckAsync(job, arguments, encode, inputPath, input, output, claim);
+        return (commandLine, ended switch
+        {
+            Failed failed => new Failed(failed.Report with { CommandLine = commandLine }),
+            KeptOriginal kept => new KeptOriginal(kept.Report with { CommandLine = commandLine }),
+            _ => ended,
+        }, scores);
+    }
+
+    private async Task<(Result? Ended, QualityScores Scores)> EncodeAndCheckAsync(Job job, IReadOnlyList<string> arguments, EncodeSettings encode,
+        string inputPath, ProbeResult input, string output, ClaimKeeper claim)
     {
         var none = new QualityScores(null, null);
-        var arguments = Ffmpeg.EncodeArguments(inputPath, output, job.Crf, job.Preset);
         var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
         {
             claim.Latest = progress;
@@ -271,14 +288,13 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         if (!outcome.Succeeded)
             return (Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail), none);
 
-        var encodeSettings = job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset);
         var (inputBytes, outputBytes) = (new FileInfo(inputPath).Length, new FileInfo(output).Length);
-        if (encodeSettings.SkipIfLarger && outputBytes >= inputBytes)
+        if (encode.SkipIfLarger && outputBytes >= inputBytes)
             return (new KeptOriginal(new FinishReport("", InputBytes: inputBytes, OutputBytes: outputBytes, Result: JobResults.KeptOriginal)), none);
 
         claim.Phase = JobPhase.Checking;
         claim.Latest = null;
-        var verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encodeSettings, inputPath, input, output, progress =>
+        var verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encode, inputPath, input, output, progress =>
         {
             claim.Latest = progress;
             console.Progress(job.Id, progress);

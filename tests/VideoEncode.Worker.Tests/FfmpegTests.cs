@@ -1,3 +1,4 @@
+using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker.Tests;
@@ -11,23 +12,9 @@ public sealed class FfmpegTests : IDisposable
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
     [Fact]
-    public void TheEncodeArgumentsCarryTheJobsCrfAndPresetForLibx264AndAac()
-    {
-        var args = Ffmpeg.EncodeArguments("in.mkv", "out.partial", "18.5", "veryslow");
-        Assert.Equal("18.5", After(args, "-crf"));
-        Assert.Equal("veryslow", After(args, "-preset"));
-        Assert.Equal("libx264", After(args, "-c:v"));
-        Assert.Equal("aac", After(args, "-c:a"));
-        Assert.Equal("+faststart", After(args, "-movflags"));
-        Assert.Equal("pipe:1", After(args, "-progress"));
-        Assert.Equal("file:in.mkv", After(args, "-i"));
-        Assert.Equal(["-f", "mp4", "out.partial"], args.TakeLast(3));
-    }
-
-    [Fact]
     public void InputsAreLocalFilesOnlyForFfmpegAndFfprobe()
     {
-        foreach (var args in new[] { Ffmpeg.EncodeArguments("/media/in.mkv", "/out/x.partial", "23", "fast"), Ffmpeg.ProbeArguments("/media/in.mkv") })
+        foreach (var args in new[] { Libx264("/media/in.mkv", "/out/x.partial", "23", "fast"), Ffmpeg.ProbeArguments("/media/in.mkv") })
         {
             var list = args.ToList();
             Assert.Equal("file", After(args, "-protocol_whitelist"));
@@ -45,7 +32,7 @@ public sealed class FfmpegTests : IDisposable
     public void AnyFileNameIsExactlyOneArgument(string name)
     {
         var input = Path.Combine("/media in", name);
-        var args = Ffmpeg.EncodeArguments(input, "/out/" + name, "23", "fast");
+        var args = Libx264(input, "/out/" + name, "23", "fast");
         Assert.Single(args, arg => arg == "file:" + input);
         Assert.Equal("file:" + input, After(args, "-i"));
         Assert.Equal("/out/" + name, args[^1]);
@@ -61,7 +48,7 @@ public sealed class FfmpegTests : IDisposable
         var probe = await ffmpeg.ProbeAsync(input, CancellationToken.None);
         var updates = new List<EncodeProgress>();
 
-        var outcome = await ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, output, "30", "ultrafast"), probe.DurationSeconds, updates.Add, CancellationToken.None);
+        var outcome = await ffmpeg.EncodeAsync(Libx264(input, output, "30", "ultrafast"), probe.DurationSeconds, updates.Add, CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.LogTail);
         var (codec, duration) = await TestMedia.ProbeAsync(output);
@@ -76,7 +63,7 @@ public sealed class FfmpegTests : IDisposable
     {
         var input = Path.Combine(folder, "garbage.mp4");
         await File.WriteAllBytesAsync(input, new byte[5000]);
-        var outcome = await ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "x.partial"), "23", "fast"), null, _ => { }, CancellationToken.None);
+        var outcome = await ffmpeg.EncodeAsync(Libx264(input, Path.Combine(folder, "x.partial"), "23", "fast"), null, _ => { }, CancellationToken.None);
         Assert.False(outcome.Succeeded);
         Assert.NotEqual(0, outcome.ExitCode);
         Assert.Contains("Invalid data", outcome.LogTail);
@@ -89,7 +76,7 @@ public sealed class FfmpegTests : IDisposable
         var input = Path.Combine(folder, "long.mkv");
         await TestMedia.MakeClipAsync(input, seconds: 30, size: "640x360", audio: false);
         using var cancel = new CancellationTokenSource();
-        var encode = ffmpeg.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "long.partial"), "18", "veryslow"), 30,
+        var encode = ffmpeg.EncodeAsync(Libx264(input, Path.Combine(folder, "long.partial"), "18", "veryslow"), 30,
             _ => cancel.Cancel(), cancel.Token);
         var outcome = await encode;
         Assert.Null(outcome.ExitCode);
@@ -102,7 +89,7 @@ public sealed class FfmpegTests : IDisposable
         // Long enough for the fake to write its pid even on a busy machine.
         var hanging = new Ffmpeg(FakeTools.HangingFfmpeg(folder, pidFile), "ffprobe", TimeSpan.FromSeconds(4));
 
-        var outcome = await hanging.EncodeAsync(Ffmpeg.EncodeArguments("/in.mkv", Path.Combine(folder, "x.partial"), "23", "fast"), 10, _ => { }, CancellationToken.None);
+        var outcome = await hanging.EncodeAsync(Libx264("/in.mkv", Path.Combine(folder, "x.partial"), "23", "fast"), 10, _ => { }, CancellationToken.None);
 
         Assert.True(outcome.Stalled);
         Assert.Null(outcome.ExitCode);
@@ -116,7 +103,7 @@ public sealed class FfmpegTests : IDisposable
         await TestMedia.MakeClipAsync(input, seconds: 10, audio: false);
         var paced = new Ffmpeg(FakeTools.RealTimeFfmpeg(folder), "ffprobe", TimeSpan.FromSeconds(4));
 
-        var outcome = await paced.EncodeAsync(Ffmpeg.EncodeArguments(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 10, _ => { }, CancellationToken.None);
+        var outcome = await paced.EncodeAsync(Libx264(input, Path.Combine(folder, "paced.partial"), "30", "ultrafast"), 10, _ => { }, CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.LogTail);   // ten seconds of encoding outlast the four-second stall timeout
         Assert.False(outcome.Stalled);
@@ -150,6 +137,10 @@ public sealed class FfmpegTests : IDisposable
         Assert.Contains("/nonexistent/ffmpeg", problem);
         Assert.Null(await ffmpeg.CheckInstalledAsync(CancellationToken.None));
     }
+
+    /// <summary>Today's encode, the one these tests of running ffmpeg use (every setting's arguments: <see cref="EncodeArgumentsTests"/>).</summary>
+    private static IReadOnlyList<string> Libx264(string input, string output, string crf, string preset) =>
+        EncodeArguments.Build(input, output, EncodeSettings.Legacy(crf, preset), inputVideoCodec: null);
 
     private static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];
 }

@@ -58,8 +58,9 @@ public sealed class QueueClientTests
     public async Task TheFailureReportIsSentInWireJson()
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 9, "status": "failed"}"""));
-        await Client(handler).FailAsync(9, new FailureReport("boom", "tail", "t0k3n"), CancellationToken.None);
-        Assert.Equal("""{"error":"boom","log_tail":"tail","claim_token":"t0k3n","retryable":false}""", Assert.Single(handler.Bodies));
+        await Client(handler).FailAsync(9, new FailureReport("boom", "tail", "t0k3n", CommandLine: "ffmpeg -i 'file:a b.mkv'"), CancellationToken.None);
+        Assert.Equal("""{"error":"boom","log_tail":"tail","claim_token":"t0k3n","retryable":false,"command_line":"ffmpeg -i \u0027file:a b.mkv\u0027"}""",
+            Assert.Single(handler.Bodies));
     }
 
     [Fact]

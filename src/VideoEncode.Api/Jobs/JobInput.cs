@@ -194,7 +194,9 @@ internal static class JobInput
         var retryable = Field(body, "retryable");
         if (retryable is { ValueKind: not (JsonValueKind.True or JsonValueKind.False) })
             return (null, new ApiError("retryable must be true or false when present.") { Field = "retryable" });
-        return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false), null);
+        var (commandLine, commandLineError) = OptionalCommandLine(body);
+        if (commandLineError is not null) return (null, commandLineError);
+        return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false, commandLine), null);
     }
 
     /// <summary>
@@ -231,8 +233,8 @@ internal static class JobInput
 
     /// <summary>
     /// A finish's body, when there is one: the claim token, and optionally output_upload_id (required for a
-    /// store job; the store checks that), the input's and output's sizes in bytes, and what the quality gate
-    /// found (<see cref="FinishGateInput"/>).
+    /// store job; the store checks that), the input's and output's sizes in bytes, the command line that ran,
+    /// and what the quality gate found (<see cref="FinishGateInput"/>).
     /// </summary>
     public static (FinishReport? Report, ApiError? Error) ParseFinish(JsonElement body)
     {
@@ -253,8 +255,21 @@ internal static class JobInput
                 return (null, new ApiError($"{field} must be a whole number of bytes, 0 or more.") { Field = field });
             sizes[slot] = bytes;
         }
-        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1]));
+        var (commandLine, commandLineError) = OptionalCommandLine(body);
+        if (commandLineError is not null) return (null, commandLineError);
+        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine));
     }
+
+    /// <summary>The ffmpeg command line a finish or failure reports, when it does: kept to its first <see cref="FinishReport.MaxCommandLineChars"/>.</summary>
+    private static (string? CommandLine, ApiError? Error) OptionalCommandLine(JsonElement body) => Field(body, "command_line") switch
+    {
+        null => (null, null),
+        { ValueKind: JsonValueKind.String } line => (Cut(line.GetString()!), null),
+        _ => (null, new ApiError("command_line must be a string when present.") { Field = "command_line" }),
+    };
+
+    private static string Cut(string commandLine) =>
+        commandLine.Length <= FinishReport.MaxCommandLineChars ? commandLine : commandLine[..FinishReport.MaxCommandLineChars];
 
     /// <summary>A heartbeat's report: progress 0–100, speed ≥ 0 and seconds left ≥ 0, and the phase, each optional.</summary>
     public static (Heartbeat? Report, ApiError? Error) ParseHeartbeat(JsonElement body, string token)

@@ -235,7 +235,8 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
-                """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes, ssim = report?.Ssim, psnr = report?.Psnr, result });
+                """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes,
+                    commandline = report?.CommandLine, ssim = report?.Ssim, psnr = report?.Psnr, result });
             if (job is null)
                 return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload, result }) > 0
                     ? JobStep.ResultMissing

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Media;
 
@@ -63,21 +64,6 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             ? ["/usr/bin/setsid", "/usr/bin/setpriv", "--pdeathsig", "KILL"]
             : []);
 
-    /// <summary>The libx264 + AAC encode of one job, as an argument list (no quoting needed or wanted).</summary>
-    public static IReadOnlyList<string> EncodeArguments(string input, string output, string crf, string preset) =>
-    [
-        "-hide_banner", "-nostdin", "-y",
-        .. InputArguments(input),
-        // First video stream, every audio stream if there is any; subtitles and data do not fit MP4.
-        "-map", "0:v:0", "-map", "0:a?",
-        "-c:v", "libx264", "-crf", crf, "-preset", preset,
-        "-c:a", "aac",
-        "-movflags", "+faststart",
-        "-progress", "pipe:1", "-nostats",
-        // The output's name does not end in .mp4 while it is being written, so say the format.
-        "-f", "mp4", output,
-    ];
-
     public static IReadOnlyList<string> ProbeArguments(string path) =>
         ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,width,height,pix_fmt", "-of", "json", .. InputArguments(path)];
 
@@ -86,7 +72,10 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     /// name (a "file" called "http:…") asks for one; "file:" keeps the name from being read as a
     /// protocol at all.
     /// </summary>
-    public static string[] InputArguments(string path) => ["-protocol_whitelist", "file", "-i", "file:" + path];
+    internal static string[] InputArguments(string path) => ["-protocol_whitelist", "file", "-i", "file:" + path];
+
+    /// <summary>The encode <paramref name="arguments"/> describe as a person would type it, for the job's record (<see cref="CommandLineText"/>).</summary>
+    public string CommandLine(IReadOnlyList<string> arguments) => CommandLineText.Render(ffmpegPath, arguments, FinishReport.MaxCommandLineChars);
 
     /// <summary>Checks that both programs start, and that this ffmpeg can encode with libx264; null when fine.</summary>
     public async Task<string?> CheckInstalledAsync(CancellationToken cancel)

@@ -55,7 +55,7 @@ public sealed class QualityGate(Ffmpeg ffmpeg, TimeSpan stallTimeout)
     public static string? StreamProblem(EncodeSettings settings, ProbeResult input, ProbeResult output)
     {
         if (!output.Readable) return $"ffprobe cannot read it ({Ffmpeg.LastLine(output.LogTail)})";
-        var codec = settings.VideoCodec == VideoCodecs.Copy ? input.VideoCodec : settings.VideoCodec;
+        var codec = EncodeArguments.OutputVideoCodec(settings, input.VideoCodec);
         if (output.VideoCodec != codec) return $"expected a {codec} video stream, found {output.VideoCodec ?? "none"}";
         if (output.AudioStreams < input.AudioStreams)
             return $"the input has {Streams(input.AudioStreams, "audio stream")}, the result {Streams(output.AudioStreams, "audio stream")}";

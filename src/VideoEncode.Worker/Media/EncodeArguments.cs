@@ -1,0 +1,177 @@
+using System.Globalization;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Worker.Media;
+
+/// <summary>
+/// The ffmpeg arguments of one job's encode, built from exactly what its <see cref="EncodeSettings"/> say,
+/// as a list (no quoting needed or wanted). The host validated the settings against
+/// <see cref="EncoderCatalog"/> at enqueue, so nothing is refused here: this only translates each
+/// setting into the options of the encoder that carries it out. A job without settings (a row older
+/// than them) is today's libx264 encode, and its arguments are exactly what they always were.
+/// </summary>
+public static class EncodeArguments
+{
+    /// <summary>Where a VAAPI encoder finds its GPU: the first render node, which is the GPU on a machine with one.</summary>
+    public const string VaapiDevice = "/dev/dri/renderD128";
+
+    /// <summary>The settings a job runs with: its own, or the libx264 encode its crf and preset describe.</summary>
+    public static EncodeSettings For(Job job) => job.Settings ?? EncodeSettings.Legacy(job.Crf, job.Preset);
+
+    /// <summary>
+    /// The codec the output's video stream must have: the one asked for, or the input's
+    /// (<paramref name="inputVideoCodec"/>, as ffprobe names it) when the video is copied.
+    /// </summary>
+    public static string? OutputVideoCodec(EncodeSettings settings, string? inputVideoCodec) =>
+        settings.VideoCodec == VideoCodecs.Copy ? inputVideoCodec : settings.VideoCodec;
+
+    public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, string? inputVideoCodec)
+    {
+        var encoder = settings.VideoCodec == VideoCodecs.Copy ? null : EncoderCatalog.Find(settings.Encoder)
+            ?? throw new ArgumentException($"The encoder '{settings.Encoder}' is not in the catalog.", nameof(settings));
+        var subtitles = settings.Subtitles == SubtitleModes.Copy;
+        List<string> args = ["-hide_banner", "-nostdin", "-y"];
+        // A global option: it opens the device the hwupload filter uploads frames to.
+        if (encoder?.Hardware == EncoderCatalog.Vaapi) args.AddRange(["-vaapi_device", VaapiDevice]);
+        args.AddRange(Ffmpeg.InputArguments(input));
+        // First video stream, every audio stream if there is any; subtitles only when asked for (and
+        // streams the job did not choose, data or attachments, are never taken along).
+        args.AddRange(["-map", "0:v:0", "-map", "0:a?"]);
+        if (subtitles) args.AddRange(["-map", "0:s?"]);
+        args.AddRange(encoder is null ? ["-c:v", "copy"] : Video(encoder, settings));
+        // Apple's players open HEVC in MP4 only under the hvc1 tag; ffmpeg writes hev1 unless told.
+        if (OutputVideoCodec(settings, inputVideoCodec) == VideoCodecs.Hevc && settings.Container == Containers.Mp4)
+            args.AddRange(["-tag:v", "hvc1"]);
+        args.AddRange(["-c:a", AudioEncoder(settings.Audio)]);
+        if (settings.AudioBitrate is { } audioBitrate) args.AddRange(["-b:a", audioBitrate]);
+        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container)]);
+        if (settings.Container == Containers.Mp4) args.AddRange(["-movflags", "+faststart"]);
+        args.AddRange(["-progress", "pipe:1", "-nostats"]);
+        // The output's name does not end in the container's extension while it is written, so say the format.
+        args.AddRange(["-f", Muxer(settings.Container), output]);
+        return args;
+    }
+
+    /// <summary>The settings in a few words, for the worker's console: "libx265 crf 22, preset slow, 10-bit, audio opus 96k, mkv".</summary>
+    public static string Describe(EncodeSettings settings)
+    {
+        List<string> parts = [settings.VideoCodec == VideoCodecs.Copy ? "video copied"
+            : $"{settings.Encoder} {(settings.Bitrate is { } bitrate ? "bitrate " + bitrate : "crf " + settings.Crf)}"];
+        if (settings.VideoCodec != VideoCodecs.Copy)
+        {
+            if (settings.Preset is { } preset) parts.Add("preset " + preset);
+            parts.Add($"{settings.BitDepth}-bit");
+            if (settings.MaxHeight is { } height) parts.Add($"at most {height} lines");
+        }
+        parts.Add($"audio {settings.Audio}{(settings.AudioBitrate is { } audioBitrate ? " " + audioBitrate : "")}");
+        parts.Add(settings.Container);
+        if (settings.Subtitles == SubtitleModes.Copy) parts.Add("subtitles copied");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>The video filters, the encoder with its rate control and speed, and the pixel format.</summary>
+    private static List<string> Video(EncoderInfo encoder, EncodeSettings settings)
+    {
+        var tenBit = settings.BitDepth == 10;
+        var vaapi = encoder.Hardware == EncoderCatalog.Vaapi;
+        List<string> filters = [];
+        // Down only, keeping the aspect ratio with an even width (4:2:0 needs one); the quotes keep
+        // min()'s comma from splitting the filter chain.
+        if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'min(ih,{maxHeight})'");
+        // A VAAPI encoder takes frames in GPU memory: scale in software first, then convert and upload.
+        if (vaapi) filters.AddRange([tenBit ? "format=p010" : "format=nv12", "hwupload"]);
+
+        List<string> args = [];
+        if (filters.Count > 0) args.AddRange(["-vf", string.Join(",", filters)]);
+        args.AddRange(["-c:v", encoder.Name]);
+        var family = FamilyOf(encoder);
+        args.AddRange(settings.Bitrate is { } bitrate ? ["-b:v", bitrate] : Quality(family, settings.Crf!));
+        args.AddRange(Speed(family, settings.Preset ?? encoder.DefaultPreset));
+        // Today's encode never named a pixel format (libx264 keeps the input's); every other job says
+        // its depth, so a 10-bit or 4:4:4 input cannot make an 8-bit 4:2:0 request into something else.
+        if (!settings.IsLegacy && !vaapi) args.AddRange(["-pix_fmt", PixelFormat(encoder, tenBit)]);
+        return args;
+    }
+
+    /// <summary>How an encoder is driven: each family spells quality and speed its own way.</summary>
+    private enum Family { X26x, SvtAv1, Aom, Vpx, Nvenc, Qsv, Vaapi }
+
+    /// <summary>The family of an encoder. Every encoder in the catalog has one; a test holds each to that.</summary>
+    private static Family FamilyOf(EncoderInfo encoder) => encoder.Hardware switch
+    {
+        EncoderCatalog.Nvenc => Family.Nvenc,
+        EncoderCatalog.Qsv => Family.Qsv,
+        EncoderCatalog.Vaapi => Family.Vaapi,
+        _ => encoder.Name switch
+        {
+            EncoderCatalog.Libx264 or "libx265" => Family.X26x,
+            "libsvtav1" => Family.SvtAv1,
+            "libaom-av1" => Family.Aom,
+            "libvpx-vp9" => Family.Vpx,
+            _ => throw new ArgumentException($"No ffmpeg options are known for the encoder '{encoder.Name}'.", nameof(encoder)),
+        },
+    };
+
+    /// <summary>The constant-quality options for <paramref name="crf"/>, on the encoder's own scale.</summary>
+    private static string[] Quality(Family family, string crf) => family switch
+    {
+        Family.X26x => ["-crf", crf],
+        Family.SvtAv1 => ["-crf", Whole(crf)],
+        // libaom and libvpx treat -crf as a cap on quality unless the bitrate is 0: constant quality.
+        Family.Aom or Family.Vpx => ["-crf", Whole(crf), "-b:v", "0"],
+        // Constant quality on NVENC is VBR with a quality target and no bitrate ceiling.
+        Family.Nvenc => ["-rc", "vbr", "-cq", crf, "-b:v", "0"],
+        Family.Qsv => ["-global_quality", Whole(crf)],
+        _ => ["-rc_mode", "CQP", "-qp", Whole(crf)],
+    };
+
+    /// <summary>The speed options for <paramref name="preset"/> (null: the encoder has no presets).</summary>
+    private static string[] Speed(Family family, string? preset) => (family, preset) switch
+    {
+        (_, null) => [],
+        (Family.Aom, _) => ["-cpu-used", preset, "-row-mt", "1"],
+        (Family.Vpx, _) => ["-deadline", "good", "-cpu-used", preset, "-row-mt", "1"],
+        _ => ["-preset", preset],
+    };
+
+    /// <summary>
+    /// The pixel format the encoder is fed: 4:2:0 at the asked depth, in the layout the encoder takes
+    /// from system memory (NV12/P010 for Quick Sync; NVENC takes planar 8-bit and P010).
+    /// </summary>
+    private static string PixelFormat(EncoderInfo encoder, bool tenBit) => (encoder.Hardware, tenBit) switch
+    {
+        (EncoderCatalog.Nvenc or EncoderCatalog.Qsv, true) => "p010le",
+        (EncoderCatalog.Qsv, false) => "nv12",
+        (_, true) => "yuv420p10le",
+        _ => "yuv420p",
+    };
+
+    /// <summary>
+    /// A quality for an option that takes whole numbers only (SVT-AV1's, libaom's and libvpx's crf,
+    /// global_quality, qp): a decimal crf is rounded here, so the command line shows what ran.
+    /// </summary>
+    private static string Whole(string crf) =>
+        Math.Round(decimal.Parse(crf, CultureInfo.InvariantCulture), MidpointRounding.AwayFromZero).ToString(CultureInfo.InvariantCulture);
+
+    private static string AudioEncoder(string audio) => audio switch
+    {
+        AudioCodecs.Copy => "copy",
+        AudioCodecs.Opus => "libopus",
+        _ => "aac",
+    };
+
+    /// <summary>Subtitles in a form the container holds: MP4 takes timed text, WebM WebVTT, Matroska anything as it is.</summary>
+    private static string SubtitleEncoder(string container) => container switch
+    {
+        Containers.Mp4 => "mov_text",
+        Containers.Webm => "webvtt",
+        _ => "copy",
+    };
+
+    private static string Muxer(string container) => container switch
+    {
+        Containers.Mkv => "matroska",
+        Containers.Webm => "webm",
+        _ => "mp4",
+    };
+}
