@@ -50,4 +50,11 @@ public sealed record FinishReport(string ClaimToken, string? OutputUploadId = nu
     double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null)
 {
     public const int MaxCommandLineChars = 8192;
+
+    /// <summary>
+    /// The largest PSNR a finish may report, in dB. ffmpeg's PSNR of identical pictures is infinite
+    /// (it prints "inf"), which JSON cannot carry: the worker reports it as this, far above any real
+    /// encode's (about 50–60 dB for a transparent one).
+    /// </summary>
+    public const double MaxPsnr = 1000;
 }

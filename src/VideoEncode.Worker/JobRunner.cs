@@ -21,12 +21,11 @@ namespace VideoEncode.Worker;
 public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? paths, RunFiles? runFiles, ScratchSpace scratch,
     InputDownload download, ResultUpload upload, WorkerSettings settings, ConsoleOutput console)
 {
-    /// <summary>How far the result's duration may stray from the input's.</summary>
-    public const double DurationToleranceSeconds = 0.5;
-
     private abstract record Result;
     /// <summary>Done: the result is at <paramref name="Output"/> (a path, or the upload that holds it), with what the finish reports.</summary>
     private sealed record Encoded(string Output, FinishReport Report) : Result;
+    /// <summary>skip_if_larger: the encode was not smaller than the input and is gone; the finish says so.</summary>
+    private sealed record KeptOriginal(FinishReport Report) : Result;
     private sealed record Failed(FailureReport Report) : Result;
     private sealed record Stopped : Result;
     private sealed record Cancelled : Result;
@@ -55,6 +54,10 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
                 case Encoded encoded:
                     await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
+                    break;
+                case KeptOriginal kept:
+                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
+                    console.Info($"Job {job.Id}: finished, keeping the original: the encode ({kept.Report.OutputBytes} bytes) was not smaller than the input ({kept.Report.InputBytes} bytes).");
                     break;
                 case Failed failed:
                     await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
@@ -121,8 +124,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             {
                 return Retry($"Could not create a temporary file beside the output: {e.Message}");
             }
-            var (commandLine, failed) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
-            if (failed is not null) return failed;
+            var (commandLine, ended, scores) = await EncodeCheckedAsync(job, resolved.Input, input!, temporary, claim);
+            if (ended is not null) return ended;
 
             // What goes into place is the file this run created, not something swapped in since.
             if (!RunFiles.IsPlainFile(temporary))
@@ -138,7 +141,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
             return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
-                OutputBytes: new FileInfo(resolved.Output).Length, CommandLine: commandLine));
+                OutputBytes: new FileInfo(resolved.Output).Length, Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded,
+                CommandLine: commandLine));
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
@@ -172,15 +176,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             if (unusable is not null) return unusable;
             claim.Phase = JobPhase.Encoding;
             claim.Latest = null;
-            var (commandLine, failed) = await EncodeCheckedAsync(job, input, probed!, output, claim);
-            if (failed is not null) return failed;
+            var (commandLine, ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
+            if (ended is not null) return ended;
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
             var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, EncodeArguments.For(job).Container));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
-                CommandLine: commandLine));
+                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine));
         }
         catch (TransferFailedException e)
         {
@@ -249,50 +253,59 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
     /// <summary>
     /// Encodes <paramref name="inputPath"/> into <paramref name="output"/> as the job's settings say, with progress in
-    /// the heartbeats, and checks the result: the command line that ran, and a problem (null when the result is
-    /// good). A failure carries the command line too, so the job shows what ran whichever way it ended.
+    /// the heartbeats, then judges it: the command line that ran; how the run ended when the result does not count
+    /// (a failure, which carries the command line too, so the job shows what ran whichever way it ended; stopped; or
+    /// <see cref="KeptOriginal"/> when skip_if_larger discards the encode — the caller's clean-up removes the file,
+    /// which is never placed nor uploaded), null when it counts; and the scores the <see cref="QualityGate"/> measured.
     /// </summary>
-    private async Task<(string CommandLine, Result? Problem)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input, string output, ClaimKeeper claim)
+    private async Task<(string CommandLine, Result? Ended, QualityScores Scores)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input,
+        string output, ClaimKeeper claim)
     {
         var encode = EncodeArguments.For(job);
         var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec);
         var commandLine = ffmpeg.CommandLine(arguments);
-        var problem = await EncodeAndCheckAsync(job, arguments, encode, input, output, claim);
-        return (commandLine, problem is Failed failed ? new Failed(failed.Report with { CommandLine = commandLine }) : problem);
+        var (ended, scores) = await EncodeAndCheckAsync(job, arguments, encode, inputPath, input, output, claim);
+        return (commandLine, ended switch
+        {
+            Failed failed => new Failed(failed.Report with { CommandLine = commandLine }),
+            KeptOriginal kept => new KeptOriginal(kept.Report with { CommandLine = commandLine }),
+            _ => ended,
+        }, scores);
     }
 
-    private async Task<Result?> EncodeAndCheckAsync(Job job, IReadOnlyList<string> arguments, EncodeSettings encode, ProbeResult input,
-        string output, ClaimKeeper claim)
+    private async Task<(Result? Ended, QualityScores Scores)> EncodeAndCheckAsync(Job job, IReadOnlyList<string> arguments, EncodeSettings encode,
+        string inputPath, ProbeResult input, string output, ClaimKeeper claim)
     {
+        var none = new QualityScores(null, null);
         var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
         {
             claim.Latest = progress;
             console.Progress(job.Id, progress);
         }, claim.Stop);
         if (outcome.Stalled)
-            return Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail);
-        if (outcome.ExitCode is null) return new Stopped();
+            return (Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail), none);
+        if (outcome.ExitCode is null) return (new Stopped(), none);
         if (!outcome.Succeeded)
-            return Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail);
+            return (Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail), none);
 
-        var result = await ffmpeg.ProbeAsync(output, claim.Stop);
-        if (result.TimedOut) return Retry(ProbeTimedOut(), outcome.LogTail + result.LogTail);
-        if (OutputProblem(input, result, EncodeArguments.OutputVideoCodec(encode, input.VideoCodec)) is { } wrong)
-            return Fail($"The encoded file failed its check: {wrong}", outcome.LogTail + result.LogTail);
-        return null;
-    }
+        var (inputBytes, outputBytes) = (new FileInfo(inputPath).Length, new FileInfo(output).Length);
+        if (encode.SkipIfLarger && outputBytes >= inputBytes)
+            return (new KeptOriginal(new FinishReport("", InputBytes: inputBytes, OutputBytes: outputBytes, Result: JobResults.KeptOriginal)), none);
 
-    private static string? OutputProblem(ProbeResult input, ProbeResult output, string? expectedCodec)
-    {
-        if (!output.Readable) return $"ffprobe cannot read it ({Ffmpeg.LastLine(output.LogTail)})";
-        if (output.VideoCodec != expectedCodec) return $"expected a video stream in {expectedCodec}, found {output.VideoCodec ?? "none"}";
-        if (input.DurationSeconds is { } expected)
+        claim.Phase = JobPhase.Checking;
+        claim.Latest = null;
+        var verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encode, inputPath, input, output, progress =>
         {
-            if (output.DurationSeconds is not { } actual) return "it has no duration";
-            if (Math.Abs(actual - expected) > DurationToleranceSeconds)
-                return $"it lasts {actual:0.##} s where the input lasts {expected:0.##} s";
-        }
-        return null;
+            claim.Latest = progress;
+            console.Progress(job.Id, progress);
+        }, claim.Stop);
+        return verdict switch
+        {
+            GateVerdict.Passed passed => (null, passed.Scores),
+            GateVerdict.Rejected rejected => (Fail($"The encoded file failed its check: {rejected.Why}", outcome.LogTail + rejected.LogTail), none),
+            GateVerdict.Unfinished unfinished => (Retry($"The encoded file could not be checked: {unfinished.Why}", outcome.LogTail + unfinished.LogTail), none),
+            _ => (new Stopped(), none),
+        };
     }
 
     private static string RefusedPlaylist(Job job, string why) =>

@@ -209,7 +209,7 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(fields.Locator(".command-line button")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Copied|Selected: press Ctrl\\+C)$"));
     }
 
-    [Fact(Skip = "Enable when the host stores a finish's ssim, psnr and result (helper gate)")]
+    [Fact]
     public async Task AFinishedJobsDetailShowsItsScoresAndThatTheOriginalWasKept()
     {
         await api.EnqueueAsync(QueueCalls.NewJob("small.mkv"));

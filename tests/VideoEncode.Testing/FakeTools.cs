@@ -42,6 +42,25 @@ public static class FakeTools
             """);
     }
 
+    /// <summary>
+    /// An ffmpeg whose encodes (the runs that name a video encoder, -c:v) succeed and then lose the last
+    /// third of their output (the last argument), as a full disk or a dying share would leave it.
+    /// </summary>
+    public static string TruncatingFfmpeg(string folder) =>
+        Script(folder, "ffmpeg", """
+            case " $* " in *" -c:v "*)
+                ffmpeg "$@" || exit $?
+                for output; do :; done
+                truncate -s $(( $(stat -c %s "$output") * 2 / 3 )) "$output"
+                exit 0;;
+            esac
+            exec ffmpeg "$@"
+            """);
+
+    /// <summary>An ffmpeg whose encodes (-c:v) drop every audio stream of their input (-an before it), as a wrong mapping would.</summary>
+    public static string MutingFfmpeg(string folder) =>
+        Script(folder, "ffmpeg", "case \" $* \" in *\" -c:v \"*) exec ffmpeg -an \"$@\";; esac\nexec ffmpeg \"$@\"");
+
     /// <summary>Whether a process is alive: present in /proc and not a zombie.</summary>
     public static bool Running(int pid)
     {

@@ -233,7 +233,8 @@ internal static class JobInput
 
     /// <summary>
     /// A finish's body, when there is one: the claim token, and optionally output_upload_id (required for a
-    /// store job; the store checks that), the input's and output's sizes in bytes, and the command line that ran.
+    /// store job; the store checks that), the input's and output's sizes in bytes, the command line that ran,
+    /// and what the quality gate found (<see cref="FinishGateInput"/>).
     /// </summary>
     public static (FinishReport? Report, ApiError? Error) ParseFinish(JsonElement body)
     {
@@ -256,7 +257,7 @@ internal static class JobInput
         }
         var (commandLine, commandLineError) = OptionalCommandLine(body);
         if (commandLineError is not null) return (null, commandLineError);
-        return (new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine), null);
+        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine));
     }
 
     /// <summary>The ffmpeg command line a finish or failure reports, when it does: kept to its first <see cref="FinishReport.MaxCommandLineChars"/>.</summary>

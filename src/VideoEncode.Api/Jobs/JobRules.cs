@@ -17,8 +17,11 @@ public static class JobRules
         "input_upload AS upload_id, input_sha256, input_bytes, output_upload AS output_upload_id, output_bytes, phase, " +
         "settings, profile, command_line, ssim, psnr, result";
 
-    /// <summary>What a worker reported about a run; cleared whenever a run starts or ends without finishing.</summary>
-    public const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL, phase = NULL";
+    /// <summary>
+    /// What a worker reported about a run — its progress, and what its quality gate measured and decided —
+    /// cleared whenever a run starts or ends without finishing.
+    /// </summary>
+    public const string ClearRunReport = "progress = NULL, speed = NULL, eta_seconds = NULL, phase = NULL, ssim = NULL, psnr = NULL, result = NULL";
 
     /// <summary>
     /// The encoder a job needs its worker to have (jobs.needs_encoder): none when any worker can run it,

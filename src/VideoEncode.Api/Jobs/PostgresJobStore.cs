@@ -240,15 +240,16 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         var now = Now;
         var token = report?.ClaimToken;
         var upload = report?.OutputUploadId;
+        var result = report?.Result;
         return CommitAsync(async connection =>
         {
             var job = await connection.QuerySingleOrDefaultAsync<Job>($"""
                 WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
                 SELECT * FROM finished
                 """, new { id, token, now, upload, outputbytes = report?.OutputBytes, inputbytes = report?.InputBytes,
-                    commandline = report?.CommandLine });
+                    commandline = report?.CommandLine, ssim = report?.Ssim, psnr = report?.Psnr, result });
             if (job is null)
-                return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload }) > 0
+                return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing, new { id, token, upload, result }) > 0
                     ? JobStep.ResultMissing
                     : await RepeatedAsync(connection, id, token, Steps.Finish);
             return JobStep.Changed(JobStatus.InProgress, job, ChangeCause.Finish);

@@ -92,9 +92,11 @@ internal static class SharedJobSql
     /// <summary>
     /// Finishes the running job held by @token — by anyone when @token is null (the original service's
     /// clients) — keeping the result's upload (@upload) and the sizes: a store job's from its uploads, a
-    /// shared-folder job's as its worker reported them (@inputbytes, @outputbytes). A store job finishes
-    /// only with a complete upload of its result (<see cref="ResultMissing"/> tells that case apart). The
-    /// ffmpeg command line it reports (@commandline) replaces the last run's; a finish without one keeps it.
+    /// shared-folder job's as its worker reported them (@inputbytes, @outputbytes), and what its quality gate
+    /// measured and decided (@ssim, @psnr, @result: <see cref="Contracts.JobResults"/>, encoded when not said).
+    /// A store job finishes only with a complete upload of its result (<see cref="ResultMissing"/> tells that
+    /// case apart), or with none when the worker kept the original: there is no result file. The ffmpeg
+    /// command line it reports (@commandline) replaces the last run's; a finish without one keeps it.
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
@@ -102,20 +104,22 @@ internal static class SharedJobSql
             output_upload = CAST(@upload AS TEXT),
             output_bytes = COALESCE((SELECT length FROM uploads WHERE uploads.id = CAST(@upload AS TEXT)), @outputbytes),
             input_bytes = COALESCE(input_bytes, @inputbytes),
-            command_line = COALESCE(CAST(@commandline AS TEXT), command_line)
+            command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
+            ssim = @ssim, psnr = @psnr, result = COALESCE(CAST(@result AS TEXT), '{Contracts.JobResults.Encoded}')
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
-            AND (input_upload IS NULL OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
+            AND (input_upload IS NULL OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
         RETURNING {Columns}
         """;
 
     /// <summary>
     /// Asked only when <see cref="Finish"/> changed nothing: whether job @id is a running store job, held
     /// by @token (any claim for an unfenced finish), and @upload is not a complete upload — its finish must
-    /// name the upload that holds its result, whole, or there would be nothing to download. Otherwise the
-    /// finish's usual answers apply (a stale token: 409).
+    /// name the upload that holds its result, whole, or there would be nothing to download; unless it kept
+    /// the original (@result). Otherwise the finish's usual answers apply (a stale token: 409).
     /// </summary>
-    public const string ResultMissing = """
+    public const string ResultMissing = $"""
         SELECT COUNT(*) FROM jobs WHERE id = @id AND status = 'in_progress' AND input_upload IS NOT NULL
+            AND COALESCE(CAST(@result AS TEXT), '') <> '{Contracts.JobResults.KeptOriginal}'
             AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL)
         """;

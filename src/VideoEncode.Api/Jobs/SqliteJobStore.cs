@@ -176,9 +176,10 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         {
             var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", token), ("@now", now),
                 ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes),
-                ("@commandline", report?.CommandLine));
+                ("@commandline", report?.CommandLine), ("@ssim", report?.Ssim), ("@psnr", report?.Psnr), ("@result", report?.Result));
             if (job is null)
-                return connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId)) > 0
+                return connection.QueryFirstPrepared<long>(SharedJobSql.ResultMissing, ("@id", id), ("@token", token), ("@upload", report?.OutputUploadId),
+                    ("@result", report?.Result)) > 0
                     ? JobStep.ResultMissing
                     : Repeated(connection, id, token, Steps.Finish);
             CountForWorker(connection, job);

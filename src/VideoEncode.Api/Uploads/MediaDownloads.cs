@@ -51,6 +51,8 @@ public static class MediaDownloads
         if (JobAnswers.ParseId(id) is not { } jobId) return JobAnswers.InvalidId();
         var job = await jobs.GetAsync(jobId);
         if (job is null) return TypedResults.NotFound(new ApiError("Job not found"));
+        if (job.Result == Contracts.JobResults.KeptOriginal)
+            return TypedResults.NotFound(new ApiError($"Job {jobId} has no result file: the encode was not smaller than the input; the original was kept."));
         if (job.OutputUploadId is null)
             return TypedResults.NotFound(new ApiError($"Job {jobId} has no result in the host's media store (it is {job.Status}" +
                 (job.UploadId is null ? ", and a shared-folder job's result goes to the workers' output folder)." : ")." )));

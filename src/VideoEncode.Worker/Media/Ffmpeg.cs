@@ -17,13 +17,22 @@ public sealed record EncodeOutcome(int? ExitCode, string LogTail, bool Stalled =
 }
 
 /// <summary>
-/// What ffprobe says about a file: its duration and whether it has a video stream; or why it could
-/// not read it, which includes not answering within the stall timeout (<see cref="TimedOut"/>).
+/// What ffprobe says about a file: its duration, its first video stream and how many streams of each
+/// kind it holds; or why it could not read it, which includes not answering within the stall timeout
+/// (<see cref="TimedOut"/>).
 /// </summary>
 public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail, bool TimedOut = false)
 {
     /// <summary>The demuxer ffprobe chose, as it names it ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "hls").</summary>
     public string? FormatName { get; init; }
+
+    /// <summary>The first video stream's frame size and pixel format (what the quality gate compares in).</summary>
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public string? PixelFormat { get; init; }
+
+    public int AudioStreams { get; init; }
+    public int SubtitleStreams { get; init; }
 }
 
 /// <summary>
@@ -56,7 +65,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             : []);
 
     public static IReadOnlyList<string> ProbeArguments(string path) =>
-        ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name", "-of", "json", .. InputArguments(path)];
+        ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,width,height,pix_fmt", "-of", "json", .. InputArguments(path)];
 
     /// <summary>
     /// An input is a local file and nothing else: no network protocol, however a playlist or a
@@ -116,15 +125,11 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
                 && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
                 ? seconds : null;
             var formatName = hasFormat && format.TryGetProperty("format_name", out var name) ? name.GetString() : null;
-            string? videoCodec = null;
+            var result = new ProbeResult(true, duration, null, stderr) { FormatName = formatName };
             if (json.RootElement.TryGetProperty("streams", out var streams))
                 foreach (var stream in streams.EnumerateArray())
-                    if (stream.TryGetProperty("codec_type", out var type) && type.GetString() == "video")
-                    {
-                        videoCodec = stream.TryGetProperty("codec_name", out var codec) ? codec.GetString() : "unknown";
-                        break;
-                    }
-            return new ProbeResult(true, duration, videoCodec, stderr) { FormatName = formatName };
+                    result = Counted(result, stream);
+            return result;
         }
         catch (JsonException)
         {
@@ -132,21 +137,43 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
         }
     }
 
+    /// <summary>One more stream in <paramref name="probed"/>: counted by its kind; the first video stream is the one described.</summary>
+    private static ProbeResult Counted(ProbeResult probed, JsonElement stream)
+    {
+        string? Text(string name) => stream.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        int? Number(string name) => stream.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : null;
+        return Text("codec_type") switch
+        {
+            "video" when probed.VideoCodec is null => probed with
+            {
+                VideoCodec = Text("codec_name") ?? "unknown", Width = Number("width"), Height = Number("height"), PixelFormat = Text("pix_fmt"),
+            },
+            "audio" => probed with { AudioStreams = probed.AudioStreams + 1 },
+            "subtitle" => probed with { SubtitleStreams = probed.SubtitleStreams + 1 },
+            _ => probed,
+        };
+    }
+
     /// <summary>
     /// Runs the encode, reporting progress as ffmpeg reports it. When <paramref name="cancel"/>
     /// fires, ffmpeg is killed and the outcome has no exit code. So it is when ffmpeg goes the stall
     /// timeout without progress, which means its position in the output or its frame count moved:
     /// a progress block that repeats the last numbers is output, not progress (and the frame count
-    /// can move before the position does, while x264 fills its lookahead).
+    /// can move before the position does, while x264 fills its lookahead). Each stderr line also goes
+    /// to <paramref name="onLogLine"/>, for a caller that reads more than the tail (the quality gate).
     /// </summary>
     public async Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
-        Action<EncodeProgress> onProgress, CancellationToken cancel)
+        Action<EncodeProgress> onProgress, CancellationToken cancel, Action<string>? onLogLine = null)
     {
         using var process = await StartAsync(ffmpegPath, arguments);
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         watchdog.CancelAfter(stallTimeout);
         var tail = new LogTail(LogTailChars);
-        var stderr = PumpLinesAsync(process.StandardError, tail.Append);
+        var stderr = PumpLinesAsync(process.StandardError, line =>
+        {
+            tail.Append(line);
+            onLogLine?.Invoke(line);
+        });
         var progress = new ProgressParser(inputSeconds);
         (TimeSpan Position, long Frames) furthest = default;
         var stdout = PumpLinesAsync(process.StandardOutput, line =>
