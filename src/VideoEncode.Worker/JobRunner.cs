@@ -262,7 +262,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         string output, ClaimKeeper claim)
     {
         var encode = EncodeArguments.For(job);
-        var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec);
+        if (EncodeArguments.SubtitleProblem(encode, input.SubtitleCodecs) is { } subtitles)
+            return ("", Fail($"The job cannot run as asked: {subtitles}."), new QualityScores(null, null));
+        var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec, input.SubtitleCodecs);
         var commandLine = ffmpeg.CommandLine(arguments);
         var (ended, scores) = await EncodeAndCheckAsync(job, arguments, encode, inputPath, input, output, claim);
         return (commandLine, ended switch

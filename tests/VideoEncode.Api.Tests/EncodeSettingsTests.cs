@@ -84,6 +84,8 @@ public sealed class EncodeSettingsTests : IDisposable
     [InlineData("""{"file_name": "a.mp4", "encoder": "h264_vaapi", "crf": 23, "preset": "fast"}""", "preset", "no presets")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "bit_depth": 12}""", "bit_depth", "must be 8 or 10")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "max_height": 721}""", "max_height", "even whole number")]
+    [InlineData("""{"file_name": "a.mp4", "video_codec": "av1", "crf": 30, "max_height": 32}""", "max_height", "from 64 to 8640")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "audio": "opus", "audio_bitrate": 300}""", "audio_bitrate", "at most 256k")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "audio": "copy", "audio_bitrate": 128}""", "audio_bitrate", "audio copy")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "audio_bitrate": "fast"}""", "audio_bitrate", "must be a bitrate")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "min_ssim": 1.5}""", "min_ssim", "from 0 to 1")]

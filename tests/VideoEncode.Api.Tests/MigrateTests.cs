@@ -131,6 +131,29 @@ public sealed class MigrateTests : IDisposable
         Assert.True(anotherBody.RootElement.GetProperty("id").GetInt64() > webhook);
     }
 
+    /// <summary>Saved profiles and the files watched folders enqueued move too: a watcher pointed at the new host enqueues nothing twice.</summary>
+    [Fact]
+    public async Task ProfilesAndWatchedFilesMoveSoNoWatchedFileIsEnqueuedAgain()
+    {
+        var watched = new { file_name = "inbox/a.mkv", profile = "mine", source = new { path = "inbox/a.mkv", size = 10, mtime = 1234 } };
+        using (var host = new QueueFactory(sqlite))
+        {
+            var client = host.CreateApiClient();
+            await Succeeds(client.PutAsJsonAsync("/api/profiles/mine", new { video_codec = "hevc", crf = 26 }));
+            await client.EnqueueAsync(watched);
+        }
+        var target = NewPostgresDatabase();
+
+        var (exit, stdout, stderr) = await RunMigrateAsync("--from", sqlite, "--to", target);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("1 profile, 1 watched file", stdout);
+        using var moved = new QueueFactory(target);
+        var onPostgres = moved.CreateApiClient();
+        Assert.Equal(HttpStatusCode.Conflict, (await onPostgres.PostAsJsonAsync("/api/jobs", watched)).StatusCode);
+        Assert.Equal("26", (await onPostgres.GetFromJsonAsync<VideoEncode.Api.Profiles.Profile>("/api/profiles/mine", WireJson.Options))!.Settings.Crf);
+    }
+
     /// <summary>The uploads table moves with the queue; its files stay in the media folder, which the new host is given.</summary>
     [Fact]
     public async Task UploadsMoveAndAHostOnTheSameMediaFolderServesThem()

@@ -93,13 +93,25 @@ public sealed class ProfileTests : IDisposable
     }
 
     [Fact]
-    public async Task AnotherEncoderOverAProfileTakesItsOwnDefaultPresetWhenTheProfilesDoesNotFit()
+    public async Task AnotherEncoderOfTheSameCodecKeepsTheProfilesCrfAndTakesItsOwnDefaultPresetWhenTheProfilesDoesNotFit()
     {
         await PutAsync("x264-slow", new { crf = 22, preset = "slow" });
 
-        var job = (await client.EnqueueAsync(new { file_name = "a.mkv", profile = "x264-slow", encoder = "hevc_nvenc" }))[0];
+        var job = (await client.EnqueueAsync(new { file_name = "a.mkv", profile = "x264-slow", encoder = "h264_nvenc" }))[0];
 
-        Assert.Equal(("hevc", "hevc_nvenc", "p4", "22"), (job.Settings!.VideoCodec, job.Settings.Encoder, job.Settings.Preset, job.Settings.Crf));
+        Assert.Equal(("h264", "h264_nvenc", "p4", "22"), (job.Settings!.VideoCodec, job.Settings.Encoder, job.Settings.Preset, job.Settings.Crf));
+    }
+
+    [Fact]
+    public async Task AProfilesCrfIsNotCarriedIntoAnotherCodecsScale()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new { file_name = "a.mkv", profile = "av1-archive", video_codec = "h264" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("crf", error.GetProperty("field").GetString());
+        Assert.Contains("the profile's crf is on libsvtav1's scale, not libx264's", error.GetProperty("error").GetString());
+        Assert.Equal("28", (await client.EnqueueAsync(new { file_name = "a.mkv", profile = "av1-archive", video_codec = "h264", crf = 28 }))[0].Settings!.Crf);
     }
 
     [Fact]

@@ -11,6 +11,30 @@ public sealed class EncodeArgumentsTests
 {
     private static readonly EncodeSettings Hevc = new() { VideoCodec = VideoCodecs.Hevc, Encoder = "libx265", Crf = "24", Preset = "slow" };
 
+    [Theory]
+    [InlineData("mp4", "hdmv_pgs_subtitle", true)]
+    [InlineData("webm", "dvd_subtitle", true)]
+    [InlineData("mkv", "hdmv_pgs_subtitle", false)]
+    [InlineData("mp4", "subrip", false)]
+    public void PictureSubtitlesCannotBeCopiedIntoATextOnlyContainer(string container, string codec, bool refused)
+    {
+        var settings = Hevc with { Container = container, Subtitles = SubtitleModes.Copy, Audio = container == "webm" ? AudioCodecs.Opus : AudioCodecs.Aac };
+
+        var problem = EncodeArguments.SubtitleProblem(settings, ["subrip", codec]);
+
+        Assert.Equal(refused, problem is not null);
+        if (refused) Assert.Contains($"({codec}) are pictures, which {container} cannot hold", problem);
+        Assert.Null(EncodeArguments.SubtitleProblem(settings with { Subtitles = SubtitleModes.Drop }, [codec]));
+    }
+
+    [Fact]
+    public void OpusIsGivenALayoutLibopusTakes()
+    {
+        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = AudioCodecs.Opus, Container = Containers.Mkv }, "h264");
+
+        Assert.Equal("aformat=channel_layouts=7.1|5.1|stereo|mono", args[args.ToList().IndexOf("-af") + 1]);
+    }
+
     [Fact]
     public void TodaysEncodeKeepsExactlyItsArgumentList()
     {
@@ -86,7 +110,7 @@ public sealed class EncodeArgumentsTests
 
         AssertRun(args, "-vaapi_device /dev/dri/renderD128");
         Assert.True(args.IndexOf("-vaapi_device") < args.IndexOf("-i"), "the device is a global option, before the input");
-        Assert.Equal("scale=-2:'min(ih,720)',format=p010,hwupload", After(args, "-vf"));
+        Assert.Equal("scale=-2:'trunc(min(ih,720)/2)*2',format=p010,hwupload", After(args, "-vf"));
         AssertRun(args, "-c:v hevc_vaapi -rc_mode CQP -qp 24");
         Assert.DoesNotContain("-pix_fmt", args);
         Assert.DoesNotContain("-preset", args);
@@ -98,7 +122,7 @@ public sealed class EncodeArgumentsTests
     public void MaxHeightScalesDownOnlyKeepingTheAspectWithAnEvenWidth()
     {
         var args = EncodeArguments.Build("in.mkv", "out", Hevc with { MaxHeight = 480 }, null);
-        Assert.Equal("scale=-2:'min(ih,480)'", After(args, "-vf"));
+        Assert.Equal("scale=-2:'trunc(min(ih,480)/2)*2'", After(args, "-vf"));
         Assert.DoesNotContain("-vf", EncodeArguments.Build("in.mkv", "out", Hevc, null));
     }
 

@@ -104,6 +104,44 @@ public sealed class EncoderMatrixTests(EncoderMatrixTests.Clip clip) : IClassFix
         Assert.Equal(container, await ContainerAsync(output));
     }
 
+    /// <summary>MP4's own timed text, which the Matroska muxer refuses as it is, goes into Matroska as SubRip.</summary>
+    [Fact]
+    public async Task MovTextSubtitlesCopiedIntoMatroskaBecomeSubRip()
+    {
+        var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120));
+        var mp4 = Path.Combine(clip.Folder, "timed-text.mp4");
+        var toMp4 = new EncodeSettings { Crf = "30", Preset = "ultrafast", Subtitles = SubtitleModes.Copy };
+        Assert.True((await ffmpeg.EncodeAsync(EncodeArguments.Build(clip.Input, mp4, toMp4, "h264"), 1.5, _ => { }, CancellationToken.None)).Succeeded);
+        var remux = new EncodeSettings
+        {
+            VideoCodec = VideoCodecs.Copy, Encoder = null, Audio = AudioCodecs.Copy, Container = Containers.Mkv, Subtitles = SubtitleModes.Copy,
+        };
+        var output = Path.Combine(clip.Folder, "timed-text.mkv.partial");
+
+        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(mp4, output, remux, "h264", ["mov_text"]), 1.5, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.LogTail);
+        Assert.Equal("subrip", Assert.Single(await StreamsAsync(output), stream => stream.Type == "subtitle").Codec);
+    }
+
+    /// <summary>An input of an odd number of lines under a higher max_height is made even, which 4:2:0 needs, not refused by the encoder.</summary>
+    [Fact]
+    public async Task AnOddHeightUnderTheCapIsMadeEven()
+    {
+        var odd = Path.Combine(clip.Folder, "odd.mkv");
+        var (exit, _, stderr) = await TestMedia.RunAsync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=322x241:rate=25:duration=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-y", odd]);
+        Assert.True(exit == 0, stderr);
+        var settings = new EncodeSettings { Crf = "30", Preset = "ultrafast", MaxHeight = 720 };
+        var output = Path.Combine(clip.Folder, "odd.mp4.partial");
+
+        var outcome = await new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120))
+            .EncodeAsync(EncodeArguments.Build(odd, output, settings, "h264"), 1, _ => { }, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.LogTail);
+        Assert.Equal(240, Assert.Single(await StreamsAsync(output), stream => stream.Type == "video").Height);
+    }
+
     private sealed record Stream(string Type, string Codec, string? PixelFormat, int? Height);
 
     private static async Task<List<Stream>> StreamsAsync(string path)

@@ -54,7 +54,7 @@ public sealed class QualityGateTests : IDisposable
     [Fact]
     public void TheStreamsMustBeTheCodecAskedForAndKeepTheInputsAudioAndCopiedSubtitles()
     {
-        var input = new ProbeResult(true, 10, "hevc", "") { AudioStreams = 2, SubtitleStreams = 1 };
+        var input = new ProbeResult(true, 10, "hevc", "") { AudioStreams = 2, SubtitleCodecs = ["subrip"] };
         var good = new ProbeResult(true, 10.2, "h264", "") { AudioStreams = 2 };
         Assert.Null(QualityGate.StreamProblem(Legacy, input, good));
         Assert.Equal("expected a h264 video stream, found hevc", QualityGate.StreamProblem(Legacy, input, good with { VideoCodec = "hevc" }));

@@ -45,7 +45,7 @@ public sealed class RoutingTests : IDisposable
     public void EachHardwareFamilyGetsTheTestEncodeItNeeds()
     {
         var vaapi = EncoderDetection.TestEncodeArguments(EncoderCatalog.Find("hevc_vaapi")!);
-        Assert.Equal(EncoderDetection.VaapiDevice, After(vaapi, "-vaapi_device"));
+        Assert.Equal(EncodeArguments.VaapiDevice, After(vaapi, "-vaapi_device"));
         Assert.Equal("format=nv12,hwupload", After(vaapi, "-vf"));
         Assert.Equal("nv12", After(EncoderDetection.TestEncodeArguments(EncoderCatalog.Find("h264_qsv")!), "-pix_fmt"));
         var nvenc = EncoderDetection.TestEncodeArguments(EncoderCatalog.Find("h264_nvenc")!);

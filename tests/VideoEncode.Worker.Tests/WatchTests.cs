@@ -187,4 +187,16 @@ public sealed class WatchTests : IDisposable
         Assert.Equal(1, await watcher.WaitForExitAsync(ExitTimeout));
         Assert.Contains("error: the host answered 401", watcher.Output);
     }
+
+    /// <summary>A profile the host does not know would refuse every file alike: the watcher stops and says why, rather than skip them all.</summary>
+    [Fact]
+    public async Task AProfileTheHostDoesNotKnowStopsTheWatcherWithAReason()
+    {
+        Write("a.mkv");
+        using var watcher = WorkerProcess.Start(["watch", folder, "--server", server.ToString(), "--profile", "no-such-profile", "--settle", "0.2"]);
+
+        Assert.Equal(1, await watcher.WaitForExitAsync(ExitTimeout));
+        Assert.Contains("'no-such-profile' is not a profile", watcher.Output);
+        Assert.Empty(await client.ListAsync());
+    }
 }

@@ -14,8 +14,12 @@ namespace VideoEncode.Api.Jobs;
 /// </summary>
 internal static partial class EncodeInput
 {
-    public const int MinMaxHeight = 16, MaxMaxHeight = 8640;
+    // 64 lines: SVT-AV1's smallest frame, and small enough for any real use.
+    public const int MinMaxHeight = 64, MaxMaxHeight = 8640;
     public const int MinVideoKbps = 16, MaxVideoKbps = 1_000_000, MinAudioKbps = 6, MaxAudioKbps = 1024;
+
+    /// <summary>libopus takes at most 256 kbit/s per channel; a mono track is the smallest case.</summary>
+    public const int MaxOpusKbps = 256;
     public const double MaxPsnr = 100;
 
     /// <summary>The fields a request gave, each null when absent; a number that could not be read is kept as its problem.</summary>
@@ -141,11 +145,14 @@ internal static partial class EncodeInput
 
         if ((fields.Crf is not null || fields.CrfUnreadable) && fields.Bitrate is not null)
             return Fail("bitrate", "cannot be given with crf: choose constant quality (crf) or a bitrate");
-        var crf = fields.Crf is { } asked ? Canonical(asked) : fields.Bitrate is null ? start.Crf : null;
+        // A crf carries over only within one codec: x264's 23 and SVT-AV1's 23 are different qualities.
+        var sameCodec = codec == start.VideoCodec;
+        var crf = fields.Crf is { } asked ? Canonical(asked) : fields.Bitrate is null && sameCodec ? start.Crf : null;
         var bitrate = fields.Bitrate ?? (fields.Crf is null ? start.Bitrate : null);
         if (fields.CrfUnreadable || crf is null && bitrate is null || crf is not null && decimal.Parse(crf, CultureInfo.InvariantCulture) > encoder.MaxCrf)
             return Fail("crf", $"is required and must be a number from 0 to {encoder.MaxCrf} (a string like \"23\" or a number)" +
-                (fields.NamesNoEncoder && profile is null ? "" : ", or give bitrate instead"));
+                (fields.NamesNoEncoder && profile is null ? "" : ", or give bitrate instead") +
+                (profile?.Crf is not null && !sameCodec ? $" (the profile's crf is on {start.Encoder}'s scale, not {encoder.Name}'s)" : ""));
 
         string? preset;
         if (encoder.Presets.Count == 0)
@@ -193,7 +200,7 @@ internal static partial class EncodeInput
         var settings = video with
         {
             Audio = audio,
-            AudioBitrate = audio == AudioCodecs.Copy ? null : fields.AudioBitrate ?? (fields.Audio is null ? video.AudioBitrate : null),
+            AudioBitrate = audio == AudioCodecs.Copy ? null : fields.AudioBitrate ?? (audio == video.Audio ? video.AudioBitrate : null),
             Container = fields.Container ?? video.Container,
             Subtitles = fields.Subtitles ?? video.Subtitles,
             MinSsim = fields.MinSsim ?? video.MinSsim,
@@ -202,6 +209,8 @@ internal static partial class EncodeInput
         };
         if (audio == AudioCodecs.Copy && fields.AudioBitrate is not null)
             return Fail("audio_bitrate", "cannot be used with audio copy, which keeps the audio as it is");
+        if (settings.Audio == AudioCodecs.Opus && settings.AudioBitrate is { } opusRate && int.Parse(opusRate[..^1]) > MaxOpusKbps)
+            return Fail("audio_bitrate", $"{opusRate} is more than opus takes: at most {MaxOpusKbps}k");
         var holds = EncoderCatalog.ContainerVideo[settings.Container];
         if (!holds.Contains(settings.VideoCodec))
             return Fail("container", $"{settings.Container} cannot hold {settings.VideoCodec} video; it holds {string.Join(", ", holds)}");

@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, webhooks and their deliveries (those not
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, uploads, profiles, watched files, webhooks and their deliveries (those not
 /// yet sent are sent by the new hosts), streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
 /// id sequences moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
@@ -20,7 +20,7 @@ internal static class QueueCopy
     /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
-         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile")];
+         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file")];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];

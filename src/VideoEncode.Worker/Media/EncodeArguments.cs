@@ -25,7 +25,28 @@ public static class EncodeArguments
     public static string? OutputVideoCodec(EncodeSettings settings, string? inputVideoCodec) =>
         settings.VideoCodec == VideoCodecs.Copy ? inputVideoCodec : settings.VideoCodec;
 
-    public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, string? inputVideoCodec)
+    /// <summary>
+    /// Subtitle codecs drawn as pictures (Blu-ray, DVD, DVB): Matroska holds them as they are, but MP4's
+    /// timed text and WebM's WebVTT are text, and ffmpeg cannot turn a picture into text.
+    /// </summary>
+    private static readonly string[] PictureSubtitles = ["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "dvb_teletext", "xsub"];
+
+    /// <summary>
+    /// Why the job's subtitles cannot be copied into its container, judged from the input's subtitle
+    /// codecs before anything runs (ffmpeg would fail the encode with a less helpful message); null when they can.
+    /// </summary>
+    public static string? SubtitleProblem(EncodeSettings settings, IReadOnlyList<string> inputSubtitleCodecs)
+    {
+        if (settings.Subtitles != SubtitleModes.Copy || settings.Container == Containers.Mkv) return null;
+        var pictures = inputSubtitleCodecs.Where(PictureSubtitles.Contains).Distinct().ToList();
+        return pictures.Count == 0 ? null
+            : $"the input's subtitles ({string.Join(", ", pictures)}) are pictures, which {settings.Container} cannot hold " +
+              "(it takes text subtitles only); encode into mkv, or set subtitles to drop";
+    }
+
+    /// <param name="inputSubtitleCodecs">The input's subtitle codecs (ffprobe's names): MP4's timed text cannot be copied into Matroska, and is converted to SubRip.</param>
+    public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, string? inputVideoCodec,
+        IReadOnlyList<string>? inputSubtitleCodecs = null)
     {
         var encoder = settings.VideoCodec == VideoCodecs.Copy ? null : EncoderCatalog.Find(settings.Encoder)
             ?? throw new ArgumentException($"The encoder '{settings.Encoder}' is not in the catalog.", nameof(settings));
@@ -44,7 +65,9 @@ public static class EncodeArguments
             args.AddRange(["-tag:v", "hvc1"]);
         args.AddRange(["-c:a", AudioEncoder(settings.Audio)]);
         if (settings.AudioBitrate is { } audioBitrate) args.AddRange(["-b:a", audioBitrate]);
-        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container)]);
+        // libopus takes only the standard layouts: 5.1(side), common on AC-3 and DTS tracks, becomes 5.1.
+        if (settings.Audio == AudioCodecs.Opus) args.AddRange(["-af", "aformat=channel_layouts=7.1|5.1|stereo|mono"]);
+        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container, inputSubtitleCodecs ?? [])]);
         if (settings.Container == Containers.Mp4) args.AddRange(["-movflags", "+faststart"]);
         args.AddRange(["-progress", "pipe:1", "-nostats"]);
         // The output's name does not end in the container's extension while it is written, so say the format.
@@ -75,9 +98,9 @@ public static class EncodeArguments
         var tenBit = settings.BitDepth == 10;
         var vaapi = encoder.Hardware == EncoderCatalog.Vaapi;
         List<string> filters = [];
-        // Down only, keeping the aspect ratio with an even width (4:2:0 needs one); the quotes keep
-        // min()'s comma from splitting the filter chain.
-        if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'min(ih,{maxHeight})'");
+        // Down only, keeping the aspect ratio, with an even width and height (4:2:0 needs both: an input
+        // of 241 lines under a 720-line cap stays 240); the quotes keep min()'s comma from splitting the chain.
+        if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'trunc(min(ih,{maxHeight})/2)*2'");
         // A VAAPI encoder takes frames in GPU memory: scale in software first, then convert and upload.
         if (vaapi) filters.AddRange([tenBit ? "format=p010" : "format=nv12", "hwupload"]);
 
@@ -160,12 +183,15 @@ public static class EncodeArguments
         _ => "aac",
     };
 
-    /// <summary>Subtitles in a form the container holds: MP4 takes timed text, WebM WebVTT, Matroska anything as it is.</summary>
-    private static string SubtitleEncoder(string container) => container switch
+    /// <summary>
+    /// Subtitles in a form the container holds: MP4 takes timed text, WebM WebVTT, Matroska anything as it
+    /// is but MP4's own timed text, which its muxer refuses, so that is made SubRip.
+    /// </summary>
+    private static string SubtitleEncoder(string container, IReadOnlyList<string> inputCodecs) => container switch
     {
         Containers.Mp4 => "mov_text",
         Containers.Webm => "webvtt",
-        _ => "copy",
+        _ => inputCodecs.Contains("mov_text") ? "srt" : "copy",
     };
 
     private static string Muxer(string container) => container switch

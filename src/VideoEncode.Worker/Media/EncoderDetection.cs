@@ -18,7 +18,6 @@ public sealed record DetectedEncoders(IReadOnlyList<string> Encoders, IReadOnlyL
 public sealed class EncoderDetection(Ffmpeg ffmpeg)
 {
     /// <summary>Where a VAAPI test encode looks for the GPU: the first render node, as ffmpeg's own examples do.</summary>
-    public const string VaapiDevice = "/dev/dri/renderD128";
 
     public async Task<(DetectedEncoders? Found, string? Problem)> DetectAsync(CancellationToken cancel)
     {
@@ -56,7 +55,7 @@ public sealed class EncoderDetection(Ffmpeg ffmpeg)
     public static IReadOnlyList<string> TestEncodeArguments(EncoderInfo encoder)
     {
         List<string> arguments = ["-hide_banner", "-nostdin", "-v", "error"];
-        if (encoder.Hardware == EncoderCatalog.Vaapi) arguments.AddRange(["-vaapi_device", VaapiDevice]);
+        if (encoder.Hardware == EncoderCatalog.Vaapi) arguments.AddRange(["-vaapi_device", EncodeArguments.VaapiDevice]);
         arguments.AddRange(["-f", "lavfi", "-i", "testsrc2=duration=1:size=320x240:rate=25"]);
         if (encoder.Hardware == EncoderCatalog.Vaapi) arguments.AddRange(["-vf", "format=nv12,hwupload"]);
         else if (encoder.Hardware == EncoderCatalog.Qsv) arguments.AddRange(["-pix_fmt", "nv12"]);

@@ -32,7 +32,11 @@ public sealed record ProbeResult(bool Readable, double? DurationSeconds, string?
     public string? PixelFormat { get; init; }
 
     public int AudioStreams { get; init; }
-    public int SubtitleStreams { get; init; }
+
+    /// <summary>Each subtitle stream's codec as ffprobe names it ("subrip", "mov_text", "hdmv_pgs_subtitle").</summary>
+    public IReadOnlyList<string> SubtitleCodecs { get; init; } = [];
+
+    public int SubtitleStreams => SubtitleCodecs.Count;
 }
 
 /// <summary>
@@ -149,7 +153,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
                 VideoCodec = Text("codec_name") ?? "unknown", Width = Number("width"), Height = Number("height"), PixelFormat = Text("pix_fmt"),
             },
             "audio" => probed with { AudioStreams = probed.AudioStreams + 1 },
-            "subtitle" => probed with { SubtitleStreams = probed.SubtitleStreams + 1 },
+            "subtitle" => probed with { SubtitleCodecs = [.. probed.SubtitleCodecs, Text("codec_name") ?? "unknown"] },
             _ => probed,
         };
     }

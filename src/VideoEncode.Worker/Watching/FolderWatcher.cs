@@ -76,8 +76,8 @@ public sealed class FolderWatcher(WatchOptions options, WatchedJobs jobs, Consol
                     console.Warn($"Skipping {name}: {refused.Why}. It is tried again if it changes.");
                     tracker.Handled(file);
                     break;
-                case EnqueueAnswer.Forbidden forbidden:
-                    return forbidden.Why;
+                case EnqueueAnswer.WatcherRefused refused:
+                    return refused.Why;
                 case EnqueueAnswer.Unanswered unanswered:
                     if (outage is null)
                         console.Warn($"Cannot enqueue {name} ({unanswered.Why}); files wait and are enqueued when the host answers.");

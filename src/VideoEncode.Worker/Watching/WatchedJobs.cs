@@ -18,8 +18,11 @@ public abstract record EnqueueAnswer
     /// <summary>The host refused this file (a 4xx): asking again would not help until the file changes.</summary>
     public sealed record Refused(string Why) : EnqueueAnswer;
 
-    /// <summary>The host refused the watcher itself (a wrong key, or a key that may not submit jobs): nothing will work.</summary>
-    public sealed record Forbidden(string Why) : EnqueueAnswer;
+    /// <summary>
+    /// The host refused the watcher itself — a wrong key, a key that may not submit jobs, the watcher's own
+    /// settings (a profile that does not exist, a bad crf or preset), or a URL with no job API: no file would do better.
+    /// </summary>
+    public sealed record WatcherRefused(string Why) : EnqueueAnswer;
 
     /// <summary>No answer, or a passing failure (5xx, 408, 429): try again later.</summary>
     public sealed record Unanswered(string Why) : EnqueueAnswer;
@@ -49,8 +52,9 @@ public sealed class WatchedJobs(HttpClient http, WatchedJobSettings settings)
             if (response.StatusCode == HttpStatusCode.Conflict && EarlierJob(body) is { } jobId)
                 return new EnqueueAnswer.EnqueuedBefore(jobId);
             var message = await QueueClient.ErrorMessageAsync(response);
-            return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                ? new EnqueueAnswer.Forbidden($"the host answered {(int)response.StatusCode}: {message}")
+            return response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound
+                   || WatcherSettingsFields.Contains(Field(body))
+                ? new EnqueueAnswer.WatcherRefused($"the host answered {(int)response.StatusCode}: {message}")
                 : new EnqueueAnswer.Refused($"the host answered {(int)response.StatusCode}: {message}");
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
@@ -63,13 +67,23 @@ public sealed class WatchedJobs(HttpClient http, WatchedJobSettings settings)
         }
     }
 
+    /// <summary>The fields of a 400 that are the watcher's, not the file's: every file would be refused alike.</summary>
+    private static readonly string?[] WatcherSettingsFields = ["profile", "crf", "preset"];
+
     /// <summary>The job_id of a 409 that says the source was enqueued before (other 409s name no job).</summary>
-    private static long? EarlierJob(string body)
+    private static long? EarlierJob(string body) =>
+        Member(body, "job_id") is { } id && id.TryGetInt64(out var jobId) ? jobId : null;
+
+    /// <summary>The field an error answer names, if any.</summary>
+    private static string? Field(string body) =>
+        Member(body, "field") is { ValueKind: JsonValueKind.String } field ? field.GetString() : null;
+
+    private static JsonElement? Member(string body, string name)
     {
         try
         {
             using var json = JsonDocument.Parse(body);
-            return json.RootElement.TryGetProperty("job_id", out var id) && id.TryGetInt64(out var jobId) ? jobId : null;
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(name, out var value) ? value.Clone() : null;
         }
         catch (JsonException)
         {
