@@ -200,8 +200,6 @@ ALTER TABLE jobs ADD COLUMN command_line text;
 ALTER TABLE jobs ADD COLUMN ssim double precision;
 ALTER TABLE jobs ADD COLUMN psnr double precision;
 ALTER TABLE jobs ADD COLUMN result text;
-UPDATE jobs SET settings = json_build_object('video_codec', 'h264', 'encoder', 'libx264', 'crf', crf, 'preset', preset, 'bit_depth', 8,
-    'audio', 'aac', 'container', 'mp4', 'subtitles', 'drop', 'skip_if_larger', false)::text;
 CREATE TABLE profiles (
     name       text   PRIMARY KEY,
     settings   text   NOT NULL,

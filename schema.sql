@@ -256,8 +256,9 @@ WHEN NOT EXISTS (SELECT 1 FROM jobs_search_backlog WHERE id = new.id) BEGIN
 END;
 -- step 13
 -- Encode settings (EncodeSettings, as wire JSON): a job keeps its own copy, made at enqueue from the
--- request and the profile it named, so editing a profile never changes a queued job. Jobs from
--- before settings get today's libx264 encode of their crf and preset, written out.
+-- request and the profile it named, so editing a profile never changes a queued job. NULL is today's
+-- libx264 encode of the row's crf and preset (Job.Settings reads it so): every job from before
+-- settings, and every job that asks for nothing else, which keeps those rows as small as they were.
 ALTER TABLE jobs ADD COLUMN settings TEXT;
 ALTER TABLE jobs ADD COLUMN profile TEXT;
 -- The encoder a job needs a worker to have ('copy' for a stream copy); NULL when any worker can run it,
@@ -268,8 +269,6 @@ ALTER TABLE jobs ADD COLUMN command_line TEXT;
 ALTER TABLE jobs ADD COLUMN ssim REAL;
 ALTER TABLE jobs ADD COLUMN psnr REAL;
 ALTER TABLE jobs ADD COLUMN result TEXT;
-UPDATE jobs SET settings = json_object('video_codec', 'h264', 'encoder', 'libx264', 'crf', crf, 'preset', preset, 'bit_depth', 8,
-    'audio', 'aac', 'container', 'mp4', 'subtitles', 'drop', 'skip_if_larger', json('false'));
 -- Named settings (PUT /api/profiles/{name}); the built-in ones live in the host's code.
 CREATE TABLE profiles (
     name       TEXT PRIMARY KEY,

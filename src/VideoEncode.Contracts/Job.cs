@@ -91,10 +91,17 @@ public sealed record Job
 
     /// <summary>
     /// How the job is encoded: every setting, defaults filled in, copied at enqueue from the request and
-    /// the profile it named (editing the profile later changes nothing here). Null only for a job
-    /// enqueued before settings existed; such a job is <see cref="EncodeSettings.Legacy"/> of its crf and preset.
+    /// the profile it named (editing the profile later changes nothing here). A job that asked for
+    /// nothing but crf and preset — and every job from before settings — stores none, and reads as
+    /// <see cref="EncodeSettings.Legacy"/> of its <see cref="Crf"/> and <see cref="Preset"/>.
     /// </summary>
-    public EncodeSettings? Settings { get; init; }
+    public EncodeSettings Settings
+    {
+        get => settings ?? EncodeSettings.Legacy(Crf, Preset);
+        init => settings = value;
+    }
+
+    private readonly EncodeSettings? settings;
 
     /// <summary>The profile the job named at enqueue, if any (its settings were copied into <see cref="Settings"/>).</summary>
     public string? Profile { get; init; }

@@ -23,8 +23,31 @@ internal static class DapperSetup
     {
         public static string Write(EncodeSettings settings) => JsonSerializer.Serialize(settings, WireJson.Options);
 
-        public override EncodeSettings? Parse(object value) =>
-            value is string json ? JsonSerializer.Deserialize<EncodeSettings>(json, WireJson.Options) : null;
+        /// <summary>
+        /// The column text of each job's settings, in order: none for today's encode of crf and preset,
+        /// which <see cref="Job.Settings"/> reads back from those columns. A bulk request's jobs mostly
+        /// share their settings, so a job equal to the one before reuses its text instead of serialising it again.
+        /// </summary>
+        public static string?[] WriteEach(IReadOnlyList<EncodeSettings> settings)
+        {
+            var texts = new string?[settings.Count];
+            for (var i = 0; i < texts.Length; i++)
+                texts[i] = settings[i].IsLegacy ? null : i > 0 && settings[i] == settings[i - 1] ? texts[i - 1] : Write(settings[i]);
+            return texts;
+        }
+
+        // The last text read on this thread and what it read as: the rows of a list or an enqueue's answer
+        // mostly share their settings, and a record is immutable, so one object serves them all.
+        [ThreadStatic] private static (string Json, EncodeSettings Settings)? lastRead;
+
+        public override EncodeSettings? Parse(object value)
+        {
+            if (value is not string json) return null;
+            if (lastRead is { } last && last.Json == json) return last.Settings;
+            var settings = JsonSerializer.Deserialize<EncodeSettings>(json, WireJson.Options)!;
+            lastRead = (json, settings);
+            return settings;
+        }
 
         public override void SetValue(IDbDataParameter parameter, EncodeSettings? value)
         {

@@ -89,7 +89,7 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                 uploads = jobs.Select(job => job.UploadId).ToArray(),
                 sha256s = jobs.Select(job => job.UploadId is { } id ? uploads[id].Sha256 : null).ToArray(),
                 sizes = jobs.Select(job => job.UploadId is { } id ? uploads[id].Length : (long?)null).ToArray(),
-                settings = jobs.Select(job => SettingsColumn.Write(job.Settings)).ToArray(),
+                settings = SettingsColumn.WriteEach(jobs.Select(job => job.Settings).ToList()),
                 profiles = jobs.Select(job => job.Profile).ToArray(),
                 needs = jobs.Select(job => NeededEncoder(job.Settings)).ToArray(),
             })).OrderBy(job => job.Id).ToList();

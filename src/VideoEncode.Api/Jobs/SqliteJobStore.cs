@@ -63,6 +63,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                 RETURNING {Columns}
                 """;
             var created = new List<Job>(jobs.Count);
+            var settings = SettingsColumn.WriteEach(jobs.Select(job => job.Settings).ToList());
             for (var i = 0; i < jobs.Count; i++)
             {
                 var job = jobs[i];
@@ -70,7 +71,7 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
                 created.Add(connection.QueryFirstPrepared<Job>(insert, ("@FileName", job.FileName), ("@Crf", job.Crf), ("@Preset", job.Preset),
                     ("@Priority", job.Priority), ("@MaxAttempts", job.MaxAttempts), ("@OutputName", naming.Names[i]), ("@Overwrite", job.Overwrite),
                     ("@now", now), ("@createdBy", createdBy), ("@upload", upload?.Id), ("@sha256", upload?.Sha256), ("@bytes", upload?.Length),
-                    ("@settings", SettingsColumn.Write(job.Settings)), ("@profile", job.Profile), ("@needs", NeededEncoder(job.Settings)))!);
+                    ("@settings", settings[i]), ("@profile", job.Profile), ("@needs", NeededEncoder(job.Settings)))!);
             }
             foreach (var (sourceIndex, source) in sources)
                 connection.ExecutePrepared(WatchedFiles.Remember, ("@path", source.Path), ("@size", source.Size), ("@mtime", source.Mtime),

@@ -17,7 +17,7 @@ public static class MediaDownloads
     private const string OctetStream = "application/octet-stream";
 
     /// <summary>The media type of a result, by the container its job wrote.</summary>
-    private static string ResultType(Contracts.Job job) => (job.Settings?.Container ?? Contracts.Containers.Mp4) switch
+    private static string ResultType(Contracts.Job job) => job.Settings.Container switch
     {
         Contracts.Containers.Mkv => "video/x-matroska",
         Contracts.Containers.Webm => "video/webm",
