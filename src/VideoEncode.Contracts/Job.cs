@@ -103,6 +103,12 @@ public sealed record Job
 
     private readonly EncodeSettings? settings;
 
+    /// <summary>
+    /// The encoder a worker must list in its claim to get this job ("copy" for a stream copy); null when any
+    /// worker may run it, the original service's too: a libx264 encode of crf and preset and nothing else.
+    /// </summary>
+    public string? NeedsEncoder { get; init; }
+
     /// <summary>The profile the job named at enqueue, if any (its settings were copied into <see cref="Settings"/>).</summary>
     public string? Profile { get; init; }
 

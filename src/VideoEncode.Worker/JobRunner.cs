@@ -279,14 +279,20 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         string inputPath, ProbeResult input, string output, ClaimKeeper claim)
     {
         var none = new QualityScores(null, null);
+        var progressed = false;
         var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
         {
+            progressed = true;
             claim.Latest = progress;
             console.Progress(job.Id, progress);
         }, claim.Stop);
         if (outcome.Stalled)
             return (Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail), none);
         if (outcome.ExitCode is null) return (new Stopped(), none);
+        // A hardware encoder that would not open (a driver reset, NVENC's session limit, a depth its GPU
+        // lacks) says nothing about the job: another worker, or this one later, may run it.
+        if (!outcome.Succeeded && !progressed && EncoderCatalog.Find(encode.Encoder)?.Hardware is not null)
+            return (Retry($"ffmpeg could not start {encode.Encoder} (exit code {outcome.ExitCode}): {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail), none);
         if (!outcome.Succeeded)
             return (Fail($"ffmpeg exited with code {outcome.ExitCode}: {Ffmpeg.LastLine(outcome.LogTail)}", outcome.LogTail), none);
 

@@ -52,4 +52,20 @@ public sealed class RoutingNoteTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(page.Locator($"#rows tr[data-job-id='{jobs[0].Id}'] td.status")).ToContainTextAsync("in progress");
         await Expect(gpuRow.Locator("td.error-text")).ToHaveTextAsync("");
     }
+
+    /// <summary>An older worker (its claims list no encoders) runs only plain crf + preset jobs: a 10-bit libx264 job waits, and says so.</summary>
+    [Fact]
+    public async Task ALibx264JobWithMoreThanCrfAndPresetWaitsForAWorkerThatListsItsEncoders()
+    {
+        await api.EnqueueAsync(QueueCalls.NewJob("running.mkv"));
+        Assert.NotNull(await api.ClaimAsync(new { worker = "old" }));
+        var jobs = await api.EnqueueAsync(new { file_name = "deep.mkv", crf = 23, preset = "fast", bit_depth = 10 }, QueueCalls.NewJob("plain.mkv"));
+
+        await page.GotoAsync("/view-jobs/");
+        await page.GetByLabel("API key").FillAsync(QueueFactory.ApiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save key" }).ClickAsync();
+
+        await Expect(page.Locator($"#rows tr[data-job-id='{jobs[0].Id}'] td.error-text")).ToContainTextAsync("no worker has libx264");
+        await Expect(page.Locator($"#rows tr[data-job-id='{jobs[1].Id}'] td.error-text")).ToHaveTextAsync("");
+    }
 }

@@ -8,10 +8,23 @@ export function setWorkers(workers) {
   connected = workers.filter(worker => worker.last_seen_at !== null && !worker.lost && !worker.draining);
 }
 
-/** "no worker has hevc_nvenc" for a pending job no connected worker can run; '' otherwise. */
+/**
+ * "no worker has hevc_nvenc" for a pending job no connected worker can run; '' otherwise. The host's
+ * own rule: a job needing no encoder (needs_encoder null: crf and preset alone) goes to an older
+ * client or to a worker with libx264; any other job only to a worker that listed its encoder —
+ * never to an older client, not even a libx264 job with one setting more (10-bit, say).
+ */
 export function unrunnableNote(job) {
-  if (job.status !== 'pending' || !job.settings) return '';
-  const needed = job.settings.encoder ?? 'copy';
-  const able = connected.some(worker => (worker.encoders ?? ['libx264']).includes(needed));
-  return able ? '' : `no worker has ${needed}`;
+  if (job.status !== 'pending') return '';
+  const needed = job.needs_encoder ?? null;
+  const able = connected.some(worker => worker.encoders === null || worker.encoders === undefined
+    ? needed === null
+    : worker.encoders.includes(needed ?? 'libx264'));
+  if (able) return '';
+  return needed === null ? 'no worker has libx264' : `no worker has ${needed}${olderOnly() ? ' (older workers run only plain crf + preset jobs)' : ''}`;
+}
+
+/** Whether every connected worker is an older client that lists no encoders. */
+function olderOnly() {
+  return connected.length > 0 && connected.every(worker => worker.encoders === null || worker.encoders === undefined);
 }

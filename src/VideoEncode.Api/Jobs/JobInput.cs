@@ -298,7 +298,7 @@ internal static class JobInput
     public static bool IsWorkerName(string name) =>
         name.Length <= MaxWorkerNameLength && !name.Any(char.IsControl);
 
-    /// <summary>A claim's optional body: {"worker": "name", "wait": seconds, "media": "shared|store|any", "max_input_bytes": n}.</summary>
+    /// <summary>A claim's optional body: {"worker": "name", "wait": seconds, "media": "shared|store|any", "max_input_bytes": n, "encoders": ["libx264", "copy", …]}.</summary>
     public static (ClaimRequest? Request, ApiError? Error) ParseClaim(JsonElement? body)
     {
         if (body is not { } element) return (new ClaimRequest(), null);

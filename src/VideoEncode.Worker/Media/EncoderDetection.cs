@@ -17,8 +17,6 @@ public sealed record DetectedEncoders(IReadOnlyList<string> Encoders, IReadOnlyL
 /// </summary>
 public sealed class EncoderDetection(Ffmpeg ffmpeg)
 {
-    /// <summary>Where a VAAPI test encode looks for the GPU: the first render node, as ffmpeg's own examples do.</summary>
-
     public async Task<(DetectedEncoders? Found, string? Problem)> DetectAsync(CancellationToken cancel)
     {
         var (listing, problem) = await ffmpeg.ListEncodersAsync(cancel);

@@ -151,7 +151,8 @@ public sealed class QualityGate(Ffmpeg ffmpeg, TimeSpan stallTimeout)
 
         public void Add(string line)
         {
-            if (string.IsNullOrWhiteSpace(line)) return;
+            // ffmpeg folds repeats of the line before into "Last message repeated N times": no new error.
+            if (string.IsNullOrWhiteSpace(line) || line.Contains("Last message repeated", StringComparison.Ordinal)) return;
             Count++;
             if (first.Count < ShownErrorLines) first.Add(line.Trim());
         }
