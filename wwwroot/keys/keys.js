@@ -3,6 +3,7 @@
 import { api, getApiKey } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
+import { confirmed } from '/shared/confirm.js';
 
 const AUDIT_ROWS = 50;
 
@@ -49,14 +50,6 @@ async function revoke(name) {
   } catch (error) {
     report(error);
   }
-}
-
-const dialog = document.getElementById('confirm');
-function confirmed(question) {
-  document.getElementById('confirm-text').textContent = question;
-  dialog.returnValue = '';
-  dialog.showModal();
-  return new Promise(resolve => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
 }
 
 async function load() {

@@ -6,6 +6,7 @@ import { el, localTime, say } from '/shared/dom.js';
 import { describeSettings } from '/shared/encode-settings.js';
 import { setUpHeader } from '/shared/key-bar.js';
 import { SettingsForm } from './settings-form.js';
+import { confirmed } from '/shared/confirm.js';
 
 const header = setUpHeader(() => load());
 const message = document.getElementById('message');
@@ -84,14 +85,6 @@ async function remove(profile) {
   } catch (error) {
     if (!header.reportProblem(error)) say(message, `Could not delete “${profile.name}”: ${error.message}`);
   }
-}
-
-const dialog = document.getElementById('confirm');
-function confirmed(question) {
-  document.getElementById('confirm-text').textContent = question;
-  dialog.returnValue = '';
-  dialog.showModal();
-  return new Promise(resolve => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
 }
 
 async function load() {
