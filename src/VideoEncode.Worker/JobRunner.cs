@@ -33,7 +33,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
     public async Task RunAsync(Job job, CancellationToken abort)
     {
-        console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(EncodeArguments.For(job))}; attempt {job.Attempts} of {job.MaxAttempts}).");
+        console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(job.Settings)}; attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
         var result = job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim);
@@ -169,7 +169,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         try
         {
             var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
-            var output = Path.Combine(folder, "output." + EncodeArguments.For(job).Container);
+            var output = Path.Combine(folder, "output." + job.Settings.Container);
             claim.Phase = JobPhase.Downloading;
             await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             var (probed, unusable) = await CheckInputAsync(job, input, claim);
@@ -181,7 +181,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
-            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, EncodeArguments.For(job).Container));
+            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container));
             var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
                 scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine));
@@ -261,7 +261,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
     private async Task<(string CommandLine, Result? Ended, QualityScores Scores)> EncodeCheckedAsync(Job job, string inputPath, ProbeResult input,
         string output, ClaimKeeper claim)
     {
-        var encode = EncodeArguments.For(job);
+        var encode = job.Settings;
         if (EncodeArguments.SubtitleProblem(encode, input.SubtitleCodecs) is { } subtitles)
             return ("", Fail($"The job cannot run as asked: {subtitles}."), new QualityScores(null, null));
         var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec, input.SubtitleCodecs);

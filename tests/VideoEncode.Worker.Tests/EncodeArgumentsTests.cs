@@ -50,8 +50,8 @@ public sealed class EncodeArgumentsTests
     [Fact]
     public void AJobWithoutSettingsIsTodaysEncodeOfItsCrfAndPreset()
     {
-        Assert.Equal(EncodeSettings.Legacy("30", "fast"), EncodeArguments.For(new Job { Crf = "30", Preset = "fast" }));
-        Assert.Same(Hevc, EncodeArguments.For(new Job { Crf = "30", Preset = "fast", Settings = Hevc }));
+        Assert.Equal(EncodeSettings.Legacy("30", "fast"), new Job { Crf = "30", Preset = "fast" }.Settings);
+        Assert.Same(Hevc, new Job { Crf = "30", Preset = "fast", Settings = Hevc }.Settings);
     }
 
     [Fact]

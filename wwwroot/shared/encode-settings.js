@@ -5,9 +5,6 @@
 export const SETTINGS_FIELDS = ['video_codec', 'encoder', 'crf', 'bitrate', 'preset', 'bit_depth', 'max_height', 'audio',
   'audio_bitrate', 'container', 'subtitles', 'min_ssim', 'min_psnr', 'skip_if_larger'];
 
-/** A job's settings; a job older than settings has none and was encoded by libx264 from its crf and preset. */
-export const settingsOfJob = job => job.settings ?? { video_codec: 'h264', encoder: 'libx264', crf: job.crf, preset: job.preset };
-
 /** One line: "libx265 · crf 24 · medium · 10-bit · audio copy · mkv · subtitles kept · kept only if smaller". */
 export function describeSettings(settings) {
   const parts = [];

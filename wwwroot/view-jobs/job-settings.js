@@ -2,13 +2,13 @@
 // was given (its own copy, made when it was added), the scores the worker measured against the
 // input, whether the original was kept, and the exact ffmpeg command line that ran.
 import { el } from '/shared/dom.js';
-import { settingsEntries, settingsOfJob } from '/shared/encode-settings.js';
+import { settingsEntries } from '/shared/encode-settings.js';
 
 const COPIED_MS = 2000;
 
 /** [name, value] rows for the job detail list; a value is text or a node. */
 export function jobSettingsDetail(job) {
-  const settings = settingsOfJob(job);
+  const settings = job.settings;
   return [
     ['Profile', job.profile ?? 'none'],
     ['Settings', el('dl', { class: 'settings-list', 'aria-label': `Encode settings of job ${job.id}` },

@@ -14,7 +14,7 @@ import { setUpHeader } from '/shared/key-bar.js';
 import { ago, duration, nowSeconds } from '/shared/time.js';
 import { formatBytes } from '/shared/format.js';
 import { downloadWithKey } from '/shared/download.js';
-import { codecAndContainer, settingsOfJob } from '/shared/encode-settings.js';
+import { codecAndContainer } from '/shared/encode-settings.js';
 import { jobSettingsDetail } from './job-settings.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
@@ -294,7 +294,7 @@ function whenCell(job) {
 
 /** Codec and container when not h264 into MP4, crf, preset and priority; for a finished job its sizes first, as that is what a person then asks. */
 function settingsCell(job) {
-  const settings = settingsOfJob(job);
+  const settings = job.settings;
   const quality = settings.video_codec === 'copy' ? null : [settings.crf !== null ? `crf ${settings.crf}` : settings.bitrate, settings.preset].filter(Boolean).join(' · ');
   const text = [job.result === 'kept_original' ? 'original kept' : sizes(job), codecAndContainer(settings), quality,
     job.priority ? `priority ${job.priority}` : null].filter(Boolean).join(' · ');

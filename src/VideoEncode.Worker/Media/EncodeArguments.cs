@@ -15,9 +15,6 @@ public static class EncodeArguments
     /// <summary>Where a VAAPI encoder finds its GPU: the first render node, which is the GPU on a machine with one.</summary>
     public const string VaapiDevice = "/dev/dri/renderD128";
 
-    /// <summary>The settings a job runs with (<see cref="Job.Settings"/>: its own, or the libx264 encode its crf and preset describe).</summary>
-    public static EncodeSettings For(Job job) => job.Settings;
-
     /// <summary>
     /// The codec the output's video stream must have: the one asked for, or the input's
     /// (<paramref name="inputVideoCodec"/>, as ffprobe names it) when the video is copied.

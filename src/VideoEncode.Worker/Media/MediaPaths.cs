@@ -29,7 +29,7 @@ public sealed class MediaPaths(string inputRoot, string outputRoot)
     {
         if (FileNames.Problem(job.FileName) is { } problem)
             return (null, $"file_name {problem}.");
-        var container = EncodeArguments.For(job).Container;
+        var container = job.Settings.Container;
         var outputName = job.OutputName ?? FileNames.DefaultOutputName(job.FileName, container);
         if (FileNames.OutputProblem(outputName, container) is { } outputProblem)
             return (null, $"output_name {outputProblem}.");
