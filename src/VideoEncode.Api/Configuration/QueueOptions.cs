@@ -51,6 +51,14 @@ public sealed class QueueOptions
     /// <summary>The first retry delay after a retryable failure; it doubles with each attempt, up to an hour.</summary>
     public int RetryBackoffSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often the progress that heartbeats report (progress, speed, time left, phase) is written to
+    /// the database, in one batch. Between writes it lives in the host's memory (and on the event stream
+    /// at once): a host that crashes loses at most this many seconds of progress figures, never a lease,
+    /// a claim or a change of status.
+    /// </summary>
+    public double ProgressFlushSeconds { get; set; } = 3;
+
     /// <summary>How often lapsed leases are looked for.</summary>
     public double LeaseSweepSeconds { get; set; } = 1;
 

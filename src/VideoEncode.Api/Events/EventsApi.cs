@@ -65,7 +65,7 @@ public static class EventsApi
 
     private static Task WriteAsync(HttpResponse response, JobEvent item, CancellationToken aborted) =>
         response.WriteAsync(new StringBuilder()
-            .Append("id: ").Append(item.Id.ToString(CultureInfo.InvariantCulture)).Append('\n')
+            .Append(item.Id == JobEvent.NoId ? "" : $"id: {item.Id.ToString(CultureInfo.InvariantCulture)}\n")
             .Append("event: ").Append(item.Type).Append('\n')
             .Append("data: ").Append(item.Data).Append("\n\n")
             .ToString(), aborted);

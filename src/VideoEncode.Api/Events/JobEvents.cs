@@ -4,7 +4,11 @@ using VideoEncode.Api.Changes;
 namespace VideoEncode.Api.Events;
 
 /// <summary>One change to a job, as the event stream sends it: an id to resume from, a type and the job's JSON.</summary>
-public sealed record JobEvent(long Id, string Type, string Data);
+public sealed record JobEvent(long Id, string Type, string Data)
+{
+    /// <summary>The id of a passing event (<see cref="JobEvents.PublishTransient"/>): it is sent without one.</summary>
+    public const long NoId = 0;
+}
 
 /// <summary>
 /// The live feed of job changes behind GET /api/events. The last <see cref="ReplayWindow"/>
@@ -48,6 +52,27 @@ public sealed class JobEvents(TimeProvider clock)
             }
             foreach (var subscriber in subscribers)
                 // A client too slow to keep up is cut off; it reconnects and resumes from its last id.
+                if (!subscriber.Writer.TryWrite(item)) subscriber.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Whether any stream is open now: progress that nobody reads is not even serialised.</summary>
+    public bool HasSubscribers
+    {
+        get { lock (gate) return subscribers.Count > 0; }
+    }
+
+    /// <summary>
+    /// Sends a passing change — a heartbeat's progress — to the streams open now, without an id and
+    /// without keeping it for replay: the next heartbeat supersedes it, and a client that resumes needs
+    /// the changes of status it missed, not old progress (which would also push those out of the window).
+    /// </summary>
+    public void PublishTransient(ChangeNotice notice)
+    {
+        lock (gate)
+        {
+            var item = new JobEvent(JobEvent.NoId, notice.Type, notice.Data);
+            foreach (var subscriber in subscribers)
                 if (!subscriber.Writer.TryWrite(item)) subscriber.Writer.TryComplete();
         }
     }
