@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
@@ -137,6 +139,21 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         await Task.WhenAll(listening, notifying);
     }
 
+    /// <summary>The id of the job a stored change is about: its data's top-level "id" (a job's JSON, or a deleted job's {id, status}).</summary>
+    private static long JobIdOf(string data)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(data));
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isId = reader.ValueTextEquals("id"u8);
+            reader.Read();
+            if (isId) return reader.GetInt64();
+            reader.Skip();
+        }
+        throw new FormatException("A stored change's data has no job id.");
+    }
+
     /// <summary>The replay window of the event stream, filled from the newest changes, so a client resumes on a host that just started.</summary>
     private async Task LoadRecentAsync(CancellationToken cancel)
     {
@@ -144,7 +161,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
         var recent = (await connection.QueryAsync<StoredChange>($"""
             SELECT * FROM (
                 SELECT id, tx, type, data, from_status, to_status, cause, origin FROM job_events
-                WHERE tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                WHERE tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AND cause <> '{nameof(ChangeCause.Heartbeat)}'
                 ORDER BY tx DESC, id DESC LIMIT {JobEvents.ReplayWindow}) AS newest
             ORDER BY tx, id
             """)).AsList();
@@ -169,7 +186,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             {
                 // Past each change as it is announced: a failure further on must not announce it twice.
                 cursor = (change.Tx, change.Id);
-                if (Notice(change) is { } notice) sink.Announce(change.Id, notice, wake: change.Origin != host.Id);
+                if (Notice(change) is { } notice) sink.Announce(change.Id, JobIdOf(change.Data), notice, fromOtherHost: change.Origin != host.Id);
             }
             if (batch.Count < BatchSize)
                 return await connection.QuerySingleAsync<bool>("SELECT EXISTS (SELECT 1 FROM job_events WHERE tx >= @horizon)", new { horizon });

@@ -38,6 +38,7 @@ public static class QueueSetup
         services.AddSingleton(sp => new ClaimWaiters(sp.GetRequiredService<DatabaseLocation>().IsShared ? TimeSpan.FromSeconds(1) : null));
         services.AddSingleton<JobEvents>();
         services.AddSingleton<QueueMetrics>();
+        services.AddSingleton<LiveClaims>();         // heartbeats that only report progress, answered from memory
         services.AddSingleton<JobChangeSink>();
         // One store or the other, chosen by the Database setting once the configuration is complete.
         services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<DatabaseLocation>().SqlitePath!));
@@ -65,6 +66,8 @@ public static class QueueSetup
         services.AddSingleton<JobRetention>();
         services.AddSingleton<LeaseKeeper>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
+        services.AddSingleton<ProgressFlusher>();
+        services.AddHostedService(provider => provider.GetRequiredService<ProgressFlusher>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<QueueOptions>>((cors, queue) =>

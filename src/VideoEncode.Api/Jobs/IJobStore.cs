@@ -31,6 +31,13 @@ public interface IJobStore
     Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel);
 
     /// <summary>
+    /// Writes the progress figures of running jobs that heartbeats answered from memory brought
+    /// (<see cref="LiveClaims"/>), each only while its claim (the token beside it) still holds the job, and
+    /// notes their workers as seen. A shared store also records them as progress changes for the other hosts' streams.
+    /// </summary>
+    Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress);
+
+    /// <summary>
     /// Marks a running job finished (a cancel still waiting for the worker is dropped: the work is
     /// done), keeping its result's upload and sizes. Without a report (the original service's clients)
     /// the finish is unfenced. A store job's finish must name a complete upload (<see cref="StepOutcome.ResultMissing"/>).

@@ -82,17 +82,18 @@ public static class JobsApi
         }
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>>> List(HttpRequest request, IJobStore store)
+    /// <summary>Jobs as stored, running ones with the progress this host holds that is not written yet (<see cref="LiveClaims"/>).</summary>
+    private static async Task<Results<Ok<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>>> List(HttpRequest request, IJobStore store, LiveClaims live)
     {
         var (query, error) = JobListQuery.Parse(request.Query);
         if (error is not null) return TypedResults.BadRequest(error);
-        return TypedResults.Ok(await store.ListAsync(query!));
+        return TypedResults.Ok<IReadOnlyList<Contracts.Job>>((await store.ListAsync(query!)).Select(live.Overlay).ToList());
     }
 
-    private static async Task<Results<Ok<Contracts.Job>, NotFound<ApiError>, BadRequest<ApiError>>> Get(string id, IJobStore store)
+    private static async Task<Results<Ok<Contracts.Job>, NotFound<ApiError>, BadRequest<ApiError>>> Get(string id, IJobStore store, LiveClaims live)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return await store.GetAsync(jobId) is { } job ? TypedResults.Ok(job) : TypedResults.NotFound(new ApiError("Job not found"));
+        return await store.GetAsync(jobId) is { } job ? TypedResults.Ok(live.Overlay(job)) : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(

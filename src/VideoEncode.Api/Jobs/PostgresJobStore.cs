@@ -235,6 +235,36 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         }, cancel);
     }
 
+    public async Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress)
+    {
+        var now = Now;
+        await database.WriteAsync(async connection =>
+        {
+            var saved = (await connection.QueryAsync<long>("""
+                UPDATE jobs SET progress = item.progress, speed = item.speed, eta_seconds = item.eta, phase = item.phase
+                FROM unnest(@ids, @tokens, @progresses, @speeds, @etas, @phases) AS item(id, token, progress, speed, eta, phase)
+                WHERE jobs.id = item.id AND jobs.status = 'in_progress' AND jobs.claim_token = item.token
+                RETURNING jobs.id
+                """, new
+            {
+                ids = progress.Select(item => item.Job.Id).ToArray(),
+                tokens = progress.Select(item => item.Token).ToArray(),
+                progresses = progress.Select(item => item.Job.Progress).ToArray(),
+                speeds = progress.Select(item => item.Job.Speed).ToArray(),
+                etas = progress.Select(item => item.Job.EtaSeconds).ToArray(),
+                phases = progress.Select(item => item.Job.Phase).ToArray(),
+            })).ToHashSet();
+            await connection.ExecuteAsync("UPDATE workers SET last_seen_at = @now WHERE name = ANY(@names)",
+                new { now, names = progress.Select(item => item.Job.Worker).OfType<string>().Distinct().ToArray() });
+            // The other hosts' streams hear the figures from here (this host's had them at once): those of jobs
+            // still running under the claim, not of one that ended meanwhile, which would show as running again.
+            await SharedChangeFeed.RecordAsync(connection,
+                progress.Where(item => saved.Contains(item.Job.Id)).Select(item => JobChange.Same(item.Job, ChangeCause.Heartbeat)).ToList(), host.Id);
+            return true;
+        }, CancellationToken.None);
+        feed.Committed();
+    }
+
     public Task<JobStep> FinishAsync(long id, FinishReport? report, CancellationToken cancel)
     {
         var now = Now;

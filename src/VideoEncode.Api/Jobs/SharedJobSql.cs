@@ -89,6 +89,12 @@ internal static class SharedJobSql
         RETURNING {Columns}
         """;
 
+    /// <summary>A batch write of figures a heartbeat answered from memory brought: only while @token still holds the job.</summary>
+    public const string SaveProgress = """
+        UPDATE jobs SET progress = @progress, speed = @speed, eta_seconds = @eta, phase = @phase
+        WHERE id = @id AND status = 'in_progress' AND claim_token = @token
+        """;
+
     /// <summary>
     /// Finishes the running job held by @token — by anyone when @token is null (the original service's
     /// clients) — keeping the result's upload (@upload) and the sizes: a store job's from its uploads, a

@@ -45,11 +45,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        IJobStore store, ClaimWaiters waiters, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, store, waiters, aborted);
+        IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, store, waiters, live, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
+        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -57,7 +57,7 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, store, waiters, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, store, waiters, live, aborted);
         }
     }
 
@@ -69,7 +69,7 @@ internal static class WorkerRoutes
     /// worker being drained is answered at once, so it learns to stop.
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
@@ -80,6 +80,7 @@ internal static class WorkerRoutes
             while (true)
             {
                 JobStep step;
+                var asked = live.Now();
                 try
                 {
                     step = await store.ClaimAsync(claim, legacyClient, aborted);
@@ -90,7 +91,12 @@ internal static class WorkerRoutes
                 }
                 if (step.Job is { } job)
                 {
-                    if (!aborted.IsCancellationRequested) return TypedResults.Ok(job);
+                    if (!aborted.IsCancellationRequested)
+                    {
+                        // Its worker's heartbeats are then answered from memory until half the lease is gone.
+                        live.Remember(job, job.ClaimToken!, asked);
+                        return TypedResults.Ok(job);
+                    }
                     await store.GiveBackUndeliveredClaimAsync(job.Id, job.ClaimToken!);
                     return TypedResults.Empty;
                 }
@@ -125,7 +131,12 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
+    /// <summary>
+    /// Answered from memory when only progress is new (<see cref="LiveClaims"/>): this host knows the claim and
+    /// more than half its lease is left. Otherwise the store renews the lease, and its answer is remembered.
+    /// </summary>
+    private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, LiveClaims live, JobChangeSink sink,
+        CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
@@ -136,7 +147,15 @@ internal static class WorkerRoutes
             if (tokenError is not null) return TypedResults.BadRequest(tokenError);
             var (report, reportError) = JobInput.ParseHeartbeat(document!.RootElement, token!);
             if (reportError is not null) return TypedResults.BadRequest(reportError);
-            return Answer(await store.HeartbeatAsync(jobId, report!, aborted), "heartbeat");
+            if (live.TryBeat(jobId, report!) is { } known)
+            {
+                sink.Progressed(known);
+                return TypedResults.Ok(known);
+            }
+            var asked = live.Now();
+            var step = await store.HeartbeatAsync(jobId, report!, aborted);
+            if (step is { Outcome: StepOutcome.Done, Job: { } renewed }) live.Remember(renewed, token!, asked);
+            return Answer(step, "heartbeat");
         }
     }
 

@@ -3,6 +3,7 @@ using Dapper;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Database;
+using VideoEncode.Api.Jobs;
 
 namespace VideoEncode.Api.Queue;
 
@@ -21,7 +22,7 @@ namespace VideoEncode.Api.Queue;
 /// a machine is drained for maintenance, and a worker brought back by its service manager must
 /// not undo that.
 /// </summary>
-public sealed class QueueControl(IStoreSql store, TimeProvider clock, ClaimWaiters waiters)
+public sealed class QueueControl(IStoreSql store, TimeProvider clock, ClaimWaiters waiters, LiveClaims live)
 {
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
 
@@ -70,15 +71,17 @@ public sealed class QueueControl(IStoreSql store, TimeProvider clock, ClaimWaite
             if (changed is not null) await AuditTrail.RecordAsync(connection, now, by, "worker.drain", name);
             return new WorkerDrain(name, Draining: true);
         });
+        // Its heartbeats answered from memory would not say so: the next one reads the drain from the store.
+        live.ForgetWorker(name);
         WakeEveryWaitingClaim();
         return drain;
     }
 
     /// <summary>Lifts a worker's drain; null when no worker of that name is known. A worker drained before it was ever seen is forgotten again.</summary>
-    public Task<WorkerDrain?> UndrainAsync(string name, string by)
+    public async Task<WorkerDrain?> UndrainAsync(string name, string by)
     {
         var now = Now;
-        return store.WriteAsync(async connection =>
+        var undrained = await store.WriteAsync(async connection =>
         {
             var draining = await connection.QuerySingleOrDefaultAsync<long?>("SELECT draining FROM workers WHERE name = @name", new { name });
             if (draining is null) return null;
@@ -90,6 +93,8 @@ public sealed class QueueControl(IStoreSql store, TimeProvider clock, ClaimWaite
             }
             return new WorkerDrain(name, Draining: false);
         });
+        live.ForgetWorker(name);
+        return undrained;
     }
 
     private static async Task<QueueState> ReadStateAsync(DbConnection connection)

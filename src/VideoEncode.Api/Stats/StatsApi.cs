@@ -1,4 +1,6 @@
 using VideoEncode.Api.Auth;
+using VideoEncode.Api.Jobs;
+
 namespace VideoEncode.Api.Stats;
 
 /// <summary>
@@ -42,7 +44,8 @@ public static class StatsApi
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
         group.MapGet("/stats/throughput", async (StatsStore stats) => TypedResults.Ok(await stats.ThroughputAsync()))
             .WithSummary("Jobs finished and failed per minute over the last hour, oldest minute first");
-        group.MapGet("/workers", async (StatsStore stats) => TypedResults.Ok(await stats.WorkersAsync()))
+        group.MapGet("/workers", async (StatsStore stats, LiveClaims live) => TypedResults.Ok((await stats.WorkersAsync())
+                .Select(worker => worker with { Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList() }).ToList()))
             .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;
     }

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Jobs;
+
+/// <summary>
+/// The running claims this host has answered, so that a heartbeat which only reports progress needs
+/// no database write. A heartbeat is answered from memory (<see cref="TryBeat"/>) when this host knows
+/// the claim — the job, its token, its lease as last written, whether a cancel or a drain was asked —
+/// and more than half of that lease is left; otherwise it goes to the store, which renews the lease
+/// and reads the job afresh, and the answer is remembered (<see cref="Remember"/>). With a heartbeat a
+/// second and a 60 s lease, one beat in thirty writes.
+///
+/// What is kept where: a lease, a claim and every change of status are written before they are
+/// answered, as before. The progress figures a remembered beat brings (progress, speed, time left,
+/// phase) go on the event stream at once, show in this host's answers (<see cref="Overlay"/>) and are
+/// written in one batch every ProgressFlushSeconds (<see cref="ProgressFlusher"/>): a host that crashes
+/// loses at most those seconds of figures.
+///
+/// A remembered claim is forgotten when anything but a claim or a heartbeat changes its job
+/// (<see cref="Forget"/>, from <see cref="Changes.JobChangeSink"/>): this host's changes at once, other
+/// hosts' when the shared change feed brings them (within moments). Until then a beat may still be
+/// answered "yours, no cancel", as a beat that reached the database just before the change would have
+/// been; the worker hears the news with its next beat, and every step that ends a job stays fenced by
+/// the claim token in the database. A drain asked on this host forgets its worker's claims
+/// (<see cref="ForgetWorker"/>); one asked on another host is heard at the next lease renewal.
+/// </summary>
+public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> options)
+{
+    // Forgets are stamped per stripe of job ids, so a store answer read before a change cannot be
+    // remembered after the change was forgotten (see Remember). 4,096 stripes keep a change to one job
+    // from refusing the remembering of another to a rare collision.
+    private const int Stripes = 4096;
+
+    private readonly ConcurrentDictionary<long, Claim> claims = new();
+    private readonly long[] forgottenAt = new long[Stripes];
+    private readonly object gate = new();
+    private long sequence;
+
+    private sealed class Claim(Job job, string token)
+    {
+        public Job Job = job;
+        public readonly string Token = token;
+        /// <summary>Figures reported since the last batch write.</summary>
+        public bool Unsaved;
+    }
+
+    /// <summary>The point in the order of forgets now: take it before asking the store, hand it to <see cref="Remember"/>.</summary>
+    public long Now() => Interlocked.Read(ref sequence);
+
+    /// <summary>
+    /// The job with the beat's figures, answered from memory; null when the store must answer: a claim
+    /// this host does not know (or knows under another token), or one with half its lease or less left.
+    /// </summary>
+    public Job? TryBeat(long id, Heartbeat report)
+    {
+        if (!claims.TryGetValue(id, out var claim) || claim.Token != report.ClaimToken) return null;
+        var halfLease = options.Value.LeaseSeconds / 2;
+        if (claim.Job.LeaseExpiresAt is not { } expires || expires - clock.GetUtcNow().ToUnixTimeSeconds() <= halfLease) return null;
+        lock (claim)
+        {
+            var job = claim.Job;
+            claim.Job = job with
+            {
+                Progress = report.Progress ?? job.Progress,
+                Speed = report.Speed ?? job.Speed,
+                EtaSeconds = report.EtaSeconds ?? job.EtaSeconds,
+                Phase = report.Phase ?? job.Phase,
+            };
+            claim.Unsaved = true;
+            return claim.Job;
+        }
+    }
+
+    /// <summary>
+    /// Remembers a running job as the store answered it to the holder of <paramref name="token"/> — unless
+    /// a change to it was forgotten since <paramref name="asked"/> (<see cref="Now"/> before the store was
+    /// asked): the answer may predate that change.
+    /// </summary>
+    public void Remember(Job job, string token, long asked)
+    {
+        if (job.Status != JobStatus.InProgress || job.LeaseExpiresAt is null) return;
+        lock (gate)
+        {
+            if (forgottenAt[Stripe(job.Id)] > asked) return;
+            claims[job.Id] = new Claim(job with { ClaimToken = null }, token);
+        }
+    }
+
+    /// <summary>Forgets the claim of a job that changed; its unsaved figures go with it (the change supersedes them).</summary>
+    public void Forget(long id)
+    {
+        lock (gate)
+        {
+            forgottenAt[Stripe(id)] = ++sequence;
+            claims.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Forgets every claim of a worker whose drain changed, so its next beat reads the drain from the store.</summary>
+    public void ForgetWorker(string name)
+    {
+        foreach (var (id, claim) in claims)
+            if (claim.Job.Worker == name) Forget(id);
+    }
+
+    /// <summary>The figures reported since the last call, each job as it now reads with them; they count as saved from here.</summary>
+    public IReadOnlyList<(Job Job, string Token)> TakeUnsaved()
+    {
+        var unsaved = new List<(Job, string)>();
+        foreach (var claim in claims.Values)
+        {
+            if (!claim.Unsaved) continue;
+            lock (claim)
+            {
+                claim.Unsaved = false;
+                unsaved.Add((claim.Job, claim.Token));
+            }
+        }
+        return unsaved;
+    }
+
+    /// <summary>A running job as read from the store, with the figures this host holds for it that may not be written yet.</summary>
+    public Job Overlay(Job job) =>
+        job.Status == JobStatus.InProgress && Held(job.Id, job.Worker) is { } held
+            ? job with { Progress = held.Progress, Speed = held.Speed, EtaSeconds = held.EtaSeconds, Phase = held.Phase }
+            : job;
+
+    /// <inheritdoc cref="Overlay(Job)"/>
+    public Stats.WorkerJob Overlay(Stats.WorkerJob job, string worker) =>
+        Held(job.Id, worker) is { } held ? job with { Progress = held.Progress, Speed = held.Speed, EtaSeconds = held.EtaSeconds } : job;
+
+    private Job? Held(long id, string? worker) => claims.TryGetValue(id, out var claim) && claim.Job.Worker == worker ? claim.Job : null;
+
+    private static int Stripe(long id) => (int)(id & (Stripes - 1));
+}
