@@ -539,7 +539,8 @@ function onEvent(type, data) {
   if (type === 'reset') { scheduleLoad(); return; }
   const job = JSON.parse(data);
   schedulePanels();
-  if (type === 'progress') { updateRow(job); return; }
+  // Progress never moves a status: one that arrives after the job's end (another host's, read back late) is stale.
+  if (type === 'progress') { if (shown.get(job.id)?.job.status === 'in_progress') updateRow(job); return; }
   const stays = shown.has(job.id) && type !== 'deleted' && (state.status === 'all' || state.status === job.status);
   if (stays) updateRow(job);
   // Counts, and which jobs belong on this page, moved: fetched again, changed rows only are redrawn.

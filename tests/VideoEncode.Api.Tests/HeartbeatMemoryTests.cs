@@ -1,0 +1,174 @@
+using System.Net.Http.Json;
+using VideoEncode.Api.Jobs;
+using VideoEncode.Contracts;
+
+namespace VideoEncode.Api.Tests;
+
+/// <summary>
+/// Heartbeats that only report progress are answered from the host's memory (LiveClaims): what is
+/// written at once (the lease when it needs renewing, every change of status), what waits for the
+/// next batch (progress figures), and that nothing the memory holds can undo a job's end. The
+/// batches are written when the test says so (ProgressFlushSeconds is an hour here).
+/// </summary>
+public sealed class HeartbeatMemoryTests : IDisposable
+{
+    private const int Lease = 60;
+    private readonly ManualClock clock = new();
+    private readonly QueueFactory factory;
+    private readonly HttpClient client;
+
+    public HeartbeatMemoryTests()
+    {
+        factory = new QueueFactory(settings: Settings, clock: clock);
+        client = factory.CreateApiClient();
+    }
+
+    private static Dictionary<string, string?> Settings => new()
+    {
+        ["LeaseSeconds"] = Lease.ToString(),
+        ["LeaseSweepSeconds"] = "3600",
+        ["ProgressFlushSeconds"] = "3600",
+    };
+
+    public void Dispose() => factory.Dispose();
+
+    private IJobStore Store => factory.GetService<IJobStore>();
+
+    [Fact]
+    public async Task AProgressBeatIsShownAtOnceButWrittenOnlyWithTheNextBatch()
+    {
+        var job = await EnqueueAndClaimAsync();
+
+        var answer = await BeatAsync(job, progress: 40);
+        Assert.Equal(40, answer.Progress);
+        Assert.Equal(job.LeaseExpiresAt, answer.LeaseExpiresAt);
+        // This host's answers show it; the database does not have it yet.
+        Assert.Equal(40, (await client.GetJobAsync(job.Id)).Progress);
+        Assert.Equal(40, (await client.ListAsync()).Single().Progress);
+        Assert.Null((await Store.GetAsync(job.Id))!.Progress);
+
+        await factory.GetService<ProgressFlusher>().FlushAsync();
+        var written = (await Store.GetAsync(job.Id))!;
+        Assert.Equal((40.0, "encoding"), (written.Progress!.Value, written.Phase));
+        Assert.Equal(job.LeaseExpiresAt, written.LeaseExpiresAt);
+    }
+
+    [Fact]
+    public async Task TheLeaseIsWrittenOnlyOnceHalfOfItIsGone()
+    {
+        var job = await EnqueueAndClaimAsync();
+
+        clock.Advance(TimeSpan.FromSeconds(Lease / 2 - 1));
+        Assert.Equal(job.LeaseExpiresAt, (await BeatAsync(job, progress: 10)).LeaseExpiresAt);
+        Assert.Equal(job.LeaseExpiresAt, (await Store.GetAsync(job.Id))!.LeaseExpiresAt);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var renewed = await BeatAsync(job, progress: 20);
+        var expected = clock.GetUtcNow().ToUnixTimeSeconds() + Lease;
+        Assert.Equal(expected, renewed.LeaseExpiresAt);
+        // Written before it was answered, with the beat's figures.
+        var stored = (await Store.GetAsync(job.Id))!;
+        Assert.Equal((expected, 20.0), (stored.LeaseExpiresAt!.Value, stored.Progress!.Value));
+    }
+
+    [Fact]
+    public async Task ACancelAskedWhileBeatsComeFromMemoryIsToldAtTheNextBeat()
+    {
+        var job = await EnqueueAndClaimAsync();
+        Assert.False((await BeatAsync(job, progress: 5)).CancelRequested);
+
+        (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).EnsureSuccessStatusCode();
+        Assert.True((await BeatAsync(job, progress: 6)).CancelRequested);
+    }
+
+    [Fact]
+    public async Task ADrainAskedWhileBeatsComeFromMemoryIsToldAtTheNextBeat()
+    {
+        var job = await EnqueueAndClaimAsync();
+        Assert.False((await BeatAsync(job, progress: 5)).Drain);
+
+        (await client.PostAsync("/api/workers/farm-1/drain", null)).EnsureSuccessStatusCode();
+        Assert.True((await BeatAsync(job, progress: 6)).Drain);
+        (await client.DeleteAsync("/api/workers/farm-1/drain")).EnsureSuccessStatusCode();
+        Assert.False((await BeatAsync(job, progress: 7)).Drain);
+    }
+
+    [Fact]
+    public async Task AStaleTokenIsRefusedEvenWhileTheClaimIsRemembered()
+    {
+        var job = await EnqueueAndClaimAsync();
+        await BeatAsync(job, progress: 5);
+        var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/heartbeat", new Heartbeat(new string('0', 32), 6), WireJson.Options);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task FiguresHeldInMemoryNeverWriteOverAJobThatEnded()
+    {
+        var job = await EnqueueAndClaimAsync();
+        await BeatAsync(job, progress: 40);
+        // The batch is taken, then the job finishes before the batch is written.
+        var batch = factory.GetService<LiveClaims>().TakeUnsaved();
+        Assert.Single(batch);
+        (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options)).EnsureSuccessStatusCode();
+
+        await Store.SaveProgressAsync(batch);
+        var stored = (await Store.GetAsync(job.Id))!;
+        Assert.Equal((JobStatus.Finished, 100.0, (string?)null), (stored.Status, stored.Progress!.Value, stored.Phase));
+    }
+
+    [Fact]
+    public async Task AFinishedJobShowsItsEndNotTheFiguresItHadInMemory()
+    {
+        var job = await EnqueueAndClaimAsync();
+        await BeatAsync(job, progress: 40);
+        (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options)).EnsureSuccessStatusCode();
+
+        Assert.Equal(100, (await client.GetJobAsync(job.Id)).Progress);
+        Assert.Empty(factory.GetService<LiveClaims>().TakeUnsaved());
+    }
+
+    [Fact]
+    public async Task AHostThatStopsWritesTheFiguresItHeld()
+    {
+        var database = TestStore.NewDatabase();
+        try
+        {
+            Job job;
+            using (var first = new QueueFactory(database, Settings, clock))
+            {
+                var firstClient = first.CreateApiClient();
+                await firstClient.EnqueueAsync(QueueCalls.NewJob());
+                job = (await firstClient.ClaimAsync(new ClaimRequest("farm-1")))!;
+                await BeatAsync(firstClient, job, progress: 70);
+                Assert.Null((await first.GetService<IJobStore>().GetAsync(job.Id))!.Progress);
+            }
+
+            using var restarted = new QueueFactory(database, Settings, clock);
+            var after = await restarted.CreateApiClient().GetJobAsync(job.Id);
+            Assert.Equal((JobStatus.InProgress, 70.0, job.LeaseExpiresAt), (after.Status, after.Progress!.Value, after.LeaseExpiresAt));
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    private async Task<Job> EnqueueAndClaimAsync()
+    {
+        await client.EnqueueAsync(QueueCalls.NewJob());
+        var job = (await client.ClaimAsync(new ClaimRequest("farm-1")))!;
+        Assert.Equal(clock.GetUtcNow().ToUnixTimeSeconds() + Lease, job.LeaseExpiresAt);
+        return job;
+    }
+
+    private Task<Job> BeatAsync(Job job, double progress) => BeatAsync(client, job, progress);
+
+    private static async Task<Job> BeatAsync(HttpClient client, Job job, double progress)
+    {
+        var response = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/heartbeat",
+            new Heartbeat(job.ClaimToken!, progress, Speed: 2, EtaSeconds: 30, Phase: JobPhase.Encoding), WireJson.Options);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Job>(WireJson.Options))!;
+    }
+}
