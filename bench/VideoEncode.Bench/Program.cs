@@ -23,6 +23,8 @@ var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
 // too) but enqueues a fifth as many, which is ample for a rate and keeps the run within minutes.
 var storeBulkJobs = deepJobs / 5;
+if (args.Contains("--farm"))                          // the farm table alone: --farm [--workers 1000,5000] [--streams 500]
+    return await FarmAsync();
 if (args.Contains("--search"))                        // the search table alone
     return await SearchAsync();
 if (args.Contains("--bulk"))                          // the stores table's bulk enqueue alone, on SQLite
@@ -124,6 +126,19 @@ foreach (var (store, hosts, (perSecond, doubleClaims, lostJobs), bulkPerSecond) 
 await SearchAsync();
 await PrintTransfersAsync();
 return 0;
+
+// The farm table: simulated workers at each size asked (1,000, 5,000 and 10,000 by default).
+async Task<int> FarmAsync()
+{
+    var sizes = ArgumentAfter("--workers")?.Split(',').Select(int.Parse).ToArray() ?? (quick ? [500] : [1_000, 5_000, 10_000]);
+    var streams = ArgumentAfter("--streams") is { } count ? int.Parse(count) : 0;
+    var rows = new List<FarmRow>();
+    foreach (var size in sizes) rows.Add(await FarmBench.RunAsync(size, streams));
+    FarmBench.Print(rows);
+    return 0;
+}
+
+string? ArgumentAfter(string name) => args.SkipWhile(arg => arg != name).Skip(1).FirstOrDefault();
 
 // The search table: file-name search on SQLite (trigram FTS5) and PostgreSQL (pg_trgm), each on a fresh queue of deepJobs jobs.
 async Task<int> SearchAsync()
