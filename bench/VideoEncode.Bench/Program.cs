@@ -29,6 +29,8 @@ if (args.Contains("--search"))                        // the search table alone
     return await SearchAsync();
 if (args.Contains("--bulk"))                          // the stores table's bulk enqueue alone, on SQLite
     return await BulkAsync();
+if (args.Contains("--cycle-cpu"))                     // host CPU per claim+finish cycle alone; --runs N (3), --sqlite to skip PostgreSQL
+    return await CycleCpuAsync();
 const int Workers = QueueLoad.Workers;
 
 var database = TestStore.NewSqlitePath();
@@ -172,6 +174,28 @@ async Task<int> BulkAsync()
     using var bulkHttp = QueueLoad.NewClient(bulkAddress);
     var perSecond = await new QueueLoad([bulkHttp]).MeasureBulkAsync(storeBulkJobs, "bulk", parallel: 2);
     Console.WriteLine($"SQLite bulk enqueue, 1,000 jobs per request, 2 at a time ({storeBulkJobs:N0} jobs): {perSecond:N0} jobs/s");
+    return 0;
+}
+
+// Host CPU per claim+finish cycle, several runs per store, each on a fresh database: SQLite, then PostgreSQL with one host.
+async Task<int> CycleCpuAsync()
+{
+    var runs = args.SkipWhile(arg => arg != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(3);
+    async Task<CycleCpuRow> RunsAsync(string store, Func<string> newDatabase)
+    {
+        var figures = new List<(double Microseconds, double PerSecond)>();
+        for (var run = 0; run < runs; run++)
+        {
+            figures.Add(await CycleCpu.MeasureAsync(newDatabase, cycleJobs));
+            Console.WriteLine($"{store}, run {run + 1}: {figures[^1].Microseconds:N0} µs per cycle, {figures[^1].PerSecond:N0} cycles/s");
+        }
+        return new CycleCpuRow(store, figures.Select(f => f.Microseconds).ToList(), figures.Select(f => f.PerSecond).ToList());
+    }
+    var rows = new List<CycleCpuRow> { await RunsAsync("SQLite", TestStore.NewSqlitePath) };
+    if (!args.Contains("--sqlite"))
+        using (PostgresServer.Start())
+            rows.Add(await RunsAsync(PostgresServer.Version() + ", 1 host", TestStore.NewPostgresDatabase));
+    CycleCpu.Print(rows, cycleJobs);
     return 0;
 }
 

@@ -30,17 +30,20 @@ public sealed class QueueLoad(IReadOnlyList<HttpClient> hosts)
     /// <summary>
     /// Claim+finish cycles/s with <see cref="Workers"/> workers over <paramref name="jobs"/> jobs, after an
     /// uncounted warm-up round of a tenth as many (every host's JIT settles on its optimised code first).
+    /// <paramref name="started"/> and <paramref name="stopped"/> run right before and after the measured cycles.
     /// </summary>
-    public async Task<CycleResult> MeasureCyclesAsync(int jobs)
+    public async Task<CycleResult> MeasureCyclesAsync(int jobs, Action? started = null, Action? stopped = null)
     {
         await EnqueueAsync(jobs / 10, "warm-up");
         await CycleAsync(new ConcurrentDictionary<long, int>(), new ConcurrentBag<long>());
         await EnqueueAsync(jobs, "cycle");
         var claimed = new ConcurrentDictionary<long, int>();
         var finished = new ConcurrentBag<long>();
+        started?.Invoke();
         var watch = Stopwatch.StartNew();
         await CycleAsync(claimed, finished);
         watch.Stop();
+        stopped?.Invoke();
         return new(finished.Count / watch.Elapsed.TotalSeconds, claimed.Count(pair => pair.Value > 1), jobs - finished.Distinct().Count());
     }
 

@@ -322,6 +322,28 @@ public sealed class WebhookTests : IDisposable
         Assert.Single(receiver.Received);
     }
 
+    [Fact]
+    public async Task WebhooksMadeAndDeletedBetweenChangesAreReadAtEachChange()
+    {
+        // The subscriptions are read afresh inside every job write (on SQLite by a statement kept compiled on the
+        // writer's connection): one made after changes were announced without it hears the next, one deleted does not.
+        using var receiver = new WebhookReceiver();
+        var before = (await client.EnqueueAsync(QueueCalls.NewJob("before.mp4")))[0];
+        var first = await CreateAsync(client, receiver.Url, ["job.created"], Secret);
+        var second = (await client.EnqueueAsync(QueueCalls.NewJob("second.mp4")))[0];
+        var other = await CreateAsync(client, receiver.Url, ["job.created"], Secret);
+        var third = (await client.EnqueueAsync(QueueCalls.NewJob("third.mp4")))[0];
+        Assert.Equal([second.Id, third.Id], await JobsOfAsync(first));
+        (await client.DeleteAsync($"/api/webhooks/{first}")).EnsureSuccessStatusCode();
+        var fourth = (await client.EnqueueAsync(QueueCalls.NewJob("fourth.mp4")))[0];
+
+        Assert.Equal([third.Id, fourth.Id], await JobsOfAsync(other));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/webhooks/{first}/deliveries")).StatusCode);
+
+        async Task<long[]> JobsOfAsync(long webhook) =>
+            (await DeliveriesAsync(client, webhook)).Select(delivery => delivery.GetProperty("job_id").GetInt64()).Order().ToArray();
+    }
+
     private static async Task<long> CreateAsync(HttpClient client, string url, string[] events, string secret)
     {
         var response = await client.PostAsJsonAsync("/api/webhooks", new { url, events, secret });

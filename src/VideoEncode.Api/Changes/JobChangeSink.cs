@@ -26,7 +26,9 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, JobEvents event
         var claimable = 0;
         foreach (var change in changes)
         {
-            if (change.MovesStatus) JobLog.StateChanged(logger, change.Job.Id, change.From, change.To, Describe(change.Cause));
+            // Asked first: the cause's words are built for the line, which a host logging at Warning never writes.
+            if (change.MovesStatus && logger.IsEnabled(LogLevel.Information))
+                JobLog.StateChanged(logger, change.Job.Id, change.From, change.To, Describe(change.Cause));
             if (ChangeNotice.Claimable(change.From, change.To, change.Cause)) claimable++;
             if (IsProgress(change.MovesStatus, change.Cause))
             {

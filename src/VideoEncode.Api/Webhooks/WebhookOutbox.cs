@@ -3,6 +3,8 @@ using System.Data.Common;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Data.Sqlite;
+using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Api.Changes;
 
 namespace VideoEncode.Api.Webhooks;
@@ -13,7 +15,8 @@ namespace VideoEncode.Api.Webhooks;
 /// so a crash or restart loses none. The subscriptions are read in the same transaction rather than
 /// cached, so a webhook made on one host of a shared PostgreSQL store is served for changes made on
 /// another from its commit on. A write that moves no status asks nothing; one that does asks one small
-/// query, and writes only when some webhook subscribes.
+/// query, and writes only when some webhook subscribes. On SQLite that query is kept compiled on the
+/// writer's connection: every claim and finish asks it, and compiling it each time cost more than running it.
 /// </summary>
 public sealed class WebhookOutbox(WebhookSignal signal)
 {
@@ -26,6 +29,8 @@ public sealed class WebhookOutbox(WebhookSignal signal)
         public string Events { get; init; } = "";
     }
 
+    private const string SubscribersSql = "SELECT id, events FROM webhooks";
+
     private sealed record Row(long WebhookId, string Event, long JobId, string Body);
 
     public async Task EnqueueAsync(DbConnection connection, IReadOnlyList<JobChange> changes, long now)
@@ -34,7 +39,9 @@ public sealed class WebhookOutbox(WebhookSignal signal)
         foreach (var change in changes)
             if (WebhookEvents.Of(change) is { } name) (events ??= []).Add((change, name));
         if (events is null) return;
-        var subscribers = (await connection.QueryAsync<Subscriber>("SELECT id, events FROM webhooks")).AsList();
+        var subscribers = connection is SqliteConnection sqlite
+            ? sqlite.QueryPrepared<Subscriber>(SubscribersSql)
+            : (await connection.QueryAsync<Subscriber>(SubscribersSql)).AsList();
         if (subscribers.Count == 0) return;
 
         var rows = new List<Row>();

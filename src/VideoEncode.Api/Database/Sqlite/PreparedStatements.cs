@@ -37,6 +37,17 @@ internal static class PreparedStatements
         return parse(reader);
     }
 
+    /// <summary>Runs <paramref name="sql"/> and maps every row, under the same rules as <see cref="QueryFirstPrepared{T}"/>.</summary>
+    public static List<T> QueryPrepared<T>(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var entry = Bound(connection, sql, parameters);
+        using var reader = entry.Command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+            rows.Add(((Func<DbDataReader, T>)(entry.Parser ??= reader.GetRowParser<T>()))(reader));
+        return rows;
+    }
+
     /// <summary>Runs a statement that returns no rows, under the same rules as <see cref="QueryFirstPrepared{T}"/>.</summary>
     public static void ExecutePrepared(this SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
         Bound(connection, sql, parameters).Command.ExecuteNonQuery();
