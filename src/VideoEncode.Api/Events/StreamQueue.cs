@@ -26,11 +26,12 @@ public sealed class StreamQueue : IDisposable
     public const int ProgressRoom = Capacity / 2;
 
     /// <summary>
-    /// How long a dropped reader has to take its reset (and whatever write it is stuck in): a reader that
-    /// stopped reading with its socket full would otherwise hold its stream open for ever. Kestrel closes
-    /// the connection when the writes are given up.
+    /// How long a dropped reader has to take its reset (and to finish the write it is in): long enough for a
+    /// slow reader to drain what the socket buffers hold — megabytes — and still get the reset; a reader that
+    /// stopped reading would otherwise hold its stream open for ever. Kestrel closes the connection when
+    /// the writes are given up.
     /// </summary>
-    public static readonly TimeSpan ResetTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan ResetTimeout = TimeSpan.FromSeconds(30);
 
     private readonly object gate = new();
     private List<JobEvent> queued = [];
