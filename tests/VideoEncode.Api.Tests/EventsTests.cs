@@ -1,5 +1,9 @@
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
+using VideoEncode.Api.Changes;
+using VideoEncode.Api.Events;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -68,6 +72,84 @@ public sealed class EventsTests : IDisposable
     }
 
     [Fact]
+    public async Task ProgressPassesWithoutAnIdAndAResumeSkipsIt()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var events = factory.GetService<JobEvents>();
+        var (stream, dispose) = await OpenAsync(lastEventId: null, cancel.Token);
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob("passing.mkv")))[0];
+        var created = (await TakeAsync(stream, 1, cancel.Token))[0];
+        events.PublishTransient(new ChangeNotice("progress", JsonSerializer.Serialize(job with { Progress = 5 }, WireJson.Options),
+            JobStatus.Pending, JobStatus.Pending, ChangeCause.Heartbeat));
+        await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        var next = await TakeAsync(stream, 2, cancel.Token);
+        Assert.Equal([("progress", JobEvent.NoId), ("cancelled", next[1].Id)], next.Select(e => (e.Type, e.Id)));
+        Assert.NotEqual(JobEvent.NoId, next[1].Id);
+        Assert.Equal(5, next[0].Data.GetProperty("progress").GetDouble());
+        dispose();
+
+        var (resumed, disposeResumed) = await OpenAsync(created.Id, cancel.Token);
+        Assert.Equal(["cancelled"], (await TakeAsync(resumed, 1, cancel.Token)).Select(e => e.Type));
+        disposeResumed();
+    }
+
+    /// <summary>
+    /// A reader that stops reading, over a real socket. It resumes from before 400 large events, so its
+    /// stream is stuck writing their replay into a full socket; then more changes than its queue holds
+    /// come. It is dropped at once — nothing more is held for it — and when it reads again it gets what
+    /// was on its way, then a reset under the newest id, and the end of the response.
+    /// </summary>
+    [Fact]
+    public async Task AReaderThatStopsReadingIsDroppedWithAResetAndItsStreamEnds()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var events = factory.GetService<JobEvents>();
+        long before;
+        using (var probe = events.Subscribe(null)) before = probe.CurrentId;
+        const int LargeEvents = 400; // 25 MB: more than the kernel's socket buffers hold
+        var large = new ChangeNotice("updated", JsonSerializer.Serialize(new { filler = new string('x', 64 * 1024) }), JobStatus.Pending, JobStatus.Pending, ChangeCause.CancelRequest);
+        for (var n = 0; n < LargeEvents; n++) events.Publish(null, large);
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(address.Host, address.Port, cancel.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /api/events HTTP/1.1\r\nHost: {address.Authority}\r\n" +
+            $"X-API-Key: {QueueFactory.ApiKey}\r\nLast-Event-ID: {before}\r\nConnection: close\r\n\r\n"), cancel.Token);
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (!Encoding.ASCII.GetString(received.ToArray()).Contains(": connected", StringComparison.Ordinal))
+            received.Write(buffer, 0, await socket.ReceiveAsync(buffer, cancel.Token));
+        Assert.Equal(1, events.SubscriberCount); // subscribed before it began to write
+
+        var small = new ChangeNotice("updated", "{}", JobStatus.Pending, JobStatus.Pending, ChangeCause.CancelRequest);
+        for (var n = 0; n <= StreamQueue.Capacity; n++) events.Publish(null, small);
+        Assert.Equal(0, events.SubscriberCount);
+        long newest;
+        using (var probe = events.Subscribe(null)) newest = probe.CurrentId;
+
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, cancel.Token)) > 0) received.Write(buffer, 0, read);
+        var body = Dechunk(received.ToArray());
+        Assert.Equal(LargeEvents, body.Split("event: updated\n").Length - 1);
+        Assert.EndsWith($"\n\nid: {newest}\nevent: reset\ndata: {{}}\n\n", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>The body of a chunked HTTP/1.1 response, read whole.</summary>
+    private static string Dechunk(byte[] response)
+    {
+        var text = Encoding.UTF8.GetString(response);
+        var at = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        var body = new StringBuilder();
+        while (true)
+        {
+            var lineEnd = text.IndexOf("\r\n", at, StringComparison.Ordinal);
+            var size = Convert.ToInt32(text[at..lineEnd], 16);
+            if (size == 0) return body.ToString();
+            body.Append(text, lineEnd + 2, size);
+            at = lineEnd + 2 + size + 2;
+        }
+    }
+
+    [Fact]
     public async Task TheStreamNeedsTheKey()
     {
         var response = await factory.CreateApiClient(key: null).GetAsync("/api/events");
@@ -101,7 +183,7 @@ public sealed class EventsTests : IDisposable
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 events.Add(new Sse(id, type!, JsonDocument.Parse(line[6..]).RootElement.Clone()));
-                id = 0;
+                id = JobEvent.NoId; // an event without an id line has none
             }
         }
         return events;

@@ -9,9 +9,46 @@ namespace VideoEncode.Api.Changes;
 /// SQLite it is made and announced in the host that wrote the change; on PostgreSQL it is stored
 /// with the change, in the same transaction, and every host reads it back (<see cref="Cluster.SharedChangeFeed"/>).
 /// </summary>
-public sealed record ChangeNotice(string Type, string Data, string From, string To, ChangeCause Cause)
+public sealed class ChangeNotice
 {
-    public static ChangeNotice Of(JobChange change) => new(EventType(change), EventData(change), change.From, change.To, change.Cause);
+    // Until Data is first read: a change that no stream reads (SQLite announces every one) is never serialised.
+    private JobChange? unread;
+    private string? data;
+
+    /// <summary>A notice whose JSON is made already (one read back from the shared store).</summary>
+    public ChangeNotice(string type, string data, string from, string to, ChangeCause cause)
+    {
+        (Type, this.data, From, To, Cause) = (type, data, from, to, cause);
+    }
+
+    private ChangeNotice(JobChange change)
+    {
+        (Type, unread, From, To, Cause) = (EventType(change), change, change.From, change.To, change.Cause);
+    }
+
+    /// <summary>The notice of a change; its JSON is made when first read. The job is an immutable record, so it reads the same whenever that is.</summary>
+    public static ChangeNotice Of(JobChange change) => new(change);
+
+    public string Type { get; }
+    public string From { get; }
+    public string To { get; }
+    public ChangeCause Cause { get; }
+
+    /// <summary>The job's JSON (for a deletion: its id and last status), made on the first read and kept.</summary>
+    public string Data
+    {
+        get
+        {
+            if (Volatile.Read(ref data) is { } made) return made;
+            // Two first readers at once may both serialise; both return the one kept. The change is let go
+            // after data is set, so a reader that finds it gone finds data.
+            if (Volatile.Read(ref unread) is not { } change) return Volatile.Read(ref data)!;
+            var json = EventData(change);
+            var kept = Interlocked.CompareExchange(ref data, json, null) ?? json;
+            Volatile.Write(ref unread, null);
+            return kept;
+        }
+    }
 
     public bool MovesStatus => From != To;
 

@@ -1,14 +1,17 @@
 using VideoEncode.Api.Auth;
+using System.Buffers;
 using System.Globalization;
-using System.Text;
+using System.IO.Pipelines;
 
 namespace VideoEncode.Api.Events;
 
 /// <summary>
 /// GET /api/events: job changes as Server-Sent Events — "created", "claimed", "progress",
-/// "finished", "failed", "cancelled", "requeued", "updated", "deleted" — each with an id. A client
+/// "finished", "failed", "cancelled", "requeued", "updated", "deleted" — each with an id but
+/// "progress", which passes (no id, not replayed: the next heartbeat supersedes it). A client
 /// that reconnects with the Last-Event-ID header gets what it missed from the replay window, or a
-/// "reset" event when that is gone (it should then reload what it shows). A comment every 15 s
+/// "reset" event when that is gone (it should then reload what it shows). A reader too slow to keep
+/// up is sent a "reset" and the response ends (<see cref="StreamQueue"/>). A comment every 15 s
 /// keeps proxies from closing an idle stream. It needs the API key like every /api route, so
 /// browsers read it with fetch(), which can send the header (EventSource cannot).
 /// </summary>
@@ -35,38 +38,59 @@ public static class EventsApi
         response.Headers["X-Accel-Buffering"] = "no"; // nginx: do not hold the stream back
 
         using var feed = events.Subscribe(after);
+        // Writes also give up when a dropped reader has not taken its reset in time (its socket is full).
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(aborted, feed.Live.Deadline);
+        var output = response.BodyWriter;
         try
         {
-            await response.WriteAsync(": connected\n\n", aborted);
-            if (feed.Missed) await WriteAsync(response, new JobEvent(feed.CurrentId, "reset", "{}"), aborted);
-            foreach (var missed in feed.Replay) await WriteAsync(response, missed, aborted);
-            await response.Body.FlushAsync(aborted);
+            output.Write(Connected);
+            if (feed.Missed) output.Write(JobEvent.Reset(feed.CurrentId).Sse.Span);
+            if (!await WriteAllAsync(output, feed.Replay, writing.Token)) return;
+            var batch = new List<JobEvent>();
             while (true)
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-                wait.CancelAfter(KeepAlive);
-                try
+                if (!await feed.Live.WaitAsync(KeepAlive, aborted))
                 {
-                    if (!await feed.Live.WaitToReadAsync(wait.Token)) return; // cut off for being too slow
-                    while (feed.Live.TryRead(out var next)) await WriteAsync(response, next, aborted);
+                    output.Write(KeepAliveComment);
+                    if ((await output.FlushAsync(writing.Token)).IsCompleted) return;
+                    continue;
                 }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                if (feed.Live.TakeAll(ref batch) is { } reset)
                 {
-                    await response.WriteAsync(": keep-alive\n\n", aborted);
+                    // Dropped for being too slow: the reset, then the end of the response; the client reloads and reconnects.
+                    output.Write(reset.Sse.Span);
+                    await output.FlushAsync(writing.Token);
+                    return;
                 }
-                await response.Body.FlushAsync(aborted);
+                if (!await WriteAllAsync(output, batch, writing.Token)) return;
+                batch.Clear();
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (writing.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, the host is stopping, or a dropped reader did not take its reset in time.
         }
     }
 
-    private static Task WriteAsync(HttpResponse response, JobEvent item, CancellationToken aborted) =>
-        response.WriteAsync(new StringBuilder()
-            .Append(item.Id == JobEvent.NoId ? "" : $"id: {item.Id.ToString(CultureInfo.InvariantCulture)}\n")
-            .Append("event: ").Append(item.Type).Append('\n')
-            .Append("data: ").Append(item.Data).Append("\n\n")
-            .ToString(), aborted);
+    private static ReadOnlySpan<byte> Connected => ": connected\n\n"u8;
+    private static ReadOnlySpan<byte> KeepAliveComment => ": keep-alive\n\n"u8;
+
+    // Kestrel's own response buffer is 64 KB: a long batch is flushed as it fills, so the pipe never holds more than that.
+    private const int FlushEvery = 64 * 1024;
+
+    /// <summary>Writes the events' shared bytes in one go and flushes (also every 64 KB); false when the client has gone.</summary>
+    private static async Task<bool> WriteAllAsync(PipeWriter output, IReadOnlyList<JobEvent> items, CancellationToken cancel)
+    {
+        var unflushed = 0;
+        foreach (var item in items)
+        {
+            var bytes = item.Sse;
+            output.Write(bytes.Span);
+            unflushed += bytes.Length;
+            if (unflushed < FlushEvery) continue;
+            if ((await output.FlushAsync(cancel)).IsCompleted) return false;
+            unflushed = 0;
+        }
+        return !(await output.FlushAsync(cancel)).IsCompleted;
+    }
 }

@@ -1,14 +1,6 @@
-using System.Threading.Channels;
 using VideoEncode.Api.Changes;
 
 namespace VideoEncode.Api.Events;
-
-/// <summary>One change to a job, as the event stream sends it: an id to resume from, a type and the job's JSON.</summary>
-public sealed record JobEvent(long Id, string Type, string Data)
-{
-    /// <summary>The id of a passing event (<see cref="JobEvents.PublishTransient"/>): it is sent without one.</summary>
-    public const long NoId = 0;
-}
 
 /// <summary>
 /// The live feed of job changes behind GET /api/events. The last <see cref="ReplayWindow"/>
@@ -21,16 +13,19 @@ public sealed record JobEvent(long Id, string Type, string Data)
 /// host sends the same events in the same order under the same ids, so a client resumes on any
 /// host; there the ids are unique but not always increasing, which is why a resume looks its id
 /// up in the window rather than comparing numbers.
+///
+/// Each open stream has a <see cref="StreamQueue"/>: a reader too slow to keep up is dropped at once
+/// (nothing more is queued for it) and sent a "reset". An event's JSON is made only when a stream
+/// first writes it, so changes that nobody reads are never serialised.
 /// </summary>
 public sealed class JobEvents(TimeProvider clock)
 {
     public const int ReplayWindow = 10_000;
-    private const int SubscriberBuffer = 10_000;
 
     private readonly object gate = new();
     private readonly LinkedList<JobEvent> recent = new();
     private readonly Dictionary<long, LinkedListNode<JobEvent>> byId = new();
-    private readonly List<Channel<JobEvent>> subscribers = [];
+    private readonly List<StreamQueue> subscribers = [];
     private long lastId = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
     // The id of the event just before the window: a client that saw it has missed nothing.
     private long beforeWindow;
@@ -42,7 +37,7 @@ public sealed class JobEvents(TimeProvider clock)
         {
             if (recent.Count == 0) beforeWindow = lastId;
             lastId = id ?? lastId + 1;
-            var item = new JobEvent(lastId, notice.Type, notice.Data);
+            var item = new JobEvent(lastId, notice);
             byId[item.Id] = recent.AddLast(item);
             if (recent.Count > ReplayWindow)
             {
@@ -50,17 +45,12 @@ public sealed class JobEvents(TimeProvider clock)
                 byId.Remove(beforeWindow);
                 recent.RemoveFirst();
             }
-            foreach (var subscriber in subscribers)
-                // A client too slow to keep up is cut off; it reconnects and resumes from its last id.
-                if (!subscriber.Writer.TryWrite(item)) subscriber.Writer.TryComplete();
+            Deliver(item);
         }
     }
 
     /// <summary>Whether any stream is open now: progress that nobody reads is not even serialised.</summary>
-    public bool HasSubscribers
-    {
-        get { lock (gate) return subscribers.Count > 0; }
-    }
+    public bool HasSubscribers => SubscriberCount > 0;
 
     /// <summary>
     /// Sends a passing change — a heartbeat's progress — to the streams open now, without an id and
@@ -71,9 +61,25 @@ public sealed class JobEvents(TimeProvider clock)
     {
         lock (gate)
         {
-            var item = new JobEvent(JobEvent.NoId, notice.Type, notice.Data);
-            foreach (var subscriber in subscribers)
-                if (!subscriber.Writer.TryWrite(item)) subscriber.Writer.TryComplete();
+            Deliver(new JobEvent(JobEvent.NoId, notice));
+        }
+    }
+
+    /// <summary>The streams open now.</summary>
+    public int SubscriberCount
+    {
+        get { lock (gate) return subscribers.Count; }
+    }
+
+    // Under the gate, so every stream gets the events in the order they were published.
+    private void Deliver(JobEvent item)
+    {
+        for (var i = subscribers.Count - 1; i >= 0; i--)
+        {
+            if (subscribers[i].Offer(item)) continue;
+            // Too slow to keep up: dropped at once, so nothing more is held for it; its stream sends the reset.
+            subscribers[i].Drop(lastId);
+            subscribers.RemoveAt(i);
         }
     }
 
@@ -83,7 +89,7 @@ public sealed class JobEvents(TimeProvider clock)
     /// </summary>
     public Subscription Subscribe(long? afterId)
     {
-        var channel = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(SubscriberBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var queue = new StreamQueue();
         lock (gate)
         {
             var replay = new List<JobEvent>();
@@ -97,23 +103,29 @@ public sealed class JobEvents(TimeProvider clock)
                 else
                     missed = true;
             }
-            subscribers.Add(channel);
-            return new Subscription(this, channel, replay, missed, lastId);
+            subscribers.Add(queue);
+            return new Subscription(this, queue, replay, missed, lastId);
         }
     }
 
-    private void Unsubscribe(Channel<JobEvent> channel)
+    private void Unsubscribe(StreamQueue queue)
     {
-        lock (gate) subscribers.Remove(channel);
+        lock (gate) subscribers.Remove(queue);
     }
 
-    public sealed class Subscription(JobEvents owner, Channel<JobEvent> channel, IReadOnlyList<JobEvent> replay, bool missed, long currentId) : IDisposable
+    public sealed class Subscription(JobEvents owner, StreamQueue queue, IReadOnlyList<JobEvent> replay, bool missed, long currentId) : IDisposable
     {
         public IReadOnlyList<JobEvent> Replay => replay;
         public bool Missed => missed;
         /// <summary>The newest id when the feed started (for the "reset" event of a client that missed some).</summary>
         public long CurrentId => currentId;
-        public ChannelReader<JobEvent> Live => channel.Reader;
-        public void Dispose() => owner.Unsubscribe(channel);
+        /// <summary>The events after the replay, as they come; the reset when the reader was dropped.</summary>
+        public StreamQueue Live => queue;
+
+        public void Dispose()
+        {
+            owner.Unsubscribe(queue);
+            queue.Dispose();
+        }
     }
 }
