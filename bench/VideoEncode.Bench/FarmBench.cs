@@ -10,8 +10,8 @@ namespace VideoEncode.Bench;
 public sealed record FarmRow(int Workers, double HeartbeatsPerSecond, double P50, double P99, long Claims, long Finishes, long Errors, long LostClaims,
     double BusyCpuPercent, double IdleCpuPercent, double PeakRssMegabytes, StreamFigures? Streams);
 
-/// <summary>What the event-stream readers saw: events per second per fast reader, slow readers dropped with a reset, host RSS over the window.</summary>
-public sealed record StreamFigures(int Readers, double EventsPerSecondEach, long FastReadersReset, int SlowReaders, int SlowReadersReset, double RssStartMegabytes, double RssEndMegabytes);
+/// <summary>What the event-stream readers saw: events per second per fast reader, slow readers dropped with a reset, host RSS every 5 s over the window.</summary>
+public sealed record StreamFigures(int Readers, double EventsPerSecondEach, long FastReadersReset, int SlowReaders, int SlowReadersDropped, IReadOnlyList<double> RssMegabytes);
 
 /// <summary>
 /// A farm of simulated workers against the host as its own process (Release, fresh SQLite): each
@@ -61,7 +61,9 @@ public static class FarmBench
             await Task.Delay(Ramp + WarmUp);
 
             var readers = streams > 0 ? await StreamReaders.OpenAsync(address, streams, SlowReaders) : null;
-            var rssStart = CurrentRssMegabytes(host.Id);
+            var rss = new List<double>();
+            using var sampling = new CancellationTokenSource();
+            var sampler = readers is null ? Task.CompletedTask : SampleRssAsync(host.Id, rss, sampling.Token);
             farm.Measuring = true;
             var cpuBefore = CpuSeconds(host.Id);
             var watch = Stopwatch.StartNew();
@@ -69,8 +71,9 @@ public static class FarmBench
             var busyCpu = (CpuSeconds(host.Id) - cpuBefore) / watch.Elapsed.TotalSeconds * 100;
             farm.Measuring = false;
             var beats = farm.Beats;
-            var rssEnd = CurrentRssMegabytes(host.Id);
-            var streamFigures = readers is null ? null : readers.Close(busy, rssStart, rssEnd);
+            sampling.Cancel();
+            await sampler;
+            var streamFigures = readers is null ? null : readers.Close(busy, rss);
 
             // No more work: the running jobs finish, and every worker waits in a long poll.
             using (var http = QueueLoad.NewClient(address))
@@ -238,30 +241,41 @@ public static class FarmBench
             }
         }
 
-        /// <summary>Stops reading; a slow reader counts as reset when what the host sent it, read now, holds a reset event or ends.</summary>
-        public StreamFigures Close(TimeSpan window, double rssStart, double rssEnd)
+        /// <summary>Stops reading; a slow reader counts as dropped when what the host sent it, read now, holds a reset event or the connection ended.</summary>
+        public StreamFigures Close(TimeSpan window, IReadOnlyList<double> rss)
         {
             stop.Cancel();
             var reset = 0;
             foreach (var socket in slow)
             {
-                var seen = new MemoryStream();
+                // Read what the host kept sending (megabytes in the socket buffers) until a reset, the end of the
+                // stream, or 2 s of silence. A reader stalled longer than the host waits for it (30 s) finds the
+                // connection closed: dropped too, just without the reset it could not take.
+                var tail = new List<byte>();
                 var buffer = new byte[64 * 1024];
                 socket.ReceiveTimeout = 2000;
+                var dropped = false;
                 try
                 {
                     int read;
-                    while ((read = socket.Receive(buffer)) > 0) seen.Write(buffer, 0, read);
+                    while ((read = socket.Receive(buffer)) > 0)
+                    {
+                        tail.AddRange(buffer.AsSpan(0, read));
+                        if (tail.Count > 64 * 1024) tail.RemoveRange(0, tail.Count - 64 * 1024);
+                        if (tail.ToArray().AsSpan().IndexOf("event: reset"u8) >= 0) break;
+                    }
+                    dropped = true;
                 }
-                catch (SocketException)
+                catch (SocketException e)
                 {
-                    // Nothing more within the timeout: the host is still holding the stream open.
+                    // A timeout: the host still holds the stream open; a reset connection: it cut the reader off.
+                    dropped = e.SocketErrorCode != SocketError.TimedOut;
                 }
-                if (seen.ToArray().AsSpan().IndexOf("event: reset"u8) >= 0) reset++;
+                if (dropped) reset++;
             }
             foreach (var socket in sockets) socket.Dispose();
             var fast = reading.Count;
-            return new StreamFigures(fast, Interlocked.Read(ref events) / (double)fast / window.TotalSeconds, Interlocked.Read(ref resets), slow.Count, reset, rssStart, rssEnd);
+            return new StreamFigures(fast, Interlocked.Read(ref events) / (double)fast / window.TotalSeconds, Interlocked.Read(ref resets), slow.Count, reset, rss);
         }
     }
 
@@ -272,6 +286,22 @@ public static class FarmBench
         // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0; // clock ticks: USER_HZ is 100 on Linux
+    }
+
+    private static async Task SampleRssAsync(int processId, List<double> samples, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                samples.Add(CurrentRssMegabytes(processId));
+                await Task.Delay(TimeSpan.FromSeconds(5), stop);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            samples.Add(CurrentRssMegabytes(processId));
+        }
     }
 
     private static double CurrentRssMegabytes(int processId)
@@ -297,8 +327,8 @@ public static class FarmBench
             Console.WriteLine();
             Console.WriteLine($"Event streams with {row.Workers:N0} workers: {streams.Readers} readers got {streams.EventsPerSecondEach:N0} events/s each, " +
                               $"{streams.FastReadersReset} of them dropped with a reset; " +
-                              $"{streams.SlowReadersReset} of {streams.SlowReaders} readers that never read were dropped with a reset; " +
-                              $"host RSS {streams.RssStartMegabytes:N0} MB at the start of the {BusyWithStreams.TotalSeconds:0} s window, {streams.RssEndMegabytes:N0} MB at its end");
+                              $"{streams.SlowReadersDropped} of {streams.SlowReaders} readers that stopped reading were dropped (a reset, or the connection closed once they stalled past 30 s); " +
+                              $"host RSS every 5 s over the {BusyWithStreams.TotalSeconds:0} s window: {string.Join(", ", streams.RssMegabytes.Select(mb => mb.ToString("N0")))} MB");
         }
     }
 }
