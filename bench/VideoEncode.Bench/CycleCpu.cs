@@ -39,6 +39,42 @@ public static class CycleCpu
         }
     }
 
+    /// <summary>
+    /// The framework's floor, for scale: the same 16 lean connections each send two GET /health
+    /// (no key, no body, no store) per "cycle", <paramref name="cycles"/> of them after a warm-up round of a
+    /// tenth as many; host CPU µs per pair. What Kestrel, routing and a JSON answer cost before a handler does anything.
+    /// </summary>
+    public static async Task<double> MeasureFloorAsync(Func<string> newDatabase, int cycles)
+    {
+        var database = newDatabase();
+        var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
+        try
+        {
+            using var host = await HostProcess.StartAsync(address, database);
+            await PairsAsync(address, cycles / 10);
+            var before = CpuSeconds(host.Id);
+            await PairsAsync(address, cycles);
+            return (CpuSeconds(host.Id) - before) / cycles * 1e6;
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    private static Task PairsAsync(Uri address, int pairs)
+    {
+        var left = pairs;
+        return Task.WhenAll(Enumerable.Range(0, QueueLoad.Workers).Select(_ => Task.Run(async () =>
+        {
+            await using var connection = await LeanHttpConnection.OpenAsync(address, QueueFactory.ApiKey);
+            while (Interlocked.Decrement(ref left) >= 0)
+                for (var request = 0; request < 2; request++)
+                    if ((await connection.SendAsync("GET", "/health")).Status != 200)
+                        throw new InvalidOperationException("GET /health did not answer 200");
+        })));
+    }
+
     public static void Print(IEnumerable<CycleCpuRow> rows, int jobs)
     {
         Console.WriteLine();
