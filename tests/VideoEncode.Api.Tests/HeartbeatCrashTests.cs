@@ -12,14 +12,12 @@ namespace VideoEncode.Api.Tests;
 public sealed class HeartbeatCrashTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<HostProcess> hosts = [];
-    private readonly List<HttpClient> clients = [];
+    private readonly RunningHosts running = new(clientTimeout: TimeSpan.FromSeconds(30));
     private readonly List<string> databases = [];
 
     public void Dispose()
     {
-        foreach (var client in clients) client.Dispose();
-        foreach (var host in hosts) host.Dispose();
+        running.Dispose();
         foreach (var database in databases) TestStore.Delete(database);
     }
 
@@ -30,7 +28,7 @@ public sealed class HeartbeatCrashTests : IDisposable
         databases.Add(database);
         // Figures are never written by batch here, so all the kill can take is figures.
         (string, string)[] settings = [("LEASESECONDS", "10"), ("PROGRESSFLUSHSECONDS", "3600")];
-        var (host, client) = await StartHostAsync(database, settings);
+        var (host, client) = await running.StartAsync(database, settings);
         await client.EnqueueAsync(QueueCalls.NewJob());
         var job = (await client.ClaimAsync(new ClaimRequest("farm-1")))!;
 
@@ -45,7 +43,7 @@ public sealed class HeartbeatCrashTests : IDisposable
         Assert.Equal(renewed.LeaseExpiresAt, remembered.LeaseExpiresAt);
         host.KillHard();
 
-        var (_, restarted) = await StartHostAsync(database, settings);
+        var (_, restarted) = await running.StartAsync(database, settings);
         var after = await restarted.GetJobAsync(job.Id);
         Assert.Equal((JobStatus.InProgress, "farm-1", renewed.LeaseExpiresAt), (after.Status, after.Worker, after.LeaseExpiresAt));
         Assert.Equal(30, after.Progress); // the renewal's figures were written with it; the 60 after it were lost
@@ -60,8 +58,8 @@ public sealed class HeartbeatCrashTests : IDisposable
         var database = TestStore.NewPostgresDatabase();
         databases.Add(database);
         (string, string)[] settings = [("PROGRESSFLUSHSECONDS", "1")];
-        var (_, a) = await StartHostAsync(database, settings);
-        var (_, b) = await StartHostAsync(database, settings);
+        var (_, a) = await running.StartAsync(database, settings);
+        var (_, b) = await running.StartAsync(database, settings);
         await a.EnqueueAsync(QueueCalls.NewJob());
         var job = (await a.ClaimAsync(new ClaimRequest("farm-1")))!;
         Assert.False((await BeatAsync(a, job, progress: 10)).CancelRequested);
@@ -75,17 +73,6 @@ public sealed class HeartbeatCrashTests : IDisposable
         await Eventually.TrueAsync(async () => (await BeatAsync(a, job, progress: 30)).CancelRequested, () => "host A never heard of the cancel", Patience);
         (await a.PostAsJsonAsync($"/api/jobs/{job.Id}/cancel", new ClaimProof(job.ClaimToken!), WireJson.Options)).EnsureSuccessStatusCode();
         Assert.Equal(JobStatus.Cancelled, (await b.GetJobAsync(job.Id)).Status);
-    }
-
-    private async Task<(HostProcess Host, HttpClient Client)> StartHostAsync(string database, (string Name, string Value)[] settings)
-    {
-        var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
-        var host = await HostProcess.StartAsync(address, database, settings);
-        hosts.Add(host);
-        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Add("X-API-Key", QueueFactory.ApiKey);
-        clients.Add(client);
-        return (host, client);
     }
 
     private static async Task<Job> BeatAsync(HttpClient client, Job job, double progress)

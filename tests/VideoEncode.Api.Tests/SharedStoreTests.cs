@@ -17,26 +17,16 @@ public sealed class SharedStoreTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string database = TestStore.NewPostgresDatabase();
-    private readonly List<HostProcess> hosts = [];
-    private readonly List<HttpClient> clients = [];
+    private readonly RunningHosts running = new(clientTimeout: TimeSpan.FromSeconds(60));
 
     public void Dispose()
     {
-        foreach (var client in clients) client.Dispose();
-        foreach (var host in hosts) host.Dispose();
+        running.Dispose();
         TestStore.Delete(database);
     }
 
-    private async Task<(HostProcess Host, HttpClient Client)> StartHostAsync(params (string Name, string Value)[] settings)
-    {
-        var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
-        var host = await HostProcess.StartAsync(address, database, settings);
-        hosts.Add(host);
-        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add("X-API-Key", QueueFactory.ApiKey);
-        clients.Add(client);
-        return (host, client);
-    }
+    private Task<(HostProcess Host, HttpClient Client)> StartHostAsync(params (string Name, string Value)[] settings) =>
+        running.StartAsync(database, settings);
 
     [Fact]
     public async Task TwoHostsHandOutTwentyThousandJobsEachExactlyOnceAndAgreeOnTheFigures()
