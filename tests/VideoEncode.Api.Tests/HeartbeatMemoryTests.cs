@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using VideoEncode.Api.Changes;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
@@ -94,6 +95,22 @@ public sealed class HeartbeatMemoryTests : IDisposable
     }
 
     [Fact]
+    public async Task ABeatOnTheOriginalServicesLongLeaseIsWrittenAndCutsItToThisHostsLease()
+    {
+        await client.EnqueueAsync(QueueCalls.NewJob());
+        var job = (await client.GetFromJsonAsync<Job>("/api/jobs/claim", WireJson.Options))!;
+        Assert.True(job.LeaseExpiresAt > clock.GetUtcNow().ToUnixTimeSeconds() + Lease);
+
+        // Hours of lease left, yet not answered from memory: a worker that stops beating must lose the job in a lease.
+        var expected = clock.GetUtcNow().ToUnixTimeSeconds() + Lease;
+        Assert.Equal(expected, (await BeatAsync(job, progress: 10)).LeaseExpiresAt);
+        Assert.Equal(expected, (await Store.GetAsync(job.Id))!.LeaseExpiresAt);
+        // From then on it is a lease like any other: the next beats come from memory.
+        await BeatAsync(job, progress: 20);
+        Assert.Equal(10.0, (await Store.GetAsync(job.Id))!.Progress);
+    }
+
+    [Fact]
     public async Task AStaleTokenIsRefusedEvenWhileTheClaimIsRemembered()
     {
         var job = await EnqueueAndClaimAsync();
@@ -147,6 +164,37 @@ public sealed class HeartbeatMemoryTests : IDisposable
             using var restarted = new QueueFactory(database, Settings, clock);
             var after = await restarted.CreateApiClient().GetJobAsync(job.Id);
             Assert.Equal((JobStatus.InProgress, 70.0, job.LeaseExpiresAt), (after.Status, after.Progress!.Value, after.LeaseExpiresAt));
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    [Fact]
+    [Trait("Store", TestStore.RunOnce)]
+    public async Task OnASharedStoreTheFiguresOtherHostsHearAreTheRowAsWrittenWithACancelAskedMeanwhile()
+    {
+        var database = TestStore.NewPostgresDatabase();
+        try
+        {
+            using var host = new QueueFactory(database, Settings, clock);
+            var hostClient = host.CreateApiClient();
+            await hostClient.EnqueueAsync(QueueCalls.NewJob());
+            var job = (await hostClient.ClaimAsync(new ClaimRequest("farm-1")))!;
+            await BeatAsync(hostClient, job, progress: 40);
+            // The batch is taken while memory says "not cancelled"; the cancel commits before the batch is written.
+            var batch = host.GetService<LiveClaims>().TakeUnsaved();
+            Assert.False(Assert.Single(batch).Job.CancelRequested);
+            (await hostClient.PostAsync($"/api/jobs/{job.Id}/cancel", null)).EnsureSuccessStatusCode();
+
+            await host.GetService<IJobStore>().SaveProgressAsync(batch);
+            await using var connection = new Npgsql.NpgsqlConnection(database);
+            await connection.OpenAsync();
+            await using var newest = new Npgsql.NpgsqlCommand(
+                $"SELECT data FROM job_events WHERE cause = '{nameof(ChangeCause.Heartbeat)}' ORDER BY id DESC LIMIT 1", connection);
+            var heard = System.Text.Json.JsonSerializer.Deserialize<Job>((string)(await newest.ExecuteScalarAsync())!, WireJson.Options)!;
+            Assert.Equal((job.Id, 40.0, true, false), (heard.Id, heard.Progress!.Value, heard.CancelRequested, heard.Drain));
         }
         finally
         {

@@ -51,8 +51,9 @@ public sealed class JobEventsTests
         events.Publish(null, Updated(-1));
         using var resumed = events.Subscribe(reset.Id);
         Assert.False(resumed.Missed);
-        var after = Assert.Single(resumed.Replay);
+        var after = Assert.Single(resumed.TakeReplay());
         Assert.Equal((newest + 1, "updated"), (after.Id, after.Type));
+        Assert.Empty(resumed.TakeReplay()); // let go once written: a stream lives long after its replay
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class JobEventsTests
 
         using var resumed = events.Subscribe(seen);
         Assert.False(resumed.Missed);
-        Assert.Equal(["updated"], resumed.Replay.Select(e => e.Type));
+        Assert.Equal(["updated"], resumed.TakeReplay().Select(e => e.Type));
     }
 
     [Fact]
@@ -104,12 +105,12 @@ public sealed class JobEventsTests
             var written = TakeAll(live).Single().Sse.ToArray();
 
             using var resumed = events.Subscribe(live.CurrentId);
-            Assert.Equal(written, resumed.Replay.Single().Sse.ToArray());
+            Assert.Equal(written, resumed.TakeReplay().Single().Sse.ToArray());
         }
 
         // The claim was published while nobody listened: it is serialised on replay, as the job was then, without its token.
         using var all = events.Subscribe(beforeAll);
-        var claimed = all.Replay[0];
+        var claimed = all.TakeReplay()[0];
         Assert.Equal("claimed", claimed.Type);
         var data = Text(claimed).Split("\ndata: ")[1].TrimEnd('\n');
         Assert.Equal(JsonSerializer.Serialize(job with { ClaimToken = null }, WireJson.Options), data);

@@ -539,8 +539,15 @@ function onEvent(type, data) {
   if (type === 'reset') { scheduleLoad(); return; }
   const job = JSON.parse(data);
   schedulePanels();
-  // Progress never moves a status: one that arrives after the job's end (another host's, read back late) is stale.
-  if (type === 'progress') { if (shown.get(job.id)?.job.status === 'in_progress') updateRow(job); return; }
+  // Progress brings new figures and nothing else: the rest of the row stays as the last change left it (a
+  // heartbeat answered from a host's memory may not know yet of a cancel asked on another host). One that
+  // arrives after the job's end (another host's, read back late) is stale.
+  if (type === 'progress') {
+    const current = shown.get(job.id)?.job;
+    if (current?.status === 'in_progress')
+      updateRow({ ...current, progress: job.progress, speed: job.speed, eta_seconds: job.eta_seconds, phase: job.phase });
+    return;
+  }
   const stays = shown.has(job.id) && type !== 'deleted' && (state.status === 'all' || state.status === job.status);
   if (stays) updateRow(job);
   // Counts, and which jobs belong on this page, moved: fetched again, changed rows only are redrawn.

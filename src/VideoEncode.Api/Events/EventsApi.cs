@@ -45,7 +45,7 @@ public static class EventsApi
         {
             output.Write(Connected);
             if (feed.Missed) output.Write(JobEvent.Reset(feed.CurrentId).Sse.Span);
-            if (!await WriteAllAsync(output, feed.Replay, writing.Token)) return;
+            if (!await WriteAllAsync(output, feed.TakeReplay(), writing.Token)) return;
             var batch = new List<JobEvent>();
             while (true)
             {

@@ -115,7 +115,19 @@ public sealed class JobEvents(TimeProvider clock)
 
     public sealed class Subscription(JobEvents owner, StreamQueue queue, IReadOnlyList<JobEvent> replay, bool missed, long currentId) : IDisposable
     {
-        public IReadOnlyList<JobEvent> Replay => replay;
+        private IReadOnlyList<JobEvent> replay = replay;
+
+        /// <summary>
+        /// The events the client missed, once: the subscription lets go of them then, as a stream lives for
+        /// hours and they would otherwise outlive the replay window.
+        /// </summary>
+        public IReadOnlyList<JobEvent> TakeReplay()
+        {
+            var taken = replay;
+            replay = [];
+            return taken;
+        }
+
         public bool Missed => missed;
         /// <summary>The newest id when the feed started (for the "reset" event of a client that missed some).</summary>
         public long CurrentId => currentId;

@@ -52,13 +52,19 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     /// <summary>
     /// The job with the beat's figures, answered from memory; null when the store must answer: a claim
-    /// this host does not know (or knows under another token), or one with half its lease or less left.
+    /// this host does not know (or knows under another token), one with half its lease or less left, or one
+    /// whose lease is longer than this host's.
     /// </summary>
     public Job? TryBeat(long id, Heartbeat report)
     {
         if (!claims.TryGetValue(id, out var claim) || claim.Token != report.ClaimToken) return null;
-        var halfLease = options.Value.LeaseSeconds / 2;
-        if (claim.Job.LeaseExpiresAt is not { } expires || expires - clock.GetUtcNow().ToUnixTimeSeconds() <= halfLease) return null;
+        // Only a lease of this host's length with more than half left. A longer one — the original service's
+        // claim (hours), or one another host wrote with a longer setting — goes to the store, whose renewal cuts
+        // it to this host's length: a worker that stops beating must not hold its job for hours.
+        var lease = options.Value.LeaseSeconds;
+        if (claim.Job.LeaseExpiresAt is not { } expires) return null;
+        var left = expires - clock.GetUtcNow().ToUnixTimeSeconds();
+        if (left <= lease / 2 || left > lease) return null;
         lock (claim)
         {
             var job = claim.Job;

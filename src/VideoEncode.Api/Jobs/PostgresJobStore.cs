@@ -238,28 +238,31 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
     public async Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress)
     {
         var now = Now;
+        // In id order, so two hosts saving figures of the same jobs lock their rows in the same order.
+        var items = progress.OrderBy(item => item.Job.Id).ToList();
         await database.WriteAsync(async connection =>
         {
-            var saved = (await connection.QueryAsync<long>("""
-                UPDATE jobs SET progress = item.progress, speed = item.speed, eta_seconds = item.eta, phase = item.phase
-                FROM unnest(@ids, @tokens, @progresses, @speeds, @etas, @phases) AS item(id, token, progress, speed, eta, phase)
-                WHERE jobs.id = item.id AND jobs.status = 'in_progress' AND jobs.claim_token = item.token
-                RETURNING jobs.id
+            var saved = (await connection.QueryAsync<Job>($"""
+                UPDATE jobs SET progress = item.item_progress, speed = item.item_speed, eta_seconds = item.item_eta, phase = item.item_phase
+                FROM unnest(@ids, @tokens, @progresses, @speeds, @etas, @phases)
+                    AS item(item_id, item_token, item_progress, item_speed, item_eta, item_phase)
+                WHERE jobs.id = item.item_id AND jobs.status = 'in_progress' AND jobs.claim_token = item.item_token
+                RETURNING {Columns}
                 """, new
             {
-                ids = progress.Select(item => item.Job.Id).ToArray(),
-                tokens = progress.Select(item => item.Token).ToArray(),
-                progresses = progress.Select(item => item.Job.Progress).ToArray(),
-                speeds = progress.Select(item => item.Job.Speed).ToArray(),
-                etas = progress.Select(item => item.Job.EtaSeconds).ToArray(),
-                phases = progress.Select(item => item.Job.Phase).ToArray(),
-            })).ToHashSet();
+                ids = items.Select(item => item.Job.Id).ToArray(),
+                tokens = items.Select(item => item.Token).ToArray(),
+                progresses = items.Select(item => item.Job.Progress).ToArray(),
+                speeds = items.Select(item => item.Job.Speed).ToArray(),
+                etas = items.Select(item => item.Job.EtaSeconds).ToArray(),
+                phases = items.Select(item => item.Job.Phase).ToArray(),
+            })).AsList();
             await connection.ExecuteAsync("UPDATE workers SET last_seen_at = @now WHERE name = ANY(@names)",
-                new { now, names = progress.Select(item => item.Job.Worker).OfType<string>().Distinct().ToArray() });
-            // The other hosts' streams hear the figures from here (this host's had them at once): those of jobs
-            // still running under the claim, not of one that ended meanwhile, which would show as running again.
-            await SharedChangeFeed.RecordAsync(connection,
-                progress.Where(item => saved.Contains(item.Job.Id)).Select(item => JobChange.Same(item.Job, ChangeCause.Heartbeat)).ToList(), host.Id);
+                new { now, names = items.Select(item => item.Job.Worker).OfType<string>().Distinct().ToArray() });
+            // The other hosts' streams hear the figures from here (this host's had them at once): the rows as written,
+            // so a cancel another host asked meanwhile shows in them; none of a job that ended meanwhile, which would
+            // show as running again.
+            await SharedChangeFeed.RecordAsync(connection, saved.Select(job => JobChange.Same(job, ChangeCause.Heartbeat)).ToList(), host.Id);
             return true;
         }, CancellationToken.None);
         feed.Committed();

@@ -155,6 +155,9 @@ internal static class WorkerRoutes
             var asked = live.Now();
             var step = await store.HeartbeatAsync(jobId, report!, aborted);
             if (step is { Outcome: StepOutcome.Done, Job: { } renewed }) live.Remember(renewed, token!, asked);
+            // Not this claim's any more (or no such job): whatever this host remembers of it is out of date, should
+            // the change that ended it never have reached this host.
+            else live.Forget(jobId);
             return Answer(step, "heartbeat");
         }
     }
