@@ -19,7 +19,10 @@ public sealed class SchemaTests
             {
                 old.Open();
                 using var command = old.CreateCommand();
-                command.CommandText = """
+                // The ended job ended just now: one stamped 1970 is RetentionDays old, and the host's first
+                // upkeep round would rightly delete it while this test reads the list.
+                var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                command.CommandText = $"""
                     CREATE TABLE jobs (
                         id INTEGER PRIMARY KEY AUTOINCREMENT, file_name TEXT NOT NULL, crf TEXT NOT NULL,
                         preset TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
@@ -28,7 +31,7 @@ public sealed class SchemaTests
                     INSERT INTO jobs (file_name, crf, preset, status, started, created_at) VALUES ('old.mkv', '20', 'slow', 'in_progress', 100, 50);
                     INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows\a.mkv', '20', 'slow', 'pending', 60);
                     INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows/a.avi', '20', 'slow', 'pending', 70);
-                    INSERT INTO jobs (file_name, crf, preset, status, created_at) VALUES ('shows/a.webm', '20', 'slow', 'finished', 80);
+                    INSERT INTO jobs (file_name, crf, preset, status, started, finished, created_at) VALUES ('shows/a.webm', '20', 'slow', 'finished', {now - 60}, {now}, {now - 120});
                     PRAGMA user_version = 1;
                     """;
                 command.ExecuteNonQuery();
