@@ -123,7 +123,12 @@ public sealed class ClaimWaitTests : IDisposable
     {
         var host = StartHost();
         var client = host.CreateApiClient();
+        // The search indexer writes at start and after an enqueue, at moments of its own: both are done
+        // before the queued writes below are counted.
+        var indexer = host.GetService<SqliteSearchIndexer>();
+        await Eventually.TrueAsync(() => indexer.RoundsDone >= 1, () => "the search indexer's start-up round did not end");
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("orphan.mkv")))[0];
+        await Eventually.TrueAsync(() => indexer.RoundsDone >= 2, () => "the search indexer did not index the enqueued job");
         var writer = host.GetService<SqliteWriter>();
 
         using var holdFirst = new ManualResetEventSlim();

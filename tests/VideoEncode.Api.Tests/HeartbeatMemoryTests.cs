@@ -73,6 +73,27 @@ public sealed class HeartbeatMemoryTests : IDisposable
     }
 
     [Fact]
+    public async Task AShortLeaseIsRenewedByEveryBeatSoALateBeatStillFindsItAlive()
+    {
+        // With a 6 s lease, half of it (3 s) would leave a beat that runs a second or two late nothing to renew.
+        var settings = Settings;
+        settings["LeaseSeconds"] = "6";
+        using var shortLeases = new QueueFactory(settings: settings, clock: clock);
+        var shortClient = shortLeases.CreateApiClient();
+        await shortClient.EnqueueAsync(QueueCalls.NewJob());
+        var job = (await shortClient.ClaimAsync(new ClaimRequest("farm-1")))!;
+
+        foreach (var progress in new[] { 10.0, 20.0 })
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            var expected = clock.GetUtcNow().ToUnixTimeSeconds() + 6;
+            Assert.Equal(expected, (await BeatAsync(shortClient, job, progress)).LeaseExpiresAt);
+            var stored = (await shortLeases.GetService<IJobStore>().GetAsync(job.Id))!;
+            Assert.Equal((expected, progress), (stored.LeaseExpiresAt!.Value, stored.Progress!.Value));
+        }
+    }
+
+    [Fact]
     public async Task ACancelAskedWhileBeatsComeFromMemoryIsToldAtTheNextBeat()
     {
         var job = await EnqueueAndClaimAsync();

@@ -277,8 +277,9 @@ public sealed class LeaseTests : IDisposable
     public async Task ManyWaitingClaimsShareEachJobExactlyOnce()
     {
         var waiters = Enumerable.Range(0, 20).Select(i => Task.Run(() =>
-            factory.CreateApiClient().PostAsJsonAsync("/api/jobs/claim", new ClaimRequest($"w{i}", 3), WireJson.Options))).ToList();
-        await Task.Delay(200);
+            factory.CreateApiClient().PostAsJsonAsync("/api/jobs/claim", new ClaimRequest($"w{i}", 5), WireJson.Options))).ToList();
+        var line = factory.GetService<ClaimWaiters>();
+        await Eventually.TrueAsync(() => line.Count == 20, () => $"{line.Count} of 20 claims waiting");
         await client.EnqueueAsync(Enumerable.Range(0, 5).Select(i => QueueCalls.NewJob($"{i}.mkv")).ToArray());
         var answers = await Task.WhenAll(waiters);
         var claimed = new List<long>();

@@ -124,7 +124,9 @@ public sealed class SharedStoreTests : IDisposable
             if (claim.StatusCode == HttpStatusCode.OK)
             {
                 var job = (await claim.Content.ReadFromJsonAsync<Job>(WireJson.Options))!;
-                (await b.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options)).EnsureSuccessStatusCode();
+                var finish = await b.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options);
+                // Refused only when a stall outlasted the 2 s lease: the job is back in the queue for the next claim.
+                if (finish.StatusCode != HttpStatusCode.Conflict) finish.EnsureSuccessStatusCode();
             }
             var stats = (await b.GetFromJsonAsync<QueueStats>("/api/stats", WireJson.Options))!;
             return stats.Counts[JobStatus.Finished] == stats.Total;
@@ -148,7 +150,8 @@ public sealed class SharedStoreTests : IDisposable
     [Fact]
     public async Task WhenTheLeadingHostDiesAnotherTakesOverAndSweepsAnExpiredLease()
     {
-        (string, string)[] settings = [("LEASESECONDS", "2"), ("LEADERLEASESECONDS", "2")];
+        // The default lead (5 s) leaves the first host a few missed upkeep rounds before it loses the lead on a busy machine.
+        (string, string)[] settings = [("LEASESECONDS", "2")];
         var dead = await StartHostAsync(settings);
         Leader? leader = null;
         await Eventually.TrueAsync(async () => (leader = await LeaderAsync()) is not null, () => "the first host never took the lead");

@@ -60,7 +60,10 @@ public sealed class SqliteSearchBacklogTests : IDisposable
         Assert.Equal(["indexed/needle renamed", "indexed/needle gone", "indexed/Needle keep"], await NamesAsync("NEEDLE"));
         Assert.Empty(Backlog());
 
-        // Hand edits while the host runs: the new jobs wait in the backlog, as nothing woke the indexer.
+        // Hand edits while the host runs: the new jobs wait in the backlog, as nothing woke the indexer
+        // (once its start-up round, which runs at a moment of its own, is done).
+        var indexer = factory.GetService<VideoEncode.Api.Jobs.SqliteSearchIndexer>();
+        await Eventually.TrueAsync(() => indexer.RoundsDone >= 1, () => "the indexer's start-up round did not end");
         long[] waiting;
         using (var connection = Open())
             waiting = [HandInsert(connection, "waiting/needle keep"), HandInsert(connection, "waiting/needle gone"), HandInsert(connection, "waiting/needle renamed")];

@@ -1,5 +1,6 @@
 using System.Net;
 using VideoEncode.Api.Database.Sqlite;
+using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -7,7 +8,7 @@ namespace VideoEncode.Api.Tests;
 /// <summary>The single writer under pressure: a bounded queue, dropped abandoned writes, and a loop that outlives any failure.</summary>
 // The single SQLite writer; PostgreSQL takes concurrent writes itself.
 [Trait("Store", TestStore.RunOnce)]
-public sealed class WriterTests : IDisposable
+public sealed class WriterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     // Upkeep only when a test says so: its writes would take the queue's two places.
@@ -17,11 +18,20 @@ public sealed class WriterTests : IDisposable
 
     public WriterTests() => writer = factory.GetService<SqliteWriter>();
 
-    public void Dispose()
+    // The search indexer's start-up write would take one too, at a moment of its own: it goes first. (It
+    // writes again only after an enqueue.)
+    public Task InitializeAsync()
+    {
+        var indexer = factory.GetService<SqliteSearchIndexer>();
+        return Eventually.TrueAsync(() => indexer.RoundsDone >= 1, () => "the search indexer's start-up round did not end");
+    }
+
+    public Task DisposeAsync()
     {
         hold.Set();
         factory.Dispose();
         hold.Dispose();
+        return Task.CompletedTask;
     }
 
     /// <summary>Occupies the writer until <see cref="hold"/> is set; answers once it is running.</summary>

@@ -17,6 +17,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // The other test projects run beside these on two cores: Playwright's 5 s default for an
+        // expectation is too little for a page that waits on a busy host. A met expectation returns at once.
+        Assertions.SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

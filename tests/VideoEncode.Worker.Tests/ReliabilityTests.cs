@@ -272,7 +272,9 @@ public sealed class ReliabilityTests : IDisposable
                         continue;
                     }
                     var job = (await claim.Content.ReadFromJsonAsync<Job>(WireJson.Options, patience.Token))!;
-                    (await closer.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options, patience.Token)).EnsureSuccessStatusCode();
+                    var finish = await closer.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new ClaimProof(job.ClaimToken!), WireJson.Options, patience.Token);
+                    // Refused only when a stall outlasted the 2 s lease: the job is back in the queue for the next claim.
+                    if (finish.StatusCode != HttpStatusCode.Conflict) finish.EnsureSuccessStatusCode();
                 }
             })));
             Assert.All(await AllJobs(client), job => Assert.Equal(JobStatus.Finished, job.Status));

@@ -9,9 +9,9 @@ namespace VideoEncode.Api.Jobs;
 /// The running claims this host has answered, so that a heartbeat which only reports progress needs
 /// no database write. A heartbeat is answered from memory (<see cref="TryBeat"/>) when this host knows
 /// the claim — the job, its token, its lease as last written, whether a cancel or a drain was asked —
-/// and more than half of that lease is left; otherwise it goes to the store, which renews the lease
-/// and reads the job afresh, and the answer is remembered (<see cref="Remember"/>). With a heartbeat a
-/// second and a 60 s lease, one beat in thirty writes.
+/// and more of that lease is left than half of it and <see cref="MinimumHeadroomSeconds"/>; otherwise it
+/// goes to the store, which renews the lease and reads the job afresh, and the answer is remembered
+/// (<see cref="Remember"/>). With a heartbeat a second and a 60 s lease, one beat in thirty writes.
 ///
 /// What is kept where: a lease, a claim and every change of status are written before they are
 /// answered, as before. The progress figures a remembered beat brings (progress, speed, time left,
@@ -34,6 +34,13 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     // from refusing the remembering of another to a rare collision.
     private const int Stripes = 4096;
 
+    /// <summary>
+    /// The least lease a beat answered from memory leaves for the next beat, which must find it alive to
+    /// renew it: a worker beats every second (a third of a short lease), and a beat held up a few seconds
+    /// on a busy machine must not cost the job. A lease of 6 s or less is thus renewed by every beat.
+    /// </summary>
+    private const int MinimumHeadroomSeconds = 5;
+
     private readonly ConcurrentDictionary<long, Claim> claims = new();
     private readonly long[] forgottenAt = new long[Stripes];
     private readonly object gate = new();
@@ -52,8 +59,8 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     /// <summary>
     /// The job with the beat's figures, answered from memory; null when the store must answer: a claim
-    /// this host does not know (or knows under another token), one with half its lease or less left, or one
-    /// whose lease is longer than this host's.
+    /// this host does not know (or knows under another token), one with half its lease or less left (or
+    /// <see cref="MinimumHeadroomSeconds"/>), or one whose lease is longer than this host's.
     /// </summary>
     public Job? TryBeat(long id, Heartbeat report)
     {
@@ -64,7 +71,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
         var lease = options.Value.LeaseSeconds;
         if (claim.Job.LeaseExpiresAt is not { } expires) return null;
         var left = expires - clock.GetUtcNow().ToUnixTimeSeconds();
-        if (left <= lease / 2 || left > lease) return null;
+        if (left <= Math.Max(lease / 2, MinimumHeadroomSeconds) || left > lease) return null;
         lock (claim)
         {
             var job = claim.Job;

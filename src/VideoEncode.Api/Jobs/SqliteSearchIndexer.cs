@@ -24,6 +24,14 @@ public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearc
     // Capacity one, extra wake-ups dropped: any number of enqueues during a round ask for one more round.
     private readonly Channel<bool> wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    private long roundsDone;
+
+    /// <summary>
+    /// Rounds done since start, the start-up one included. Tests wait on it where a write of the indexer,
+    /// which comes at a moment of its own, would change what they look at (the backlog, the writer's queue).
+    /// </summary>
+    internal long RoundsDone => Interlocked.Read(ref roundsDone);
+
     /// <summary>Jobs were created: index them soon.</summary>
     public void Wake() => wakeUps.Writer.TryWrite(true);
 
@@ -43,6 +51,7 @@ public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearc
                 // Searches still find the waiting jobs through the backlog; the next enqueue or start tries again.
                 logger.LogError(e, "Indexing new jobs for search failed; trying again after the next enqueue.");
             }
+            Interlocked.Increment(ref roundsDone);
         }
     }
 

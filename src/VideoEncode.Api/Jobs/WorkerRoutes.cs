@@ -93,7 +93,7 @@ internal static class WorkerRoutes
                 {
                     if (!aborted.IsCancellationRequested)
                     {
-                        // Its worker's heartbeats are then answered from memory until half the lease is gone.
+                        // Its worker's heartbeats are then answered from memory until the lease needs renewing (LiveClaims.TryBeat).
                         live.Remember(job, job.ClaimToken!, asked);
                         return TypedResults.Ok(job);
                     }
@@ -133,7 +133,8 @@ internal static class WorkerRoutes
 
     /// <summary>
     /// Answered from memory when only progress is new (<see cref="LiveClaims"/>): this host knows the claim and
-    /// more than half its lease is left. Otherwise the store renews the lease, and its answer is remembered.
+    /// more than half its lease, and more than 5 s, is left. Otherwise the store renews the lease, and its
+    /// answer is remembered.
     /// </summary>
     private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, LiveClaims live, JobChangeSink sink,
         CancellationToken aborted)
