@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using VideoEncode.Api.Jobs;
 using VideoEncode.Testing;
 
 namespace VideoEncode.Api.Tests;
@@ -62,7 +63,7 @@ public sealed class SqliteSearchBacklogTests : IDisposable
 
         // Hand edits while the host runs: the new jobs wait in the backlog, as nothing woke the indexer
         // (once its start-up round, which runs at a moment of its own, is done).
-        var indexer = factory.GetService<VideoEncode.Api.Jobs.SqliteSearchIndexer>();
+        var indexer = factory.GetService<SqliteSearchIndexer>();
         await Eventually.TrueAsync(() => indexer.RoundsDone >= 1, () => "the indexer's start-up round did not end");
         long[] waiting;
         using (var connection = Open())

@@ -9,9 +9,10 @@ namespace VideoEncode.Api.Jobs;
 /// The running claims this host has answered, so that a heartbeat which only reports progress needs
 /// no database write. A heartbeat is answered from memory (<see cref="TryBeat"/>) when this host knows
 /// the claim — the job, its token, its lease as last written, whether a cancel or a drain was asked —
-/// and more of that lease is left than half of it and <see cref="MinimumHeadroomSeconds"/>; otherwise it
-/// goes to the store, which renews the lease and reads the job afresh, and the answer is remembered
-/// (<see cref="Remember"/>). With a heartbeat a second and a 60 s lease, one beat in thirty writes.
+/// and that lease is not yet due for renewal (<see cref="RenewWithinSeconds"/>: half of it gone, sooner
+/// for a short lease); otherwise it goes to the store, which renews the lease and reads the job afresh,
+/// and the answer is remembered (<see cref="Remember"/>). With a heartbeat a second and a 60 s lease,
+/// one beat in thirty writes.
 ///
 /// What is kept where: a lease, a claim and every change of status are written before they are
 /// answered, as before. The progress figures a remembered beat brings (progress, speed, time left,
@@ -35,11 +36,13 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     private const int Stripes = 4096;
 
     /// <summary>
-    /// The least lease a beat answered from memory leaves for the next beat, which must find it alive to
-    /// renew it: a worker beats every second (a third of a short lease), and a beat held up a few seconds
-    /// on a busy machine must not cost the job. A lease of 6 s or less is thus renewed by every beat.
+    /// A beat is answered from memory only while more than this is left of its lease (unix seconds):
+    /// half the lease, and for a short lease enough for the next beat to find it alive after an
+    /// unanswered one — a worker (ClaimKeeper) beats a second apart and waits up to half its lease, at
+    /// most 10 s, for an answer, so 2 s more than that; a lease of 5 s or less is renewed by every beat.
+    /// With the 60 s default: 30 s, so one beat in thirty writes.
     /// </summary>
-    private const int MinimumHeadroomSeconds = 5;
+    internal static int RenewWithinSeconds(int lease) => Math.Max(lease / 2, Math.Max(5, Math.Min(lease / 2, 10) + 2));
 
     private readonly ConcurrentDictionary<long, Claim> claims = new();
     private readonly long[] forgottenAt = new long[Stripes];
@@ -59,19 +62,19 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     /// <summary>
     /// The job with the beat's figures, answered from memory; null when the store must answer: a claim
-    /// this host does not know (or knows under another token), one with half its lease or less left (or
-    /// <see cref="MinimumHeadroomSeconds"/>), or one whose lease is longer than this host's.
+    /// this host does not know (or knows under another token), one due for renewal
+    /// (<see cref="RenewWithinSeconds"/>), or one whose lease is longer than this host's.
     /// </summary>
     public Job? TryBeat(long id, Heartbeat report)
     {
         if (!claims.TryGetValue(id, out var claim) || claim.Token != report.ClaimToken) return null;
-        // Only a lease of this host's length with more than half left. A longer one — the original service's
+        // Only a lease of this host's length, not yet due for renewal. A longer one — the original service's
         // claim (hours), or one another host wrote with a longer setting — goes to the store, whose renewal cuts
         // it to this host's length: a worker that stops beating must not hold its job for hours.
         var lease = options.Value.LeaseSeconds;
         if (claim.Job.LeaseExpiresAt is not { } expires) return null;
         var left = expires - clock.GetUtcNow().ToUnixTimeSeconds();
-        if (left <= Math.Max(lease / 2, MinimumHeadroomSeconds) || left > lease) return null;
+        if (left <= RenewWithinSeconds(lease) || left > lease) return null;
         lock (claim)
         {
             var job = claim.Job;

@@ -133,8 +133,8 @@ internal static class WorkerRoutes
 
     /// <summary>
     /// Answered from memory when only progress is new (<see cref="LiveClaims"/>): this host knows the claim and
-    /// more than half its lease, and more than 5 s, is left. Otherwise the store renews the lease, and its
-    /// answer is remembered.
+    /// its lease is not yet due for renewal (<see cref="LiveClaims.RenewWithinSeconds"/>). Otherwise the store
+    /// renews the lease, and its answer is remembered.
     /// </summary>
     private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, LiveClaims live, JobChangeSink sink,
         CancellationToken aborted)
