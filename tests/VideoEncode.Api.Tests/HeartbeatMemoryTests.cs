@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Stats;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -52,6 +53,23 @@ public sealed class HeartbeatMemoryTests : IDisposable
         var written = (await Store.GetAsync(job.Id))!;
         Assert.Equal((40.0, "encoding"), (written.Progress!.Value, written.Phase));
         Assert.Equal(job.LeaseExpiresAt, written.LeaseExpiresAt);
+    }
+
+    [Fact]
+    public async Task AWorkerIsSeenWhenItsBeatCameInTheListAndInTheBatchNotWhenTheBatchWasWritten()
+    {
+        var job = await EnqueueAndClaimAsync();
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var beatAt = clock.GetUtcNow().ToUnixTimeSeconds();
+        await BeatAsync(job, progress: 40);
+        async Task<long?> ListedAsync() => (await client.GetFromJsonAsync<WorkerInfo[]>("/api/workers", WireJson.Options))!.Single().LastSeenAt;
+        Assert.Equal(beatAt, await ListedAsync());
+
+        clock.Advance(TimeSpan.FromSeconds(3));                // the batch is written later
+        await factory.GetService<ProgressFlusher>().FlushAsync();
+        var stored = (await factory.GetService<StatsStore>().WorkersAsync()).Single();
+        Assert.Equal(beatAt, stored.LastSeenAt);
+        Assert.Equal(beatAt, await ListedAsync());
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public interface IJobStore
     /// (<see cref="LiveClaims"/>), each only while its claim (the token beside it) still holds the job, and
     /// notes their workers as seen. A shared store also records them as progress changes for the other hosts' streams.
     /// </summary>
-    Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress);
+    Task SaveProgressAsync(IReadOnlyList<HeldProgress> progress);
 
     /// <summary>
     /// Marks a running job finished (a cancel still waiting for the worker is dropped: the work is

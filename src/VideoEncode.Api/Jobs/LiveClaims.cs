@@ -55,6 +55,8 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
         public readonly string Token = token;
         /// <summary>Figures reported since the last batch write.</summary>
         public bool Unsaved;
+        /// <summary>When the last beat answered from memory came (unix seconds): the worker was seen then.</summary>
+        public long SeenAt;
     }
 
     /// <summary>The point in the order of forgets now: take it before asking the store, hand it to <see cref="Remember"/>.</summary>
@@ -73,7 +75,8 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
         // it to this host's length: a worker that stops beating must not hold its job for hours.
         var lease = options.Value.LeaseSeconds;
         if (claim.Job.LeaseExpiresAt is not { } expires) return null;
-        var left = expires - clock.GetUtcNow().ToUnixTimeSeconds();
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var left = expires - now;
         if (left <= RenewWithinSeconds(lease) || left > lease) return null;
         lock (claim)
         {
@@ -86,6 +89,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
                 Phase = report.Phase ?? job.Phase,
             };
             claim.Unsaved = true;
+            claim.SeenAt = now;
             return claim.Job;
         }
     }
@@ -123,19 +127,32 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     }
 
     /// <summary>The figures reported since the last call, each job as it now reads with them; they count as saved from here.</summary>
-    public IReadOnlyList<(Job Job, string Token)> TakeUnsaved()
+    public IReadOnlyList<HeldProgress> TakeUnsaved()
     {
-        var unsaved = new List<(Job, string)>();
+        var unsaved = new List<HeldProgress>();
         foreach (var claim in claims.Values)
         {
             if (!claim.Unsaved) continue;
             lock (claim)
             {
                 claim.Unsaved = false;
-                unsaved.Add((claim.Job, claim.Token));
+                unsaved.Add(new HeldProgress(claim.Job, claim.Token, claim.SeenAt));
             }
         }
         return unsaved;
+    }
+
+    /// <summary>
+    /// When each worker was last seen by a beat answered from memory (unix seconds), for the workers list:
+    /// the database has it only from the next batch. One pass over the claims, however many workers.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> WorkersSeen()
+    {
+        var seen = new Dictionary<string, long>();
+        foreach (var claim in claims.Values)
+            if (claim.Job.Worker is { } worker && claim.SeenAt > seen.GetValueOrDefault(worker))
+                seen[worker] = claim.SeenAt;
+        return seen;
     }
 
     /// <summary>A running job as read from the store, with the figures this host holds for it that may not be written yet.</summary>
@@ -152,3 +169,9 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     private static int Stripe(long id) => (int)(id & (Stripes - 1));
 }
+
+/// <summary>
+/// A running job's figures held in memory for the next batch: the job as it reads with them, its claim
+/// token, and when its worker was last seen (unix seconds), which the batch writes as the worker's last sighting.
+/// </summary>
+public sealed record HeldProgress(Job Job, string Token, long SeenAt);

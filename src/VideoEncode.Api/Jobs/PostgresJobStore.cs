@@ -235,9 +235,8 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
         }, cancel);
     }
 
-    public async Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress)
+    public async Task SaveProgressAsync(IReadOnlyList<HeldProgress> progress)
     {
-        var now = Now;
         // In id order, so two hosts saving figures of the same jobs lock their rows in the same order.
         var items = progress.OrderBy(item => item.Job.Id).ToList();
         await database.WriteAsync(async connection =>
@@ -257,8 +256,11 @@ public sealed partial class PostgresJobStore(PostgresDatabase database, TimeProv
                 etas = items.Select(item => item.Job.EtaSeconds).ToArray(),
                 phases = items.Select(item => item.Job.Phase).ToArray(),
             })).AsList();
-            await connection.ExecuteAsync("UPDATE workers SET last_seen_at = @now WHERE name = ANY(@names)",
-                new { now, names = items.Select(item => item.Job.Worker).OfType<string>().Distinct().ToArray() });
+            var seen = SharedJobSql.WorkersSeen(items);
+            await connection.ExecuteAsync("""
+                UPDATE workers SET last_seen_at = item.seen FROM unnest(@names, @seens) AS item(name, seen)
+                WHERE workers.name = item.name AND workers.last_seen_at < item.seen
+                """, new { names = seen.Keys.ToArray(), seens = seen.Values.ToArray() });
             // The other hosts' streams hear the figures from here (this host's had them at once): the rows as written,
             // so a cancel another host asked meanwhile shows in them; none of a job that ended meanwhile, which would
             // show as running again.

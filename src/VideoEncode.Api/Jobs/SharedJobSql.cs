@@ -245,5 +245,14 @@ internal static class SharedJobSql
             """;
     }
 
+    /// <summary>Each worker's latest sighting among figures held in memory (<see cref="HeldProgress"/>), for a progress batch.</summary>
+    public static IReadOnlyDictionary<string, long> WorkersSeen(IEnumerable<HeldProgress> progress) =>
+        progress.Where(item => item.Job.Worker is not null)
+            .GroupBy(item => item.Job.Worker!)
+            .ToDictionary(group => group.Key, group => group.Max(item => item.SeenAt));
+
+    /// <summary>A worker seen at @seen by a beat answered from memory; never moves its last sighting back.</summary>
+    public const string SawWorker = "UPDATE workers SET last_seen_at = @seen WHERE name = @name AND last_seen_at < @seen";
+
     private const string Ended = "'finished', 'failed', 'cancelled'";
 }

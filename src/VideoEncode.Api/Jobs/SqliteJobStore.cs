@@ -169,19 +169,16 @@ public sealed partial class SqliteJobStore(QueueDatabase database, SqliteWriter 
         }, cancel);
     }
 
-    public Task SaveProgressAsync(IReadOnlyList<(Job Job, string Token)> progress)
-    {
-        var now = Now;
-        return writer.WriteAsync(connection =>
+    public Task SaveProgressAsync(IReadOnlyList<HeldProgress> progress) =>
+        writer.WriteAsync(connection =>
         {
-            foreach (var (job, token) in progress)
+            foreach (var (job, token, _) in progress)
                 connection.ExecutePrepared(SharedJobSql.SaveProgress, ("@id", job.Id), ("@token", token), ("@progress", job.Progress),
                     ("@speed", job.Speed), ("@eta", job.EtaSeconds), ("@phase", job.Phase));
-            foreach (var worker in progress.Select(item => item.Job.Worker).OfType<string>().Distinct())
-                connection.ExecutePrepared("UPDATE workers SET last_seen_at = @now WHERE name = @name", ("@name", worker), ("@now", now));
+            foreach (var (worker, seen) in SharedJobSql.WorkersSeen(progress))
+                connection.ExecutePrepared(SharedJobSql.SawWorker, ("@name", worker), ("@seen", seen));
             return true;
         }, CancellationToken.None);
-    }
 
     public Task<JobStep> FinishAsync(long id, FinishReport? report, CancellationToken cancel)
     {
