@@ -67,9 +67,18 @@ public sealed class HeartbeatMemoryTests : IDisposable
 
         clock.Advance(TimeSpan.FromSeconds(3));                // the batch is written later
         await factory.GetService<ProgressFlusher>().FlushAsync();
-        var stored = (await factory.GetService<StatsStore>().WorkersAsync()).Single();
-        Assert.Equal(beatAt, stored.LastSeenAt);
+        async Task<long?> StoredAsync() => (await factory.GetService<StatsStore>().WorkersAsync()).Single().LastSeenAt;
+        Assert.Equal(beatAt, await StoredAsync());
         Assert.Equal(beatAt, await ListedAsync());
+
+        // A batch taken before a later sighting was written (here by a lease renewal) does not move it back.
+        await BeatAsync(job, progress: 50);
+        var late = factory.GetService<LiveClaims>().TakeUnsaved();
+        clock.Advance(TimeSpan.FromSeconds(Lease / 2));
+        var renewedAt = clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(renewedAt + Lease, (await BeatAsync(job, progress: 60)).LeaseExpiresAt);
+        await Store.SaveProgressAsync(late);
+        Assert.Equal(renewedAt, await StoredAsync());
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
                 Phase = report.Phase ?? job.Phase,
             };
             claim.Unsaved = true;
-            claim.SeenAt = now;
+            claim.SeenAt = Math.Max(claim.SeenAt, now); // two beats of one claim may cross
             return claim.Job;
         }
     }

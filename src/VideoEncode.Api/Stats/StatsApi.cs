@@ -44,16 +44,8 @@ public static class StatsApi
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
         group.MapGet("/stats/throughput", async (StatsStore stats) => TypedResults.Ok(await stats.ThroughputAsync()))
             .WithSummary("Jobs finished and failed per minute over the last hour, oldest minute first");
-        group.MapGet("/workers", async (StatsStore stats, LiveClaims live) =>
-            {
-                var workers = await stats.WorkersAsync();
-                var seen = live.WorkersSeen();
-                return TypedResults.Ok(workers.Select(worker => worker with
-                {
-                    LastSeenAt = seen.TryGetValue(worker.Name, out var at) && at > (worker.LastSeenAt ?? 0) ? at : worker.LastSeenAt,
-                    Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList(),
-                }).ToList());
-            })
+        group.MapGet("/workers", async (StatsStore stats, LiveClaims live) => TypedResults.Ok((await stats.WorkersAsync(live.WorkersSeen()))
+                .Select(worker => worker with { Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList() }).ToList()))
             .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;
     }
