@@ -44,8 +44,10 @@ async Task<int> RunAsync(ParseResult parsed)
     }
     settings = settings with { Encoders = settings.DeclaredEncoders ?? detected.Found!.Encoders };
 
+    // One retry policy for the queue calls and the media transfers.
+    var retries = new Retries(console, TimeProvider.System);
     using var http = QueueClient.CreateHttpClient(settings);
-    var queue = new QueueClient(http, console);
+    var queue = new QueueClient(http, console, retries);
     if (await queue.CheckAccessAsync(shutdown.Abort) is { } unreachable)
     {
         Console.Error.WriteLine($"error: {unreachable}");
@@ -65,7 +67,6 @@ async Task<int> RunAsync(ParseResult parsed)
 
     // Media transfers may rightly last hours on a slow line: no overall limit, but a silent connection is given up (TransferPace).
     using var transfers = QueueClient.CreateHttpClient(settings, Timeout.InfiniteTimeSpan);
-    var retries = new TransferRetries(console);
     var runner = new JobRunner(queue, ffmpeg, settings.HasSharedFolders ? new MediaPaths(settings.Input, settings.Output) : null, runFiles, scratch,
         new InputDownload(transfers, retries), new ResultUpload(transfers, retries), settings, console);
     // Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
