@@ -130,6 +130,8 @@ internal sealed class WorkerCommand
             server, apiKeyFile, apiKey, input, output, scratch, transferLimit, pollInterval, concurrency, once, name, ffmpeg, ffprobe,
             stallTimeout, capabilities,
         };
+        // The worker has never had --version; left in, it would run the worker instead (Program runs it outside System.CommandLine's actions).
+        Root.Options.Remove(Root.Options.OfType<VersionOption>().Single());
     }
 
     /// <summary>The worker's command; `watch` is added to it as a subcommand.</summary>
