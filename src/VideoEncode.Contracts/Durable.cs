@@ -18,9 +18,15 @@ public static partial class Durable
     /// </summary>
     public static void FlushFolders(string folder, string root)
     {
+        foreach (var each in FoldersUpTo(folder, root)) FlushFolder(each);
+    }
+
+    /// <summary><paramref name="folder"/> and each folder above it up to <paramref name="root"/>, the root included (full paths).</summary>
+    public static IEnumerable<string> FoldersUpTo(string folder, string root)
+    {
         root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         for (string? current = Path.GetFullPath(folder); current is not null && current.Length >= root.Length; current = Path.GetDirectoryName(current))
-            FlushFolder(current);
+            yield return current;
     }
 
     /// <summary>Flushes <paramref name="folder"/>'s entries to disk; an IOException says why it could not.</summary>

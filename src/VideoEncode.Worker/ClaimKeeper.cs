@@ -27,19 +27,22 @@ public sealed class ClaimKeeper : IDisposable
     private readonly string? token;
     private readonly TimeSpan interval, timeout;
     private readonly CancellationToken abort;
+    private readonly TimeProvider time;
     private readonly CancellationTokenSource stop;
     private readonly CancellationTokenSource done = new();
     private readonly Task loop;
     private bool unanswered, refusalShown;
 
-    public ClaimKeeper(QueueClient queue, Job job, ConsoleOutput console, CancellationToken abort)
+    /// <param name="time">The clock of the lease and the beats; by default the system's.</param>
+    public ClaimKeeper(QueueClient queue, Job job, ConsoleOutput console, CancellationToken abort, TimeProvider? time = null)
     {
         this.queue = queue;
         this.console = console;
         this.abort = abort;
+        this.time = time ?? TimeProvider.System;
         id = job.Id;
         token = job.ClaimToken;
-        var lease = TimeSpan.FromSeconds(Math.Max(3, (job.LeaseExpiresAt ?? 0) - DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        var lease = TimeSpan.FromSeconds(Math.Max(3, (job.LeaseExpiresAt ?? 0) - this.time.GetUtcNow().ToUnixTimeSeconds()));
         interval = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 1));
         ResultRetryDelay = TimeSpan.FromSeconds(Math.Clamp(lease.TotalSeconds / 3, 0.5, 30));
         // Half the lease: a beat stuck on a hung host gives up in time for another to renew it.
@@ -101,7 +104,7 @@ public sealed class ClaimKeeper : IDisposable
         {
             while (true)
             {
-                await Task.Delay(interval, done.Token);
+                await Task.Delay(interval, time, done.Token);
                 switch (await SendAsync(done.Token))
                 {
                     case HeartbeatAnswer.Renewed { CancelRequested: true }:

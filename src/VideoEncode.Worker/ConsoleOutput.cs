@@ -13,17 +13,20 @@ public sealed class ConsoleOutput : IAsyncDisposable
 {
     private readonly TextWriter output;
     private readonly bool live;
+    private readonly TimeProvider time;
     private readonly object gate = new();
     private readonly ConcurrentDictionary<long, (string Name, EncodeProgress? Progress)> running = new();
     private readonly PeriodicTimer timer;
     private readonly Task refresher;
     private string shownStatus = "";
 
-    public ConsoleOutput(TextWriter output, bool live)
+    /// <param name="time">The clock of the status line's refreshes; by default the system's.</param>
+    public ConsoleOutput(TextWriter output, bool live, TimeProvider? time = null)
     {
         this.output = output;
         this.live = live;
-        timer = new PeriodicTimer(live ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10));
+        this.time = time ?? TimeProvider.System;
+        timer = new PeriodicTimer(live ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(10), this.time);
         refresher = Task.Run(RefreshAsync);
     }
 
@@ -58,7 +61,7 @@ public sealed class ConsoleOutput : IAsyncDisposable
 
     private void Write(string message)
     {
-        var line = $"{DateTime.Now:HH:mm:ss} {message}";
+        var line = $"{time.GetLocalNow():HH:mm:ss} {message}";
         lock (gate)
         {
             if (live && shownStatus.Length > 0) output.Write("\r\u001b[2K");

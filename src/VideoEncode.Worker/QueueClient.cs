@@ -14,18 +14,17 @@ public sealed class QueueRejectedException(HttpStatusCode status, string message
 
 /// <summary>
 /// The worker's only way to the queue: HTTP calls to the host. Transient failures — a refused
-/// connection, a timeout, a 5xx — are retried with exponential backoff until they succeed or the
+/// connection, a timeout, a 5xx — are retried (<see cref="Retries"/>) until they succeed or the
 /// caller gives up through its cancellation token, so a claimed job's result is never dropped
 /// because the host restarted. Heartbeats are the exception: one attempt each (see
 /// <see cref="HeartbeatAsync"/>).
 /// It is also where the host's order to drain this worker arrives — in a claim's 404 or a
 /// heartbeat's answer — and becomes <see cref="Drained"/>.
 /// </summary>
-public sealed class QueueClient(HttpClient http, ConsoleOutput console)
+/// <param name="retries">The retry policy; by default on the system's clock.</param>
+public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries? retries = null)
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
-
+    private readonly Retries retries = retries ?? new Retries(console, TimeProvider.System);
     private readonly CancellationTokenSource drain = new();
     private int drainOrdered;
 
@@ -165,44 +164,15 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console)
         await response.Content.ReadFromJsonAsync<Job>(WireJson.Options);
 
     /// <param name="notFoundIsAnAnswer">A 404 is an answer to read (a claim's "no jobs"), not a refusal.</param>
-    private async Task<T> SendAsync<T>(string what, Func<HttpRequestMessage> request,
-        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel, TimeSpan? maxRetryDelay = null, bool notFoundIsAnAnswer = false)
-    {
-        var delay = FirstRetryDelay;
-        var maxDelay = maxRetryDelay is { } cap && cap < MaxRetryDelay ? cap : MaxRetryDelay;
-        for (var attempt = 1; ; attempt++)
+    private Task<T> SendAsync<T>(string what, Func<HttpRequestMessage> request,
+        Func<HttpResponseMessage, Task<T>> read, CancellationToken cancel, TimeSpan? maxRetryDelay = null, bool notFoundIsAnAnswer = false) =>
+        retries.RunAsync(what, async token =>
         {
-            string failure;
-            try
-            {
-                using var response = await http.SendAsync(request(), cancel);
-                if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound && notFoundIsAnAnswer)
-                {
-                    if (attempt > 1) console.Info($"The host is back; {what} went through.");
-                    return await read(response);
-                }
-                if (!IsTransient(response.StatusCode))
-                    throw new QueueRejectedException(response.StatusCode, await ErrorMessageAsync(response));
-                failure = $"the host answered {(int)response.StatusCode}";
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
-            {
-                // Refused or reset connections, an answer cut off mid-body, a garbled answer: all worth another try.
-                failure = e.Message;
-            }
-            catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
-            {
-                failure = $"no answer within {http.Timeout.TotalSeconds:0} s";
-            }
-            console.Warn($"Could not {what} ({failure}); retrying in {delay.TotalSeconds:0.#} s.");
-            await Task.Delay(delay, cancel);
-            delay = TimeSpan.FromTicks(Math.Min(maxDelay.Ticks, delay.Ticks * 2));
-        }
-    }
-
-    /// <summary>An answer worth trying again: a 5xx, 408 or 429.</summary>
-    internal static bool IsTransient(HttpStatusCode status) =>
-        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+            using var response = await http.SendAsync(request(), token);
+            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound && notFoundIsAnAnswer) return await read(response);
+            if (Retries.IsTransient(response.StatusCode)) throw new TransientException($"the host answered {(int)response.StatusCode}");
+            throw new QueueRejectedException(response.StatusCode, await ErrorMessageAsync(response));
+        }, cancel, maxRetryDelay);
 
     /// <summary>The host's {"error": …} message, or the answer's body as it is (a proxy's page, say).</summary>
     internal static async Task<string> ErrorMessageAsync(HttpResponseMessage response)

@@ -1,17 +1,19 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker.Tests;
 
-/// <summary>The heartbeats of a running job against a scripted host (one beat a second).</summary>
+/// <summary>The heartbeats of a running job against a scripted host (one beat a second, on a manual clock).</summary>
 public sealed class ClaimKeeperTests : IAsyncDisposable
 {
     private static readonly EncodeProgress HalfWay = new(TimeSpan.FromSeconds(5), 50, 30, 2, TimeSpan.FromSeconds(3));
     private static readonly Func<HttpRequestMessage, HttpResponseMessage> Renewed =
         _ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 7, "status": "in_progress"}""");
 
+    private readonly FakeTimeProvider time = new();
     private readonly StringWriter printed = new();
     private readonly ConsoleOutput console;
 
@@ -26,7 +28,7 @@ public sealed class ClaimKeeperTests : IAsyncDisposable
         using var keeper = Keeper(handler);
         keeper.Latest = HalfWay;
 
-        await Eventually.TrueAsync(() => handler.Requests.Count >= 3, () => string.Join('\n', handler.Bodies));
+        await BeatUntilAsync(() => handler.Requests.Count >= 3, () => string.Join('\n', handler.Bodies));
         await keeper.StopAsync();
 
         var bodies = handler.Bodies.Select(body => JsonDocument.Parse(body).RootElement).ToList();
@@ -48,7 +50,7 @@ public sealed class ClaimKeeperTests : IAsyncDisposable
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(status, """{"error": "This claim is no longer the job's current claim"}"""));
         using var keeper = Keeper(handler);
 
-        await Eventually.TrueAsync(() => keeper.Stop.IsCancellationRequested, () => string.Join('\n', handler.Requests));
+        await BeatUntilAsync(() => keeper.Stop.IsCancellationRequested, () => string.Join('\n', handler.Requests));
 
         Assert.Contains("no longer the job's current claim", Assert.IsType<Interruption.ClaimLost>(keeper.Interruption).Why);
         await keeper.StopAsync();
@@ -60,7 +62,7 @@ public sealed class ClaimKeeperTests : IAsyncDisposable
     {
         var handler = new ScriptedHandler(_ => ScriptedHandler.Json(HttpStatusCode.OK, """{"id": 7, "status": "in_progress", "cancel_requested": true}"""));
         using var keeper = Keeper(handler);
-        await Eventually.TrueAsync(() => keeper.Stop.IsCancellationRequested, () => string.Join('\n', handler.Requests));
+        await BeatUntilAsync(() => keeper.Stop.IsCancellationRequested, () => string.Join('\n', handler.Requests));
         Assert.IsType<Interruption.CancelRequested>(keeper.Interruption);
     }
 
@@ -75,7 +77,7 @@ public sealed class ClaimKeeperTests : IAsyncDisposable
             Renewed);
         using var keeper = Keeper(handler);
 
-        await Eventually.TrueAsync(() => handler.Requests.Count >= 5, () => string.Join('\n', handler.Requests));
+        await BeatUntilAsync(() => handler.Requests.Count >= 5, () => string.Join('\n', handler.Requests));
         await keeper.StopAsync();
 
         Assert.False(keeper.Stop.IsCancellationRequested);
@@ -113,11 +115,36 @@ public sealed class ClaimKeeperTests : IAsyncDisposable
         Assert.Equal(new Heartbeat("t"), ClaimKeeper.Report("t", null));
     }
 
+    [Fact]
+    public async Task NoBeatIsSentBeforeItsSecondHasPassed()
+    {
+        var handler = new ScriptedHandler(Renewed);
+        using var keeper = Keeper(handler);
+
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        await Task.Delay(100);
+        Assert.Empty(handler.Requests);
+
+        await BeatUntilAsync(() => handler.Requests.Count == 1, () => string.Join('\n', handler.Requests));
+        await keeper.StopAsync();
+    }
+
     private ClaimKeeper Keeper(ScriptedHandler handler)
     {
         var http = new HttpClient(handler) { BaseAddress = new Uri("http://queue.test") };
-        var job = new Job { Id = 7, ClaimToken = "t0k3n", LeaseExpiresAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 30 };
-        return new ClaimKeeper(new QueueClient(http, console), job, console, CancellationToken.None);
+        var job = new Job { Id = 7, ClaimToken = "t0k3n", LeaseExpiresAt = time.GetUtcNow().ToUnixTimeSeconds() + 30 };
+        return new ClaimKeeper(new QueueClient(http, console), job, console, CancellationToken.None, time);
+    }
+
+    /// <summary>Moves the clock on a beat at a time until <paramref name="done"/>, within 600 beats.</summary>
+    private async Task BeatUntilAsync(Func<bool> done, Func<string> describe)
+    {
+        for (var beat = 0; !done(); beat++)
+        {
+            Assert.True(beat < 600, describe());
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
     }
 
     private string[] Lines() => printed.ToString().Split('\n');

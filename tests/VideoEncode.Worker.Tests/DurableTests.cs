@@ -9,7 +9,12 @@ public sealed class DurableTests : IDisposable
     public void Dispose() => Directory.Delete(root, recursive: true);
 
     [Fact]
-    public void ARealFolderIsFlushed() => Durable.FlushFolder(root);
+    public void ARealFolderIsFlushedAndItsDescriptorClosed()
+    {
+        Durable.FlushFolder(root);
+
+        Assert.DoesNotContain(root, OpenFiles());
+    }
 
     [Fact]
     public void AMissingFolderIsAnIOExceptionThatSaysWhy()
@@ -32,7 +37,32 @@ public sealed class DurableTests : IDisposable
     public void NewFoldersAreFlushedUpToTheRootEvenWhenTheRootIsTheFileSystemsOwn()
     {
         var nested = Directory.CreateDirectory(Path.Combine(root, "new", "folders")).FullName;
+
+        Assert.Equal([nested, Path.Combine(root, "new"), root], Durable.FoldersUpTo(nested, root + "/"));
+        var upToTheTop = Durable.FoldersUpTo(root, "/").ToList();
+        Assert.Equal(root, upToTheTop[0]);
+        Assert.Equal("/", upToTheTop[^1]);
+        Assert.Equal(root.Count(c => c == '/') + 1, upToTheTop.Count);
         Durable.FlushFolders(nested, root + "/");
         Durable.FlushFolders(root, "/");
+        Assert.DoesNotContain(OpenFiles(), file => file.StartsWith(root, StringComparison.Ordinal));
+    }
+
+    /// <summary>What this process's file descriptors point at (Linux).</summary>
+    private static List<string> OpenFiles()
+    {
+        var targets = new List<string>();
+        foreach (var descriptor in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(descriptor).LinkTarget is { } target) targets.Add(target);
+            }
+            catch (IOException)
+            {
+                // Closed while we looked.
+            }
+        }
+        return targets;
     }
 }

@@ -159,6 +159,8 @@ public sealed class EncodeArgumentsTests
         var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = audio, AudioBitrate = bitrate }, null);
         AssertRun(args, "-map 0:v:0 -map 0:a?");
         AssertRun(args, expected);
+        Assert.Equal(bitrate, args.Contains("-b:a") ? After(args, "-b:a") : null);
+        Assert.Single(args, arg => arg == "-c:a");
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.CommandLine;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Worker.Tests;
@@ -131,4 +132,31 @@ public sealed class WorkerSettingsTests
 
     [Fact]
     public void HelpIsHelp() => Assert.True(WorkerSettings.Parse(["--api-key", "k", "--help"], new Hashtable()).Help);
+
+    [Fact]
+    public void HelpListsEveryOptionWithTheVariableItFallsBackTo()
+    {
+        var command = new WorkerCommand();
+        var printed = new StringWriter();
+
+        Assert.Equal(0, command.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = printed }));
+
+        var help = printed.ToString();
+        Assert.All(command.Root.Options, option => Assert.Contains(option.Name, help));
+        foreach (var (option, variable) in new[]
+                 {
+                     ("--server", "VIDEOENCODE_SERVER"), ("--api-key", "VIDEOENCODE_APIKEY"), ("--input", "VIDEOENCODE_INPUT"),
+                     ("--output", "VIDEOENCODE_OUTPUT"), ("--scratch", "VIDEOENCODE_SCRATCH"), ("--capabilities", "VIDEOENCODE_CAPABILITIES"),
+                 })
+            Assert.Matches($@"(?m)^\s+{option} <\w+>\s.*\[env: {variable}\]", help);
+        Assert.Matches(@"(?m)^\s+--concurrency <n>\s.*\[default: 1\]", help);
+    }
+
+    [Fact]
+    public void AnArgumentStartingWithAnAtSignIsAValueNotAFileOfArguments()
+    {
+        var (settings, problem, _) = WorkerSettings.Parse(["--api-key", "k", "--name", "@encoder"], new Hashtable());
+        Assert.Null(problem);
+        Assert.Equal("@encoder", settings!.Name);
+    }
 }

@@ -8,10 +8,10 @@ namespace VideoEncode.Worker.Transfers;
 /// <summary>
 /// Fetches a store job's input (GET /api/jobs/{id}/input) into the scratch folder. A download cut off
 /// goes on from the bytes already on disk (Range, with If-Range on the input's ETag so a changed file
-/// starts over); a refused connection or a 5xx is tried again with a growing pause until the claim
+/// starts over); a refused connection or a 5xx is tried again (<see cref="Retries"/>) until the claim
 /// ends. The finished file must match the SHA-256 the host recorded, or it is fetched once more whole.
 /// </summary>
-public sealed class InputDownload(HttpClient http, TransferRetries retries)
+public sealed class InputDownload(HttpClient http, Retries retries)
 {
     public async Task DownloadAsync(Job job, string path, double? bytesPerSecond, Action<TransferProgress> report, CancellationToken cancel)
     {
@@ -26,7 +26,7 @@ public sealed class InputDownload(HttpClient http, TransferRetries retries)
     }
 
     private Task FetchAsync(Job job, string path, double? bytesPerSecond, Action<TransferProgress> report, CancellationToken cancel) =>
-        retries.RunAsync($"download the input of job {job.Id}", async () =>
+        retries.RunAsync($"download the input of job {job.Id}", async _ =>
         {
             var have = File.Exists(path) ? new FileInfo(path).Length : 0;
             if (job.InputBytes is { } total && have == total) return;
@@ -39,7 +39,7 @@ public sealed class InputDownload(HttpClient http, TransferRetries retries)
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
             if (response.StatusCode == HttpStatusCode.NotFound)
                 throw new TransferFailedException($"The host no longer holds the input of job {job.Id} ({await QueueClient.ErrorMessageAsync(response)}).", retryable: false);
-            await TransferRetries.ThrowIfRefusedAsync(response, "download the input");
+            await TransferAnswers.ThrowIfRefusedAsync(response, "download the input");
             // 206 carries the rest; 200 the whole file, from the start (the host ignored or refused the range).
             var append = response.StatusCode == HttpStatusCode.PartialContent;
             var length = response.Content.Headers.ContentLength;

@@ -11,7 +11,7 @@ namespace VideoEncode.Worker.Transfers;
 /// the upload's id, once the host holds every byte — fsynced and renamed into place, which the host
 /// does before it answers the last PATCH — so the finish that names it can follow.
 /// </summary>
-public sealed class ResultUpload(HttpClient http, TransferRetries retries)
+public sealed class ResultUpload(HttpClient http, Retries retries)
 {
     public const string TusVersion = "1.0.0";
 
@@ -30,15 +30,14 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         CancellationToken cancel)
     {
         var length = new FileInfo(path).Length;
-        string? location = null;
-        await retries.RunAsync($"start the upload of job {jobId}'s result", async () => location = await CreateAsync(jobId, length, fileName, cancel), cancel);
+        var location = await retries.RunAsync($"start the upload of job {jobId}'s result", token => CreateAsync(jobId, length, fileName, token), cancel);
         try
         {
-            return await SendAsync(jobId, path, length, location!, bytesPerSecond, report, cancel);
+            return await SendAsync(jobId, path, length, location, bytesPerSecond, report, cancel);
         }
         catch
         {
-            await AbandonAsync(location!);
+            await AbandonAsync(location);
             throw;
         }
     }
@@ -71,7 +70,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         while (offset < length)
         {
             var start = offset;
-            await retries.RunAsync($"upload job {jobId}'s result", async () =>
+            await retries.RunAsync($"upload job {jobId}'s result", async _ =>
             {
                 offset = await OffsetAsync(location, cancel);
                 if (offset >= length) return;
@@ -96,8 +95,8 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         using var response = await http.SendAsync(request, cancel);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
             throw new TransferFailedException($"The host has no room for the result ({await QueueClient.ErrorMessageAsync(response)}).", retryable: true);
-        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
-        var location = response.Headers.Location ?? throw new TransientTransferException("the host's answer to the upload's creation has no Location");
+        await TransferAnswers.ThrowIfRefusedAsync(response, "upload the result");
+        var location = response.Headers.Location ?? throw new TransientException("the host's answer to the upload's creation has no Location");
         return location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString;
     }
 
@@ -109,7 +108,7 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         using var response = await http.SendAsync(request, cancel);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
             throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
-        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
+        await TransferAnswers.ThrowIfRefusedAsync(response, "upload the result");
         return ReadOffset(response);
     }
 
@@ -124,19 +123,19 @@ public sealed class ResultUpload(HttpClient http, TransferRetries retries)
         request.Content = new FileSliceContent(path, offset, count, new TransferPace(bytesPerSecond, length, offset, report));
         using var response = await http.SendAsync(request, cancel);
         if ((int)response.StatusCode == 460) return (false, offset);
-        if (response.StatusCode == HttpStatusCode.Conflict) throw new TransientTransferException("the host holds a different offset; asking it again");
+        if (response.StatusCode == HttpStatusCode.Conflict) throw new TransientException("the host holds a different offset; asking it again");
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
             throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
             throw new TransferFailedException($"The host ran out of room for the result ({await QueueClient.ErrorMessageAsync(response)}).", retryable: true);
-        await TransferRetries.ThrowIfRefusedAsync(response, "upload the result");
+        await TransferAnswers.ThrowIfRefusedAsync(response, "upload the result");
         return (true, ReadOffset(response));
     }
 
     private static long ReadOffset(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Upload-Offset", out var values) && long.TryParse(values.FirstOrDefault(), out var offset) && offset >= 0
             ? offset
-            : throw new TransientTransferException("the host's answer has no Upload-Offset");
+            : throw new TransientException("the host's answer has no Upload-Offset");
 
     private static async Task<byte[]> ChunkSha256Async(string path, long offset, long count, CancellationToken cancel)
     {

@@ -34,7 +34,7 @@ public sealed class TransferPace(double? bytesPerSecond, long total, long alread
                 if (read == 0)
                 {
                     if (count is null) return;
-                    throw new TransientTransferException($"the transfer ended {left} bytes early");
+                    throw new TransientException($"the transfer ended {left} bytes early");
                 }
                 await to.WriteAsync(buffer.AsMemory(0, read), idle.Token);
                 left -= read;
@@ -42,7 +42,7 @@ public sealed class TransferPace(double? bytesPerSecond, long total, long alread
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                throw new TransientTransferException($"no byte moved for {IdleTimeout.TotalSeconds:0} s");
+                throw new TransientException($"no byte moved for {IdleTimeout.TotalSeconds:0} s");
             }
         }
     }

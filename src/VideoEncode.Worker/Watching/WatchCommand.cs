@@ -11,9 +11,11 @@ namespace VideoEncode.Worker.Watching;
 /// </summary>
 internal static class WatchCommand
 {
-    public const string Name = "watch";
+    /// <summary>Its own Ctrl-C handling: stop between two files, waiting this long at most.</summary>
+    public static readonly InvocationConfiguration Invocation = new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
 
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The `watch` subcommand of the worker's command (<see cref="WorkerCommand"/>), run with <see cref="Invocation"/>.</summary>
+    public static Command Create()
     {
         var folder = new Argument<string>("folder") { Description = "The folder to watch, subfolders included." };
         var profile = new Option<string?>("--profile") { HelpName = "name", Description = "The profile each job is encoded with (GET /api/profiles)." };
@@ -48,7 +50,7 @@ internal static class WatchCommand
             });
 
         // Help prints the description as written, so it is wrapped by hand.
-        var watch = new Command(Name, """
+        var watch = new Command("watch", """
             Enqueue every video under a folder once, and each new one as it appears. A file still
             being written is waited out (its size and time unchanged for --settle seconds). The host
             remembers each file by path, size and modification time, so a restarted watcher, or two
@@ -91,7 +93,7 @@ internal static class WatchCommand
             console.Info("Watcher stopped.");
             return 0;
         });
-        return new RootCommand("VideoEncode worker") { watch }.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+        return watch;
     }
 
     private static readonly TimeSpan EnqueueTimeout = TimeSpan.FromSeconds(30);

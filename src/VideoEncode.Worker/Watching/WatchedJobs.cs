@@ -46,7 +46,7 @@ public sealed class WatchedJobs(HttpClient http, WatchedJobSettings settings)
                 new Body(fileName, settings.Profile, settings.Crf, settings.Preset, source), WireJson.Options, cancel);
             if (response.StatusCode == HttpStatusCode.Created)
                 return new EnqueueAnswer.Created((await response.Content.ReadFromJsonAsync<Job[]>(WireJson.Options, cancel))![0].Id);
-            if (QueueClient.IsTransient(response.StatusCode))
+            if (Retries.IsTransient(response.StatusCode))
                 return new EnqueueAnswer.Unanswered($"the host answered {(int)response.StatusCode}");
             var body = await response.Content.ReadAsStringAsync(cancel);
             if (response.StatusCode == HttpStatusCode.Conflict && EarlierJob(body) is { } jobId)
