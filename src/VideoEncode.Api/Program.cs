@@ -22,7 +22,7 @@ builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite 
 builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
 
 var app = builder.Build();
-if (app.Prepare() is { } problem)            // no API key, bad settings, a media folder or a database that cannot be used
+if (app.Prepare() is { } problem)            // bad settings, no API key, a media folder or a database that cannot be used: one line, exit 1
 {
     Console.Error.WriteLine(problem);
     return 1;

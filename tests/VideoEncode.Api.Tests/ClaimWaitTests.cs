@@ -18,6 +18,7 @@ public sealed class ClaimWaitTests : IDisposable
         ["LeaseSeconds"] = "30",
         ["RetryBackoffSeconds"] = "10",
         ["LeaseSweepSeconds"] = "3600", // upkeep runs when the test says so
+        ["LeaderLeaseSeconds"] = "7200",
     };
     private readonly List<QueueFactory> hosts = [];
 

@@ -29,6 +29,7 @@ public sealed class HeartbeatMemoryTests : IDisposable
     {
         ["LeaseSeconds"] = Lease.ToString(),
         ["LeaseSweepSeconds"] = "3600",
+        ["LeaderLeaseSeconds"] = "7200",
         ["ProgressFlushSeconds"] = "3600",
     };
 

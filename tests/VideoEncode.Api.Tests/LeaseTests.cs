@@ -22,6 +22,7 @@ public sealed class LeaseTests : IDisposable
             ["LegacyLeaseSeconds"] = "7200",
             ["RetryBackoffSeconds"] = "10",
             ["LeaseSweepSeconds"] = "3600",   // sweeps happen when the test says so
+            ["LeaderLeaseSeconds"] = "7200",  // at least two sweeps, as PostgreSQL requires
         }, clock: clock);
         client = factory.CreateApiClient();
     }

@@ -18,7 +18,7 @@ public sealed partial class OperationsTests : IDisposable
     public OperationsTests()
     {
         // The lease keeper sweeps only when the test says so, so the scenario is exact.
-        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600" }, clock: clock);
+        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600", ["LeaderLeaseSeconds"] = "7200" }, clock: clock);
         client = factory.CreateApiClient();
     }
 

@@ -33,6 +33,7 @@ public sealed class RetentionTests : IDisposable
         {
             ["RetentionDays"] = retentionDays,
             ["LeaseSweepSeconds"] = "3600",              // the upkeep runs when the test says so
+            ["LeaderLeaseSeconds"] = "7200",
             ["LeaseSeconds"] = (400 * 24 * 3600).ToString(), // so the running job stays running however far the clock moves
         }, clock);
         hosts.Add(host);

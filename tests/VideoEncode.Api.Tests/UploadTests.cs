@@ -31,6 +31,7 @@ public sealed class UploadTests : IDisposable
         var all = new Dictionary<string, string?>
         {
             ["LeaseSweepSeconds"] = "3600", // the upkeep (and its sweep) runs when the test says so
+            ["LeaderLeaseSeconds"] = "7200",
             ["MediaReserveBytes"] = "0",
         };
         foreach (var (name, value) in settings) all[name] = value;

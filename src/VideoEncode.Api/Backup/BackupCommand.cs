@@ -2,7 +2,6 @@ using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
-using VideoEncode.Api.Extensions;
 
 namespace VideoEncode.Api.Backup;
 
@@ -52,7 +51,7 @@ internal static class BackupCommand
         var configuration = new ConfigurationBuilder()
             .SetBasePath(Directory.GetCurrentDirectory())
             .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables(QueueSetup.EnvironmentPrefix)
+            .AddEnvironmentVariables(SettingNames.EnvironmentPrefix)
             .Build();
         var options = new QueueOptions();
         configuration.Bind(options);
