@@ -12,6 +12,7 @@ using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Webhooks;
+using VideoEncode.Api.Workers;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
 if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
@@ -44,6 +45,7 @@ app.MapKeys();
 app.MapAudit();
 app.MapBackup();
 app.MapQueue();
+app.MapWorkers();                            // the workers seen, and one worker's drain
 app.MapWebhooks();
 app.MapUploads();                            // tus 1.0 uploads at /api/uploads; a job's media at /api/jobs/{id}/input and /output
 

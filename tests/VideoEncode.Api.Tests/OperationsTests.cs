@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -93,7 +94,7 @@ public sealed partial class OperationsTests : IDisposable
     public async Task MetricsParseAsPrometheusTextAndTheirCountersMatchTheScenario()
     {
         await PlayScenarioAsync();
-        await factory.GetService<LeaseKeeper>().SweepAsync();        // flaky's job goes back to the queue
+        await factory.GetService<UpkeepLoop>().RunRoundAsync();        // flaky's job goes back to the queue
 
         // On a shared PostgreSQL store the counters follow the changes every host reads back from the
         // database (they count every host's changes), a moment after each commit.

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -40,7 +41,7 @@ public sealed class RetentionTests : IDisposable
         return (host, host.CreateApiClient());
     }
 
-    private static Task Upkeep(QueueFactory host) => host.GetService<LeaseKeeper>().SweepAsync();
+    private static Task Upkeep(QueueFactory host) => host.GetService<UpkeepLoop>().RunRoundAsync();
 
     [Fact]
     public async Task EndedJobsGoRetentionDaysAfterTheyEndedWhileYoungerAndLiveJobsStay()

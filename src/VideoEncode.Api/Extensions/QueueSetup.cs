@@ -17,7 +17,9 @@ using VideoEncode.Api.Profiles;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Api.Webhooks;
+using VideoEncode.Api.Workers;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Extensions;
@@ -66,14 +68,13 @@ public static class QueueSetup
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<ProfileStore>();
         services.AddSingleton<QueueControl>();
+        services.AddSingleton<WorkerDrains>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();
-        services.AddUploads();                    // the media store: tus uploads, downloads, and the sweep the upkeep runs
-        services.AddSingleton<JobRetention>();
-        services.AddSingleton<LeaseKeeper>();
-        services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
+        services.AddUploads();                    // the media store: tus uploads and downloads
+        services.AddUpkeep();                     // a round every LeaseSweepSeconds: lapsed leases, ended backoffs, the leader's chores
         services.AddSingleton<ProgressFlusher>();
         services.AddHostedService(provider => provider.GetRequiredService<ProgressFlusher>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
@@ -93,6 +94,7 @@ public static class QueueSetup
         services.AddSingleton<IStoreSql, SqliteStoreSql>();
         services.AddSingleton<IJobStore, SqliteJobStore>();
         services.AddSingleton<StatsStore, SqliteStatsStore>();
+        services.AddSingleton<WorkerList, SqliteWorkerList>();
         services.AddSingleton<ILeadership, SoleHost>();
         services.AddSingleton<SqliteSearchIndexer>();
         services.AddHostedService(provider => provider.GetRequiredService<SqliteSearchIndexer>());
@@ -110,6 +112,7 @@ public static class QueueSetup
         services.AddSingleton<IStoreSql, PostgresStoreSql>();
         services.AddSingleton<IJobStore, PostgresJobStore>();
         services.AddSingleton<StatsStore, PostgresStatsStore>();
+        services.AddSingleton<WorkerList, PostgresWorkerList>();
         services.AddSingleton<ILeadership, PostgresLeadership>();
         services.AddSingleton<SharedChangeFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<SharedChangeFeed>());

@@ -8,7 +8,7 @@ namespace VideoEncode.Api.Metrics;
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
 /// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes),
-/// the ended jobs retention deleted (<see cref="Jobs.JobRetention"/>), the uploads swept (<see cref="Uploads.UploadSweeper"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
+/// the ended jobs retention deleted (<see cref="Upkeep.JobRetention"/>), the uploads swept (<see cref="Upkeep.UploadSweeper"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
 {

@@ -15,7 +15,6 @@ public static class UploadSetup
         services.AddSingleton<UploadCreation>();
         services.AddSingleton<UploadReceiver>();
         services.AddSingleton<UploadTermination>();
-        services.AddSingleton<UploadSweeper>();
         return services;
     }
 
