@@ -15,7 +15,7 @@ using VideoEncode.Api.Webhooks;
 using VideoEncode.Api.Workers;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
-if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
+if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args, CommandServices.Open); // `keys add|list|revoke`: manage the API keys on the database, then exit
 if (args is [BackupCommand.Name, ..]) return await BackupCommand.RunAsync(args);     // `backup --to FILE`: a consistent copy of the SQLite queue while the host runs
 
 var builder = WebApplication.CreateBuilder(args);

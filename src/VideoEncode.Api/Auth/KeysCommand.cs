@@ -1,5 +1,4 @@
 using System.CommandLine;
-using VideoEncode.Api.Extensions;
 
 namespace VideoEncode.Api.Auth;
 
@@ -13,7 +12,11 @@ internal static class KeysCommand
 {
     public const string Name = "keys";
 
-    public static Task<int> RunAsync(string[] args)
+    /// <param name="open">
+    /// Opens the host's services on a database (the configured one when null), or answers why it cannot
+    /// (Extensions' CommandServices.Open; passed in, so Auth does not import the set-up that imports Auth).
+    /// </param>
+    public static Task<int> RunAsync(string[] args, Func<string?, (WebApplication? App, string? Problem)> open)
     {
         var database = new Option<string?>("--database")
         {
@@ -31,7 +34,7 @@ internal static class KeysCommand
         role.AcceptOnlyFromAmong([.. Roles.All]);
 
         var add = new Command("add", "Make a key with a role and print its secret (shown this once).") { name, role };
-        add.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, actor) =>
+        add.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, actor) =>
         {
             if (KeysApi.Check(parsed.GetValue(name)!, parsed.GetValue(role)!) is { } problem) return Fail(problem);
             var created = await keys.CreateAsync(parsed.GetValue(name)!, parsed.GetValue(role)!, actor);
@@ -42,7 +45,7 @@ internal static class KeysCommand
         }));
 
         var list = new Command("list", "List the keys: name, role, created, last used (never the secrets).");
-        list.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, _) =>
+        list.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, _) =>
         {
             Console.WriteLine($"{"NAME",-24} {"ROLE",-7} {"CREATED (UTC)",-20} LAST USED (UTC)");
             foreach (var key in await keys.ListAsync())
@@ -52,7 +55,7 @@ internal static class KeysCommand
 
         var revokedName = new Argument<string>("name") { Description = "The key to revoke." };
         var revoke = new Command("revoke", "Revoke a key: hosts refuse it within a second.") { revokedName };
-        revoke.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, actor) =>
+        revoke.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, actor) =>
         {
             if (!await keys.RevokeAsync(parsed.GetValue(revokedName)!, actor)) return Fail($"No key is named '{parsed.GetValue(revokedName)}'.");
             Console.WriteLine($"Revoked '{parsed.GetValue(revokedName)}'.");
@@ -64,9 +67,9 @@ internal static class KeysCommand
         return new RootCommand("VideoEncode host") { command }.Parse(args).InvokeAsync();
     }
 
-    private static async Task<int> RunOn(string? database, Func<ApiKeyStore, string, Task<int>> action)
+    private static async Task<int> RunOn((WebApplication? App, string? Problem) opened, Func<ApiKeyStore, string, Task<int>> action)
     {
-        var (app, problem) = CommandServices.Open(database);
+        var (app, problem) = opened;
         if (app is null) return Fail(problem!);
         await using (app)
             return await action(app.Services.GetRequiredService<ApiKeyStore>(), $"command line ({Environment.UserName})");
