@@ -111,6 +111,26 @@ public sealed partial class OperationsTests : IDisposable
         Assert.Equal(4, samples["videoencode_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/jobs/claim\",status=\"200\",le=\"+Inf\"}"]);
     }
 
+    /// <summary>
+    /// Request durations are kept by route pattern (never the raw path) and the status the client got, the
+    /// key middleware's 401 included; a path that is no route makes no series.
+    /// </summary>
+    [Fact]
+    public async Task RequestDurationsAreByRouteAndFinalStatusAndOnlyForRoutes()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/jobs/987654")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await factory.CreateApiClient(key: null).GetAsync("/api/jobs/987654")).StatusCode);
+        await client.GetAsync("/no-such-route/987654");
+
+        var samples = await ScrapeAsync();
+        Assert.Equal(1, samples["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/api/jobs/{id}\",status=\"404\"}"]);
+        Assert.Equal(1, samples["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/api/jobs/{id}\",status=\"401\"}"]);
+        Assert.DoesNotContain(samples.Keys, series => series.Contains("987654") || series.Contains("route=\"\""));
+        Assert.DoesNotContain(samples.Keys, series => series.StartsWith("http_", StringComparison.Ordinal)); // prometheus-net's defaults stay off
+        // The scrape is timed too, once it has answered: the next scrape shows the first.
+        Assert.Equal(1, (await ScrapeAsync())["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/metrics\",status=\"200\"}"]);
+    }
+
     /// <summary>Reads /metrics, checking that every line is Prometheus text, and answers its samples.</summary>
     private async Task<Dictionary<string, double>> ScrapeAsync()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Auth;
 
@@ -22,7 +23,7 @@ internal static class KeysCommand
         {
             HelpName = "database",
             Description = "The queue's database (a SQLite path, \"Host=…\" or postgres://…); by default the host's own setting " +
-                          "(VIDEOENCODE_DATABASE, appsettings.json, else data/videoencode.db).",
+                          $"({SettingNames.DatabaseVariable}, appsettings.json, else data/videoencode.db).",
             Recursive = true,
         };
         var name = new Argument<string>("name") { Description = "The key's name: letters, digits, '.', '_' or '-' (e.g. encoder-7)." };

@@ -11,4 +11,10 @@ public static class SettingNames
 
     /// <summary>The environment variable of a setting: "LeaseSeconds" → "VIDEOENCODE_LEASESECONDS".</summary>
     public static string EnvironmentVariable(string setting) => EnvironmentPrefix + setting.ToUpperInvariant();
+
+    /// <summary>VIDEOENCODE_APIKEY, also the name the configured key goes by in the audit trail and on jobs.</summary>
+    public static readonly string ApiKeyVariable = EnvironmentVariable(nameof(QueueOptions.ApiKey));
+
+    /// <summary>VIDEOENCODE_DATABASE, which the commands (keys, backup, migrate) name in their help and messages.</summary>
+    public static readonly string DatabaseVariable = EnvironmentVariable(nameof(QueueOptions.Database));
 }
