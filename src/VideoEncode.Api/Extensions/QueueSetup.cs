@@ -47,7 +47,7 @@ public static class QueueSetup
         catch (ArgumentException e)
         {
             // No store to register: the options' validation stops the host (and the tools) with this line first.
-            services.AddOptions<QueueOptions>().Validate(_ => false, $"Cannot read {SettingNames.EnvironmentVariable(nameof(QueueOptions.Database))}: {e.Message}.");
+            services.AddOptions<QueueOptions>().Validate(_ => false, $"Cannot read {SettingNames.DatabaseVariable}: {e.Message}.");
             return builder;
         }
         services.AddSingleton(location);
@@ -129,7 +129,7 @@ public static class QueueSetup
         if (app.OptionsProblem() is { } problem) return problem;
         var options = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
         if (string.IsNullOrWhiteSpace(options.ApiKey))
-            return $"No API key is set. Set {SettingNames.EnvironmentVariable(nameof(QueueOptions.ApiKey))} (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
+            return $"No API key is set. Set {SettingNames.ApiKeyVariable} (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
         return app.PrepareStore() ?? app.PrepareMedia();
     }
@@ -157,7 +157,7 @@ public static class QueueSetup
     {
         if (app.OptionsProblem() is { } problem) return problem;
         var options = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
-        var variable = SettingNames.EnvironmentVariable(nameof(QueueOptions.Database));
+        var variable = SettingNames.DatabaseVariable;
         if (app.Services.GetRequiredService<DatabaseLocation>().IsShared)
         {
             var database = app.Services.GetRequiredService<PostgresDatabase>();
