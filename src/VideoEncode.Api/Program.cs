@@ -12,9 +12,10 @@ using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Webhooks;
+using VideoEncode.Api.Workers;
 
 if (args is [MigrateCommand.Name, ..]) return await MigrateCommand.RunAsync(args);   // `migrate --from FILE --to DATABASE`: copy a SQLite queue into PostgreSQL, then exit
-if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args);         // `keys add|list|revoke`: manage the API keys on the database, then exit
+if (args is [KeysCommand.Name, ..]) return await KeysCommand.RunAsync(args, CommandServices.Open); // `keys add|list|revoke`: manage the API keys on the database, then exit
 if (args is [BackupCommand.Name, ..]) return await BackupCommand.RunAsync(args);     // `backup --to FILE`: a consistent copy of the SQLite queue while the host runs
 
 var builder = WebApplication.CreateBuilder(args);
@@ -22,7 +23,7 @@ builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite 
 builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
 
 var app = builder.Build();
-if (app.Prepare() is { } problem)            // no API key, bad settings, a media folder or a database that cannot be used
+if (app.Prepare() is { } problem)            // bad settings, no API key, a media folder or a database that cannot be used: one line, exit 1
 {
     Console.Error.WriteLine(problem);
     return 1;
@@ -44,6 +45,7 @@ app.MapKeys();
 app.MapAudit();
 app.MapBackup();
 app.MapQueue();
+app.MapWorkers();                            // the workers seen, and one worker's drain
 app.MapWebhooks();
 app.MapUploads();                            // tus 1.0 uploads at /api/uploads; a job's media at /api/jobs/{id}/input and /output
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -18,6 +19,7 @@ public sealed class ClaimWaitTests : IDisposable
         ["LeaseSeconds"] = "30",
         ["RetryBackoffSeconds"] = "10",
         ["LeaseSweepSeconds"] = "3600", // upkeep runs when the test says so
+        ["LeaderLeaseSeconds"] = "7200",
     };
     private readonly List<QueueFactory> hosts = [];
 
@@ -96,18 +98,18 @@ public sealed class ClaimWaitTests : IDisposable
 
         var host = StartHost();
         var waiters = host.GetService<ClaimWaiters>();
-        var keeper = host.GetService<LeaseKeeper>();
+        var upkeep = host.GetService<UpkeepLoop>();
         var claims = new[] { LongPoll(host, "w1", seconds: 30), LongPoll(host, "w2", seconds: 30) };
         await Eventually.TrueAsync(() => waiters.Count == 2, () => $"{waiters.Count} waiting");
 
         clock.Advance(TimeSpan.FromSeconds(5));              // +10 s: the first backoff ends
-        await keeper.SweepAsync();
+        await upkeep.RunRoundAsync();
         var first = await Task.WhenAny(claims).WaitAsync(Patience);
         Assert.Equal("a.mkv", (await ReadJob(await first)).FileName);
         Assert.Equal(1, waiters.Count);
 
         clock.Advance(TimeSpan.FromSeconds(5));              // +15 s: the second
-        await keeper.SweepAsync();
+        await upkeep.RunRoundAsync();
         var second = claims.Single(claim => claim != first);
         Assert.Equal("b.mkv", (await ReadJob(await second.WaitAsync(Patience))).FileName);
     }
@@ -174,15 +176,15 @@ public sealed class ClaimWaitTests : IDisposable
 
         var host = StartHost();
         var api = host.CreateApiClient();
-        var keeper = host.GetService<LeaseKeeper>();
-        await keeper.SweepAsync();
+        var upkeep = host.GetService<UpkeepLoop>();
+        await upkeep.RunRoundAsync();
         Assert.All(await api.ListAsync(), job => Assert.Equal(JobStatus.InProgress, job.Status));
 
         clock.Advance(TimeSpan.FromSeconds(20));               // the live worker gets through within the grace
         var beat = await api.PostAsJsonAsync($"/api/jobs/{claimed.Id}/heartbeat", new Heartbeat(claimed.ClaimToken!, 50), WireJson.Options);
         Assert.Equal(HttpStatusCode.OK, beat.StatusCode);
         clock.Advance(TimeSpan.FromSeconds(11));               // the grace is over
-        await keeper.SweepAsync();
+        await upkeep.RunRoundAsync();
 
         var jobs = (await api.ListAsync()).ToDictionary(job => job.FileName);
         Assert.Equal((JobStatus.InProgress, 1), (jobs["long.mkv"].Status, jobs["long.mkv"].Attempts));

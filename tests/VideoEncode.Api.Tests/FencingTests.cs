@@ -15,7 +15,7 @@ public sealed class FencingTests : IDisposable
 
     public FencingTests()
     {
-        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600" }, clock: clock);
+        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600", ["LeaderLeaseSeconds"] = "7200" }, clock: clock);
         client = factory.CreateApiClient();
     }
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Jobs;
-using VideoEncode.Api.Stats;
+using VideoEncode.Api.Workers;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -29,6 +29,7 @@ public sealed class HeartbeatMemoryTests : IDisposable
     {
         ["LeaseSeconds"] = Lease.ToString(),
         ["LeaseSweepSeconds"] = "3600",
+        ["LeaderLeaseSeconds"] = "7200",
         ["ProgressFlushSeconds"] = "3600",
     };
 
@@ -67,7 +68,7 @@ public sealed class HeartbeatMemoryTests : IDisposable
 
         clock.Advance(TimeSpan.FromSeconds(3));                // the batch is written later
         await factory.GetService<ProgressFlusher>().FlushAsync();
-        async Task<long?> StoredAsync() => (await factory.GetService<StatsStore>().WorkersAsync()).Single().LastSeenAt;
+        async Task<long?> StoredAsync() => (await factory.GetService<WorkerList>().ListAsync()).Single().LastSeenAt;
         Assert.Equal(beatAt, await StoredAsync());
         Assert.Equal(beatAt, await ListedAsync());
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
@@ -13,7 +14,7 @@ namespace VideoEncode.Api.Tests;
 [Trait("Store", TestStore.RunOnce)] // no store involved
 public sealed class LeaseRenewalRuleTests
 {
-    private readonly ManualClock clock = new();
+    private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
 
     [Theory]
     [InlineData(3, 3, false)]   // 5 s or less: every beat renews

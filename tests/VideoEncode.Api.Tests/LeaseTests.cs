@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -22,6 +23,7 @@ public sealed class LeaseTests : IDisposable
             ["LegacyLeaseSeconds"] = "7200",
             ["RetryBackoffSeconds"] = "10",
             ["LeaseSweepSeconds"] = "3600",   // sweeps happen when the test says so
+            ["LeaderLeaseSeconds"] = "7200",  // at least two sweeps, as PostgreSQL requires
         }, clock: clock);
         client = factory.CreateApiClient();
     }
@@ -354,5 +356,5 @@ public sealed class LeaseTests : IDisposable
 
     private async Task<Job> Get(long id) => (await client.GetFromJsonAsync<Job>($"/api/jobs/{id}", WireJson.Options))!;
 
-    private Task Expire() => factory.GetService<LeaseKeeper>().SweepAsync();
+    private Task Expire() => factory.GetService<UpkeepLoop>().RunRoundAsync();
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -18,7 +19,7 @@ public sealed partial class OperationsTests : IDisposable
     public OperationsTests()
     {
         // The lease keeper sweeps only when the test says so, so the scenario is exact.
-        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600" }, clock: clock);
+        factory = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "30", ["LeaseSweepSeconds"] = "3600", ["LeaderLeaseSeconds"] = "7200" }, clock: clock);
         client = factory.CreateApiClient();
     }
 
@@ -93,7 +94,7 @@ public sealed partial class OperationsTests : IDisposable
     public async Task MetricsParseAsPrometheusTextAndTheirCountersMatchTheScenario()
     {
         await PlayScenarioAsync();
-        await factory.GetService<LeaseKeeper>().SweepAsync();        // flaky's job goes back to the queue
+        await factory.GetService<UpkeepLoop>().RunRoundAsync();        // flaky's job goes back to the queue
 
         // On a shared PostgreSQL store the counters follow the changes every host reads back from the
         // database (they count every host's changes), a moment after each commit.
@@ -108,6 +109,26 @@ public sealed partial class OperationsTests : IDisposable
         Assert.Equal(1, samples["videoencode_jobs{status=\"in_progress\"}"]);
         Assert.Equal(4, samples["videoencode_http_request_duration_seconds_count{method=\"POST\",route=\"/api/jobs/claim\",status=\"200\"}"]);
         Assert.Equal(4, samples["videoencode_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/jobs/claim\",status=\"200\",le=\"+Inf\"}"]);
+    }
+
+    /// <summary>
+    /// Request durations are kept by route pattern (never the raw path) and the status the client got, the
+    /// key middleware's 401 included; a path that is no route makes no series.
+    /// </summary>
+    [Fact]
+    public async Task RequestDurationsAreByRouteAndFinalStatusAndOnlyForRoutes()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/jobs/987654")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await factory.CreateApiClient(key: null).GetAsync("/api/jobs/987654")).StatusCode);
+        await client.GetAsync("/no-such-route/987654");
+
+        var samples = await ScrapeAsync();
+        Assert.Equal(1, samples["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/api/jobs/{id}\",status=\"404\"}"]);
+        Assert.Equal(1, samples["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/api/jobs/{id}\",status=\"401\"}"]);
+        Assert.DoesNotContain(samples.Keys, series => series.Contains("987654") || series.Contains("route=\"\""));
+        Assert.DoesNotContain(samples.Keys, series => series.StartsWith("http_", StringComparison.Ordinal)); // prometheus-net's defaults stay off
+        // The scrape is timed too, once it has answered: the next scrape shows the first.
+        Assert.Equal(1, (await ScrapeAsync())["videoencode_http_request_duration_seconds_count{method=\"GET\",route=\"/metrics\",status=\"200\"}"]);
     }
 
     /// <summary>Reads /metrics, checking that every line is Prometheus text, and answers its samples.</summary>

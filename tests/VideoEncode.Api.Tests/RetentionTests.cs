@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
@@ -33,13 +34,14 @@ public sealed class RetentionTests : IDisposable
         {
             ["RetentionDays"] = retentionDays,
             ["LeaseSweepSeconds"] = "3600",              // the upkeep runs when the test says so
+            ["LeaderLeaseSeconds"] = "7200",
             ["LeaseSeconds"] = (400 * 24 * 3600).ToString(), // so the running job stays running however far the clock moves
         }, clock);
         hosts.Add(host);
         return (host, host.CreateApiClient());
     }
 
-    private static Task Upkeep(QueueFactory host) => host.GetService<LeaseKeeper>().SweepAsync();
+    private static Task Upkeep(QueueFactory host) => host.GetService<UpkeepLoop>().RunRoundAsync();
 
     [Fact]
     public async Task EndedJobsGoRetentionDaysAfterTheyEndedWhileYoungerAndLiveJobsStay()

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using VideoEncode.Api.Changes;
-using VideoEncode.Api.Stats;
+using VideoEncode.Api.Workers;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
 using VideoEncode.Api.Stats;
+using VideoEncode.Api.Workers;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;

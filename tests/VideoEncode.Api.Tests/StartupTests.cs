@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Tests;
 
@@ -47,6 +48,49 @@ public sealed class StartupTests
         {
             TestStore.Delete(database);
         }
+    }
+
+    /// <summary>A setting that breaks a rule stops the host before it opens anything: the whole of stderr is one line naming it and its variable.</summary>
+    [Theory]
+    [InlineData("LeaseSeconds", "0", "LeaseSeconds must be 1 or more (set VIDEOENCODE_LEASESECONDS), not 0.")]
+    [InlineData("RetentionDays", "-1", "RetentionDays must be 0 (keep ended jobs forever) or more (set VIDEOENCODE_RETENTIONDAYS), not -1.")]
+    public async Task ABadSettingIsOneLineThatNamesIt(string setting, string value, string message)
+    {
+        var database = TestStore.NewSqlitePath();
+        try
+        {
+            var (exit, stderr) = await RunHostAsync(key: "k", database, (setting, value));
+            Assert.Equal(1, exit);
+            Assert.Equal(message, stderr.Trim());
+        }
+        finally
+        {
+            TestStore.Delete(database);
+        }
+    }
+
+    /// <summary>
+    /// On PostgreSQL the lead of the upkeep is renewed at each sweep, so it must last two sweeps; the rule
+    /// is checked before the database is reached (this server does not exist).
+    /// </summary>
+    [Fact]
+    public async Task OnPostgresALeaderLeaseShorterThanTwoSweepsIsRefused()
+    {
+        var (exit, stderr) = await RunHostAsync(key: "k", "Host=127.0.0.1;Port=1;Username=queue;Database=queue",
+            ("LeaseSweepSeconds", "2"), ("LeaderLeaseSeconds", "3"));
+        Assert.Equal(1, exit);
+        Assert.Equal("LeaderLeaseSeconds must be at least twice LeaseSweepSeconds (4) on PostgreSQL, or the lead of the upkeep passes " +
+                     "from host to host (set VIDEOENCODE_LEADERLEASESECONDS), not 3.", stderr.Trim());
+    }
+
+    /// <summary>One host on SQLite has no lead to pass: the leader lease is not its concern.</summary>
+    [Fact]
+    public void TheLeaderLeaseRuleHoldsOnlyOnPostgres()
+    {
+        var options = new QueueOptions { LeaseSweepSeconds = 2, LeaderLeaseSeconds = 3 };
+        Assert.True(new QueueOptionsValidation(sharedStore: false).Validate(null, options).Succeeded);
+        Assert.False(new QueueOptionsValidation(sharedStore: true).Validate(null, options).Succeeded);
+        Assert.True(new QueueOptionsValidation(sharedStore: true).Validate(null, new QueueOptions { LeaseSweepSeconds = 2, LeaderLeaseSeconds = 4 }).Succeeded);
     }
 
     private static async Task<(int Exit, string Stderr)> RunHostAsync(string? key, string database, params (string Name, string Value)[] settings)

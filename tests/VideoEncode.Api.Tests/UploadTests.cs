@@ -7,6 +7,7 @@ using VideoEncode.Api.Auth;
 using VideoEncode.Api.Database;
 using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Uploads;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Contracts;
 using static VideoEncode.Testing.TusCalls;
 
@@ -31,6 +32,7 @@ public sealed class UploadTests : IDisposable
         var all = new Dictionary<string, string?>
         {
             ["LeaseSweepSeconds"] = "3600", // the upkeep (and its sweep) runs when the test says so
+            ["LeaderLeaseSeconds"] = "7200",
             ["MediaReserveBytes"] = "0",
         };
         foreach (var (name, value) in settings) all[name] = value;
@@ -471,7 +473,7 @@ public sealed class UploadTests : IDisposable
         await File.WriteAllBytesAsync(foreign, [1]);
 
         clock.Advance(TimeSpan.FromHours(23));
-        await host.GetService<LeaseKeeper>().SweepAsync();
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
         Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(unfinished)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(unused)).StatusCode);
 
@@ -479,7 +481,7 @@ public sealed class UploadTests : IDisposable
         var expired = await client.HeadAsync(unfinished);
         Assert.Equal(HttpStatusCode.Gone, expired.StatusCode);
         Assert.Equal(HttpStatusCode.Gone, (await client.PatchAsync(unfinished, 3, new byte[7])).StatusCode);
-        await host.GetService<LeaseKeeper>().SweepAsync();
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(unfinished)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(unused)).StatusCode);
@@ -497,7 +499,7 @@ public sealed class UploadTests : IDisposable
         // Once its job is gone (deleted here, or by retention), the upload follows at the next sweep after its expiry.
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
         clock.Advance(TimeSpan.FromMinutes(2)); // the sweep's next round
-        await host.GetService<LeaseKeeper>().SweepAsync();
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(used)).StatusCode);
     }
 
@@ -644,11 +646,11 @@ public sealed class UploadTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/jobs/{job.Id}")).StatusCode);
 
         clock.Advance(TimeSpan.FromHours(2));
-        await host.GetService<LeaseKeeper>().SweepAsync();
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
         Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(id)).StatusCode);
 
         clock.Advance(TimeSpan.FromHours(23));
-        await host.GetService<LeaseKeeper>().SweepAsync();
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(id)).StatusCode);
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VideoEncode.Contracts;
 using Xunit;
@@ -43,6 +44,17 @@ public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<st
         if (clock is not null)
             builder.ConfigureServices(services => services.AddSingleton(clock));
         builder.ConfigureLogging(logging => logging.AddProvider(new CollectingLoggerProvider(LogLines)));
+    }
+
+    /// <summary>
+    /// The host picks its store (SQLite or PostgreSQL) from the Database setting while Program registers its
+    /// services, before ConfigureWebHost's configuration is applied (dotnet/aspnetcore#37680); host
+    /// configuration reaches Program as command-line arguments, in time.
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        builder.ConfigureHostConfiguration(config => config.AddInMemoryCollection([new("Database", Database)]));
+        return base.CreateHost(builder);
     }
 
     /// <summary>A client that sends <paramref name="key"/> (the right key unless told otherwise; null sends none).</summary>

@@ -18,7 +18,7 @@ namespace VideoEncode.Api.Auth;
 public sealed class KeyRing(IOptions<QueueOptions> options, ApiKeyStore keys, TimeProvider clock, ILogger<KeyRing> logger)
 {
     /// <summary>The configured key's name, in the audit trail and on jobs it created.</summary>
-    public const string ConfiguredKeyName = "VIDEOENCODE_APIKEY";
+    public static readonly string ConfiguredKeyName = SettingNames.ApiKeyVariable;
 
     private const long RememberMilliseconds = 1000;
     private const int MaxRemembered = 10_000;

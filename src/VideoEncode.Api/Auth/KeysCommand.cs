@@ -1,5 +1,5 @@
 using System.CommandLine;
-using VideoEncode.Api.Extensions;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Auth;
 
@@ -13,13 +13,17 @@ internal static class KeysCommand
 {
     public const string Name = "keys";
 
-    public static Task<int> RunAsync(string[] args)
+    /// <param name="open">
+    /// Opens the host's services on a database (the configured one when null), or answers why it cannot
+    /// (Extensions' CommandServices.Open; passed in, so Auth does not import the set-up that imports Auth).
+    /// </param>
+    public static Task<int> RunAsync(string[] args, Func<string?, (WebApplication? App, string? Problem)> open)
     {
         var database = new Option<string?>("--database")
         {
             HelpName = "database",
             Description = "The queue's database (a SQLite path, \"Host=…\" or postgres://…); by default the host's own setting " +
-                          "(VIDEOENCODE_DATABASE, appsettings.json, else data/videoencode.db).",
+                          $"({SettingNames.DatabaseVariable}, appsettings.json, else data/videoencode.db).",
             Recursive = true,
         };
         var name = new Argument<string>("name") { Description = "The key's name: letters, digits, '.', '_' or '-' (e.g. encoder-7)." };
@@ -31,7 +35,7 @@ internal static class KeysCommand
         role.AcceptOnlyFromAmong([.. Roles.All]);
 
         var add = new Command("add", "Make a key with a role and print its secret (shown this once).") { name, role };
-        add.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, actor) =>
+        add.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, actor) =>
         {
             if (KeysApi.Check(parsed.GetValue(name)!, parsed.GetValue(role)!) is { } problem) return Fail(problem);
             var created = await keys.CreateAsync(parsed.GetValue(name)!, parsed.GetValue(role)!, actor);
@@ -42,7 +46,7 @@ internal static class KeysCommand
         }));
 
         var list = new Command("list", "List the keys: name, role, created, last used (never the secrets).");
-        list.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, _) =>
+        list.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, _) =>
         {
             Console.WriteLine($"{"NAME",-24} {"ROLE",-7} {"CREATED (UTC)",-20} LAST USED (UTC)");
             foreach (var key in await keys.ListAsync())
@@ -52,7 +56,7 @@ internal static class KeysCommand
 
         var revokedName = new Argument<string>("name") { Description = "The key to revoke." };
         var revoke = new Command("revoke", "Revoke a key: hosts refuse it within a second.") { revokedName };
-        revoke.SetAction(parsed => RunOn(parsed.GetValue(database), async (keys, actor) =>
+        revoke.SetAction(parsed => RunOn(open(parsed.GetValue(database)), async (keys, actor) =>
         {
             if (!await keys.RevokeAsync(parsed.GetValue(revokedName)!, actor)) return Fail($"No key is named '{parsed.GetValue(revokedName)}'.");
             Console.WriteLine($"Revoked '{parsed.GetValue(revokedName)}'.");
@@ -64,9 +68,9 @@ internal static class KeysCommand
         return new RootCommand("VideoEncode host") { command }.Parse(args).InvokeAsync();
     }
 
-    private static async Task<int> RunOn(string? database, Func<ApiKeyStore, string, Task<int>> action)
+    private static async Task<int> RunOn((WebApplication? App, string? Problem) opened, Func<ApiKeyStore, string, Task<int>> action)
     {
-        var (app, problem) = CommandServices.Open(database);
+        var (app, problem) = opened;
         if (app is null) return Fail(problem!);
         await using (app)
             return await action(app.Services.GetRequiredService<ApiKeyStore>(), $"command line ({Environment.UserName})");

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Database;
-using VideoEncode.Api.Extensions;
 
 namespace VideoEncode.Api.Backup;
 
@@ -27,7 +26,7 @@ internal static class BackupCommand
         var database = new Option<string?>("--database")
         {
             HelpName = "database",
-            Description = "The queue to back up; by default the host's own (VIDEOENCODE_DATABASE, or Database in appsettings.json, or data/videoencode.db).",
+            Description = $"The queue to back up; by default the host's own ({SettingNames.DatabaseVariable}, or Database in appsettings.json, or data/videoencode.db).",
         };
         var force = new Option<bool>("--force") { Description = "Replace the file at --to if there is one." };
         // Help prints the description as written, so it is wrapped by hand.
@@ -52,7 +51,7 @@ internal static class BackupCommand
         var configuration = new ConfigurationBuilder()
             .SetBasePath(Directory.GetCurrentDirectory())
             .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables(QueueSetup.EnvironmentPrefix)
+            .AddEnvironmentVariables(SettingNames.EnvironmentPrefix)
             .Build();
         var options = new QueueOptions();
         configuration.Bind(options);
@@ -75,7 +74,7 @@ internal static class BackupCommand
 
         var source = location.SqlitePath!;
         if (!File.Exists(source))
-            return Fail($"There is no SQLite queue at '{source}' (--database, or VIDEOENCODE_DATABASE): the file does not exist.");
+            return Fail($"There is no SQLite queue at '{source}' (--database, or {SettingNames.DatabaseVariable}): the file does not exist.");
         if (File.Exists(target) && !force)
             return Fail($"'{target}' exists; choose another --to, or add --force to replace it.");
         try

@@ -29,7 +29,7 @@ namespace VideoEncode.Api.Cluster;
 /// otherwise cap every host's writes at one fsync at a time.
 /// </summary>
 public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink sink, JobEvents events, HostIdentity host,
-    ILogger<SharedChangeFeed> logger) : BackgroundService
+    TimeProvider clock, ILogger<SharedChangeFeed> logger) : BackgroundService
 {
     private const string ChannelName = "videoencode_changes";
     private const int BatchSize = 1000;
@@ -116,16 +116,16 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
                 if (!failing) logger.LogWarning(e, "Reading the hosts' changes failed; trying again every {Interval}.", PollInterval);
                 failing = true;
             }
-            heldBackSince = heldBack ? heldBackSince ?? DateTimeOffset.UtcNow : null;
-            if (heldBackSince is { } since && DateTimeOffset.UtcNow - since > HeldBackWarning)
+            heldBackSince = heldBack ? heldBackSince ?? clock.GetUtcNow() : null;
+            if (heldBackSince is { } since && clock.GetUtcNow() - since > HeldBackWarning)
             {
                 logger.LogWarning("Changes have been held back for {Duration} by a transaction that has not ended on the PostgreSQL server " +
                                   "(see pg_stat_activity): event streams, counters and cross-host wake-ups wait for it.", HeldBackWarning);
-                heldBackSince = DateTimeOffset.UtcNow;
+                heldBackSince = clock.GetUtcNow();
             }
             // Held back by a transaction still running: look again soon, less often the longer it runs.
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            wait.CancelAfter(heldBack ? retry : PollInterval);
+            using var pause = new CancellationTokenSource(heldBack ? retry : PollInterval, clock);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, pause.Token);
             retry = heldBack ? TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, PollInterval.Ticks)) : HeldBackRetry;
             try
             {
@@ -213,7 +213,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             catch (Exception e)
             {
                 logger.LogWarning(e, "Listening for other hosts' changes failed; reconnecting in {Delay} (changes are polled meanwhile).", ReconnectDelay);
-                await Task.Delay(ReconnectDelay, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(ReconnectDelay, clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
@@ -237,7 +237,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             {
                 // The other hosts' polling picks the changes up meanwhile.
                 logger.LogWarning(e, "Notifying the other hosts failed; they will find the changes when they next poll.");
-                await Task.Delay(ReconnectDelay, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(ReconnectDelay, clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }

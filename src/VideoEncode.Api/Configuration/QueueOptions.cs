@@ -83,7 +83,7 @@ public sealed class QueueOptions
 
     /// <summary>
     /// Finished, failed and cancelled jobs are deleted this many days after they ended (0 keeps them
-    /// forever); the audit trail is kept at least a year (<see cref="Jobs.JobRetention"/>).
+    /// forever); the audit trail is kept at least a year (<see cref="Upkeep.JobRetention"/>).
     /// </summary>
     public int RetentionDays { get; set; } = 30;
 

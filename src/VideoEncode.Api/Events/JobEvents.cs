@@ -89,7 +89,7 @@ public sealed class JobEvents(TimeProvider clock)
     /// </summary>
     public Subscription Subscribe(long? afterId)
     {
-        var queue = new StreamQueue();
+        var queue = new StreamQueue(clock);
         lock (gate)
         {
             var replay = new List<JobEvent>();

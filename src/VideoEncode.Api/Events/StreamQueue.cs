@@ -12,7 +12,7 @@ namespace VideoEncode.Api.Events;
 /// next heartbeat brings newer figures, and a burst of progress — thousands a second from a large
 /// farm — must neither drop a reader nor crowd out the room its changes of status need.
 /// </summary>
-public sealed class StreamQueue : IDisposable
+public sealed class StreamQueue(TimeProvider clock) : IDisposable
 {
     /// <summary>
     /// Counted in events, not bytes: the events are shared by every stream (their bytes are made once),
@@ -38,7 +38,8 @@ public sealed class StreamQueue : IDisposable
     private JobEvent? reset;
     // Holds at most one wake-up: it is set when the queue stops being empty, and the stream takes all at once.
     private readonly Channel<bool> ready = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly CancellationTokenSource deadline = new();
+    // Its CancelAfter runs on the clock.
+    private readonly CancellationTokenSource deadline = new(Timeout.InfiniteTimeSpan, clock);
 
     /// <summary>Cancelled <see cref="ResetTimeout"/> after the reader was dropped: the stream's writes give up then.</summary>
     public CancellationToken Deadline => deadline.Token;
@@ -72,8 +73,8 @@ public sealed class StreamQueue : IDisposable
     /// <summary>Waits until something is queued (true) or <paramref name="idle"/> passed without (false).</summary>
     public async Task<bool> WaitAsync(TimeSpan idle, CancellationToken aborted)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        wait.CancelAfter(idle);
+        using var idleOver = new CancellationTokenSource(idle, clock);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted, idleOver.Token);
         try
         {
             await ready.Reader.WaitToReadAsync(wait.Token);

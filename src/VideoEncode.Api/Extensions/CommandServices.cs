@@ -11,8 +11,7 @@ internal static class CommandServices
     public static (WebApplication? App, string? Problem) Open(string? database)
     {
         var builder = WebApplication.CreateBuilder();
-        builder.AddQueue();
-        if (database is not null) builder.Configuration.AddInMemoryCollection([new("Database", database)]);
+        builder.AddQueue(database);
         // The tool's output is what it prints; the host's information logs would bury it.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();

@@ -17,7 +17,9 @@ using VideoEncode.Api.Profiles;
 using VideoEncode.Api.Queue;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
+using VideoEncode.Api.Upkeep;
 using VideoEncode.Api.Webhooks;
+using VideoEncode.Api.Workers;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Extensions;
@@ -25,47 +27,54 @@ namespace VideoEncode.Api.Extensions;
 /// <summary>The host's services and middleware, so Program.cs reads as a table of contents.</summary>
 public static class QueueSetup
 {
-    public const string EnvironmentPrefix = "VIDEOENCODE_";
-
-    public static WebApplicationBuilder AddQueue(this WebApplicationBuilder builder)
+    /// <summary>
+    /// The settings (appsettings.json, then VIDEOENCODE_* variables, then <paramref name="database"/> when a
+    /// command-line tool names one), the store the Database setting names — SQLite or PostgreSQL, chosen here
+    /// once — and every service of the host.
+    /// </summary>
+    public static WebApplicationBuilder AddQueue(this WebApplicationBuilder builder, string? database = null)
     {
-        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.Configuration.AddEnvironmentVariables(SettingNames.EnvironmentPrefix);
+        if (database is not null) builder.Configuration.AddInMemoryCollection([new(nameof(QueueOptions.Database), database)]);
         var services = builder.Services;
-        services.AddOptions<QueueOptions>().Bind(builder.Configuration);
+        var setting = builder.Configuration[nameof(QueueOptions.Database)] ?? new QueueOptions().Database;
+        services.AddOptions<QueueOptions>().Bind(builder.Configuration).ValidateOnStart();
+        DatabaseLocation location;
+        try
+        {
+            location = DatabaseLocation.Parse(setting);
+        }
+        catch (ArgumentException e)
+        {
+            // No store to register: the options' validation stops the host (and the tools) with this line first.
+            services.AddOptions<QueueOptions>().Validate(_ => false, $"Cannot read {SettingNames.DatabaseVariable}: {e.Message}.");
+            return builder;
+        }
+        services.AddSingleton(location);
+        // The store was chosen from the setting as it stood at registration; a later source that changed it
+        // (a test host's configuration, say) would leave the options naming one database and the store using another.
+        services.AddOptions<QueueOptions>().Validate(options => options.Database == setting,
+            $"{nameof(QueueOptions.Database)} changed after the store was chosen: set it before the host is built.");
+        if (location.IsShared) services.AddPostgresQueue(location.PostgresConnectionString!);
+        else services.AddSqliteQueue(location.SqlitePath!);
+
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => DatabaseLocation.Parse(sp.GetRequiredService<IOptions<QueueOptions>>().Value.Database));
         services.AddSingleton<HostIdentity>();
-        services.AddSingleton(sp => new ClaimWaiters(sp.GetRequiredService<DatabaseLocation>().IsShared ? TimeSpan.FromSeconds(1) : null));
         services.AddSingleton<JobEvents>();
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<LiveClaims>();         // heartbeats that only report progress, answered from memory
         services.AddSingleton<JobChangeSink>();
-        // One store or the other, chosen by the Database setting once the configuration is complete.
-        services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<DatabaseLocation>().SqlitePath!));
-        services.AddSingleton<SqliteWriter>();
-        services.AddSingleton(sp => new PostgresDatabase(sp.GetRequiredService<DatabaseLocation>().PostgresConnectionString!));
-        services.AddSingleton<SharedChangeFeed>();
-        services.AddSingleton<IJobStore>(sp => OnStore<IJobStore, SqliteJobStore, PostgresJobStore>(sp));
-        services.AddSingleton<StatsStore>(sp => OnStore<StatsStore, SqliteStatsStore, PostgresStatsStore>(sp));
-        services.AddSingleton<ILeadership>(sp => OnStore<ILeadership, SoleHost, PostgresLeadership>(sp));
-        services.AddSingleton<IStoreSql>(sp => OnStore<IStoreSql, SqliteStoreSql, PostgresStoreSql>(sp));
         services.AddSingleton<ChangeJournal>();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<ProfileStore>();
         services.AddSingleton<QueueControl>();
+        services.AddSingleton<WorkerDrains>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();
-        services.AddUploads();                    // the media store: tus uploads, downloads, and the sweep the upkeep runs
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
-            ? sp.GetRequiredService<SharedChangeFeed>() : new NothingToRun());
-        services.AddSingleton<SqliteSearchIndexer>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DatabaseLocation>().IsShared
-            ? new NothingToRun() : sp.GetRequiredService<SqliteSearchIndexer>());
-        services.AddSingleton<JobRetention>();
-        services.AddSingleton<LeaseKeeper>();
-        services.AddHostedService(provider => provider.GetRequiredService<LeaseKeeper>());
+        services.AddUploads();                    // the media store: tus uploads and downloads
+        services.AddUpkeep();                     // a round every LeaseSweepSeconds: lapsed leases, ended backoffs, the leader's chores
         services.AddSingleton<ProgressFlusher>();
         services.AddHostedService(provider => provider.GetRequiredService<ProgressFlusher>());
         services.ConfigureHttpJsonOptions(json => WireJson.Configure(json.SerializerOptions));
@@ -75,27 +84,68 @@ public static class QueueSetup
         return builder;
     }
 
+    /// <summary>One host alone on a SQLite file: the single writer, the search indexer, and the host always leads the upkeep.</summary>
+    private static void AddSqliteQueue(this IServiceCollection services, string path)
+    {
+        services.AddSingleton<IValidateOptions<QueueOptions>>(new QueueOptionsValidation(sharedStore: false));
+        services.AddSingleton(_ => new QueueDatabase(path));
+        services.AddSingleton<SqliteWriter>();
+        services.AddSingleton(_ => new ClaimWaiters(recheckAfter: null));
+        services.AddSingleton<IStoreSql, SqliteStoreSql>();
+        services.AddSingleton<IJobStore, SqliteJobStore>();
+        services.AddSingleton<StatsStore, SqliteStatsStore>();
+        services.AddSingleton<WorkerList, SqliteWorkerList>();
+        services.AddSingleton<ILeadership, SoleHost>();
+        services.AddSingleton<SqliteSearchIndexer>();
+        services.AddHostedService(provider => provider.GetRequiredService<SqliteSearchIndexer>());
+    }
+
     /// <summary>
-    /// Refuses to run without an API key, and opens the database (applying schema.sql, or
-    /// schema.postgres.sql) before the first request, so a bad path, a broken file or an unreachable
-    /// server is reported at start-up, not on first use.
-    /// Returns a message for the operator when the host cannot start.
+    /// Hosts sharing one PostgreSQL queue: each hears the others' changes through the shared feed, one at a
+    /// time leads the upkeep, and waiting claims look again every second for jobs another host made claimable.
+    /// </summary>
+    private static void AddPostgresQueue(this IServiceCollection services, string connectionString)
+    {
+        services.AddSingleton<IValidateOptions<QueueOptions>>(new QueueOptionsValidation(sharedStore: true));
+        services.AddSingleton(_ => new PostgresDatabase(connectionString));
+        services.AddSingleton(_ => new ClaimWaiters(recheckAfter: TimeSpan.FromSeconds(1)));
+        services.AddSingleton<IStoreSql, PostgresStoreSql>();
+        services.AddSingleton<IJobStore, PostgresJobStore>();
+        services.AddSingleton<StatsStore, PostgresStatsStore>();
+        services.AddSingleton<WorkerList, PostgresWorkerList>();
+        services.AddSingleton<ILeadership, PostgresLeadership>();
+        services.AddSingleton<SharedChangeFeed>();
+        services.AddHostedService(provider => provider.GetRequiredService<SharedChangeFeed>());
+    }
+
+    /// <summary>
+    /// Refuses to run with a setting that cannot work (<see cref="QueueOptionsValidation"/>) or without an API
+    /// key, and opens the database (applying schema.sql, or schema.postgres.sql) and the media folder before
+    /// the first request, so a bad path, a broken file or an unreachable server is reported at start-up, not
+    /// on first use. Returns one line for the operator when the host cannot start.
     /// </summary>
     public static string? Prepare(this WebApplication app)
     {
+        if (app.OptionsProblem() is { } problem) return problem;
         var options = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
         if (string.IsNullOrWhiteSpace(options.ApiKey))
-            return $"No API key is set. Set {EnvironmentPrefix}APIKEY (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
+            return $"No API key is set. Set {SettingNames.ApiKeyVariable} (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
-        // A backoff of 0 would make a failed job claimable in a second the lease keeper has already looked at.
-        foreach (var (name, value) in new[] { ("LeaseSeconds", options.LeaseSeconds), ("LegacyLeaseSeconds", options.LegacyLeaseSeconds),
-                     ("RetryBackoffSeconds", options.RetryBackoffSeconds), ("MaxQueuedWrites", options.MaxQueuedWrites),
-                     ("LeaderLeaseSeconds", options.LeaderLeaseSeconds) })
-            if (value < 1)
-                return $"{name} must be 1 or more (set {EnvironmentPrefix}{name.ToUpperInvariant()}), not {value}.";
-        if (options.RetentionDays < 0)
-            return $"RetentionDays must be 0 (keep ended jobs forever) or more (set {EnvironmentPrefix}RETENTIONDAYS), not {options.RetentionDays}.";
         return app.PrepareStore() ?? app.PrepareMedia();
+    }
+
+    /// <summary>The settings that break a rule of <see cref="QueueOptionsValidation"/>, on one line, or null.</summary>
+    private static string? OptionsProblem(this WebApplication app)
+    {
+        try
+        {
+            _ = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
+            return null;
+        }
+        catch (OptionsValidationException e)
+        {
+            return string.Join(" ", e.Failures);
+        }
     }
 
     /// <summary>
@@ -105,17 +155,10 @@ public static class QueueSetup
     /// </summary>
     public static string? PrepareStore(this WebApplication app)
     {
+        if (app.OptionsProblem() is { } problem) return problem;
         var options = app.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
-        DatabaseLocation location;
-        try
-        {
-            location = app.Services.GetRequiredService<DatabaseLocation>();
-        }
-        catch (ArgumentException e)
-        {
-            return $"Cannot read {EnvironmentPrefix}DATABASE: {e.Message}.";
-        }
-        if (location.IsShared)
+        var variable = SettingNames.DatabaseVariable;
+        if (app.Services.GetRequiredService<DatabaseLocation>().IsShared)
         {
             var database = app.Services.GetRequiredService<PostgresDatabase>();
             try
@@ -124,7 +167,7 @@ public static class QueueSetup
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
-                return $"Cannot use the PostgreSQL {database.Describe()} (check {EnvironmentPrefix}DATABASE, and that the server is up " +
+                return $"Cannot use the PostgreSQL {database.Describe()} (check {variable}, and that the server is up " +
                        $"and the database exists): {e.Message}";
             }
             return null;
@@ -135,7 +178,7 @@ public static class QueueSetup
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
-            return $"Cannot open the database '{options.Database}' (set {EnvironmentPrefix}DATABASE to a writable path): {e.Message}";
+            return $"Cannot open the database '{options.Database}' (set {variable} to a writable path): {e.Message}";
         }
         return null;
     }
@@ -145,20 +188,6 @@ public static class QueueSetup
         app.UseCors();
         app.UseMiddleware<ApiKeyMiddleware>();
         return app;
-    }
-
-    /// <summary>The SQLite or the PostgreSQL implementation of <typeparamref name="TService"/>, as the Database setting says.</summary>
-    private static TService OnStore<TService, TSqlite, TPostgres>(IServiceProvider services)
-        where TService : notnull where TSqlite : TService where TPostgres : TService =>
-        services.GetRequiredService<DatabaseLocation>().IsShared
-            ? ActivatorUtilities.CreateInstance<TPostgres>(services)
-            : ActivatorUtilities.CreateInstance<TSqlite>(services);
-
-    /// <summary>Stands in for a service one store does not need: the shared change feed on SQLite, the search indexer on PostgreSQL.</summary>
-    private sealed class NothingToRun : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static void ConfigureCors(CorsPolicyBuilder policy, string origins)

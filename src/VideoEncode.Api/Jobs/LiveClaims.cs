@@ -162,7 +162,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
             : job;
 
     /// <inheritdoc cref="Overlay(Job)"/>
-    public Stats.WorkerJob Overlay(Stats.WorkerJob job, string worker) =>
+    public Workers.WorkerJob Overlay(Workers.WorkerJob job, string worker) =>
         Held(job.Id, worker) is { } held ? job with { Progress = held.Progress, Speed = held.Speed, EtaSeconds = held.EtaSeconds } : job;
 
     private Job? Held(long id, string? worker) => claims.TryGetValue(id, out var claim) && claim.Job.Worker == worker ? claim.Job : null;

@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Jobs;
 /// nothing and only a crash loses the last seconds of figures. A batch that fails is not retried: the
 /// next beats bring newer figures anyway.
 /// </summary>
-public sealed class ProgressFlusher(LiveClaims live, IJobStore store, IOptions<QueueOptions> options, ILogger<ProgressFlusher> logger) : BackgroundService
+public sealed class ProgressFlusher(LiveClaims live, IJobStore store, TimeProvider clock, IOptions<QueueOptions> options, ILogger<ProgressFlusher> logger) : BackgroundService
 {
     /// <summary>Writes what is unsaved now.</summary>
     public async Task FlushAsync()
@@ -20,7 +20,7 @@ public sealed class ProgressFlusher(LiveClaims live, IJobStore store, IOptions<Q
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.1, options.Value.ProgressFlushSeconds)));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.1, options.Value.ProgressFlushSeconds)), clock);
         while (await timer.WaitForNextTickAsync(stopping))
             await FlushOrLogAsync();
     }

@@ -15,7 +15,7 @@ namespace VideoEncode.Api.Jobs;
 /// the index work waits for the burst instead of sharing its commits, and catches up after it.
 /// Searches read the backlog too (<c>SqliteJobStore.Select</c>), so nothing is missed while a job waits here.
 /// </summary>
-public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearchIndexer> logger) : BackgroundService
+public sealed class SqliteSearchIndexer(SqliteWriter writer, TimeProvider clock, ILogger<SqliteSearchIndexer> logger) : BackgroundService
 {
     internal const int BatchSize = 1000;
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
@@ -59,7 +59,7 @@ public sealed class SqliteSearchIndexer(SqliteWriter writer, ILogger<SqliteSearc
     private async Task YieldToOtherWritesAsync(CancellationToken stopping)
     {
         for (var waited = TimeSpan.Zero; writer.QueuedWrites > 0 && waited < LongestYield; waited += Pause)
-            await Task.Delay(Pause, stopping);
+            await Task.Delay(Pause, clock, stopping);
     }
 
     /// <summary>One write's worth: the oldest ids of the backlog indexed under their names and taken off it, together.</summary>

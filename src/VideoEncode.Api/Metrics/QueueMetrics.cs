@@ -1,4 +1,5 @@
 using Prometheus;
+using Prometheus.HttpMetrics;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Stats;
 
@@ -8,14 +9,13 @@ namespace VideoEncode.Api.Metrics;
 /// The host's metrics, kept by prometheus-net in a registry of this host's own (so two hosts in one
 /// process — the tests — never share counters): jobs by status (read from the database at each
 /// scrape), long-poll claims waiting on this host, claims, finishes, failures and lease expiries (counted by JobChangeSink from the committed changes),
-/// the ended jobs retention deleted (<see cref="Jobs.JobRetention"/>), the uploads swept (<see cref="Uploads.UploadSweeper"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
+/// the ended jobs retention deleted (<see cref="Upkeep.JobRetention"/>), the uploads swept (<see cref="Upkeep.UploadSweeper"/>), and request durations by route. Counters start from zero when the host starts, as Prometheus expects.
 /// </summary>
 public sealed class QueueMetrics
 {
     private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
     private readonly Counter claims, finishes, failures, leaseExpiries, retentionDeletes, uploadsSwept;
-    private readonly Histogram durations;
 
     public QueueMetrics(StatsStore stats, ClaimWaiters waiters)
     {
@@ -31,8 +31,8 @@ public sealed class QueueMetrics
         uploadsSwept = metrics.CreateCounter("videoencode_uploads_swept_total",
             "Uploads removed from the media store by this host's sweep (the one leading the upkeep): unfinished past their expiry (reason=expired), " +
             "completed and unused for UploadExpiryHours (reason=unused), and files without an upload (reason=leftover).", "reason");
-        durations = metrics.CreateHistogram("videoencode_http_request_duration_seconds", "HTTP request durations by route.",
-            new HistogramConfiguration { LabelNames = ["method", "route", "status"], Buckets = Buckets });
+        RequestDurations = metrics.CreateHistogram("videoencode_http_request_duration_seconds", "HTTP request durations by route.",
+            new HistogramConfiguration { LabelNames = [HttpRequestLabelNames.Method, RouteLabel, StatusLabel], Buckets = Buckets });
         Registry.AddBeforeCollectCallback(async cancel =>
         {
             foreach (var (status, count) in await stats.CountByStatusAsync())
@@ -41,7 +41,12 @@ public sealed class QueueMetrics
         });
     }
 
+    public const string RouteLabel = "route", StatusLabel = "status";
+
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    /// <summary>Request durations by method, route pattern and final status, measured by prometheus-net's UseHttpMetrics (<see cref="MetricsSetup.UseRequestMetrics"/>).</summary>
+    public Histogram RequestDurations { get; }
 
     public void Claimed() => claims.Inc();
     public void Finished() => finishes.Inc();
@@ -55,7 +60,4 @@ public sealed class QueueMetrics
         uploadsSwept.WithLabels("unused").Inc(unused);
         uploadsSwept.WithLabels("leftover").Inc(leftovers);
     }
-
-    public void Request(string method, string route, int status, double seconds) =>
-        durations.WithLabels(method, route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(seconds);
 }

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using VideoEncode.Api.Database;
 using VideoEncode.Api.Database.Postgres;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Migration;
 
@@ -20,7 +21,7 @@ internal static class MigrateCommand
         var from = new Option<string>("--from")
         {
             HelpName = "file",
-            Description = "The SQLite file the host kept its queue in (its VIDEOENCODE_DATABASE), e.g. data/videoencode.db.",
+            Description = $"The SQLite file the host kept its queue in (its {SettingNames.DatabaseVariable}), e.g. data/videoencode.db.",
             Required = true,
         };
         var to = new Option<string>("--to")
@@ -31,13 +32,13 @@ internal static class MigrateCommand
             Required = true,
         };
         // Help prints the description as written, so it is wrapped by hand.
-        var migrate = new Command(Name, """
+        var migrate = new Command(Name, $"""
             Copy a SQLite queue into an empty PostgreSQL database, for several hosts to share: every
             job (ids, statuses and claims kept, so running encodes can still finish), the workers seen
             and the idempotency keys, in one transaction: all of it or nothing.
 
             Stop the host that uses the SQLite file first: what it changes once the copy has begun
-            stays behind. Then start the hosts with VIDEOENCODE_DATABASE naming the PostgreSQL
+            stays behind. Then start the hosts with {SettingNames.DatabaseVariable} naming the PostgreSQL
             database. The SQLite file is brought up to the current schema, otherwise left as it is.
             """)
         {

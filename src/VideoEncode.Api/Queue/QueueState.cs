@@ -2,6 +2,3 @@ namespace VideoEncode.Api.Queue;
 
 /// <summary>GET /api/queue: whether claims are held back, since when (unix seconds) and by which key.</summary>
 public sealed record QueueState(bool Paused, long? PausedAt, string? PausedBy);
-
-/// <summary>A worker's drain, as the drain routes answer it.</summary>
-public sealed record WorkerDrain(string Name, bool Draining);

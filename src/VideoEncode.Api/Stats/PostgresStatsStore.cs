@@ -18,7 +18,4 @@ public sealed class PostgresStatsStore(PostgresDatabase database, TimeProvider c
         SELECT finished / 60, COUNT(*) FILTER (WHERE status = 'finished'), COUNT(*) FILTER (WHERE status = 'failed') FROM jobs
         WHERE finished >= @since GROUP BY finished / 60
         """;
-
-    protected override string RunningJobsSql =>
-        "SELECT id, file_name, worker, progress, speed, eta_seconds FROM jobs WHERE status = 'in_progress'";
 }

@@ -20,7 +20,4 @@ public sealed class SqliteStatsStore(QueueDatabase database, TimeProvider clock)
         SELECT finished / 60, SUM(status = 'finished'), SUM(status = 'failed') FROM jobs INDEXED BY jobs_finished_at
         WHERE finished >= @since GROUP BY finished / 60
         """;
-
-    protected override string RunningJobsSql =>
-        "SELECT id, file_name, worker, progress, speed, eta_seconds FROM jobs INDEXED BY jobs_lease_expiry WHERE status = 'in_progress'";
 }

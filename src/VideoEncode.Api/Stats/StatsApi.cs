@@ -1,5 +1,4 @@
 using VideoEncode.Api.Auth;
-using VideoEncode.Api.Jobs;
 
 namespace VideoEncode.Api.Stats;
 
@@ -14,17 +13,6 @@ public sealed record QueueStats(
     long FinishedLastHour,
     double? AverageWaitSeconds,
     double? AverageEncodeSeconds);
-
-/// <summary>
-/// A worker known to the host. Lost: silent for longer than its lease. Draining: told to finish its
-/// running jobs and claim no more. LastSeenAt is null for a worker drained before it was ever seen.
-/// Encoders: what its last claim listed (null: it listed none, so it runs only libx264 jobs of crf and preset).
-/// </summary>
-public sealed record WorkerInfo(string Name, long? LastSeenAt, bool Lost, IReadOnlyList<WorkerJob> Jobs, long JobsFinished, long JobsFailed, bool Draining,
-    IReadOnlyList<string>? Encoders = null);
-
-/// <summary>A job a worker is running, with its last reported progress.</summary>
-public sealed record WorkerJob(long Id, string FileName, double? Progress, double? Speed, long? EtaSeconds);
 
 /// <summary>Jobs finished and failed in each of the last <see cref="Minutes"/> minutes, oldest first.</summary>
 public sealed record Throughput(IReadOnlyList<MinuteCount> PerMinute)
@@ -44,9 +32,6 @@ public static class StatsApi
             .WithSummary("Counts per status, oldest pending age, and the last hour's wait and encode times");
         group.MapGet("/stats/throughput", async (StatsStore stats) => TypedResults.Ok(await stats.ThroughputAsync()))
             .WithSummary("Jobs finished and failed per minute over the last hour, oldest minute first");
-        group.MapGet("/workers", async (StatsStore stats, LiveClaims live) => TypedResults.Ok((await stats.WorkersAsync(live.WorkersSeen()))
-                .Select(worker => worker with { Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList() }).ToList()))
-            .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
         return group;
     }
 }

@@ -5,7 +5,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Stats;
 
 /// <summary>
-/// The read-only queries behind /api/stats, /api/workers and the jobs gauge of /metrics, each
+/// The read-only queries behind /api/stats and the jobs gauge of /metrics, each
 /// answered from an index. The statements both stores run alike are here; each store supplies its
 /// connections and the statements it spells its own way (<see cref="SqliteStatsStore"/>,
 /// <see cref="PostgresStatsStore"/>). Every host on a shared store answers the same figures.
@@ -19,9 +19,6 @@ public abstract class StatsStore(TimeProvider clock)
 
     /// <summary>Count, average wait and average encode time of the jobs finished since @since.</summary>
     protected abstract string LastHourSql { get; }
-
-    /// <summary>id, file_name, worker, progress, speed, eta_seconds of every running job.</summary>
-    protected abstract string RunningJobsSql { get; }
 
     /// <summary>
     /// Jobs finished and failed per minute since @since, as rows of (minute, finished, failed): minute
@@ -64,27 +61,5 @@ public abstract class StatsStore(TimeProvider clock)
         return new QueueStats(counts, counts.Values.Sum(),
             oldestPending is { } created ? Math.Max(0, now - created) : null,
             lastHour.Count, lastHour.Wait, lastHour.Encode);
-    }
-
-    /// <summary>
-    /// Workers seen, most recently seen first: their counts, their running jobs, and whether they have gone
-    /// silent past their lease. <paramref name="seenInMemory"/>: sightings by heartbeats this host answered
-    /// from memory and has not written yet (<see cref="Jobs.LiveClaims.WorkersSeen"/>), counted as the
-    /// database's own.
-    /// </summary>
-    public async Task<IReadOnlyList<WorkerInfo>> WorkersAsync(IReadOnlyDictionary<string, long>? seenInMemory = null)
-    {
-        var now = Now;
-        await using var connection = await OpenAsync();
-        var running = (await connection.QueryAsync<(long Id, string FileName, string? Worker, double? Progress, double? Speed, long? EtaSeconds)>(RunningJobsSql))
-            .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
-        var workers = (await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed, long Draining, string? Encoders)>(
-                "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed, draining, encoders FROM workers ORDER BY last_seen_at DESC"))
-            .Select(w => w with { LastSeenAt = Math.Max(w.LastSeenAt, seenInMemory?.GetValueOrDefault(w.Name) ?? 0) })
-            .OrderByDescending(w => w.LastSeenAt); // stable: the database's order where the memory changed nothing
-        // last_seen_at 0: drained before its first claim (Queue/QueueControl.cs), so never seen and not lost.
-        return workers.Select(w => new WorkerInfo(w.Name, w.LastSeenAt == 0 ? null : w.LastSeenAt, w.LastSeenAt != 0 && now - w.LastSeenAt > w.LeaseSeconds,
-            running[w.Name].Select(job => new WorkerJob(job.Id, job.FileName, job.Progress, job.Speed, job.EtaSeconds)).ToList(),
-            w.JobsFinished, w.JobsFailed, w.Draining == 1, w.Encoders?.Split(','))).ToList();
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Webhooks;
 
@@ -64,7 +65,8 @@ public static class AddressGuard
         throw new WebhookRefusedException(addresses.Length == 0
             ? $"The host '{host}' has no address."
             : $"The host '{host}' is at {string.Join(", ", addresses.Select(a => a.ToString()))}, a loopback, link-local, private or other " +
-              "non-public address; webhooks may only reach public addresses unless WebhooksAllowPrivate (VIDEOENCODE_WEBHOOKSALLOWPRIVATE=true) is set.");
+              $"non-public address; webhooks may only reach public addresses unless {nameof(QueueOptions.WebhooksAllowPrivate)} " +
+              $"({SettingNames.EnvironmentVariable(nameof(QueueOptions.WebhooksAllowPrivate))}=true) is set.");
     }
 }
 

@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Webhooks;
 /// earlier could look before the rows are visible. A note left by a write that then rolled back costs one
 /// needless look; deliveries another host committed are found by the dispatcher's poll.
 /// </summary>
-public sealed class WebhookSignal
+public sealed class WebhookSignal(TimeProvider clock)
 {
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int enqueued;
@@ -27,8 +27,8 @@ public sealed class WebhookSignal
     /// <summary>Waits for a wake-up or until <paramref name="timeout"/>, whichever comes first.</summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken stopping)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        deadline.CancelAfter(timeout);
+        using var pollOver = new CancellationTokenSource(timeout, clock);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping, pollOver.Token);
         try
         {
             await wake.Reader.WaitToReadAsync(deadline.Token);

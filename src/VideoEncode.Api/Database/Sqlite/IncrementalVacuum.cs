@@ -6,7 +6,7 @@ namespace VideoEncode.Api.Database.Sqlite;
 /// Keeps the SQLite file from only ever growing. SQLite keeps the pages of deleted rows inside the
 /// file for reuse; with <c>auto_vacuum = INCREMENTAL</c> they can be handed back to the file system
 /// a few at a time (<c>PRAGMA incremental_vacuum(N)</c>), which retention does after each round that
-/// deleted jobs (<see cref="Jobs.JobRetention"/>). A new file gets the setting before its first table
+/// deleted jobs (<see cref="Upkeep.JobRetention"/>). A new file gets the setting before its first table
 /// (<see cref="QueueDatabase.OpenWriter"/> sets it first of all); a file made before it existed is
 /// converted once, at start-up, by a full VACUUM.
 /// </summary>

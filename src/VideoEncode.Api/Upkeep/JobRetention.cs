@@ -1,15 +1,16 @@
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Jobs;
 using VideoEncode.Api.Metrics;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Upkeep;
 
 /// <summary>
 /// Deletes finished, failed and cancelled jobs RetentionDays (30 by default) after they ended, and
 /// audit entries after a year or RetentionDays, whichever is longer (the trail of who deleted or
 /// reset a job outlives the job); RetentionDays = 0 keeps both forever. Pending and running jobs are
-/// never touched. A round runs on the leading host, from <see cref="LeaseKeeper"/>.
+/// never touched. A round runs on the leading host once a minute (<see cref="LeaderChore"/>).
 ///
 /// The work comes in batches of <see cref="BatchSize"/> rows, each its own short write, so SQLite's
 /// single writer is never held for long (other writes take their turn between batches) and PostgreSQL
@@ -25,18 +26,20 @@ namespace VideoEncode.Api.Jobs;
 /// its count, and the metrics count them.
 /// </summary>
 public sealed class JobRetention(IJobStore jobs, AuditTrail audit, TimeProvider clock, IOptions<QueueOptions> options,
-    QueueMetrics metrics, ILogger<JobRetention> logger)
+    QueueMetrics metrics, ILogger<JobRetention> logger) : LeaderChore(clock, logger)
 {
     public const int BatchSize = 500;
     private const int BatchesPerRound = 10;
     private static readonly TimeSpan MinimumAuditKeep = TimeSpan.FromDays(365);
 
+    protected override string Doing => "deleting ended jobs past RetentionDays";
+
     /// <summary>One round; answers true when it stopped with more left to delete.</summary>
-    public async Task<bool> RunAsync()
+    public override async Task<bool> RunAsync()
     {
         var days = options.Value.RetentionDays;
         if (days == 0) return false;
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var jobsBefore = (now - TimeSpan.FromDays(days)).ToUnixTimeSeconds();
         int deleted = 0, last = 0;
         for (var batch = 0; batch < BatchesPerRound && (batch == 0 || last == BatchSize); batch++)

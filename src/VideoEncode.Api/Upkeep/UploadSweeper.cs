@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Metrics;
+using VideoEncode.Api.Uploads;
 
-namespace VideoEncode.Api.Uploads;
+namespace VideoEncode.Api.Upkeep;
 
 /// <summary>
-/// The media store's upkeep, a chore of the leading host (<see cref="Jobs.LeaseKeeper"/>, once a minute):
+/// The media store's upkeep, a chore of the leading host (once a minute, <see cref="LeaderChore"/>):
 /// removes uploads left unfinished past their expiry, completed uploads no job refers to once
 /// UploadExpiryHours have passed since they completed and since a job last took them up
 /// (<see cref="Jobs.StoredInputs"/>) — never enqueued, or their jobs deleted — by
@@ -15,14 +16,16 @@ namespace VideoEncode.Api.Uploads;
 /// at the next sweep.
 /// </summary>
 public sealed class UploadSweeper(UploadStore store, MediaStore media, UploadSessions sessions, TimeProvider clock,
-    IOptions<QueueOptions> options, QueueMetrics metrics, ILogger<UploadSweeper> logger)
+    IOptions<QueueOptions> options, QueueMetrics metrics, ILogger<UploadSweeper> logger) : LeaderChore(clock, logger)
 {
     public const int BatchSize = 500;
 
+    protected override string Doing => "sweeping expired and unused uploads from the media store";
+
     /// <summary>One round; answers true when it stopped with more left to remove.</summary>
-    public async Task<bool> RunAsync()
+    public override async Task<bool> RunAsync()
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var expiry = UploadCreation.ExpirySeconds(options.Value);
         var expired = await store.DeleteExpiredAsync(now.ToUnixTimeSeconds(), BatchSize);
         var unused = await store.DeleteUnreferencedAsync(now.ToUnixTimeSeconds(), now.ToUnixTimeSeconds() - expiry, BatchSize);

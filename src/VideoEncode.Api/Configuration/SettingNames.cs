@@ -1,0 +1,20 @@
+namespace VideoEncode.Api.Configuration;
+
+/// <summary>
+/// How the host's settings are named outside appsettings.json: environment variables carry the prefix
+/// VIDEOENCODE_ and the setting's name in capitals (VIDEOENCODE_LEASESECONDS for LeaseSeconds). The
+/// host, its commands and the messages that tell an operator what to set all take the names from here.
+/// </summary>
+public static class SettingNames
+{
+    public const string EnvironmentPrefix = "VIDEOENCODE_";
+
+    /// <summary>The environment variable of a setting: "LeaseSeconds" → "VIDEOENCODE_LEASESECONDS".</summary>
+    public static string EnvironmentVariable(string setting) => EnvironmentPrefix + setting.ToUpperInvariant();
+
+    /// <summary>VIDEOENCODE_APIKEY, also the name the configured key goes by in the audit trail and on jobs.</summary>
+    public static readonly string ApiKeyVariable = EnvironmentVariable(nameof(QueueOptions.ApiKey));
+
+    /// <summary>VIDEOENCODE_DATABASE, which the commands (keys, backup, migrate) name in their help and messages.</summary>
+    public static readonly string DatabaseVariable = EnvironmentVariable(nameof(QueueOptions.Database));
+}
