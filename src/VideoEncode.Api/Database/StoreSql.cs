@@ -8,8 +8,8 @@ namespace VideoEncode.Api.Database;
 /// Runs a feature's statements on whichever store the host uses, for the features whose SQL reads
 /// the same on SQLite and PostgreSQL (keys, the audit trail, webhooks, the queue's pause): they write
 /// their statements once and get each store's way of writing — the single writer on SQLite, a
-/// transaction with retries on PostgreSQL — without a class per store. The jobs keep their own
-/// stores: their claim and locking differ.
+/// transaction with retries on PostgreSQL — without a class per store. The jobs have a driver of their
+/// own (Jobs.IQueueDriver): their claim, locking and batches differ.
 /// Portable SQL here means: bigint/integer and text columns (no booleans), INSERT … RETURNING,
 /// ON CONFLICT, and Dapper parameters.
 /// </summary>

@@ -40,12 +40,19 @@ public static class QueueSetup
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<LiveClaims>();         // heartbeats that only report progress, answered from memory
         services.AddSingleton<JobChangeSink>();
+        // What acts on committed changes registers itself with the sink (the webhook signal in AddWebhooks).
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<ClaimWaiters>());
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<LiveClaims>());
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<JobEvents>());
+        services.AddSingleton<IJobChangeListener, ChangeCounters>();
         // One store or the other, chosen by the Database setting once the configuration is complete.
         services.AddSingleton(sp => new QueueDatabase(sp.GetRequiredService<DatabaseLocation>().SqlitePath!));
         services.AddSingleton<SqliteWriter>();
         services.AddSingleton(sp => new PostgresDatabase(sp.GetRequiredService<DatabaseLocation>().PostgresConnectionString!));
         services.AddSingleton<SharedChangeFeed>();
-        services.AddSingleton<IJobStore>(sp => OnStore<IJobStore, SqliteJobStore, PostgresJobStore>(sp));
+        services.AddSingleton<IQueueDriver<SqliteConnection>, SqliteQueueDriver>();
+        services.AddSingleton<IQueueDriver<NpgsqlConnection>, PostgresQueueDriver>();
+        services.AddSingleton<IJobStore>(sp => OnStore<IJobStore, JobLifecycle<SqliteConnection>, JobLifecycle<NpgsqlConnection>>(sp));
         services.AddSingleton<StatsStore>(sp => OnStore<StatsStore, SqliteStatsStore, PostgresStatsStore>(sp));
         services.AddSingleton<ILeadership>(sp => OnStore<ILeadership, SoleHost, PostgresLeadership>(sp));
         services.AddSingleton<IStoreSql>(sp => OnStore<IStoreSql, SqliteStoreSql, PostgresStoreSql>(sp));
