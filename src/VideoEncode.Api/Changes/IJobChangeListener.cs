@@ -34,9 +34,10 @@ public interface IJobChangeListener
 
 /// <summary>
 /// Something written with a job change in the write's own transaction (<see cref="ChangeJournal"/>),
-/// so that a crash keeps both or neither: the webhook outbox registers itself as one.
+/// so that a crash keeps both or neither: the audit of a person's action and the webhook outbox register themselves as one.
 /// </summary>
 public interface IJobChangeRecorder
 {
-    Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, long now);
+    /// <param name="actor">The key's name when a person asked for the change (a worker's steps and the host's own pass null).</param>
+    Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, string? actor, long now);
 }

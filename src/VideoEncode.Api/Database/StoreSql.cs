@@ -31,19 +31,9 @@ public sealed class SqliteStoreSql(QueueDatabase database, SqliteWriter writer) 
         return await read(connection);
     }
 
-    /// <summary>
-    /// The write joins the single writer's queue. Microsoft.Data.Sqlite has no truly asynchronous
-    /// I/O — its async methods complete before they return — so the write's task is complete when
-    /// the writer's synchronous turn ends; one that is not (it awaited something else) is a bug and throws.
-    /// </summary>
+    /// <summary>The write joins the single writer's queue (<see cref="SqliteWriter.WriteAwaitedAsync{T}"/>).</summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancel = default) =>
-        writer.WriteAsync(connection =>
-        {
-            var task = write(connection);
-            if (!task.IsCompleted)
-                throw new InvalidOperationException("A SQLite write awaited something other than the database; the single writer cannot wait for it.");
-            return task.GetAwaiter().GetResult();
-        }, cancel);
+        writer.WriteAwaitedAsync(connection => new ValueTask<T>(write(connection)), cancel);
 }
 
 /// <inheritdoc cref="IStoreSql"/>

@@ -57,6 +57,7 @@ public static class QueueSetup
         services.AddSingleton<ILeadership>(sp => OnStore<ILeadership, SoleHost, PostgresLeadership>(sp));
         services.AddSingleton<IStoreSql>(sp => OnStore<IStoreSql, SqliteStoreSql, PostgresStoreSql>(sp));
         services.AddSingleton<ChangeJournal>();
+        services.AddSingleton<IJobChangeRecorder, JobActionAudit>(); // before the webhook outbox's (AddWebhooks), as the journal always wrote them
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<ProfileStore>();
         services.AddSingleton<QueueControl>();

@@ -42,8 +42,8 @@ internal interface IQueueDriver<TConnection> where TConnection : DbConnection
     /// </summary>
     Task<T> WriteAsync<T>(Func<TConnection, ValueTask<T>> write, CancellationToken cancel);
 
-    /// <summary>Runs <paramref name="read"/> on a connection of its own, outside any write.</summary>
-    Task<T> ReadAsync<T>(Func<TConnection, Task<T>> read);
+    /// <summary>A connection of its own for a read, outside any write; the caller disposes it.</summary>
+    ValueTask<TConnection> OpenReadAsync();
 
     /// <summary>Inside a write: shares its changes with the other hosts (PostgreSQL's change feed; nothing on SQLite).</summary>
     ValueTask ShareAsync(TConnection connection, IReadOnlyList<JobChange> changes);

@@ -209,8 +209,11 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         return expired.Changes.Count;
     }
 
-    public Task<int> BackoffsEndedAsync(long after, long upTo) =>
-        driver.ReadAsync(connection => connection.QuerySingleAsync<int>(SharedJobSql.BackoffsEnded, new { after, upto = upTo }));
+    public async Task<int> BackoffsEndedAsync(long after, long upTo)
+    {
+        await using var connection = await driver.OpenReadAsync();
+        return await connection.QuerySingleAsync<int>(SharedJobSql.BackoffsEnded, new { after, upto = upTo });
+    }
 
     public Task ForgetOldRecordsAsync() => driver.ForgetOldRecordsAsync(Now - (long)IdempotencyWindow.TotalSeconds);
 
@@ -263,15 +266,19 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         return found.Count > BulkRules.MaxJobs ? (found.Take(BulkRules.MaxJobs).ToList(), true) : (found, false);
     }
 
-    public Task<Job?> GetAsync(long id) => driver.ReadAsync(connection => GetAsync(connection, id));
+    public async Task<Job?> GetAsync(long id)
+    {
+        await using var connection = await driver.OpenReadAsync();
+        return await GetAsync(connection, id);
+    }
 
     /// <summary>Newest first, filtered by status (an index range scan on (status, id)) and the store's search, keyset-paged by before_id when asked.</summary>
-    public Task<IReadOnlyList<Job>> ListAsync(JobListQuery query) =>
-        driver.ReadAsync<IReadOnlyList<Job>>(async connection =>
-        {
-            var (sql, parameters) = driver.Select(query.Filter).List(query);
-            return (await connection.QueryAsync<Job>(sql, parameters)).AsList();
-        });
+    public async Task<IReadOnlyList<Job>> ListAsync(JobListQuery query)
+    {
+        await using var connection = await driver.OpenReadAsync();
+        var (sql, parameters) = driver.Select(query.Filter).List(query);
+        return (await connection.QueryAsync<Job>(sql, parameters)).AsList();
+    }
 
     /// <summary>
     /// Runs a step in one write of the driver, with what must commit beside its changes (<see cref="ChangeJournal"/>;

@@ -22,11 +22,7 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
     public Task<T> WriteAsync<T>(Func<NpgsqlConnection, ValueTask<T>> write, CancellationToken cancel) =>
         database.WriteAsync(connection => write(connection).AsTask(), cancel);
 
-    public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read)
-    {
-        await using var connection = await database.OpenAsync();
-        return await read(connection);
-    }
+    public ValueTask<NpgsqlConnection> OpenReadAsync() => database.OpenAsync();
 
     public ValueTask ShareAsync(NpgsqlConnection connection, IReadOnlyList<JobChange> changes) =>
         new(SharedChangeFeed.RecordAsync(connection, changes, host.Id));
@@ -159,41 +155,38 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
     public async ValueTask LockRequestKeyAsync(NpgsqlConnection connection, string key) =>
         await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key });
 
-    /// <summary>
-    /// Locks output names for the rest of the transaction: an advisory lock per bucket of lowered
-    /// names, taken in bucket order so two requests cannot deadlock. Buckets, not names: a 10,000-job
-    /// request would otherwise take 10,000 locks and could fill the server's lock table
-    /// (max_locks_per_transaction); two requests whose names share a bucket merely take turns. A
-    /// default name stands for its numbered forms too.
-    /// </summary>
+    /// <summary>Locks output names for the rest of the transaction (<see cref="LockBucketsAsync"/>); a default name stands for its numbered forms too.</summary>
     public async ValueTask LockNamesAsync(NpgsqlConnection connection, IReadOnlyCollection<string> names) =>
-        await connection.ExecuteAsync($"""
-            SELECT pg_advisory_xact_lock({OutputNameLocks}, bucket)
-            FROM (SELECT DISTINCT hashtext(name) & {OutputNameBuckets - 1} AS bucket FROM unnest(@names) AS name) AS buckets
-            ORDER BY bucket
-            """, new { names = names.Select(AsciiLower).Distinct().ToArray() });
+        await LockBucketsAsync(connection, OutputNameLocks, names.Select(AsciiLower).Distinct().ToArray());
 
-    /// <summary>The advisory-lock class of output-name buckets (an arbitrary number: "ON").</summary>
-    private const int OutputNameLocks = 0x4F4E;
-    private const int OutputNameBuckets = 256;
+    /// <summary>
+    /// Locks <paramref name="keys"/> for the rest of the transaction: an advisory lock of class
+    /// <paramref name="lockClass"/> per bucket of keys, taken in bucket order so two requests cannot deadlock.
+    /// Buckets, not keys: a 10,000-job request would otherwise take 10,000 locks and could fill the server's
+    /// lock table (max_locks_per_transaction); two requests whose keys share a bucket merely take turns.
+    /// </summary>
+    private static Task LockBucketsAsync(NpgsqlConnection connection, int lockClass, string[] keys) =>
+        connection.ExecuteAsync($"""
+            SELECT pg_advisory_xact_lock({lockClass}, bucket)
+            FROM (SELECT DISTINCT hashtext(key) & {LockBuckets - 1} AS bucket FROM unnest(@keys) AS key) AS buckets
+            ORDER BY bucket
+            """, new { keys });
+
+    private const int LockBuckets = 256;
+
+    /// <summary>The advisory-lock classes of output-name buckets ("ON") and watched-file path buckets ("WF"): arbitrary numbers.</summary>
+    private const int OutputNameLocks = 0x4F4E, WatchedFileLocks = 0x5746;
 
     /// <summary>One statement for all the names, which the unique index on live lowered names answers.</summary>
     public async ValueTask<IReadOnlyCollection<string>> HeldNamesAsync(NpgsqlConnection connection, IReadOnlyCollection<string> names) =>
         (await connection.QueryAsync<string>($"SELECT output_name FROM jobs WHERE lower(output_name COLLATE \"C\") = ANY(@lowered) AND {Live}",
             new { lowered = names.Select(AsciiLower).ToArray() })).Select(AsciiLower).ToList();
 
-    /// <summary>
-    /// The sources are locked first (an advisory lock per bucket of paths, in bucket order, as output
-    /// names are), so two requests for one file take turns and the second sees the first's job.
-    /// </summary>
+    /// <summary>The sources are locked first (<see cref="LockBucketsAsync"/>), so two requests for one file take turns and the second sees the first's job.</summary>
     public async ValueTask<(int Index, WatchedFile Source, long JobId)?> FirstSeenSourceAsync(NpgsqlConnection connection,
         IReadOnlyList<(int Index, WatchedFile Source)> sources)
     {
-        await connection.ExecuteAsync($"""
-            SELECT pg_advisory_xact_lock({WatchedFileLocks}, bucket)
-            FROM (SELECT DISTINCT hashtext(path) & {WatchedFileBuckets - 1} AS bucket FROM unnest(@paths) AS path) AS buckets
-            ORDER BY bucket
-            """, new { paths = sources.Select(item => item.Source.Path).Distinct().ToArray() });
+        await LockBucketsAsync(connection, WatchedFileLocks, sources.Select(item => item.Source.Path).Distinct().ToArray());
         var seen = (await connection.QueryAsync<(string Path, long Size, long Mtime, long JobId)>("""
             SELECT watched.path, watched.size, watched.mtime, watched.job_id
             FROM watched_files AS watched JOIN unnest(@paths, @sizes, @mtimes) AS asked(path, size, mtime)
@@ -208,10 +201,6 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
             if (seen.TryGetValue(source, out var jobId)) return (index, source, jobId);
         return null;
     }
-
-    /// <summary>The advisory-lock class of watched-file path buckets ("WF").</summary>
-    private const int WatchedFileLocks = 0x5746;
-    private const int WatchedFileBuckets = 256;
 
     public async ValueTask RememberSourcesAsync(NpgsqlConnection connection, IReadOnlyList<(WatchedFile Source, long JobId)> sources, long now) =>
         await connection.ExecuteAsync(WatchedFiles.Remember,

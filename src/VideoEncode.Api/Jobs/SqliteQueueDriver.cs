@@ -18,24 +18,10 @@ namespace VideoEncode.Api.Jobs;
 /// </summary>
 internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter writer, SqliteSearchIndexer searchIndexer) : IQueueDriver<SqliteConnection>
 {
-    /// <summary>
-    /// Joins the single writer's queue; the write's task must be complete when its synchronous turn
-    /// ends — one that is not awaited something other than the database, which the writer cannot wait for.
-    /// </summary>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, ValueTask<T>> write, CancellationToken cancel) =>
-        writer.WriteAsync(connection =>
-        {
-            var task = write(connection);
-            if (!task.IsCompleted)
-                throw new InvalidOperationException("A SQLite write awaited something other than the database; the single writer cannot wait for it.");
-            return task.GetAwaiter().GetResult();
-        }, cancel);
+    /// <summary>Joins the single writer's queue; the write runs whole in its synchronous turn (<see cref="SqliteWriter.WriteAwaitedAsync{T}"/>).</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, ValueTask<T>> write, CancellationToken cancel) => writer.WriteAwaitedAsync(write, cancel);
 
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read)
-    {
-        await using var connection = database.OpenRead();
-        return await read(connection);
-    }
+    public ValueTask<SqliteConnection> OpenReadAsync() => new(database.OpenRead());
 
     /// <summary>Nothing to share: this host is the only one.</summary>
     public ValueTask ShareAsync(SqliteConnection connection, IReadOnlyList<JobChange> changes) => ValueTask.CompletedTask;

@@ -33,7 +33,7 @@ public sealed class WebhookOutbox(WebhookSignal signal) : IJobChangeRecorder
 
     private sealed record Row(long WebhookId, string Event, long JobId, string Body);
 
-    public async Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, long now)
+    public async Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, string? actor, long now)
     {
         List<(JobChange Change, string Event)>? events = null;
         foreach (var change in changes)

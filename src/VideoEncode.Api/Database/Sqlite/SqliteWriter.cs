@@ -68,6 +68,21 @@ public sealed class SqliteWriter : IAsyncDisposable
         throw new WriterBusyException();
     }
 
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/> for a write written async (shared with PostgreSQL). Microsoft.Data.Sqlite
+    /// has no truly asynchronous I/O — its async methods complete before they return — so such a write's task
+    /// is complete when the writer's synchronous turn ends; one that is not (it awaited something else) is a
+    /// bug and throws, since the single writer cannot wait for it.
+    /// </summary>
+    public Task<T> WriteAwaitedAsync<T>(Func<SqliteConnection, ValueTask<T>> write, CancellationToken cancel = default) =>
+        WriteAsync(connection =>
+        {
+            var task = write(connection);
+            if (!task.IsCompleted)
+                throw new InvalidOperationException("A SQLite write awaited something other than the database; the single writer cannot wait for it.");
+            return task.GetAwaiter().GetResult();
+        }, cancel);
+
     /// <summary>Writes waiting for their turn (not counting the batch being committed).</summary>
     internal int QueuedWrites => queue.Reader.Count;
 
