@@ -136,15 +136,6 @@ public static class JobTransitions
     /// <summary>A requeue of a job that is neither pending nor running takes its output_name back, so the name must be free.</summary>
     public static bool Revives(JobMove move, JobState state) => move == JobMove.Requeue && !IsLive(state);
 
-    /// <summary>The state a move leaves; null for a deletion.</summary>
-    public static JobState? After(JobMove move, JobState before) => move switch
-    {
-        JobMove.Requeue => JobState.Pending,
-        JobMove.EndAsCancelled => JobState.Cancelled,
-        JobMove.RequestCancel => before,
-        _ => null,
-    };
-
     /// <summary>Is this step by a worker holding <paramref name="token"/> on the job's current claim?</summary>
     public static bool HoldsClaim(ClaimState? current, string? token) => current is not null && current.State == JobState.InProgress && current.Token == token;
 

@@ -78,13 +78,6 @@ public sealed class TransitionTableTests
     public void OnlyARequeueOfAnEndedJobRevivesItsOutputName(JobMove move, JobState state, bool revives) =>
         Assert.Equal(revives, JobTransitions.Revives(move, state));
 
-    [Theory]
-    [InlineData(JobMove.Requeue, JobState.Failed, JobState.Pending)]
-    [InlineData(JobMove.EndAsCancelled, JobState.Pending, JobState.Cancelled)]
-    [InlineData(JobMove.RequestCancel, JobState.InProgress, JobState.InProgress)]
-    [InlineData(JobMove.Delete, JobState.Finished, null)]
-    public void EachMoveLeavesItsState(JobMove move, JobState before, JobState? after) => Assert.Equal(after, JobTransitions.After(move, before));
-
     private static ClaimState Running(long attempts = 1, long maxAttempts = 3, bool cancelRequested = false, string? step = null) => new()
     {
         Status = JobStatus.InProgress, Token = "t", Attempts = attempts, MaxAttempts = maxAttempts, CancelRequested = cancelRequested, Step = step,
