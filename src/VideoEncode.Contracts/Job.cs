@@ -14,6 +14,10 @@ public sealed record Job
     public string Crf { get; init; } = "";
     public string Preset { get; init; } = "";
     public string Status { get; init; } = JobStatus.Pending;
+
+    /// <summary><see cref="Status"/> as a <see cref="JobState"/>, for code to decide with; not on the wire, which has the string.</summary>
+    [JsonIgnore]
+    public JobState State => JobStatus.Parse(Status) ?? throw new FormatException($"Unknown job status '{Status}'.");
     public long? Started { get; init; }
     public long? Finished { get; init; }
     public long CreatedAt { get; init; }

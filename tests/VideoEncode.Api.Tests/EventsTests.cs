@@ -80,7 +80,7 @@ public sealed class EventsTests : IDisposable
         var job = (await client.EnqueueAsync(QueueCalls.NewJob("passing.mkv")))[0];
         var created = (await TakeAsync(stream, 1, cancel.Token))[0];
         events.PublishTransient(new ChangeNotice("progress", JsonSerializer.Serialize(job with { Progress = 5 }, WireJson.Options),
-            JobStatus.Pending, JobStatus.Pending, ChangeCause.Heartbeat));
+            JobState.Pending, JobState.Pending, ChangeCause.Heartbeat));
         await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
         var next = await TakeAsync(stream, 2, cancel.Token);
         Assert.Equal([("progress", JobEvent.NoId), ("cancelled", next[1].Id)], next.Select(e => (e.Type, e.Id)));
@@ -107,7 +107,7 @@ public sealed class EventsTests : IDisposable
         long before;
         using (var probe = events.Subscribe(null)) before = probe.CurrentId;
         const int LargeEvents = 400; // 25 MB: more than the kernel's socket buffers hold
-        var large = new ChangeNotice("updated", JsonSerializer.Serialize(new { filler = new string('x', 64 * 1024) }), JobStatus.Pending, JobStatus.Pending, ChangeCause.CancelRequest);
+        var large = new ChangeNotice("updated", JsonSerializer.Serialize(new { filler = new string('x', 64 * 1024) }), JobState.Pending, JobState.Pending, ChangeCause.CancelRequest);
         for (var n = 0; n < LargeEvents; n++) events.Publish(null, large);
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
@@ -120,7 +120,7 @@ public sealed class EventsTests : IDisposable
             received.Write(buffer, 0, await socket.ReceiveAsync(buffer, cancel.Token));
         Assert.Equal(1, events.SubscriberCount); // subscribed before it began to write
 
-        var small = new ChangeNotice("updated", "{}", JobStatus.Pending, JobStatus.Pending, ChangeCause.CancelRequest);
+        var small = new ChangeNotice("updated", "{}", JobState.Pending, JobState.Pending, ChangeCause.CancelRequest);
         for (var n = 0; n <= StreamQueue.Capacity; n++) events.Publish(null, small);
         Assert.Equal(0, events.SubscriberCount);
         long newest;

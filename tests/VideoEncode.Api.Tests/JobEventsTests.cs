@@ -12,9 +12,9 @@ public sealed class JobEventsTests
 {
     private readonly JobEvents events = new(TimeProvider.System);
 
-    private static ChangeNotice Updated(int n) => new("updated", $$"""{"id":{{n}}}""", JobStatus.InProgress, JobStatus.InProgress, ChangeCause.CancelRequest);
+    private static ChangeNotice Updated(int n) => new("updated", $$"""{"id":{{n}}}""", JobState.InProgress, JobState.InProgress, ChangeCause.CancelRequest);
 
-    private static ChangeNotice Progress(int n) => new("progress", $$"""{"id":{{n}}}""", JobStatus.InProgress, JobStatus.InProgress, ChangeCause.Heartbeat);
+    private static ChangeNotice Progress(int n) => new("progress", $$"""{"id":{{n}}}""", JobState.InProgress, JobState.InProgress, ChangeCause.Heartbeat);
 
     private static string Text(JobEvent item) => Encoding.UTF8.GetString(item.Sse.Span);
 
@@ -98,7 +98,7 @@ public sealed class JobEventsTests
         var job = new Job { Id = 42, FileName = "a.mkv", Status = JobStatus.InProgress, ClaimToken = "secret", Worker = "w1" };
         long beforeAll;
         using (var probe = events.Subscribe(null)) beforeAll = probe.CurrentId;
-        events.Publish(null, ChangeNotice.Of(JobChange.Moved(JobStatus.Pending, job, ChangeCause.Claim)));
+        events.Publish(null, ChangeNotice.Of(JobChange.Moved(JobState.Pending, job, ChangeCause.Claim)));
         using (var live = events.Subscribe(null))
         {
             events.Publish(null, ChangeNotice.Of(JobChange.Same(job with { Progress = 10 }, ChangeCause.CancelRequest)));

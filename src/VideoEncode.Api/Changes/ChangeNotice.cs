@@ -16,7 +16,7 @@ public sealed class ChangeNotice
     private string? data;
 
     /// <summary>A notice whose JSON is made already (one read back from the shared store).</summary>
-    public ChangeNotice(string type, string data, string from, string to, ChangeCause cause)
+    public ChangeNotice(string type, string data, JobState? from, JobState? to, ChangeCause cause)
     {
         (Type, this.data, From, To, Cause) = (type, data, from, to, cause);
     }
@@ -30,8 +30,10 @@ public sealed class ChangeNotice
     public static ChangeNotice Of(JobChange change) => new(change);
 
     public string Type { get; }
-    public string From { get; }
-    public string To { get; }
+    /// <summary>The job's state before; absent for a job just created.</summary>
+    public JobState? From { get; }
+    /// <summary>The job's state after; absent for a job deleted.</summary>
+    public JobState? To { get; }
     public ChangeCause Cause { get; }
 
     /// <summary>The job's JSON (for a deletion: its id and last status), made on the first read and kept.</summary>
@@ -60,8 +62,8 @@ public sealed class ChangeNotice
     public bool MakesClaimable => Claimable(From, To, Cause);
 
     /// <inheritdoc cref="MakesClaimable"/>
-    public static bool Claimable(string from, string to, ChangeCause cause) =>
-        to == JobStatus.Pending && cause != ChangeCause.RetryableFail && (from != to || cause is ChangeCause.Reset or ChangeCause.Retry);
+    public static bool Claimable(JobState? from, JobState? to, ChangeCause cause) =>
+        to == JobState.Pending && cause != ChangeCause.RetryableFail && (from != to || cause is ChangeCause.Reset or ChangeCause.Retry);
 
     private const string Created = "created", Deleted = "deleted", Requeued = "requeued", Claimed = "claimed";
 
@@ -72,17 +74,17 @@ public sealed class ChangeNotice
     /// <summary>The event stream's type for a change: created, claimed, progress, finished, failed, cancelled, requeued, updated or deleted.</summary>
     public static string EventType(JobChange change) => change switch
     {
-        { From: JobChange.Created } => Created,
-        { To: JobChange.Deleted } => Deleted,
+        { From: null } => Created,
+        { To: null } => Deleted,
         { MovesStatus: false, Cause: ChangeCause.Heartbeat } => "progress",
         { MovesStatus: false } => "updated",
-        { To: JobStatus.Pending } => Requeued,
-        { To: JobStatus.InProgress } => Claimed,
-        _ => change.To, // finished, failed, cancelled
+        { To: JobState.Pending } => Requeued,
+        { To: JobState.InProgress } => Claimed,
+        { To: { } to } => JobStatus.Name(to), // finished, failed, cancelled
     };
 
-    private static string EventData(JobChange change) => change.To == JobChange.Deleted
-        ? JsonSerializer.Serialize(new { id = change.Job.Id, status = change.From }, WireJson.Options)
+    private static string EventData(JobChange change) => change.To is null
+        ? JsonSerializer.Serialize(new { id = change.Job.Id, status = JobChange.SpellFrom(change.From) }, WireJson.Options)
         // A claim's token is for its claimer alone; the stream is for everyone with the key.
         : JsonSerializer.Serialize(change.Job with { ClaimToken = null }, WireJson.Options);
 }

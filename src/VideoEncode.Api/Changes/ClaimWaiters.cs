@@ -18,8 +18,25 @@ namespace VideoEncode.Api.Changes;
 /// attempt or passes it on (<see cref="Ticket.Dispose"/>), so a wake is never lost to a waiter
 /// that went away, timed out at the same moment, or claimed a different job first.
 /// </summary>
-public sealed class ClaimWaiters(TimeSpan? recheckAfter = null)
+public sealed class ClaimWaiters(TimeSpan? recheckAfter = null) : IJobChangeListener
 {
+    /// <summary>This host's changes: as many wakes as jobs became claimable.</summary>
+    void IJobChangeListener.Committed(IReadOnlyList<JobChange> changes)
+    {
+        var claimable = 0;
+        foreach (var change in changes)
+            if (ChangeNotice.Claimable(change.From, change.To, change.Cause)) claimable++;
+        if (claimable > 0) Wake(claimable);
+    }
+
+    /// <summary>Another host's change that made a job claimable (this host's own woke its claims at once).</summary>
+    void IJobChangeListener.Announced(long? eventId, long jobId, ChangeNotice notice, bool fromOtherHost)
+    {
+        if (fromOtherHost && notice.MakesClaimable) Wake(1);
+    }
+
+    void IJobChangeListener.BackoffsEnded(int jobs) => Wake(jobs);
+
     /// <summary>
     /// How long a waiting claim waits for a wake before it tries again anyway: forever on SQLite,
     /// where every change is seen here; a second on a shared store, where a wake from another host

@@ -28,20 +28,32 @@ public enum ChangeCause
 }
 
 /// <summary>
-/// One change to one job, as the store made it: the job as it now is, its status before and
-/// after, and why. <see cref="To"/> is the job's status, or <see cref="Deleted"/>; <see cref="From"/>
-/// is <see cref="Created"/> for a new job.
+/// One change to one job, as the store made it: the job as it now is, its state before and after,
+/// and why. <see cref="From"/> is absent for a job just created, <see cref="To"/> for a job deleted.
 /// </summary>
-public sealed record JobChange(Job Job, string From, string To, ChangeCause Cause)
+public sealed record JobChange(Job Job, JobState? From, JobState? To, ChangeCause Cause)
 {
-    public const string Created = "none";
-    public const string Deleted = "deleted";
-
     public bool MovesStatus => From != To;
 
-    public static JobChange Moved(string from, Job job, ChangeCause cause) => new(job, from, job.Status, cause);
+    /// <summary>A change to <paramref name="job"/> as it now is, from <paramref name="from"/> (null: created).</summary>
+    public static JobChange Moved(JobState? from, Job job, ChangeCause cause) => new(job, from, job.State, cause);
 
-    public static JobChange Same(Job job, ChangeCause cause) => new(job, job.Status, job.Status, cause);
+    public static JobChange Same(Job job, ChangeCause cause) => new(job, job.State, job.State, cause);
+
+    public static JobChange Deleted(Job job) => new(job, job.State, null, ChangeCause.Delete);
+
+    /// <summary>
+    /// How the log line, the audit trail and the shared store's from_status and to_status columns spell a
+    /// change's states: an absent "from" as "none" and an absent "to" as "deleted", as they always have been
+    /// (the columns cannot be null, and hosts of an earlier version read them).
+    /// </summary>
+    public static string SpellFrom(JobState? from) => from is { } state ? JobStatus.Name(state) : "none";
+
+    /// <inheritdoc cref="SpellFrom"/>
+    public static string SpellTo(JobState? to) => to is { } state ? JobStatus.Name(state) : "deleted";
+
+    /// <summary>A stored from_status or to_status read back: "none", "deleted" (and anything unknown) are absent.</summary>
+    public static JobState? ReadStored(string stored) => JobStatus.Parse(stored);
 }
 
 /// <summary>A write's result that carries the changes it made, for <see cref="JobChangeSink"/>.</summary>

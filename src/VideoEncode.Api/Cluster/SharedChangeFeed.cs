@@ -62,8 +62,8 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
             origin,
             types = notices.Select(n => n.Type).ToArray(),
             data = notices.Select(n => n.Data).ToArray(),
-            froms = notices.Select(n => n.From).ToArray(),
-            tos = notices.Select(n => n.To).ToArray(),
+            froms = notices.Select(n => JobChange.SpellFrom(n.From)).ToArray(),
+            tos = notices.Select(n => JobChange.SpellTo(n.To)).ToArray(),
             causes = notices.Select(n => n.Cause.ToString()).ToArray(),
         });
     }
@@ -258,7 +258,7 @@ public sealed class SharedChangeFeed(PostgresDatabase database, JobChangeSink si
     private ChangeNotice? Notice(StoredChange change)
     {
         if (Enum.TryParse<ChangeCause>(change.Cause, out var cause))
-            return new ChangeNotice(change.Type, change.Data, change.FromStatus, change.ToStatus, cause);
+            return new ChangeNotice(change.Type, change.Data, JobChange.ReadStored(change.FromStatus), JobChange.ReadStored(change.ToStatus), cause);
         logger.LogWarning("Change {Id} has a cause this host does not know ({Cause}); it is left out of this host's stream and counters.",
             change.Id, change.Cause);
         return null;

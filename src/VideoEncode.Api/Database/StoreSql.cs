@@ -8,8 +8,8 @@ namespace VideoEncode.Api.Database;
 /// Runs a feature's statements on whichever store the host uses, for the features whose SQL reads
 /// the same on SQLite and PostgreSQL (keys, the audit trail, webhooks, the queue's pause): they write
 /// their statements once and get each store's way of writing — the single writer on SQLite, a
-/// transaction with retries on PostgreSQL — without a class per store. The jobs keep their own
-/// stores: their claim and locking differ.
+/// transaction with retries on PostgreSQL — without a class per store. The jobs have a driver of their
+/// own (Jobs.IQueueDriver): their claim, locking and batches differ.
 /// Portable SQL here means: bigint/integer and text columns (no booleans), INSERT … RETURNING,
 /// ON CONFLICT, and Dapper parameters.
 /// </summary>
@@ -31,19 +31,9 @@ public sealed class SqliteStoreSql(QueueDatabase database, SqliteWriter writer) 
         return await read(connection);
     }
 
-    /// <summary>
-    /// The write joins the single writer's queue. Microsoft.Data.Sqlite has no truly asynchronous
-    /// I/O — its async methods complete before they return — so the write's task is complete when
-    /// the writer's synchronous turn ends; one that is not (it awaited something else) is a bug and throws.
-    /// </summary>
+    /// <summary>The write joins the single writer's queue (<see cref="SqliteWriter.WriteAwaitedAsync{T}"/>).</summary>
     public Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancel = default) =>
-        writer.WriteAsync(connection =>
-        {
-            var task = write(connection);
-            if (!task.IsCompleted)
-                throw new InvalidOperationException("A SQLite write awaited something other than the database; the single writer cannot wait for it.");
-            return task.GetAwaiter().GetResult();
-        }, cancel);
+        writer.WriteAwaitedAsync(connection => new ValueTask<T>(write(connection)), cancel);
 }
 
 /// <inheritdoc cref="IStoreSql"/>

@@ -1,4 +1,5 @@
 using VideoEncode.Api.Changes;
+using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Events;
 
@@ -18,8 +19,21 @@ namespace VideoEncode.Api.Events;
 /// (nothing more is queued for it) and sent a "reset". An event's JSON is made only when a stream
 /// first writes it, so changes that nobody reads are never serialised.
 /// </summary>
-public sealed class JobEvents(TimeProvider clock)
+public sealed class JobEvents(TimeProvider clock) : IJobChangeListener
 {
+    void IJobChangeListener.Announced(long? eventId, long jobId, ChangeNotice notice, bool fromOtherHost) => Publish(eventId, notice);
+
+    /// <summary>A passing event, serialised only when someone reads it; the worker's drain is its own business.</summary>
+    void IJobChangeListener.Progressed(Job job)
+    {
+        if (HasSubscribers) PublishTransient(ChangeNotice.Of(JobChange.Same(job with { Drain = false }, ChangeCause.Heartbeat)));
+    }
+
+    void IJobChangeListener.ProgressedElsewhere(ChangeNotice notice)
+    {
+        if (HasSubscribers) PublishTransient(notice);
+    }
+
     public const int ReplayWindow = 10_000;
 
     private readonly object gate = new();

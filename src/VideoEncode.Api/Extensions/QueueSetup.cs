@@ -64,7 +64,13 @@ public static class QueueSetup
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<LiveClaims>();         // heartbeats that only report progress, answered from memory
         services.AddSingleton<JobChangeSink>();
+        // What acts on committed changes registers itself with the sink (the webhook signal in AddWebhooks).
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<ClaimWaiters>());
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<LiveClaims>());
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<JobEvents>());
+        services.AddSingleton<IJobChangeListener, ChangeCounters>();
         services.AddSingleton<ChangeJournal>();
+        services.AddSingleton<IJobChangeRecorder, JobActionAudit>(); // before the webhook outbox's (AddWebhooks), as the journal always wrote them
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<ProfileStore>();
         services.AddSingleton<QueueControl>();
@@ -92,7 +98,8 @@ public static class QueueSetup
         services.AddSingleton<SqliteWriter>();
         services.AddSingleton(_ => new ClaimWaiters(recheckAfter: null));
         services.AddSingleton<IStoreSql, SqliteStoreSql>();
-        services.AddSingleton<IJobStore, SqliteJobStore>();
+        services.AddSingleton<IQueueDriver<SqliteConnection>, SqliteQueueDriver>();
+        services.AddSingleton<IJobStore, JobLifecycle<SqliteConnection>>();
         services.AddSingleton<StatsStore, SqliteStatsStore>();
         services.AddSingleton<WorkerList, SqliteWorkerList>();
         services.AddSingleton<ILeadership, SoleHost>();
@@ -110,7 +117,8 @@ public static class QueueSetup
         services.AddSingleton(_ => new PostgresDatabase(connectionString));
         services.AddSingleton(_ => new ClaimWaiters(recheckAfter: TimeSpan.FromSeconds(1)));
         services.AddSingleton<IStoreSql, PostgresStoreSql>();
-        services.AddSingleton<IJobStore, PostgresJobStore>();
+        services.AddSingleton<IQueueDriver<NpgsqlConnection>, PostgresQueueDriver>();
+        services.AddSingleton<IJobStore, JobLifecycle<NpgsqlConnection>>();
         services.AddSingleton<StatsStore, PostgresStatsStore>();
         services.AddSingleton<WorkerList, PostgresWorkerList>();
         services.AddSingleton<ILeadership, PostgresLeadership>();

@@ -51,9 +51,9 @@ public static class BulkApi
         }
     }
 
-    private static (BulkAction Action, BulkTarget? Target, ApiError? Error) Parse(JsonElement body)
+    private static (JobAction Action, BulkTarget? Target, ApiError? Error) Parse(JsonElement body)
     {
-        static (BulkAction, BulkTarget?, ApiError?) Fail(string message, string? field = null) =>
+        static (JobAction, BulkTarget?, ApiError?) Fail(string message, string? field = null) =>
             (default, null, new ApiError(message) { Field = field });
 
         if (body.ValueKind != JsonValueKind.Object) return Fail($"The body must be a JSON object: {Shape}.");

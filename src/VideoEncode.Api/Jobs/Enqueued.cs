@@ -32,7 +32,7 @@ public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, I
     long? SeenAs = null) : IChangeSet
 {
     public static Enqueued Created(IReadOnlyList<Job> jobs) =>
-        new(EnqueueOutcome.Created, jobs, jobs.Select(job => JobChange.Moved(JobChange.Created, job, ChangeCause.Enqueue)).ToList());
+        new(EnqueueOutcome.Created, jobs, jobs.Select(job => JobChange.Moved(null, job, ChangeCause.Enqueue)).ToList());
     public static Enqueued Replayed(IReadOnlyList<Job> jobs) => new(EnqueueOutcome.Replayed, jobs, []);
     public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
     public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);

@@ -3,12 +3,12 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Jobs;
 
 /// <summary>
-/// Every change and read of jobs, on one store: <see cref="SqliteJobStore"/> (one host, the
-/// default) or <see cref="PostgresJobStore"/> (several hosts sharing one queue). Both keep the
-/// same promises: a write is answered only once committed, a claim is one atomic statement, every
-/// step of a claimed job is fenced by its token, and the changes a write made are published
-/// (<see cref="Changes.JobChangeSink"/>) right after its commit. The rules both follow are in
-/// <see cref="JobRules"/> and <see cref="OutputNaming"/>; each store keeps its own SQL.
+/// Every change and read of jobs: <see cref="JobLifecycle{TConnection}"/>, each step written once over
+/// a driver per database (<see cref="SqliteQueueDriver"/>: one host, the default;
+/// <see cref="PostgresQueueDriver"/>: several hosts sharing one queue). On both: a write is answered
+/// only once committed, a claim is one atomic statement, every step of a claimed job is fenced by its
+/// token, and the changes a write made are published (<see cref="Changes.JobChangeSink"/>) right after
+/// its commit. Changes of state are decided by <see cref="JobTransitions"/>, names by <see cref="OutputNaming"/>.
 /// </summary>
 public interface IJobStore
 {
@@ -105,7 +105,7 @@ public interface IJobStore
     /// jobs it applies to, the others skipped with a reason; every change published as a single
     /// action's is, and one audit entry under <paramref name="actor"/> for the whole action.
     /// </summary>
-    Task<BulkResult> BulkAsync(BulkAction action, BulkTarget target, string actor, CancellationToken cancel);
+    Task<BulkResult> BulkAsync(JobAction action, BulkTarget target, string actor, CancellationToken cancel);
 
     Task<Job?> GetAsync(long id);
 

@@ -5,7 +5,7 @@ namespace VideoEncode.Api.Jobs;
 /// <summary>
 /// The jobs a <see cref="JobFilter"/> selects, as one store spells it: the FROM clause, the column to
 /// order and page by (the job's id, or what stands for it), the conditions and their parameters.
-/// Each store makes its own (<c>SqliteJobStore.Select</c>, <c>PostgresJobStore.Select</c>), since each
+/// Each driver makes its own (<see cref="IQueueDriver{TConnection}.Select"/>), since each
 /// searches file names its own way; the statements built on it are here, the same for both.
 /// </summary>
 internal sealed record JobSelection(string From, string Id, IReadOnlyList<string> Conditions, DynamicParameters Parameters)

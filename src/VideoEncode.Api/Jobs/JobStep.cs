@@ -32,7 +32,7 @@ public enum StepOutcome
 public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobChange> Changes) : IChangeSet
 {
     public static JobStep Done(Job job, params JobChange[] changes) => new(StepOutcome.Done, job, changes);
-    public static JobStep Changed(string from, Job job, ChangeCause cause) => Done(job, JobChange.Moved(from, job, cause));
+    public static JobStep Changed(JobState from, Job job, ChangeCause cause) => Done(job, JobChange.Moved(from, job, cause));
     public static JobStep Stale(Job job) => new(StepOutcome.StaleClaim, job, []);
     public static JobStep Wrong(Job job) => new(StepOutcome.WrongState, job, []);
     public static JobStep Taken(Job job) => new(StepOutcome.OutputTaken, job, []);
@@ -42,7 +42,15 @@ public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobCha
     public static readonly JobStep Draining = new(StepOutcome.Draining, null, []);
     public static readonly JobStep ResultMissing = new(StepOutcome.ResultMissing, null, []);
 
-    /// <summary>A claim that found nothing, told why (<see cref="SharedJobSql.WhyNoClaim"/>'s answer).</summary>
-    public static JobStep NoClaim(long? paused, long? draining) =>
-        draining == 1 ? Draining : paused == 1 ? Paused : NotFound;
+    /// <summary>A claim that found nothing, told why (<see cref="SharedJobSql.WhyNoClaim"/>'s answer): a drain first, then a pause.</summary>
+    public static JobStep NoClaim(NoClaimFacts why) => why.Draining ? Draining : why.Paused ? Paused : NotFound;
+}
+
+/// <summary>Why a claim found nothing, as <see cref="SharedJobSql.WhyNoClaim"/> reads it.</summary>
+public sealed class NoClaimFacts
+{
+    /// <summary>The queue is paused.</summary>
+    public bool Paused { get; init; }
+    /// <summary>The claiming worker is being drained.</summary>
+    public bool Draining { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Contracts;
 
@@ -9,7 +10,7 @@ namespace VideoEncode.Api.Jobs;
 /// The running claims this host has answered, so that a heartbeat which only reports progress needs
 /// no database write. A heartbeat is answered from memory (<see cref="TryBeat"/>) when this host knows
 /// the claim — the job, its token, its lease as last written, whether a cancel or a drain was asked —
-/// and that lease is not yet due for renewal (<see cref="RenewWithinSeconds"/>: half of it gone, sooner
+/// and that lease is not yet due for renewal (<see cref="JobTransitions.RenewWithinSeconds"/>: half of it gone, sooner
 /// for a short lease); otherwise it goes to the store, which renews the lease and reads the job afresh,
 /// and the answer is remembered (<see cref="Remember"/>). With a heartbeat a second and a 60 s lease,
 /// one beat in thirty writes.
@@ -21,28 +22,32 @@ namespace VideoEncode.Api.Jobs;
 /// loses at most those seconds of figures.
 ///
 /// A remembered claim is forgotten when anything but a claim or a heartbeat changes its job
-/// (<see cref="Forget"/>, from <see cref="Changes.JobChangeSink"/>): this host's changes at once, other
+/// (<see cref="Forget"/>, as a listener of <see cref="JobChangeSink"/>): this host's changes at once, other
 /// hosts' when the shared change feed brings them (within moments). Until then a beat may still be
 /// answered "yours, no cancel", as a beat that reached the database just before the change would have
 /// been; the worker hears the news with its next beat, and every step that ends a job stays fenced by
 /// the claim token in the database. A drain asked on this host forgets its worker's claims
 /// (<see cref="ForgetWorker"/>); one asked on another host is heard at the next lease renewal.
 /// </summary>
-public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> options)
+public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> options) : IJobChangeListener
 {
+    /// <summary>This host's changes: a claim starts what is remembered, progress keeps it, every other change ends it.</summary>
+    void IJobChangeListener.Committed(IReadOnlyList<JobChange> changes)
+    {
+        foreach (var change in changes)
+            if (!JobChangeSink.IsProgress(change.MovesStatus, change.Cause) && !JobChangeSink.IsClaim(change.Cause)) Forget(change.Job.Id);
+    }
+
+    /// <summary>Another host's change (progress is not announced here): forgotten as this host's own are.</summary>
+    void IJobChangeListener.Announced(long? eventId, long jobId, ChangeNotice notice, bool fromOtherHost)
+    {
+        if (fromOtherHost && !JobChangeSink.IsClaim(notice.Cause)) Forget(jobId);
+    }
+
     // Forgets are stamped per stripe of job ids, so a store answer read before a change cannot be
     // remembered after the change was forgotten (see Remember). 4,096 stripes keep a change to one job
     // from refusing the remembering of another to a rare collision.
     private const int Stripes = 4096;
-
-    /// <summary>
-    /// A beat is answered from memory only while more than this is left of its lease (unix seconds):
-    /// half the lease, and for a short lease enough for the next beat to find it alive after an
-    /// unanswered one — a worker (ClaimKeeper) beats a second apart and waits up to half its lease, at
-    /// most 10 s, for an answer, so 2 s more than that; a lease of 5 s or less is renewed by every beat.
-    /// With the 60 s default: 30 s, so one beat in thirty writes.
-    /// </summary>
-    internal static int RenewWithinSeconds(int lease) => Math.Max(lease / 2, Math.Max(5, Math.Min(lease / 2, 10) + 2));
 
     private readonly ConcurrentDictionary<long, Claim> claims = new();
     private readonly long[] forgottenAt = new long[Stripes];
@@ -65,19 +70,14 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     /// <summary>
     /// The job with the beat's figures, answered from memory; null when the store must answer: a claim
     /// this host does not know (or knows under another token), one due for renewal
-    /// (<see cref="RenewWithinSeconds"/>), or one whose lease is longer than this host's.
+    /// (<see cref="JobTransitions.AnswerBeatFromMemory"/>), or one whose lease is longer than this host's.
     /// </summary>
     public Job? TryBeat(long id, Heartbeat report)
     {
         if (!claims.TryGetValue(id, out var claim) || claim.Token != report.ClaimToken) return null;
-        // Only a lease of this host's length, not yet due for renewal. A longer one — the original service's
-        // claim (hours), or one another host wrote with a longer setting — goes to the store, whose renewal cuts
-        // it to this host's length: a worker that stops beating must not hold its job for hours.
-        var lease = options.Value.LeaseSeconds;
         if (claim.Job.LeaseExpiresAt is not { } expires) return null;
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        var left = expires - now;
-        if (left <= RenewWithinSeconds(lease) || left > lease) return null;
+        if (!JobTransitions.AnswerBeatFromMemory(expires - now, options.Value.LeaseSeconds)) return null;
         lock (claim)
         {
             var job = claim.Job;
@@ -101,7 +101,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     /// </summary>
     public void Remember(Job job, string token, long asked)
     {
-        if (job.Status != JobStatus.InProgress || job.LeaseExpiresAt is null) return;
+        if (job.State != JobState.InProgress || job.LeaseExpiresAt is null) return;
         lock (gate)
         {
             if (forgottenAt[Stripe(job.Id)] > asked) return;
@@ -157,7 +157,7 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     /// <summary>A running job as read from the store, with the figures this host holds for it that may not be written yet.</summary>
     public Job Overlay(Job job) =>
-        job.Status == JobStatus.InProgress && Held(job.Id, job.Worker) is { } held
+        job.State == JobState.InProgress && Held(job.Id, job.Worker) is { } held
             ? job with { Progress = held.Progress, Speed = held.Speed, EtaSeconds = held.EtaSeconds, Phase = held.Phase }
             : job;
 

@@ -1,3 +1,4 @@
+using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
 
 namespace VideoEncode.Api.Jobs;
@@ -70,9 +71,10 @@ internal static class SharedJobSql
     /// <summary>A claim's encoders as workers.encoders keeps them: comma-separated, null when it listed none.</summary>
     public static string? WorkerEncoders(Contracts.ClaimRequest claim) => claim.Encoders is { } listed ? string.Join(",", listed) : null;
 
-    /// <summary>Why a claim found nothing: the queue's pause and the worker's drain (null for a worker never seen).</summary>
+    /// <summary>Why a claim found nothing (<see cref="NoClaimFacts"/>): the queue's pause and the worker's drain (false for a worker never seen).</summary>
     public const string WhyNoClaim = """
-        SELECT (SELECT paused FROM queue_state WHERE id = 1) AS paused, (SELECT draining FROM workers WHERE name = @worker) AS draining
+        SELECT COALESCE((SELECT paused FROM queue_state WHERE id = 1) = 1, FALSE) AS paused,
+               COALESCE((SELECT draining FROM workers WHERE name = @worker) = 1, FALSE) AS draining
         """;
 
     /// <summary>What a job's steps are judged by (<see cref="ClaimState"/>); PostgreSQL appends FOR UPDATE.</summary>
@@ -106,7 +108,7 @@ internal static class SharedJobSql
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
-            lease_expires_at = NULL, progress = 100, eta_seconds = 0, phase = NULL, claim_step = 'finish',
+            lease_expires_at = NULL, progress = 100, eta_seconds = 0, phase = NULL, claim_step = '{WorkerSteps.Finish}',
             output_upload = CAST(@upload AS TEXT),
             output_bytes = COALESCE((SELECT length FROM uploads WHERE uploads.id = CAST(@upload AS TEXT)), @outputbytes),
             input_bytes = COALESCE(input_bytes, @inputbytes),
@@ -147,12 +149,12 @@ internal static class SharedJobSql
     public static object FailParameters(long id, long now, FailureOutcome outcome, Contracts.FailureReport report) => new
     {
         id, now, retry = outcome.Retry, backoff = outcome.BackoffSeconds, error = outcome.Error, logtail = report.LogTail,
-        step = outcome.Step, status = outcome.Status, commandline = report.CommandLine,
+        step = WorkerSteps.Stored(outcome.Step), status = JobStatus.Name(outcome.To), commandline = report.CommandLine,
     };
 
     /// <summary>A claimed job back to pending untouched, the attempt not counted.</summary>
     public const string GiveBack = $"""
-        UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = 'release',
+        UPDATE jobs SET status = 'pending', started = NULL, lease_expires_at = NULL, claim_step = '{WorkerSteps.Release}',
             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, {ClearRunReport}, worker = NULL
         WHERE id = @id
         RETURNING {Columns}
@@ -179,34 +181,48 @@ internal static class SharedJobSql
     public const string Delete = $"DELETE FROM jobs WHERE id = @id RETURNING {Columns}";
 
     /// <summary>
-    /// A bulk action's step (<see cref="BulkStep"/>) on every job <paramref name="ids"/> names at once: the
-    /// statement the single route runs, over a set. <paramref name="ids"/> is the store's condition on a
-    /// list of ids in @ids; an ended cancel records no worker's step (@step null) and its time in @now.
+    /// A move (<see cref="JobMove"/>) on every job <paramref name="ids"/> names at once: the statement the
+    /// single route runs, over a set. <paramref name="ids"/> is the store's condition on a list of ids in
+    /// @ids; an ended cancel records no worker's step (@step null) and its time in @now.
     /// </summary>
-    public static string Bulk(BulkStep step, string ids) => step switch
+    public static string Bulk(JobMove move, string ids) => move switch
     {
-        BulkStep.Requeue => $"UPDATE jobs SET {RequeueChanges} WHERE {ids} RETURNING {Columns}",
-        BulkStep.EndAsCancelled => $"UPDATE jobs SET {EndAsCancelledChanges} WHERE {ids} RETURNING {Columns}",
-        BulkStep.RequestCancel => $"UPDATE jobs SET cancel_requested = TRUE WHERE {ids} RETURNING {Columns}",
+        JobMove.Requeue => $"UPDATE jobs SET {RequeueChanges} WHERE {ids} RETURNING {Columns}",
+        JobMove.EndAsCancelled => $"UPDATE jobs SET {EndAsCancelledChanges} WHERE {ids} RETURNING {Columns}",
+        JobMove.RequestCancel => $"UPDATE jobs SET cancel_requested = TRUE WHERE {ids} RETURNING {Columns}",
         _ => $"DELETE FROM jobs WHERE {ids} RETURNING {Columns}",
     };
 
     /// <summary>
-    /// Ends every lease that lapsed before @now: back to pending, or failed when its attempts are used
-    /// up, or cancelled when a cancel was waiting for its worker.
+    /// Ends every lease that lapsed before @now, each job as <see cref="JobTransitions.LeaseLapse"/> decides
+    /// from its row's facts (a cancel waiting, its attempts used up): one statement whose every CASE is
+    /// generated from that table. An ended job keeps when it started and ends now; one back to pending
+    /// starts afresh. A cancelled job keeps its error; the others say why the lease lapsed.
     /// </summary>
-    public const string ExpireLeases = $"""
+    public static readonly string ExpireLeases = $"""
         UPDATE jobs SET
-            status = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-            finished = CASE WHEN cancel_requested OR attempts >= max_attempts THEN @now END,
-            started = CASE WHEN cancel_requested OR attempts >= max_attempts THEN started END,
-            error = CASE WHEN cancel_requested THEN error
-                         ELSE 'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt '
-                              || attempts || ' of ' || max_attempts || ').' END,
+            status = {ByLapse(state => $"'{JobStatus.Name(state)}'")},
+            finished = {ByLapse(state => JobTransitions.HasEnded(state) ? "@now" : "NULL")},
+            started = {ByLapse(state => JobTransitions.HasEnded(state) ? "started" : "NULL")},
+            error = {ByLapse(state => state == JobState.Cancelled ? "error" : LapsedLeaseError)},
             claim_token = NULL, lease_expires_at = NULL, {ClearRunReport}
         WHERE status = 'in_progress' AND lease_expires_at <= @now
         RETURNING {Columns}
         """;
+
+    private const string LapsedLeaseError = """
+        'The lease expired: worker ' || COALESCE(worker, '(unnamed)') || ' stopped sending heartbeats (attempt ' || attempts || ' of ' || max_attempts || ').'
+        """;
+
+    /// <summary>A CASE over the facts a lapsed lease is judged by, giving each outcome of <see cref="JobTransitions.LeaseLapse"/> its value.</summary>
+    private static string ByLapse(Func<JobState, string> value)
+    {
+        string For(bool cancelRequested, bool usedUp) => value(JobTransitions.LeaseLapse(cancelRequested, usedUp));
+        return $"""
+            CASE WHEN cancel_requested AND attempts >= max_attempts THEN {For(true, true)} WHEN cancel_requested THEN {For(true, false)}
+                 WHEN attempts >= max_attempts THEN {For(false, true)} ELSE {For(false, false)} END
+            """;
+    }
 
     /// <summary>How many backed-off jobs became claimable in (@after, @upto], answered from the partial backoff index.</summary>
     public const string BackoffsEnded = """

@@ -13,7 +13,7 @@ namespace VideoEncode.Api.Jobs;
 /// first. Before each, the indexer lets the writes waiting on the single writer go first — for up to
 /// <see cref="LongestYield"/>, so that a busy writer still gets its index: during a burst of enqueues
 /// the index work waits for the burst instead of sharing its commits, and catches up after it.
-/// Searches read the backlog too (<c>SqliteJobStore.Select</c>), so nothing is missed while a job waits here.
+/// Searches read the backlog too (<see cref="SqliteQueueDriver.Select"/>), so nothing is missed while a job waits here.
 /// </summary>
 public sealed class SqliteSearchIndexer(SqliteWriter writer, TimeProvider clock, ILogger<SqliteSearchIndexer> logger) : BackgroundService
 {

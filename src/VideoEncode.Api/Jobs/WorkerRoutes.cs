@@ -133,7 +133,7 @@ internal static class WorkerRoutes
 
     /// <summary>
     /// Answered from memory when only progress is new (<see cref="LiveClaims"/>): this host knows the claim and
-    /// its lease is not yet due for renewal (<see cref="LiveClaims.RenewWithinSeconds"/>). Otherwise the store
+    /// its lease is not yet due for renewal (<see cref="JobTransitions.RenewWithinSeconds"/>). Otherwise the store
     /// renews the lease, and its answer is remembered.
     /// </summary>
     private static async Task<JobAnswer> Heartbeat(string id, HttpRequest request, IJobStore store, LiveClaims live, JobChangeSink sink,

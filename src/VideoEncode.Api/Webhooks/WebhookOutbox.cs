@@ -18,7 +18,7 @@ namespace VideoEncode.Api.Webhooks;
 /// query, and writes only when some webhook subscribes. On SQLite that query is kept compiled on the
 /// writer's connection: every claim and finish asks it, and compiling it each time cost more than running it.
 /// </summary>
-public sealed class WebhookOutbox(WebhookSignal signal)
+public sealed class WebhookOutbox(WebhookSignal signal) : IJobChangeRecorder
 {
     /// <summary>Rows per INSERT: 6 parameters each stays far below either store's limit on parameters.</summary>
     private const int RowsPerInsert = 500;
@@ -33,7 +33,7 @@ public sealed class WebhookOutbox(WebhookSignal signal)
 
     private sealed record Row(long WebhookId, string Event, long JobId, string Body);
 
-    public async Task EnqueueAsync(DbConnection connection, IReadOnlyList<JobChange> changes, long now)
+    public async Task RecordAsync(DbConnection connection, IReadOnlyList<JobChange> changes, string? actor, long now)
     {
         List<(JobChange Change, string Event)>? events = null;
         foreach (var change in changes)

@@ -1,3 +1,5 @@
+using VideoEncode.Api.Changes;
+
 namespace VideoEncode.Api.Webhooks;
 
 public static class WebhookSetup
@@ -6,7 +8,9 @@ public static class WebhookSetup
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<IJobChangeListener>(sp => sp.GetRequiredService<WebhookSignal>()); // woken by this host's commits
         services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<IJobChangeRecorder>(sp => sp.GetRequiredService<WebhookOutbox>()); // deliveries written with each change
         services.AddSingleton<WebhookStore>();
         services.AddWebhookHttp();
         services.AddHostedService<WebhookDispatcher>();

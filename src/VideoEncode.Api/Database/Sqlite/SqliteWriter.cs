@@ -60,13 +60,24 @@ public sealed class SqliteWriter : IAsyncDisposable
     /// <paramref name="cancel"/> fires before the write's turn, it is dropped and the task is cancelled.
     /// </summary>
     /// <exception cref="WriterBusyException">Too many writes are waiting already.</exception>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel = default)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancel = default) =>
+        Enqueue(new PendingWrite<T>(write, null, cancel));
+
+    private Task<T> Enqueue<T>(PendingWrite<T> pending)
     {
-        var pending = new PendingWrite<T>(write, cancel);
         if (queue.Writer.TryWrite(pending)) return pending.Task;
         if (disposed) throw new ObjectDisposedException(nameof(SqliteWriter), "The database writer has shut down.");
         throw new WriterBusyException();
     }
+
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/> for a write written async (shared with PostgreSQL). Microsoft.Data.Sqlite
+    /// has no truly asynchronous I/O — its async methods complete before they return — so such a write's task
+    /// is complete when the writer's synchronous turn ends; one that is not (it awaited something else) is a
+    /// bug and throws, since the single writer cannot wait for it.
+    /// </summary>
+    public Task<T> WriteAwaitedAsync<T>(Func<SqliteConnection, ValueTask<T>> write, CancellationToken cancel = default) =>
+        Enqueue(new PendingWrite<T>(null, write, cancel));
 
     /// <summary>Writes waiting for their turn (not counting the batch being committed).</summary>
     internal int QueuedWrites => queue.Reader.Count;
@@ -169,7 +180,9 @@ public sealed class SqliteWriter : IAsyncDisposable
         void Abandon(Exception failure);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write, CancellationToken cancel) : IPendingWrite
+    /// <summary>A write waiting for its turn: <paramref name="write"/>, or <paramref name="awaited"/> (<see cref="WriteAwaitedAsync{T}"/>).</summary>
+    private sealed class PendingWrite<T>(Func<SqliteConnection, T>? write, Func<SqliteConnection, ValueTask<T>>? awaited, CancellationToken cancel)
+        : IPendingWrite
     {
         // Continuations must not run on the writer's loop, or one slow caller would stall every write.
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -184,7 +197,7 @@ public sealed class SqliteWriter : IAsyncDisposable
         {
             try
             {
-                result = write(connection);
+                result = write is not null ? write(connection) : Completed(awaited!(connection));
                 return true;
             }
             catch (Exception e)
@@ -193,6 +206,10 @@ public sealed class SqliteWriter : IAsyncDisposable
                 return false;
             }
         }
+
+        private static T Completed(ValueTask<T> task) => task.IsCompleted
+            ? task.GetAwaiter().GetResult()
+            : throw new InvalidOperationException("A SQLite write awaited something other than the database; the single writer cannot wait for it.");
 
         public void Acknowledge()
         {
