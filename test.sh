@@ -4,6 +4,9 @@
 # API tests with the trait Store=Contract) a second time with PostgreSQL as the store, all side by
 # side, then prints the wall time and ends with one line counted from the real results:
 #   tests: N passed, N failed, N skipped
+# Two settings serve scripts/coverage.sh and trying a few tests by hand:
+#   TEST_FILTER=EXPR   only the tests that match this `dotnet test --filter` expression
+#   COVERAGE_DIR=DIR   collect coverlet's line coverage of every run into DIR (cobertura files)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -34,17 +37,23 @@ dotnet build VideoEncode.sln --nologo -v quiet </dev/null || status=$?
 # and ran in the first pass (a short HTTP smoke test on PostgreSQL is one of them).
 runs=()
 run() {
-  local name="$1"; shift
+  local name="$1" filter="$2" project="$3"
   runs+=("$name")
-  ( set +e; "$@" --nologo --no-build </dev/null >"$tmpdir/$name.log" 2>&1; echo $? >"$tmpdir/$name.status" ) &
+  [ -z "${TEST_FILTER:-}" ] || filter="${filter:+($filter)&}($TEST_FILTER)"
+  local options=(--nologo --no-build ${filter:+--filter "$filter"})
+  [ -z "${COVERAGE_DIR:-}" ] || options+=(--collect "XPlat Code Coverage" --results-directory "$COVERAGE_DIR/$name")
+  ( set +e; dotnet test "$project" "${options[@]}" </dev/null >"$tmpdir/$name.log" 2>&1; echo $? >"$tmpdir/$name.status" ) &
+  # coverlet instruments the assemblies in a project's output folder in place and puts the originals
+  # back at the end, so two runs of one project must not overlap: under coverage the runs take turns.
+  [ -z "${COVERAGE_DIR:-}" ] || wait
 }
 if [ "$status" -eq 0 ]; then
   for project in tests/*/*.csproj; do
     grep -q 'Microsoft.NET.Test.Sdk' "$project" || continue
-    run "$(basename "$project" .csproj)" dotnet test "$project"
+    run "$(basename "$project" .csproj)" "" "$project"
   done
-  VIDEOENCODE_TEST_STORE=postgres run "VideoEncode.Api.Tests-on-PostgreSQL" dotnet test \
-    tests/VideoEncode.Api.Tests/VideoEncode.Api.Tests.csproj --filter "Store=Contract&Store!=RunOnce"
+  VIDEOENCODE_TEST_STORE=postgres run "VideoEncode.Api.Tests-on-PostgreSQL" "Store=Contract&Store!=RunOnce" \
+    tests/VideoEncode.Api.Tests/VideoEncode.Api.Tests.csproj
   wait
 fi
 for name in "${runs[@]}"; do
@@ -65,6 +74,8 @@ while read -r line; do
   failed=$((failed + $(count Failed)))
   skipped=$((skipped + $(count Skipped)))
 done < <(grep -E '^(Passed|Failed)! +- Failed: ' "$log" 2>/dev/null)
+# Under TEST_FILTER a run may match no test at all, which is a result too.
+[ -z "${TEST_FILTER:-}" ] || summaries=$((summaries + $(grep -c '^No test matches the given testcase filter' "$log" 2>/dev/null || true)))
 
 # One summary per test project, plus one for the second (PostgreSQL) run of the store's rules.
 projects=$(grep -l 'Microsoft.NET.Test.Sdk' tests/*/*.csproj | wc -l)
