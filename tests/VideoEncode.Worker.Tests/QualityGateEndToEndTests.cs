@@ -8,30 +8,31 @@ namespace VideoEncode.Worker.Tests;
 /// the job for good, with what was measured, and nothing is put in place; skip_if_larger keeps the original.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class QualityGateEndToEndTests : IDisposable
+public sealed class QualityGateEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLifetime
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(120);
 
     private readonly string root = Directory.CreateTempSubdirectory("videoencode-gate-e2e-").FullName;
-    private readonly QueueFactory host;
+    private readonly EndToEndHost shared;
     private readonly Uri server;
     private readonly HttpClient client;
     private readonly string input, output, scratch;
 
-    public QualityGateEndToEndTests()
+    public QualityGateEndToEndTests(EndToEndHost shared)
     {
-        host = new QueueFactory(settings: new Dictionary<string, string?> { ["Media"] = Path.Combine(root, "host-media") });
-        server = host.StartOnLoopback();
-        client = host.CreateApiClient();
+        this.shared = shared;
+        (server, client) = (shared.Server, shared.Client);
         input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
         output = Path.Combine(root, "output");
         scratch = Path.Combine(root, "scratch");
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => shared.EmptyQueueAsync();
+
+    public Task DisposeAsync()
     {
-        host.Dispose();
         Directory.Delete(root, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]
