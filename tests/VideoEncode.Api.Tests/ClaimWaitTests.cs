@@ -9,6 +9,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Long-poll claims: one wake per claimable job, backoffs that end after a restart, and claims nobody is left to receive.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class ClaimWaitTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>The ffmpeg command line a worker reports with a finish or a failure, kept on the job.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class CommandLineTests : IDisposable
 {
     private readonly ManualClock clock = new();

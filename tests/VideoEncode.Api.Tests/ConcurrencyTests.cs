@@ -4,6 +4,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class ConcurrencyTests : IDisposable
 {
     private readonly QueueFactory factory = new();

@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class EnqueueTests : IDisposable
 {
     private readonly QueueFactory factory = new();

@@ -8,6 +8,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class EventsTests : IDisposable
 {
     private readonly QueueFactory factory = new();

@@ -5,6 +5,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class FailTests : IDisposable
 {
     private readonly QueueFactory factory = new();

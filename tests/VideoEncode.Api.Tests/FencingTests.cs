@@ -7,6 +7,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Which steps must quote their claim, cancel winning over a give-back, and repeats that are answered, not refused.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class FencingTests : IDisposable
 {
     private readonly ManualClock clock = new();

@@ -12,6 +12,7 @@ namespace VideoEncode.Api.Tests;
 /// next batch (progress figures), and that nothing the memory holds can undo a job's end. The
 /// batches are written when the test says so (ProgressFlushSeconds is an hour here).
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class HeartbeatMemoryTests : IDisposable
 {
     private const int Lease = 60;

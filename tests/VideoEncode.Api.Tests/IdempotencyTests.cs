@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>POST /api/jobs with an Idempotency-Key: a client that retries after a lost answer creates its jobs once.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class IdempotencyTests : IDisposable
 {
     private const string Body = """[{"file_name": "a.mkv", "crf": "23", "preset": "fast"}, {"file_name": "b.mkv", "crf": "23", "preset": "fast"}]""";

@@ -9,6 +9,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Leases, fencing, retries, cancel, priority and long-poll claims, on a clock the test moves.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class LeaseTests : IDisposable
 {
     private readonly ManualClock clock = new();

@@ -5,6 +5,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Claim, finish, get, delete and reset, with the original service's exact answers.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class LifecycleTests : IDisposable
 {
     private readonly QueueFactory factory = new();

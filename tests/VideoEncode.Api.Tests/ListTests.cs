@@ -3,6 +3,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class ListTests : IDisposable
 {
     private readonly QueueFactory factory = new();

@@ -237,7 +237,8 @@ public sealed class MigrateTests : IDisposable
 
     private string NewPostgresDatabase()
     {
-        var database = TestStore.NewPostgresDatabase();
+        // Empty, as an operator's new database is: migrate brings it to the schema itself.
+        var database = TestStore.NewEmptyPostgresDatabase();
         postgres.Add(database);
         return database;
     }

@@ -10,6 +10,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Statistics, workers and metrics against a scripted scenario on a clock the test moves.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed partial class OperationsTests : IDisposable
 {
     private readonly ManualClock clock = new();

@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Every job names its output, and no two pending or running jobs share one.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class OutputNameTests : IDisposable
 {
     private readonly QueueFactory factory = new();

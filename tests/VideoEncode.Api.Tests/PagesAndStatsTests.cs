@@ -45,6 +45,7 @@ public sealed class PagesAndStatsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task StatsCountEveryStatusIncludingZeros()
     {
         var client = factory.CreateApiClient();

@@ -10,6 +10,7 @@ namespace VideoEncode.Api.Tests;
 /// Pausing the queue (claims get nothing, running jobs go on, long polls wait for the resume) and
 /// draining a worker (its claims are refused and its heartbeats say so, until a person lifts it).
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class PauseTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

@@ -8,6 +8,7 @@ namespace VideoEncode.Api.Tests;
 /// What a worker's quality gate reports with a finish — SSIM, PSNR and the result (encoded, or
 /// kept_original when skip_if_larger discarded the encode) — as the host checks, keeps and clears it.
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class QualityReportTests : IDisposable
 {
     private readonly QueueFactory host = new();

@@ -2,6 +2,7 @@ using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Tests;
 
+[Trait("Store", TestStore.Contract)]
 public sealed class RestartTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace VideoEncode.Api.Tests;
 /// jobs any worker can run (libx264 of crf and preset), and a long-polling claim that cannot run a new
 /// job does not keep its wake from one that can.
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class RoutingTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

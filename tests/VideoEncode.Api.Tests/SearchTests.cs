@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>GET /api/jobs?q=…: a piece of the file name, any letter case, with the status filter, sorts and paging.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class SearchTests : IDisposable
 {
     private readonly QueueFactory factory = new();

@@ -9,6 +9,7 @@ namespace VideoEncode.Api.Tests;
 /// Jobs whose input was uploaded to the host: enqueued by upload_id, handed only to claims that take
 /// store jobs (and have room for them), finished only with their result's upload.
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class StoreJobApiTests : IDisposable
 {
     private readonly QueueFactory host = new();

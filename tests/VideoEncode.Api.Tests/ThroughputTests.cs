@@ -5,6 +5,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>GET /api/stats/throughput: jobs finished and failed per minute over the last hour.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class ThroughputTests : IDisposable
 {
     private readonly ManualClock clock = new();

@@ -425,6 +425,7 @@ public sealed class UploadTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task AnUploadAJobRefersToCannotBeTerminated()
     {
         var (host, client) = Start();
@@ -459,6 +460,7 @@ public sealed class UploadTests : IDisposable
 
     /// <summary>Expiration: an unfinished upload past Upload-Expires is 410, then swept (404, files gone); a finished one nobody uses goes too, one a job uses stays.</summary>
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task TheSweepRemovesExpiredAndUnusedUploadsAndLeftoverFilesButKeepsWhatJobsUse()
     {
         var (host, client) = Start(("UploadExpiryHours", "24"));
@@ -505,6 +507,7 @@ public sealed class UploadTests : IDisposable
 
     /// <summary>A crash after the rename into files/ but before the row said complete: the next HEAD finishes the completion.</summary>
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task ACompletionCutShortByACrashIsFinishedByTheNextHead()
     {
         var (host, client) = Start();
@@ -637,6 +640,7 @@ public sealed class UploadTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task AnUploadAJobTakesUpIsKeptAFullExpiryFromThenEvenOnceTheJobIsGone()
     {
         var (host, client) = Start(("UploadExpiryHours", "24"));

@@ -6,6 +6,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>POST /api/jobs with a "source" (a watched folder's file): each (path, size, mtime) becomes one job, on either store.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class WatchedFileTests : IDisposable
 {
     private readonly QueueFactory factory = new();

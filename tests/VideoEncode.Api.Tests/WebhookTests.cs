@@ -9,6 +9,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Webhooks: signed deliveries to a real loopback receiver, retries and giving up on a clock the test moves, restarts, the address guard.</summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class WebhookTests : IDisposable
 {
     private const string Secret = "a-secret-of-some-length";

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Npgsql;
+using VideoEncode.Api.Database.Postgres;
 
 namespace VideoEncode.Testing;
 
@@ -6,7 +8,7 @@ namespace VideoEncode.Testing;
 /// The store the API tests run on: SQLite, or PostgreSQL when VIDEOENCODE_TEST_STORE=postgres.
 /// ./test.sh runs the API suite once on each, against a throwaway PostgreSQL server it starts
 /// (scripts/postgres.sh) and names in VIDEOENCODE_TEST_POSTGRES. Every test gets a database of its
-/// own: a fresh file, or a fresh database on that server.
+/// own: a fresh file, or a fresh database on that server copied from a migrated template.
 /// </summary>
 public static class TestStore
 {
@@ -14,9 +16,17 @@ public static class TestStore
     public const string ServerVariable = "VIDEOENCODE_TEST_POSTGRES";
 
     /// <summary>
+    /// The "Store" trait of the tests whose point is a rule of the store (the job lifecycle, leases
+    /// and fencing, bulk, pause and drain, idempotency, output names, search, the change journal and
+    /// events, retention, statistics): ./test.sh runs them on SQLite with the whole suite and again
+    /// with VIDEOENCODE_TEST_STORE=postgres. Every other test runs once, on SQLite unless it chooses.
+    /// </summary>
+    public const string Contract = "Contract";
+
+    /// <summary>
     /// The "Store" trait of tests that choose their store themselves — SQLite internals, several
-    /// hosts on PostgreSQL — rather than follow VIDEOENCODE_TEST_STORE: the PostgreSQL pass of the
-    /// API suite leaves them out, so they run once.
+    /// hosts on PostgreSQL — rather than follow VIDEOENCODE_TEST_STORE: the PostgreSQL pass leaves
+    /// them out even in a <see cref="Contract"/> class, so they run once.
     /// </summary>
     public const string RunOnce = "RunOnce";
 
@@ -37,18 +47,77 @@ public static class TestStore
             $"{ServerVariable} is not set. ./test.sh starts a throwaway PostgreSQL and sets it; by hand: " +
             $"export {ServerVariable}=\"$(scripts/postgres.sh start /tmp/videoencode-pg)\"");
 
-    /// <summary>Creates a database of its own on the test server and answers its connection string.</summary>
-    public static string NewPostgresDatabase()
+    /// <summary>
+    /// Creates a database of its own on the test server, already at the current schema (a copy of
+    /// <see cref="Template"/>, which costs a fraction of running every schema step again; the host
+    /// still checks the schema at start-up and finds it current), and answers its connection string.
+    /// </summary>
+    public static string NewPostgresDatabase() => CreatePostgresDatabase(Template.Value);
+
+    /// <summary>A database of its own with no schema at all, for tests of what migrates an empty database.</summary>
+    public static string NewEmptyPostgresDatabase() => CreatePostgresDatabase(template: null);
+
+    private static string CreatePostgresDatabase(string? template)
     {
         var name = "videoencode_test_" + Guid.NewGuid().ToString("N");
         using (var server = new NpgsqlConnection(PostgresServer))
         {
             server.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", server);
-            create.ExecuteNonQuery();
+            Execute(server, template is null ? $"CREATE DATABASE {name}" : $"CREATE DATABASE {name} TEMPLATE {template}");
         }
         // A small pool per test host: several hosts at once must stay within the server's max_connections.
         return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name, MaxPoolSize = 20 }.ConnectionString;
+    }
+
+    /// <summary>An arbitrary advisory lock number ("VETempla") the test processes take turns on while one makes the template.</summary>
+    private const long TemplateLock = 0x56455465_6D706C61;
+
+    /// <summary>
+    /// The migrated database every test database is copied from, made at most once per server and
+    /// schema: its name carries a hash of schema.postgres.sql, so a changed schema gets a new template
+    /// and a long-lived server never hands out a stale one. Test processes running at once (./test.sh
+    /// runs several) take turns on an advisory lock: the first makes it, the others find it. It is
+    /// built under a temporary name and renamed when complete, so a run stopped half-way leaves no
+    /// half-migrated template behind.
+    /// </summary>
+    private static readonly Lazy<string> Template = new(() =>
+    {
+        var name = "videoencode_template_" + SchemaHash();
+        using var server = new NpgsqlConnection(PostgresServer);
+        server.Open();
+        Execute(server, $"SELECT pg_advisory_lock({TemplateLock})");
+        try
+        {
+            using (var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = @name", server))
+            {
+                exists.Parameters.AddWithValue("name", name);
+                if ((long)exists.ExecuteScalar()! > 0) return name;
+            }
+            var building = name + "_" + Guid.NewGuid().ToString("N")[..8];
+            Execute(server, $"CREATE DATABASE {building}");
+            var connection = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = building, Pooling = false }.ConnectionString;
+            using (var database = NpgsqlDataSource.Create(connection))
+                PostgresSchemaMigrator.MigrateAsync(database).GetAwaiter().GetResult();
+            Execute(server, $"ALTER DATABASE {building} RENAME TO {name}");
+            return name;
+        }
+        finally
+        {
+            Execute(server, $"SELECT pg_advisory_unlock({TemplateLock})");
+        }
+    });
+
+    private static string SchemaHash()
+    {
+        using var schema = typeof(PostgresSchemaMigrator).Assembly.GetManifestResourceStream("schema.postgres.sql")
+            ?? throw new InvalidOperationException("schema.postgres.sql is not embedded in the host assembly.");
+        return Convert.ToHexStringLower(SHA256.HashData(schema))[..16];
+    }
+
+    private static void Execute(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -70,7 +139,6 @@ public static class TestStore
         NpgsqlConnection.ClearAllPools();
         using var server = new NpgsqlConnection(PostgresServer);
         server.Open();
-        using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", server);
-        drop.ExecuteNonQuery();
+        Execute(server, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     }
 }

@@ -10,28 +10,30 @@ namespace VideoEncode.Worker.Tests;
 /// the command line that ran, whether it finished or failed.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class EncodeSettingsEndToEndTests : IDisposable
+public sealed class EncodeSettingsEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLifetime
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly QueueFactory host = new();
+    private readonly EndToEndHost shared;
     private readonly Uri server;
     private readonly HttpClient client;
     private readonly string root = Directory.CreateTempSubdirectory("videoencode-settings-").FullName;
     private readonly string input, output;
 
-    public EncodeSettingsEndToEndTests()
+    public EncodeSettingsEndToEndTests(EndToEndHost shared)
     {
-        server = host.StartOnLoopback();
-        client = host.CreateApiClient();
+        this.shared = shared;
+        (server, client) = (shared.Server, shared.Client);
         input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
         output = Path.Combine(root, "output");
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => shared.EmptyQueueAsync();
+
+    public Task DisposeAsync()
     {
-        host.Dispose();
         Directory.Delete(root, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]

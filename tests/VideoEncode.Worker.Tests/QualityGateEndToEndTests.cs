@@ -8,30 +8,31 @@ namespace VideoEncode.Worker.Tests;
 /// the job for good, with what was measured, and nothing is put in place; skip_if_larger keeps the original.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class QualityGateEndToEndTests : IDisposable
+public sealed class QualityGateEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLifetime
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(120);
 
     private readonly string root = Directory.CreateTempSubdirectory("videoencode-gate-e2e-").FullName;
-    private readonly QueueFactory host;
+    private readonly EndToEndHost shared;
     private readonly Uri server;
     private readonly HttpClient client;
     private readonly string input, output, scratch;
 
-    public QualityGateEndToEndTests()
+    public QualityGateEndToEndTests(EndToEndHost shared)
     {
-        host = new QueueFactory(settings: new Dictionary<string, string?> { ["Media"] = Path.Combine(root, "host-media") });
-        server = host.StartOnLoopback();
-        client = host.CreateApiClient();
+        this.shared = shared;
+        (server, client) = (shared.Server, shared.Client);
         input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
         output = Path.Combine(root, "output");
         scratch = Path.Combine(root, "scratch");
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => shared.EmptyQueueAsync();
+
+    public Task DisposeAsync()
     {
-        host.Dispose();
         Directory.Delete(root, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]
@@ -91,8 +92,7 @@ public sealed class QualityGateEndToEndTests : IDisposable
         var made = Path.Combine(root, "made.mkv");
         await TestMedia.MakeClipAsync(made, 2);
         var small = Path.Combine(input, "small.mp4");
-        var (exit, _, stderr) = await TestMedia.RunAsync("ffmpeg", ["-v", "error", "-i", made, "-c:v", "libx264", "-crf", "51", "-c:a", "aac", "-b:a", "16k", small]);
-        Assert.True(exit == 0, stderr);
+        await TestMedia.GenerateAsync(["-v", "error", "-i", made, "-c:v", "libx264", "-crf", "51", "-c:a", "aac", "-b:a", "16k", small]);
         var jobs = await client.EnqueueAsync(
             new { file_name = "small.mp4", crf = "0", preset = "ultrafast", skip_if_larger = true },
             new { upload_id = await client.UploadFileAsync(small), crf = "0", preset = "ultrafast", skip_if_larger = true });

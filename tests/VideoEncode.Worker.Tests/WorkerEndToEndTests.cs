@@ -6,29 +6,32 @@ namespace VideoEncode.Worker.Tests;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 /// <summary>The host on a real loopback port, the worker as a real process, real ffmpeg, clips made here.</summary>
-public sealed class WorkerEndToEndTests : IDisposable
+public sealed class WorkerEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLifetime
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
     private static readonly Dictionary<string, string> NoVariables = [];
 
-    private readonly QueueFactory host = new();
+    private readonly EndToEndHost shared;
+    private readonly QueueFactory host;
     private readonly Uri server;
     private readonly HttpClient client;
     private readonly string root = Directory.CreateTempSubdirectory("videoencode-worker-").FullName;
     private readonly string input, output;
 
-    public WorkerEndToEndTests()
+    public WorkerEndToEndTests(EndToEndHost shared)
     {
-        server = host.StartOnLoopback();
-        client = host.CreateApiClient();
+        this.shared = shared;
+        (host, server, client) = (shared.Host, shared.Server, shared.Client);
         input = Directory.CreateDirectory(Path.Combine(root, "input")).FullName;
         output = Path.Combine(root, "output");
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => shared.EmptyQueueAsync();
+
+    public Task DisposeAsync()
     {
-        host.Dispose();
         Directory.Delete(root, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]
