@@ -12,6 +12,7 @@ namespace VideoEncode.Api.Tests.StoreContract;
 /// so the same assertions hold for SQLite's driver and PostgreSQL's. The clock is manual and the lease
 /// sweep is left to the test (a sweep every hour), so nothing moves unless a test moves it.
 /// </summary>
+[Trait("Store", TestStore.Contract)]
 public sealed class JobLifecycleContractTests : IDisposable
 {
     private readonly ManualClock clock = new();
