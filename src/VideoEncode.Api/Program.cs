@@ -36,7 +36,7 @@ app.UseApiDocumentation();                   // /swagger
 app.UsePages();                              // /, /add-jobs/, /view-jobs/ from wwwroot
 
 app.MapGet("/health", () => new HealthStatus("ok")).WithTags("Health");
-app.MapJobs();
+app.MapJobs();                               // the jobs, their bulk actions, the workers' steps and a job's media
 app.MapProfiles();                           // named encode settings at /api/profiles; the choices at /api/encode-options
 app.MapStats();
 app.MapEvents();
@@ -47,7 +47,7 @@ app.MapBackup();
 app.MapQueue();
 app.MapWorkers();                            // the workers seen, and one worker's drain
 app.MapWebhooks();
-app.MapUploads();                            // tus 1.0 uploads at /api/uploads; a job's media at /api/jobs/{id}/input and /output
+app.MapUploads();                            // tus 1.0 uploads at /api/uploads
 
 app.Run();
 return 0;

@@ -62,9 +62,9 @@ public sealed class ProfileTests : IDisposable
         foreach (var (name, settings) in BuiltInProfiles.All)
         {
             var body = JsonSerializer.SerializeToElement(settings, WireJson.Options);
-            var (fields, readProblem) = Jobs.EncodeInput.Read(body);
+            var (fields, readProblem) = Profiles.EncodeInput.Read(body);
             Assert.True(fields is not null, $"{name}: {readProblem}");
-            var (resolved, problem) = Jobs.EncodeInput.Resolve(null, fields!, requirePreset: false);
+            var (resolved, problem) = Profiles.EncodeInput.Resolve(null, fields!, requirePreset: false);
             Assert.True(problem is null, $"{name}: {problem}");
             Assert.Equal(settings, resolved);
         }

@@ -43,6 +43,7 @@ public static class JobsApi
         group.MapPost("/{id}/reset", Reset).RequireAccess(Access.Admin).WithSummary("Put a job in any state back in the queue, as if never claimed");
         group.MapBulk();
         group.MapWorkerRoutes();
+        routes.MapMediaDownloads();           // a job's media at /api/jobs/{id}/input and /output
         return group;
     }
 

@@ -21,7 +21,6 @@ namespace VideoEncode.Api.Uploads;
 /// creation-defer-length, creation-with-upload or concatenation. People upload inputs (submit keys),
 /// workers their results (worker keys). Handlers parse headers and map outcomes to HTTP; the work is in
 /// <see cref="UploadCreation"/>, <see cref="UploadReceiver"/> and <see cref="UploadTermination"/>.
-/// Also maps the jobs' media downloads (<see cref="MediaDownloads"/>).
 /// </summary>
 public static class UploadsApi
 {
@@ -29,7 +28,6 @@ public static class UploadsApi
 
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder routes)
     {
-        routes.MapMediaDownloads();
         var group = routes.MapGroup(Tus.UploadsPath).WithTags("Uploads").RequireAccess(Access.Submit, orAlso: Access.Work)
             .AddEndpointFilter(RequireTusVersion);
         group.MapMethods("/", [HttpMethods.Options], Options).RequireAccess(Access.Read)

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using VideoEncode.Contracts;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Profiles;
 
 /// <summary>
 /// The encode settings of a request (a job's flat fields, or a profile's body), read and then made

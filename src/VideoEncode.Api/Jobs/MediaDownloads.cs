@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
-using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Uploads;
 
-namespace VideoEncode.Api.Uploads;
+namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// A job's media from the host's store: GET (and HEAD) /api/jobs/{id}/input — the upload it encodes —
