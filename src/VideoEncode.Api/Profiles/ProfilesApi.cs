@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
-using VideoEncode.Api.Jobs;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Api.Profiles;
