@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Http;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Backup;

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Drivers;
 using VideoEncode.Api.Changes;
 using System.Net;
 using System.Net.Http.Json;

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Heartbeats;
 using System.Net.Http.Json;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Jobs;

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Heartbeats;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using VideoEncode.Api.Configuration;

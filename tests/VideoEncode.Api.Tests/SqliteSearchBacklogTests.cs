@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Drivers;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Jobs;

@@ -1,3 +1,4 @@
+using VideoEncode.Api.Jobs.Drivers;
 using System.Net;
 using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Api.Jobs;

@@ -1,6 +1,4 @@
 using System.Data.Common;
-using VideoEncode.Api.Database.Postgres;
-using VideoEncode.Api.Database.Sqlite;
 
 namespace VideoEncode.Api.Database;
 
@@ -20,31 +18,4 @@ public interface IStoreSql
 
     /// <summary>Runs <paramref name="write"/> in one transaction; completes once it is committed (durably).</summary>
     Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancel = default);
-}
-
-/// <inheritdoc cref="IStoreSql"/>
-public sealed class SqliteStoreSql(QueueDatabase database, SqliteWriter writer) : IStoreSql
-{
-    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read)
-    {
-        await using var connection = database.OpenRead();
-        return await read(connection);
-    }
-
-    /// <summary>The write joins the single writer's queue (<see cref="SqliteWriter.WriteAwaitedAsync{T}"/>).</summary>
-    public Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancel = default) =>
-        writer.WriteAwaitedAsync(connection => new ValueTask<T>(write(connection)), cancel);
-}
-
-/// <inheritdoc cref="IStoreSql"/>
-public sealed class PostgresStoreSql(PostgresDatabase database) : IStoreSql
-{
-    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read)
-    {
-        await using var connection = await database.OpenAsync();
-        return await read(connection);
-    }
-
-    public Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancel = default) =>
-        database.WriteAsync(connection => write(connection), cancel);
 }

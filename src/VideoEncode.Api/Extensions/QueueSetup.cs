@@ -1,3 +1,5 @@
+using VideoEncode.Api.Jobs.Drivers;
+using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Data.Sqlite;

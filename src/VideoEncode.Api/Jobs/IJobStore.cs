@@ -4,8 +4,8 @@ namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// Every change and read of jobs: <see cref="JobLifecycle{TConnection}"/>, each step written once over
-/// a driver per database (<see cref="SqliteQueueDriver"/>: one host, the default;
-/// <see cref="PostgresQueueDriver"/>: several hosts sharing one queue). On both: a write is answered
+/// a driver per database (<see cref="Drivers.SqliteQueueDriver"/>: one host, the default;
+/// <see cref="Drivers.PostgresQueueDriver"/>: several hosts sharing one queue). On both: a write is answered
 /// only once committed, a claim is one atomic statement, every step of a claimed job is fenced by its
 /// token, and the changes a write made are published (<see cref="Changes.JobChangeSink"/>) right after
 /// its commit. Changes of state are decided by <see cref="JobTransitions"/>, names by <see cref="OutputNaming"/>.
@@ -32,7 +32,7 @@ public interface IJobStore
 
     /// <summary>
     /// Writes the progress figures of running jobs that heartbeats answered from memory brought
-    /// (<see cref="LiveClaims"/>), each only while its claim (the token beside it) still holds the job, and
+    /// (<see cref="Heartbeats.LiveClaims"/>), each only while its claim (the token beside it) still holds the job, and
     /// notes their workers as seen. A shared store also records them as progress changes for the other hosts' streams.
     /// </summary>
     Task SaveProgressAsync(IReadOnlyList<HeldProgress> progress);

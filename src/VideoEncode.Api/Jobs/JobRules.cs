@@ -32,6 +32,9 @@ public static class JobRules
     /// <summary>A job holds its output_name against others while it is live (<see cref="JobTransitions.IsLive"/>), in SQL.</summary>
     public const string Live = "status IN ('pending', 'in_progress')";
 
+    /// <summary>How many times a job is tried when its request does not say (max_attempts).</summary>
+    public const int DefaultMaxAttempts = 3;
+
     /// <summary>How long an Idempotency-Key is remembered.</summary>
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 

@@ -4,7 +4,7 @@ namespace VideoEncode.Api.Jobs;
 
 /// <summary>
 /// A job to enqueue, as the request carries it. Swagger shows this shape; the body itself is read
-/// by <see cref="JobInput"/> so that every bad field gets a precise message. Beside these, any field of
+/// by <see cref="Http.JobInput"/> so that every bad field gets a precise message. Beside these, any field of
 /// the encode settings (GET /api/encode-options; the EncodeSettings schema) may be given flat:
 /// video_codec, encoder, crf or bitrate, preset, bit_depth, max_height, audio, audio_bitrate, container,
 /// subtitles, min_ssim, min_psnr, skip_if_larger. Without a profile, video_codec or encoder: crf and preset, as the original service had them.
@@ -25,7 +25,7 @@ namespace VideoEncode.Api.Jobs;
 /// Instead of file_name: an upload to the host's media store (POST /api/uploads, tus), which must be
 /// complete. The job's file_name is then the uploaded file's name, and workers fetch the input from the host.
 /// </param>
-public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobInput.DefaultMaxAttempts,
+public sealed record NewJob(string FileName, string Crf, string Preset, int Priority = 0, int MaxAttempts = JobRules.DefaultMaxAttempts,
     string? OutputName = null, bool Overwrite = false, string? UploadId = null)
 {
     /// <summary>The job's own copy of its encode settings, complete; <see cref="Crf"/> and <see cref="Preset"/> repeat theirs ("" when not used).

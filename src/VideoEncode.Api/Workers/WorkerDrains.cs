@@ -1,4 +1,5 @@
 using Dapper;
+using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Database;

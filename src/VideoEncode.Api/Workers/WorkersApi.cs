@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Jobs.Http;
+using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;

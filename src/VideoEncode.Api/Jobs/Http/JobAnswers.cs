@@ -8,7 +8,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Http;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>Where a step's claim token comes from.</summary>
 public enum TokenRule

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// The answer to a bulk action: how many jobs changed and which (the first <see cref="BulkRules.MaxListed"/>,

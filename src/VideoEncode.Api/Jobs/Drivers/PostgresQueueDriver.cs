@@ -6,7 +6,7 @@ using VideoEncode.Api.Database.Postgres;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Drivers;
 
 /// <summary>
 /// The jobs on PostgreSQL, shared by any number of hosts. Every write is one transaction

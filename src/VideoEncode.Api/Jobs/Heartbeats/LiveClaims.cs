@@ -4,7 +4,7 @@ using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Contracts;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Heartbeats;
 
 /// <summary>
 /// The running claims this host has answered, so that a heartbeat which only reports progress needs
@@ -169,9 +169,3 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
 
     private static int Stripe(long id) => (int)(id & (Stripes - 1));
 }
-
-/// <summary>
-/// A running job's figures held in memory for the next batch: the job as it reads with them, its claim
-/// token, and when its worker was last seen (unix seconds), which the batch writes as the worker's last sighting.
-/// </summary>
-public sealed record HeldProgress(Job Job, string Token, long SeenAt);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// What a finish says the worker's quality gate measured and decided: ssim (0–1) and psnr (0 to

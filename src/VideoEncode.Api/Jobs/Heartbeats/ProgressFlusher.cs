@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Heartbeats;
 
 /// <summary>
 /// Writes the progress figures that heartbeats answered from memory brought (<see cref="LiveClaims"/>)

@@ -6,7 +6,7 @@ using VideoEncode.Api.Database.Sqlite;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Drivers;
 
 /// <summary>
 /// The jobs on SQLite, one host (the default). Writes run on the single writer (<see cref="SqliteWriter"/>),

@@ -3,7 +3,7 @@ using VideoEncode.Api.Http;
 using VideoEncode.Api.Profiles;
 using VideoEncode.Contracts;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// The input rules for a job, in one place: a safe relative file_name (or an upload), the encode
@@ -14,7 +14,6 @@ namespace VideoEncode.Api.Jobs;
 internal static class JobInput
 {
     public const int MaxJobsPerRequest = 10_000;
-    public const int DefaultMaxAttempts = 3;
     public const int MaxAttemptsLimit = 100;
     public const int PriorityLimit = 1_000_000;
     public const int MaxWorkerNameLength = 200;
@@ -128,7 +127,7 @@ internal static class JobInput
             error = Fail(index, "priority", $"must be a whole number from {-PriorityLimit} to {PriorityLimit}");
             return null;
         }
-        if (!TryOptionalInt(item, "max_attempts", 1, MaxAttemptsLimit, DefaultMaxAttempts, out var maxAttempts))
+        if (!TryOptionalInt(item, "max_attempts", 1, MaxAttemptsLimit, JobRules.DefaultMaxAttempts, out var maxAttempts))
         {
             error = Fail(index, "max_attempts", $"must be a whole number from 1 to {MaxAttemptsLimit}");
             return null;

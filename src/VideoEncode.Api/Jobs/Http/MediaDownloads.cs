@@ -4,7 +4,7 @@ using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Uploads;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// A job's media from the host's store: GET (and HEAD) /api/jobs/{id}/input — the upload it encodes —

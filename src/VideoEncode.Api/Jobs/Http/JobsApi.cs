@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
+using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Profiles;
-using static VideoEncode.Api.Jobs.JobAnswers;
+using static VideoEncode.Api.Jobs.Http.JobAnswers;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// The /api/jobs routes for people and their tools: the original service's enqueue, list,

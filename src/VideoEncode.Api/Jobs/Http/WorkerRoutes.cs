@@ -1,11 +1,12 @@
+using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
-using static VideoEncode.Api.Jobs.JobAnswers;
+using static VideoEncode.Api.Jobs.Http.JobAnswers;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Http;
 
 /// <summary>
 /// The routes a worker walks a job through: claim (optionally waiting for work), heartbeat,

@@ -3,7 +3,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using VideoEncode.Api.Database.Sqlite;
 
-namespace VideoEncode.Api.Jobs;
+namespace VideoEncode.Api.Jobs.Drivers;
 
 /// <summary>
 /// Moves new jobs' names from jobs_search_backlog into the trigram index jobs_search (schema step 12),
