@@ -9,7 +9,6 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 /// <summary>Webhooks: signed deliveries to a real loopback receiver, retries and giving up on a clock the test moves, restarts, the address guard.</summary>
-[Trait("Store", TestStore.Contract)]
 public sealed class WebhookTests : IDisposable
 {
     private const string Secret = "a-secret-of-some-length";
@@ -29,6 +28,7 @@ public sealed class WebhookTests : IDisposable
     public void Dispose() => factory.Dispose();
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task ADeliveryIsSignedWithTheSecretAndItsTimeAndCarriesTheJob()
     {
         using var receiver = new WebhookReceiver();
@@ -68,6 +68,7 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task AReceiverThatFailsTwiceGetsTheDeliveryOnTheThirdAttemptAfterBackingOff()
     {
         using var receiver = new WebhookReceiver(answer: n => n <= 2 ? 500 : 204);
@@ -95,6 +96,7 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task ADeliveryRefusedForADayIsMarkedDead()
     {
         using var receiver = new WebhookReceiver(answer: _ => 503);
@@ -113,6 +115,7 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task ADeliveryLeftWaitingByAStoppedHostIsSentByTheNextOne()
     {
         var database = TestStore.NewDatabase();
@@ -306,6 +309,7 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task DeletingAWebhookDropsItsWaitingDeliveries()
     {
         using var receiver = new WebhookReceiver(answer: _ => 500);
@@ -324,6 +328,7 @@ public sealed class WebhookTests : IDisposable
     }
 
     [Fact]
+    [Trait("Store", TestStore.Contract)]
     public async Task WebhooksMadeAndDeletedBetweenChangesAreReadAtEachChange()
     {
         // The subscriptions are read afresh inside every job write (on SQLite by a statement kept compiled on the
