@@ -170,10 +170,12 @@ public sealed class BackupTests : IDisposable
         private readonly CancellationTokenSource stop = new();
         private readonly Task[] clients;
 
+        // The clients are made here, one after another: WebApplicationFactory starts its server on the first
+        // CreateClient, and four first calls at once race (one sees a server not started yet).
         private EnqueueLoad(QueueFactory host) =>
-            clients = Enumerable.Range(0, 4).Select(client => Task.Run(async () =>
+            clients = Enumerable.Range(0, 4).Select(client => (client, http: host.CreateApiClient())).ToList().Select(pair => Task.Run(async () =>
             {
-                var http = host.CreateApiClient();
+                var (client, http) = pair;
                 for (var i = 0; !stop.IsCancellationRequested; i++)
                     foreach (var job in await http.EnqueueAsync(QueueCalls.NewJob($"load/{client}/{i}.mkv")))
                         acknowledged.Enqueue(job.Id);
