@@ -6,9 +6,9 @@ namespace VideoEncode.Api.Changes;
 /// <summary>
 /// The one place a committed change is announced. The job lifecycle calls <see cref="Publish"/> after
 /// the commit of every write, so no route can forget one: a log line for a change of status (job id,
-/// from -> to, cause; never the key), then every registered <see cref="IJobChangeListener"/> — the
-/// claim wake-ups, the webhook dispatcher's wake-up, the in-memory claims, the event stream, the
-/// metrics. What every host must hear alike (the event on the live stream and the counters) goes
+/// from -> to, cause; never the key), then the announcements, then every registered
+/// <see cref="IJobChangeListener"/>'s <c>Committed</c> — the claim wake-ups, the webhook dispatcher's
+/// wake-up, the in-memory claims. What every host must hear alike (the event on the live stream and the counters) goes
 /// through <see cref="Announce"/>: straight away on SQLite, where this host is the only one; on a
 /// shared PostgreSQL store from <see cref="Cluster.SharedChangeFeed"/>, which reads every host's
 /// changes back from the database, so that every host streams and counts the same changes with the
@@ -25,7 +25,6 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, DatabaseLocatio
             // Asked first: the cause's words are built for the line, which a host logging at Warning never writes.
             if (change.MovesStatus && logger.IsEnabled(LogLevel.Information))
                 JobLog.StateChanged(logger, change.Job.Id, JobChange.SpellFrom(change.From), JobChange.SpellTo(change.To), Describe(change.Cause));
-        foreach (var listener in listeners) listener.Committed(changes);
         foreach (var change in changes)
         {
             if (IsProgress(change.MovesStatus, change.Cause))
@@ -34,6 +33,9 @@ public sealed class JobChangeSink(ILogger<JobChangeSink> logger, DatabaseLocatio
             else if (!database.IsShared)
                 Announce(null, change.Job.Id, ChangeNotice.Of(change), fromOtherHost: false);
         }
+        // After the announcements: a claim woken here must not put its "claimed" on the stream before the
+        // event of the change that made its job claimable.
+        foreach (var listener in listeners) listener.Committed(changes);
     }
 
     /// <summary>A heartbeat's figures, for the streams open on this host.</summary>

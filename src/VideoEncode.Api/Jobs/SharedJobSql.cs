@@ -167,18 +167,12 @@ internal static class SharedJobSql
         status = 'cancelled', finished = @now, cancel_requested = FALSE, lease_expires_at = NULL, claim_step = @step, {ClearRunReport}
         """;
 
-    public const string RequestCancel = $"UPDATE jobs SET cancel_requested = TRUE WHERE id = @id RETURNING {Columns}";
-
     /// <summary>Back to pending with a clean slate: attempts from zero, no backoff, no claim.</summary>
-    public const string Requeue = $"UPDATE jobs SET {RequeueChanges} WHERE id = @id RETURNING {Columns}";
-
     private const string RequeueChanges = $"""
         status = 'pending', started = NULL, finished = NULL, error = NULL, log_tail = NULL,
             attempts = 0, claim_token = NULL, claim_step = NULL, lease_expires_at = NULL, available_at = 0, cancel_requested = FALSE,
             worker = NULL, {ClearRunReport}
         """;
-
-    public const string Delete = $"DELETE FROM jobs WHERE id = @id RETURNING {Columns}";
 
     /// <summary>
     /// A move (<see cref="JobMove"/>) on every job <paramref name="ids"/> names at once: the statement the
