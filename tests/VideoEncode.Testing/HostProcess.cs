@@ -42,7 +42,12 @@ public sealed class HostProcess : IDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             if (host.process.HasExited || DateTime.UtcNow > deadline)
+            {
+                // A host that refused to start has exited; without a timeout, WaitForExit also waits until its
+                // output has been read to the end, so the refusal is in the message (it raced the reader before).
+                if (host.process.HasExited) host.process.WaitForExit();
                 throw new InvalidOperationException($"The host did not start. Its output:\n{host.Output}");
+            }
             await Task.Delay(100);
         }
     }
