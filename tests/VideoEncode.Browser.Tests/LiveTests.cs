@@ -78,7 +78,7 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box",
             "--ffmpeg", FakeTools.RealTimeFfmpeg(media)));
         var row = page.Locator("#workers tr[data-worker='render-box']");
-        await Expect(row).ToContainTextAsync($"#{job.Id} feature.mkv", new() { Timeout = 30_000 });
+        await Expect(row.Locator($".running-job[data-job-id='{job.Id}']")).ToContainTextAsync($"feature.mkv #{job.Id}", new() { Timeout = 30_000 });
         await Expect(row).ToContainTextAsync("online");
         var bar = row.GetByRole(AriaRole.Progressbar, new() { Name = $"Job {job.Id} progress on render-box" });
         await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });

@@ -48,8 +48,10 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByRole(AriaRole.Link, new() { Name = "View them" }).ClickAsync();
 
         var row = page.Locator("#rows tr[data-job-id='1']");
-        await Expect(row).ToContainTextAsync("shows/pilot episode.mkv");
-        await Expect(row).ToContainTextAsync("→ shows/pilot episode.mp4");
+        await Expect(row.Locator(".file-name")).ToHaveTextAsync("pilot episode.mkv");
+        await Expect(row.Locator(".folder")).ToHaveTextAsync("shows");
+        await Expect(row.Locator(".output-name")).ToHaveTextAsync("→ pilot episode.mp4"); // beside its input: its own name is enough
+        await Expect(row.Locator("td.file")).ToHaveAttributeAsync("title", "shows/pilot episode.mkv → shows/pilot episode.mp4");
         await Expect(row).ToContainTextAsync("slow");
         await Expect(row.Locator("td.settings")).ToHaveTextAsync("crf 20 · slow");
         await Expect(row).ToContainTextAsync("pending");
@@ -295,7 +297,9 @@ public sealed class PagesTests(BrowserFixture browser) : IAsyncLifetime
         await OpenWithKeyAsync("/view-jobs/");
 
         await Expect(page.Locator("#rows td.file .file-name").Last).ToHaveTextAsync(hostile);
-        await Expect(page.Locator("#rows td.file .file-name").First).ToHaveTextAsync("<script>alert(2)</script>.mkv");
+        // Its "/" makes "<script>alert(2)<" a folder, shown after the name as text too.
+        await Expect(page.Locator("#rows td.file .file-name").First).ToHaveTextAsync("script>.mkv");
+        await Expect(page.Locator("#rows td.file .folder").First).ToHaveTextAsync("<script>alert(2)<");
         await page.GetByRole(AriaRole.Button, new() { Name = "Delete job 1" }).ClickAsync();
         await Expect(page.Locator("#confirm-text")).ToContainTextAsync(hostile);
         await page.Locator("#confirm").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();

@@ -1,4 +1,6 @@
 using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using VideoEncode.Contracts;
 
 namespace VideoEncode.Browser.Tests;
@@ -42,5 +44,31 @@ internal static class QueueSeeding
         (await api.PostAsJsonAsync($"/api/jobs/{job.Id}/heartbeat", new Heartbeat(job.ClaimToken!, progress, 1.8, 95), WireJson.Options))
             .EnsureSuccessStatusCode();
         return job;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="next"/> the id the host hands the next job, as a farm that has run millions of
+    /// jobs would, without enqueuing them: the store's id counter is moved in the host's fresh database.
+    /// </summary>
+    public static async Task NumberNextJobAsync(this QueueFactory host, long next)
+    {
+        if (TestStore.IsPostgres)
+        {
+            await using var connection = new NpgsqlConnection(host.Database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT setval(pg_get_serial_sequence('jobs', 'id'), @last)", connection);
+            command.Parameters.AddWithValue("last", next - 1);
+            await command.ExecuteScalarAsync();
+        }
+        else
+        {
+            await using var connection = new SqliteConnection($"Data Source={host.Database};Pooling=False");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            // sqlite_sequence holds an AUTOINCREMENT table's last id once it has one; a fresh queue has no row yet.
+            command.CommandText = "DELETE FROM sqlite_sequence WHERE name = 'jobs'; INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', $last)";
+            command.Parameters.AddWithValue("$last", next - 1);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 }

@@ -19,6 +19,7 @@ import { jobSettingsDetail } from './job-settings.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
 import { setWorkers, unrunnableNote } from './routing-note.js';
+import { pathLine, splitPath } from './file-path.js';
 
 const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
 const SORTS = ['newest', 'oldest', 'priority', 'status'];
@@ -256,21 +257,31 @@ function updateRow(job) {
 }
 
 function renderRow(job) {
-  const output = job.output_name ? `→ ${job.output_name}` : '';
+  const detailsButton = () => el('button', { type: 'button', class: 'link job-ref', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id);
   return el('tr', { 'data-job-id': job.id, class: selected.has(job.id) || allMatching ? 'selected' : null,
       onclick: event => { if (!event.target.closest('button, summary, a, input')) showDetail(job); } },
     el('td', { class: 'select' }, el('input', { type: 'checkbox', 'aria-label': `Select job ${job.id}`, checked: selected.has(job.id) || allMatching,
       onchange: event => toggleSelected(job.id, event.target.checked) })),
-    el('td', { class: 'id' }, el('button', { type: 'button', class: 'link', 'aria-label': `Details of job ${job.id}`, onclick: () => showDetail(job) }, job.id)),
-    el('td', { class: 'file', title: `${job.file_name} ${output}` }, downloadButton(job, 'link download'),
-      el('span', { class: 'file-name' }, job.file_name), ' ', el('span', { class: 'output-name' }, output)),
+    el('td', { class: 'id' }, detailsButton()),
+    // On a phone the id and status columns give their room to the name and come under it, beside the folder.
+    el('td', { class: 'file', title: job.output_name ? `${job.file_name} → ${job.output_name}` : job.file_name }, pathLine(job.file_name, {
+      lead: downloadButton(job, 'link download'),
+      meta: [el('span', { class: 'phone-only' }, detailsButton()), el('span', { class: 'phone-only' }, statusCell(job, { bar: false }))],
+      tail: job.output_name ? el('span', { class: 'output-name' }, `→ ${outputShown(job)}`) : null,
+    })),
     el('td', { class: 'status' }, statusCell(job)),
     whenCell(job),
     settingsCell(job),
-    el('td', { class: 'error-text hide-medium', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? unrunnableNote(job) : ''),
+    el('td', { class: 'error-text', title: job.error ?? '' }, job.status === 'failed' || job.status === 'pending' ? job.error ?? unrunnableNote(job) : ''),
     el('td', { class: 'actions' },
       el('span', { class: 'inline-actions' }, ...actionsFor(job)),
       el('button', { type: 'button', class: 'row-menu', 'aria-label': `Actions for job ${job.id}`, 'aria-haspopup': 'dialog', onclick: () => showDetail(job) }, '⋯')));
+}
+
+/** The output's own name when it sits beside the input (the usual case: the same name in another container), else its whole path. */
+function outputShown(job) {
+  const output = splitPath(job.output_name);
+  return output.folder === splitPath(job.file_name).folder ? output.name : job.output_name;
 }
 
 /** When, as a person asks it of each status: how long it has waited, run, or since it ended (and how long it took). */
@@ -289,7 +300,7 @@ function whenCell(job) {
     text = `${ago(job.finished ?? job.created_at, now)}${took}`;
     exact = `${job.status === 'finished' ? 'Finished' : 'Ended'} ${localTime(job.finished ?? job.created_at)}; created ${localTime(job.created_at)}`;
   }
-  return el('td', { class: 'when hide-narrow', title: exact }, text);
+  return el('td', { class: 'when', title: exact }, text);
 }
 
 /** Codec and container when not h264 into MP4, crf, preset and priority; for a finished job its sizes first, as that is what a person then asks. */
@@ -298,7 +309,7 @@ function settingsCell(job) {
   const quality = settings.video_codec === 'copy' ? null : [settings.crf !== null ? `crf ${settings.crf}` : settings.bitrate, settings.preset].filter(Boolean).join(' · ');
   const text = [job.result === 'kept_original' ? 'original kept' : sizes(job), codecAndContainer(settings), quality,
     job.priority ? `priority ${job.priority}` : null].filter(Boolean).join(' · ');
-  return el('td', { class: 'settings hide-medium', title: text }, text);
+  return el('td', { class: 'settings', title: text }, text);
 }
 
 /** A finished job's sizes and how much smaller the result is: "70.2 MB → 21.0 MB (30%)"; null when unknown. */
@@ -323,7 +334,8 @@ function downloadButton(job, extraClass) {
     } }, extraClass.includes('link') ? '⤓' : 'Download result');
 }
 
-function statusCell(job) {
+/** The status with its details and a progress bar; bar: false leaves the bar out (the phone's line under the name, where the percent says it). */
+function statusCell(job, { bar = true } = {}) {
   const running = job.status === 'in_progress';
   const note = [];
   // A store job's worker also downloads and uploads; its progress is then that transfer's.
@@ -333,7 +345,7 @@ function statusCell(job) {
   if (job.cancel_requested) note.push('cancelling…');
   if (job.attempts > 1) note.push(`attempt ${job.attempts}/${job.max_attempts}`);
   return [el('span', { class: `status-badge status-${job.status}` }, job.status.replace('_', ' ')),
-    running && job.progress !== null ? el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress` }) : null,
+    bar && running && job.progress !== null ? el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress` }) : null,
     note.length ? el('span', { class: 'status-details' }, ` ${note.join(' · ')}`) : null];
 }
 

@@ -1,9 +1,11 @@
-// The workers panel: every worker the host has seen with its running jobs and their progress, its
-// jobs finished and failed, when it was last heard from (lost ones marked), and beside them the last
-// hour's throughput and the queue's depth. Admins get each worker's drain button.
+// The workers panel: every worker the host has seen, its state and when it was last heard from (lost
+// ones marked), under it the jobs it runs with their progress (each job's file name first, as in the
+// jobs table: the worker's line gives them the table's width), its jobs finished and failed, and
+// beside them the last hour's throughput and the queue's depth. Admins get each worker's drain button.
 import { el, localTime } from '/shared/dom.js';
 import { ago } from '/shared/time.js';
 import { drawThroughput } from './throughput-chart.js';
+import { pathLine } from './file-path.js';
 
 const body = document.getElementById('workers');
 const title = document.getElementById('workers-title');
@@ -16,7 +18,7 @@ export function renderWorkers(workers, { isAdmin, control }) {
   const draining = workers.filter(worker => worker.draining).length;
   title.textContent = `Workers (${workers.length}${lost ? `, ${lost} lost` : ''}${draining ? `, ${draining} draining` : ''})`;
   if (workers.length === 0) {
-    body.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No workers seen yet: start one with the worker console (see the README).')));
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 3 }, 'No workers seen yet: start one with the worker console (see the README).')));
     return;
   }
   body.replaceChildren(...workers.map(worker => {
@@ -28,12 +30,17 @@ export function renderWorkers(workers, { isAdmin, control }) {
       : el('button', { type: 'button', 'aria-label': `Drain ${worker.name}`,
           onclick: () => control('POST', path, `${worker.name} will finish its running jobs, claim no more and exit.`, `drain ${worker.name}`) }, 'Drain');
     return el('tr', { 'data-worker': worker.name, class: worker.lost ? 'lost' : null },
-      el('td', { class: 'name', title: worker.name }, worker.name),
-      el('td', {}, el('span', { class: `worker-state worker-${condition.replace(' ', '-')}` }, worker.draining ? `${condition}, draining` : condition)),
-      el('td', { class: 'hide-narrow', title: localTime(worker.last_seen_at) }, ago(worker.last_seen_at) || '–'),
-      el('td', { class: 'running' }, worker.jobs.length === 0 ? 'idle' : worker.jobs.map(job => el('div', { class: 'running-job', title: job.file_name },
-        job.progress === null ? null : el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress on ${worker.name}` }),
-        ` #${job.id} ${job.file_name}${job.progress === null ? '' : ` (${Math.floor(job.progress)}%)`}`))),
+      el('td', { class: 'worker' },
+        el('div', { class: 'worker-line' },
+          el('span', { class: 'name', title: worker.name }, worker.name), ' ',
+          el('span', { class: `worker-state worker-${condition.replace(' ', '-')}` }, worker.draining ? `${condition}, draining` : condition), ' ',
+          worker.jobs.length === 0 ? el('span', { class: 'idle' }, 'idle') : null, ' ',
+          worker.last_seen_at === null ? null : el('span', { class: 'seen hide-narrow', title: localTime(worker.last_seen_at) }, `seen ${ago(worker.last_seen_at)}`)),
+        worker.jobs.map(job => el('div', { class: 'running-job', 'data-job-id': job.id, title: job.file_name }, pathLine(job.file_name, {
+          meta: [el('span', { class: 'job-ref' }, `#${job.id}`),
+            job.progress === null ? null : el('progress', { max: 100, value: job.progress, 'aria-label': `Job ${job.id} progress on ${worker.name}` }),
+            job.progress === null ? null : `${Math.floor(job.progress)}%`],
+        })))),
       el('td', { class: 'hide-narrow' }, `${worker.jobs_finished} / ${worker.jobs_failed}`),
       el('td', { class: 'actions' }, button));
   }));
