@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace VideoEncode.Browser.Tests;
 
-/// <summary>view-jobs for a big queue: search, bulk actions, nothing clipped at any width, a refused key on the live stream.</summary>
+/// <summary>view-jobs for a big queue: search, bulk actions, nothing clipped at any width, library names and seven-digit ids, a refused key on the live stream.</summary>
 [Collection(BrowserCollection.Name)]
 public sealed class FarmScaleTests(BrowserFixture browser) : IAsyncLifetime
 {
