@@ -55,9 +55,9 @@ public static class EventsApi
             while (true)
             {
                 var woken = await feed.Live.WaitAsync(keepAlive, aborted);
-                // The key was checked once, when the stream opened: it is asked again once a keep-alive, busy
-                // or idle, so a key revoked while its stream is open stops being served within that time.
-                if (clock.GetElapsedTime(keyCheckedAt) >= keepAlive)
+                // The key was checked once, when the stream opened: it is asked again at each keep-alive, and as
+                // often on a busy stream, so a key revoked while its stream is open stops being served within that time.
+                if (!woken || clock.GetElapsedTime(keyCheckedAt) >= keepAlive)
                 {
                     if (!await keys.StillWorksAsync(context.Request))
                     {
