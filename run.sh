@@ -2,7 +2,8 @@
 # Starts the VideoEncode host on http://127.0.0.1:5000 with an embedded SQLite database under
 # data/ (making an API key on first run, kept in data/apikey; uploaded videos and their results in
 # data/media), and one local worker that encodes media/input/* into media/output/*.mp4 as well as
-# the videos uploaded to the host. Ctrl-C stops both.
+# the videos uploaded to the host. The worker has a key of its own with the worker role, made
+# through the host on first run and kept in data/workerkey. Ctrl-C stops both.
 #   PORT=5001 ./run.sh      another port
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -47,7 +48,26 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-VIDEOENCODE_SERVER="$base" VIDEOENCODE_APIKEY="$key" \
+# The worker's own key (role worker: it cannot delete jobs or make keys), made once through the host and
+# kept beside the database. A key the host no longer knows (revoked, or a new database) is made again;
+# the name is freed first, as a lost secret cannot be shown again. Keys go to curl on its standard input
+# (-H @-), never on a command line other users of the machine could read.
+api() { local with="$1"; shift; printf 'X-API-Key: %s\n' "$with" | curl -fs -H @- "$@"; }
+workerkey=""
+if [ -s data/workerkey ]; then
+  workerkey="$(cat data/workerkey)"
+  api "$workerkey" -o /dev/null "$base/api/keys/current" || workerkey=""
+fi
+if [ -z "$workerkey" ]; then
+  api "$key" -o /dev/null -X DELETE "$base/api/keys/local-worker" || true
+  made="$(api "$key" -S -X POST -H "Content-Type: application/json" -d '{"name": "local-worker", "role": "worker"}' "$base/api/keys")" \
+    || { echo "Could not make a key for the local worker; see the messages above." >&2; exit 1; }
+  workerkey="$(printf '%s' "$made" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')"
+  [ -n "$workerkey" ] || { echo "The host's answer held no key for the local worker." >&2; exit 1; }
+  (umask 077 && printf '%s\n' "$workerkey" > data/workerkey)
+fi
+
+VIDEOENCODE_SERVER="$base" VIDEOENCODE_APIKEY="$workerkey" \
   dotnet .build/worker/VideoEncode.Worker.dll --input media/input --output media/output --poll-interval 1 &
 worker=$!
 
@@ -61,7 +81,7 @@ VideoEncode is running.
   Health     $base/health
   Database   data/videoencode.db
   API key    $key   (kept in data/apikey)
-  Worker     media/input -> media/output, and uploaded videos (kept in data/media)
+  Worker     media/input -> media/output, and uploaded videos (kept in data/media); its own key in data/workerkey
 
 Enqueue the sample clip; media/output/sample.mp4 appears a few seconds later:
   curl -X POST $base/api/jobs -H "Content-Type: application/json" -H "X-API-Key: $key" \\

@@ -162,4 +162,106 @@ public sealed class KeysTests : IDisposable
         Assert.Equal(["key.revoke", "key.create"], trail.Select(entry => entry.Action));
         Assert.All(trail, entry => Assert.StartsWith("command line (", entry.KeyName));
     }
+
+    /// <summary>
+    /// The original service's finish without a body lets any worker key finish any running job: it is taken
+    /// while the configured key is the only one (the original's clients keep working), refused with a line
+    /// naming the setting once another key exists, and VIDEOENCODE_LEGACYFINISH decides when it is set.
+    /// </summary>
+    [Fact]
+    public async Task ABodilessFinishIsTakenOnlyWhileNoKeyButTheConfiguredOneExistsUnlessTheSettingSays()
+    {
+        var admin = factory.CreateApiClient();
+        Assert.Equal(HttpStatusCode.OK, await BodilessFinishAsync(admin));
+
+        var worker = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "encoder-3", Roles.Worker));
+        foreach (var client in new[] { worker, admin })
+        {
+            var job = (await admin.EnqueueAsync(QueueCalls.NewJob()))[0];
+            Assert.Equal(job.Id, (await client.ClaimAsync())!.Id);
+            var refused = await client.PostAsync($"/api/jobs/{job.Id}/finish", null);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("VIDEOENCODE_LEGACYFINISH", await QueueCalls.ErrorOf(refused));
+            Assert.Equal(JobStatus.InProgress, (await admin.GetJobAsync(job.Id)).Status);
+        }
+
+        using var allowed = new QueueFactory(settings: new Dictionary<string, string?> { ["LegacyFinish"] = "true" });
+        await KeyCalls.CreateKeyAsync(allowed.CreateApiClient(), "encoder-4", Roles.Worker);
+        Assert.Equal(HttpStatusCode.OK, await BodilessFinishAsync(allowed.CreateApiClient()));
+        using var refusedAlways = new QueueFactory(settings: new Dictionary<string, string?> { ["LegacyFinish"] = "false" });
+        Assert.Equal(HttpStatusCode.BadRequest, await BodilessFinishAsync(refusedAlways.CreateApiClient()));
+    }
+
+    private static async Task<HttpStatusCode> BodilessFinishAsync(HttpClient client)
+    {
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
+        Assert.Equal(job.Id, (await client.GetFromJsonAsync<Job>("/api/jobs/claim", WireJson.Options))!.Id);
+        return (await client.PostAsync($"/api/jobs/{job.Id}/finish", null)).StatusCode;
+    }
+
+    /// <summary>
+    /// A stream's key is checked when it opens and again at each keep-alive: the stream of a key revoked
+    /// meanwhile ends, saying why, while the configured key's stream goes on.
+    /// </summary>
+    [Fact]
+    public async Task TheEventStreamOfARevokedKeyEndsAtItsNextKeepAlive()
+    {
+        using var host = new QueueFactory(settings: new Dictionary<string, string?> { ["EventKeepAliveSeconds"] = "0.2" });
+        var admin = host.CreateApiClient();
+        var wallboard = host.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "wallboard", Roles.Read));
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (revokedStream, revokedResponse) = await OpenStreamAsync(wallboard, patience.Token);
+        var (adminStream, adminResponse) = await OpenStreamAsync(admin, patience.Token);
+        using (revokedResponse)
+        using (adminResponse)
+        {
+            // The key works: its stream is kept alive.
+            Assert.Equal(": keep-alive", await NextCommentAsync(revokedStream, patience.Token));
+
+            (await admin.DeleteAsync("/api/keys/wallboard")).EnsureSuccessStatusCode();
+
+            var rest = await revokedStream.ReadToEndAsync(patience.Token);
+            Assert.Contains(": the API key no longer works", rest);
+            Assert.Equal(": keep-alive", await NextCommentAsync(adminStream, patience.Token));
+        }
+    }
+
+    /// <summary>
+    /// A claim waiting for work asks for its key again when it wakes: a key revoked while it waited gets 401,
+    /// not the job, which stays pending for a worker whose key works.
+    /// </summary>
+    [Fact]
+    public async Task AWaitingClaimOfAKeyRevokedMeanwhileGetsNoJob()
+    {
+        var admin = factory.CreateApiClient();
+        var worker = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "encoder-5", Roles.Worker));
+        var waiting = worker.PostAsJsonAsync("/api/jobs/claim", new { worker = "w5", wait = 30 });
+        var waiters = factory.GetService<Changes.ClaimWaiters>();
+        await Eventually.TrueAsync(() => waiters.Count == 1, () => "the claim waits");
+
+        (await admin.DeleteAsync("/api/keys/encoder-5")).EnsureSuccessStatusCode();
+        var job = (await admin.EnqueueAsync(QueueCalls.NewJob()))[0];
+
+        var answer = await waiting;
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        Assert.Equal("Unauthorized", await QueueCalls.ErrorOf(answer));
+        Assert.Equal(JobStatus.Pending, (await admin.GetJobAsync(job.Id)).Status);
+        Assert.Equal(job.Id, (await admin.ClaimAsync())!.Id);
+    }
+
+    private static async Task<(StreamReader Lines, HttpResponseMessage Response)> OpenStreamAsync(HttpClient client, CancellationToken cancel)
+    {
+        var response = await client.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead, cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancel));
+        Assert.Equal(": connected", await NextCommentAsync(lines, cancel));
+        return (lines, response);
+    }
+
+    private static async Task<string?> NextCommentAsync(StreamReader lines, CancellationToken cancel)
+    {
+        while (await lines.ReadLineAsync(cancel) is { } line)
+            if (line.StartsWith(':')) return line;
+        return null;
+    }
 }

@@ -80,8 +80,8 @@ public sealed class QualityReportTests : IDisposable
     [Fact]
     public async Task AStoreJobThatKeptItsOriginalFinishesWithoutAnUploadAndHasNoResultToDownload()
     {
-        var job = (await client.EnqueueAsync(TusCalls.StoreJob(await client.UploadAsync(new byte[100], "small.mkv"))))[0];
-        var claimed = (await client.ClaimAsync(new { media = MediaKinds.Store }))!;
+        var job = (await client.EnqueueAsync(new { upload_id = await client.UploadAsync(new byte[100], "small.mkv"), crf = "30", preset = "ultrafast", skip_if_larger = true }))[0];
+        var claimed = (await client.ClaimAsync(new { media = MediaKinds.Store, encoders = new[] { EncoderCatalog.Libx264 } }))!;
         var finishUrl = $"/api/jobs/{job.Id}/finish";
 
         // Only kept_original may leave the upload out, and it may not name one.
@@ -102,5 +102,76 @@ public sealed class QualityReportTests : IDisposable
         var download = await client.GetAsync($"/api/jobs/{job.Id}/output");
         Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
         Assert.Equal($"Job {job.Id} has no result file: the encode was not smaller than the input; the original was kept.", await QueueCalls.ErrorOf(download));
+    }
+
+    /// <summary>The host holds a finish to the gate the job asked for: kept_original only with skip_if_larger.</summary>
+    [Fact]
+    public async Task AKeptOriginalFinishOfAJobWithoutSkipIfLargerIsRefusedAndTheJobRunsOn()
+    {
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
+        var claimed = (await client.ClaimAsync())!;
+        var finishUrl = $"/api/jobs/{job.Id}/finish";
+
+        var refused = await client.PostAsJsonAsync(finishUrl, new { claim_token = claimed.ClaimToken, result = JobResults.KeptOriginal, output_bytes = 120 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("result", await FieldOf(refused));
+        Assert.Contains("skip_if_larger", await QueueCalls.ErrorOf(refused));
+        var running = await client.GetJobAsync(job.Id);
+        Assert.Equal((JobStatus.InProgress, (string?)null, (long?)null), (running.Status, running.Result, running.OutputBytes));
+        (await client.PostAsJsonAsync(finishUrl, new { claim_token = claimed.ClaimToken })).EnsureSuccessStatusCode();
+        Assert.Equal(JobResults.Encoded, (await client.GetJobAsync(job.Id)).Result);
+    }
+
+    /// <summary>
+    /// An encoded result of a job with min_ssim and min_psnr finishes only with both scores, at the minimums or
+    /// above; the original service's bodiless finish reports none, so it is refused too. A kept original was not
+    /// measured and needs none; a repeated finish is answered as before.
+    /// </summary>
+    [Fact]
+    public async Task AFinishOfAJobWithMinimumScoresMustReportThemAtTheMinimumsOrAbove()
+    {
+        var job = (await client.EnqueueAsync(new { file_name = "gated.mkv", crf = 23, preset = "fast", min_ssim = 0.95, min_psnr = 40 }))[0];
+        var claimed = (await client.ClaimAsync(X264Claim))!;
+        var finishUrl = $"/api/jobs/{job.Id}/finish";
+
+        foreach (var (body, field) in new (object?, string)[]
+                 {
+                     (new { claim_token = claimed.ClaimToken }, "ssim"),
+                     (null, "ssim"),
+                     (new { claim_token = claimed.ClaimToken, ssim = 0.94, psnr = 45 }, "ssim"),
+                     (new { claim_token = claimed.ClaimToken, ssim = 0.97 }, "psnr"),
+                     (new { claim_token = claimed.ClaimToken, ssim = 0.97, psnr = 39.9 }, "psnr"),
+                 })
+        {
+            var refused = body is null ? await client.PostAsync(finishUrl, null) : await client.PostAsJsonAsync(finishUrl, body);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{System.Text.Json.JsonSerializer.Serialize(body)}: {refused.StatusCode}");
+            Assert.Equal(field, await FieldOf(refused));
+            Assert.Contains($"min_{field}", await QueueCalls.ErrorOf(refused));
+            Assert.Equal(JobStatus.InProgress, (await client.GetJobAsync(job.Id)).Status);
+        }
+
+        var passed = new { claim_token = claimed.ClaimToken, ssim = 0.95, psnr = 40 };
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync(finishUrl, passed)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync(finishUrl, passed)).StatusCode);
+        var finished = await client.GetJobAsync(job.Id);
+        Assert.Equal((JobStatus.Finished, (double?)0.95, (double?)40.0), (finished.Status, finished.Ssim, finished.Psnr));
+
+        var kept = (await client.EnqueueAsync(new { file_name = "kept.mkv", crf = 23, preset = "fast", min_ssim = 0.95, skip_if_larger = true }))[0];
+        var keptClaim = (await client.ClaimAsync(X264Claim))!;
+        Assert.Equal(kept.Id, keptClaim.Id);
+        var keptFinish = new { claim_token = keptClaim.ClaimToken, result = JobResults.KeptOriginal, input_bytes = 100, output_bytes = 120 };
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/jobs/{kept.Id}/finish", keptFinish)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/jobs/{kept.Id}/finish", keptFinish)).StatusCode);
+        Assert.Equal(JobResults.KeptOriginal, (await client.GetJobAsync(kept.Id)).Result);
+    }
+
+    /// <summary>Jobs with settings of their own need a worker that names its encoders.</summary>
+    private static readonly object X264Claim = new { encoders = new[] { EncoderCatalog.Libx264 } };
+
+    private static async Task<string?> FieldOf(HttpResponseMessage response)
+    {
+        using var error = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return error.RootElement.TryGetProperty("field", out var field) ? field.GetString() : null;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VideoEncode.Api.Auth;
 using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Tests;
@@ -16,6 +17,40 @@ public sealed class StartupTests
         Assert.Contains("VIDEOENCODE_APIKEY", stderr);
     }
 
+    /// <summary>A key short enough to guess stops the host before it opens anything, saying how to make one and never showing the key.</summary>
+    [Theory]
+    [InlineData("k")]
+    [InlineData("correct-horse-battery")]
+    [InlineData("0123456789abcdef0123456")]
+    public async Task TheHostRefusesAKeyTooEasyToGuessAndSaysHowToMakeOne(string key)
+    {
+        var (exit, stderr) = await RunHostAsync(key, TestStore.NewSqlitePath());
+        Assert.Equal(1, exit);
+        var line = stderr.Trim();
+        Assert.DoesNotContain('\n', line);
+        Assert.Contains("VIDEOENCODE_APIKEY is too easy to guess", line);
+        Assert.Contains("openssl rand -hex 32", line);
+        if (key.Length > 1) Assert.DoesNotContain(key, line);
+    }
+
+    /// <summary>The rule's edges: 128 bits by length and kinds of characters; keys made by run.sh, openssl and the keys API all pass.</summary>
+    [Fact]
+    public void AKeyNeedsAbout128BitsByItsLengthAndKindsOfCharacters()
+    {
+        Assert.NotNull(KeyStrength.Problem(new string('a', 27)));   // 27 × log2(26) ≈ 126.9
+        Assert.Null(KeyStrength.Problem(new string('a', 28)));      // 28 × log2(26) ≈ 131.6
+        Assert.NotNull(KeyStrength.Problem(new string('7', 38)));   // digits only: 38 × log2(10) ≈ 126.2
+        Assert.Null(KeyStrength.Problem(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)))); // openssl rand -hex 32
+        Assert.Null(KeyStrength.Problem(QueueFactory.ApiKey));
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Null(KeyStrength.Problem(ApiKeyStore.NewSecret()));
+            // run.sh: 24 random bytes in base64 without '/', '+' and '='.
+            var local = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace("/", "").Replace("+", "").Replace("=", "");
+            Assert.Null(KeyStrength.Problem(local));
+        }
+    }
+
     /// <summary>A database the host cannot use is one line that names it (never its password) and says what to do; no stack trace.</summary>
     [Theory]
     [InlineData("/proc/not-here/queue.db", "Cannot open the database '/proc/not-here/queue.db' (set VIDEOENCODE_DATABASE")]
@@ -23,7 +58,7 @@ public sealed class StartupTests
     [InlineData("postgres://queue:secret-pw@/queue", "Cannot read VIDEOENCODE_DATABASE: not a PostgreSQL URL")]
     public async Task ADatabaseThatCannotBeUsedIsOneClearLine(string database, string message)
     {
-        var (exit, stderr) = await RunHostAsync(key: "k", database);
+        var (exit, stderr) = await RunHostAsync(key: QueueFactory.ApiKey, database);
         Assert.Equal(1, exit);
         Assert.Contains(message, stderr);
         Assert.DoesNotContain("secret-pw", stderr);
@@ -39,7 +74,7 @@ public sealed class StartupTests
         var database = TestStore.NewSqlitePath();
         try
         {
-            var (exit, stderr) = await RunHostAsync(key: "k", database, (setting, value));
+            var (exit, stderr) = await RunHostAsync(key: QueueFactory.ApiKey, database, (setting, value));
             Assert.Equal(1, exit);
             Assert.Contains(message, stderr);
             Assert.DoesNotContain("   at ", stderr);
@@ -59,7 +94,7 @@ public sealed class StartupTests
         var database = TestStore.NewSqlitePath();
         try
         {
-            var (exit, stderr) = await RunHostAsync(key: "k", database, (setting, value));
+            var (exit, stderr) = await RunHostAsync(key: QueueFactory.ApiKey, database, (setting, value));
             Assert.Equal(1, exit);
             Assert.Equal(message, stderr.Trim());
         }
@@ -76,7 +111,7 @@ public sealed class StartupTests
     [Fact]
     public async Task OnPostgresALeaderLeaseShorterThanTwoSweepsIsRefused()
     {
-        var (exit, stderr) = await RunHostAsync(key: "k", "Host=127.0.0.1;Port=1;Username=queue;Database=queue",
+        var (exit, stderr) = await RunHostAsync(key: QueueFactory.ApiKey, "Host=127.0.0.1;Port=1;Username=queue;Database=queue",
             ("LeaseSweepSeconds", "2"), ("LeaderLeaseSeconds", "3"));
         Assert.Equal(1, exit);
         Assert.Equal("LeaderLeaseSeconds must be at least twice LeaseSweepSeconds (4) on PostgreSQL, or the lead of the upkeep passes " +

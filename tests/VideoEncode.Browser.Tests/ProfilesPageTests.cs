@@ -212,8 +212,8 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task AFinishedJobsDetailShowsItsScoresAndThatTheOriginalWasKept()
     {
-        await api.EnqueueAsync(QueueCalls.NewJob("small.mkv"));
-        var job = await api.ClaimAsAsync("box");
+        await api.EnqueueAsync(new { file_name = "small.mkv", crf = "23", preset = "medium", skip_if_larger = true });
+        var job = (await api.ClaimAsync(new { worker = "box", encoders = new[] { EncoderCatalog.Libx264 } }))!;
         (await api.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new FinishReport(job.ClaimToken!, InputBytes: 1000, OutputBytes: 1200,
             Ssim: 0.9871, Psnr: 41.25, Result: JobResults.KeptOriginal), WireJson.Options)).EnsureSuccessStatusCode();
         var finished = await api.GetJobAsync(job.Id);

@@ -22,7 +22,8 @@ namespace VideoEncode.Testing;
 public sealed class QueueFactory(string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     : WebApplicationFactory<Program>
 {
-    public const string ApiKey = "test-key-5b1d0c7e";
+    /// <summary>Strong enough for the host to start with (over 128 bits by <c>KeyStrength</c>'s estimate).</summary>
+    public const string ApiKey = "test-key-5b1d0c7e-9f3a62d4c1e8b705";
 
     /// <summary>The SQLite path or PostgreSQL connection string this host keeps its queue in.</summary>
     public string Database { get; } = database ?? TestStore.NewDatabase();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Http;
@@ -7,11 +8,12 @@ namespace VideoEncode.Api.Auth;
 
 /// <summary>
 /// Guards every path under /api — routes that exist today and any added tomorrow — and /metrics
-/// (unless MetricsOpen) with the X-API-Key header: a missing or unknown key is 401 (429 once its
-/// address has sent too many, <see cref="WrongKeyLimiter"/>); a known key whose role does not
-/// allow the route (<see cref="AccessRule"/>; admins only when a route names none) is 403. The
-/// caller is then available to handlers as a <see cref="Caller"/>. CORS preflights are answered
-/// before this runs, as browsers send them without the header. The key is never logged.
+/// (unless MetricsOpen) with the X-API-Key header: a missing or unknown key is 401; a known key whose
+/// role does not allow the route (<see cref="AccessRule"/>; admins only when a route names none) is
+/// 403. An address that has sent too many wrong keys (<see cref="WrongKeyLimiter"/>) is answered 429
+/// until its allowance refills, before any key it sends is checked. The caller is then available to
+/// handlers as a <see cref="Caller"/>. CORS preflights are answered before this runs, as browsers
+/// send them without the header. The key is never logged.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptions> options, KeyRing keyRing, WrongKeyLimiter limiter)
 {
@@ -24,17 +26,22 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptio
             await next(context);
             return;
         }
+        var address = context.Connection.RemoteIpAddress;
+        // Before the key is looked at: while the address's allowance is spent no key is checked, the right
+        // one included, or a guesser would learn the right key the moment it sent it, at full speed.
+        if (limiter.IsSpent(address, out var retryAfter))
+        {
+            await TooManyAsync(context, retryAfter);
+            return;
+        }
         var presented = context.Request.Headers[HeaderName].ToString();
         var caller = presented.Length == 0 ? null : await keyRing.AuthenticateAsync(presented);
         if (caller is null)
         {
-            if (limiter.Forgives(context.Connection.RemoteIpAddress, out var retryAfter))
-            {
+            if (limiter.Forgives(address, out retryAfter))
                 await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized");
-                return;
-            }
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
-            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "Too many wrong API keys from this address; try again later.");
+            else
+                await TooManyAsync(context, retryAfter);
             return;
         }
         // No endpoint: a path nothing serves, answered 404 whatever the role.
@@ -51,6 +58,12 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptio
 
     private bool IsProtected(PathString path) =>
         path.StartsWithSegments("/api") || (path.StartsWithSegments("/metrics") && !options.Value.MetricsOpen);
+
+    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RefuseAsync(context, StatusCodes.Status429TooManyRequests, "Too many wrong API keys from this address; try again later.");
+    }
 
     private static Task RefuseAsync(HttpContext context, int status, string message)
     {

@@ -27,10 +27,13 @@ public sealed class ApiKeyStore(IStoreSql store, TimeProvider clock)
     /// <summary>The stored form of a presented key.</summary>
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
+    /// <summary>A new key's secret: 256 random bits, base64url, behind a prefix that tells what it is.</summary>
+    public static string NewSecret() => KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
     /// <summary>Makes a key; null when the name is taken.</summary>
     public Task<CreatedKey?> CreateAsync(string name, string role, string actor)
     {
-        var key = KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var key = NewSecret();
         var now = Now;
         return store.WriteAsync(async connection =>
         {
@@ -47,6 +50,10 @@ public sealed class ApiKeyStore(IStoreSql store, TimeProvider clock)
     public Task<IReadOnlyList<ApiKeyInfo>> ListAsync() =>
         store.ReadAsync<IReadOnlyList<ApiKeyInfo>>(async connection => (await connection.QueryAsync<ApiKeyInfo>(
             "SELECT name, role, created_at, created_by, last_used_at FROM api_keys ORDER BY name")).AsList());
+
+    /// <summary>Whether any key is stored (one besides the configured key exists).</summary>
+    public Task<bool> AnyAsync() =>
+        store.ReadAsync(async connection => await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM (SELECT 1 FROM api_keys LIMIT 1) AS one") > 0);
 
     /// <summary>Deletes the key; false when there is none by that name.</summary>
     public Task<bool> RevokeAsync(string name, string actor)

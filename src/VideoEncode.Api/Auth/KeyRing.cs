@@ -57,6 +57,13 @@ public sealed class KeyRing(IOptions<QueueOptions> options, ApiKeyStore keys, Ti
         return known.Caller;
     }
 
+    /// <summary>
+    /// Whether the key a request was let in with still works: a request that stays open (an event stream, a
+    /// waiting claim) asks again as it goes, so a key revoked meanwhile is not served to the end.
+    /// </summary>
+    public async ValueTask<bool> StillWorksAsync(HttpRequest request) =>
+        await AuthenticateAsync(request.Headers[ApiKeyMiddleware.HeaderName].ToString()) is not null;
+
     /// <summary>A key was created or revoked here: answer from the store from now on.</summary>
     public void Forget()
     {

@@ -48,6 +48,14 @@ public sealed class QueueOptions
     /// </summary>
     public int LegacyLeaseSeconds { get; set; } = 4 * 60 * 60;
 
+    /// <summary>
+    /// Whether a finish without a body — the original service's, unfenced: any worker key can finish any
+    /// running shared-folder job — is accepted. Unset (the default): only while no key but the configured one
+    /// exists, which keeps the original's clients working on a host they alone use; once other keys are made,
+    /// a finish must quote its claim_token unless this is set to true.
+    /// </summary>
+    public bool? LegacyFinish { get; set; }
+
     /// <summary>The first retry delay after a retryable failure; it doubles with each attempt, up to an hour.</summary>
     public int RetryBackoffSeconds { get; set; } = 30;
 
@@ -77,7 +85,8 @@ public sealed class QueueOptions
 
     /// <summary>
     /// Wrong or missing keys one client address may send per minute (in a burst, then one every
-    /// 60/n seconds) before it is answered 429 with Retry-After. A right key is never limited.
+    /// 60/n seconds) before it is answered 429 with Retry-After — every request from it then, whatever
+    /// key it sends, until the allowance refills. A right key takes nothing from the allowance.
     /// </summary>
     public int WrongKeysPerMinute { get; set; } = 10;
 
@@ -86,6 +95,12 @@ public sealed class QueueOptions
     /// forever); the audit trail is kept at least a year (<see cref="Upkeep.JobRetention"/>).
     /// </summary>
     public int RetentionDays { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds between the comments that keep an idle event stream (GET /api/events) open through proxies;
+    /// at each, the stream's key is checked again, and the stream of a revoked key ends.
+    /// </summary>
+    public double EventKeepAliveSeconds { get; set; } = 15;
 
     /// <summary>Serve /metrics without the API key (for a Prometheus that cannot send headers).</summary>
     public bool MetricsOpen { get; set; }

@@ -32,6 +32,9 @@ public sealed class QueueOptionsValidation(bool sharedStore) : IValidateOptions<
             yield return Refusal(nameof(options.MaxUploadBytes), "must be 0 or more", options.MaxUploadBytes);
         if (options.MediaReserveBytes < 0)
             yield return Refusal(nameof(options.MediaReserveBytes), "must be 0 or more", options.MediaReserveBytes);
+        // Zero would send keep-alives without pause.
+        if (!(options.EventKeepAliveSeconds > 0))
+            yield return Refusal(nameof(options.EventKeepAliveSeconds), "must be more than 0", options.EventKeepAliveSeconds);
         // Zero would expire every upload as it is made.
         if (!(options.UploadExpiryHours > 0))
             yield return Refusal(nameof(options.UploadExpiryHours), "must be more than 0", options.UploadExpiryHours);

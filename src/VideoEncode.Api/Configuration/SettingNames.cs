@@ -17,4 +17,7 @@ public static class SettingNames
 
     /// <summary>VIDEOENCODE_DATABASE, which the commands (keys, backup, migrate) name in their help and messages.</summary>
     public static readonly string DatabaseVariable = EnvironmentVariable(nameof(QueueOptions.Database));
+
+    /// <summary>VIDEOENCODE_LEGACYFINISH, named where a finish without a body is refused.</summary>
+    public static readonly string LegacyFinishVariable = EnvironmentVariable(nameof(QueueOptions.LegacyFinish));
 }

@@ -2,6 +2,8 @@ using VideoEncode.Api.Auth;
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
 
 namespace VideoEncode.Api.Events;
 
@@ -11,13 +13,13 @@ namespace VideoEncode.Api.Events;
 /// "progress", which passes (no id, not replayed: the next heartbeat supersedes it). A client
 /// that reconnects with the Last-Event-ID header gets what it missed from the replay window, or a
 /// "reset" event when that is gone (it should then reload what it shows). A reader too slow to keep
-/// up is sent a "reset" and the response ends (<see cref="StreamQueue"/>). A comment every 15 s
-/// keeps proxies from closing an idle stream. It needs the API key like every /api route, so
-/// browsers read it with fetch(), which can send the header (EventSource cannot).
+/// up is sent a "reset" and the response ends (<see cref="StreamQueue"/>). A comment every
+/// EventKeepAliveSeconds (15 s) keeps proxies from closing an idle stream. It needs the API key like
+/// every /api route, so browsers read it with fetch(), which can send the header (EventSource cannot);
+/// the key is asked again at each keep-alive, and the stream of a key revoked meanwhile ends.
 /// </summary>
 public static class EventsApi
 {
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
     public static RouteHandlerBuilder MapEvents(this IEndpointRouteBuilder routes) =>
         routes.MapGet("/api/events", Stream)
@@ -26,8 +28,10 @@ public static class EventsApi
             .WithSummary("Job changes as Server-Sent Events (resume with Last-Event-ID)")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
 
-    private static async Task Stream(HttpContext context, JobEvents events, IHostApplicationLifetime lifetime, CancellationToken requestAborted)
+    private static async Task Stream(HttpContext context, JobEvents events, KeyRing keys, IOptions<QueueOptions> options, TimeProvider clock,
+        IHostApplicationLifetime lifetime, CancellationToken requestAborted)
     {
+        var keepAlive = TimeSpan.FromSeconds(options.Value.EventKeepAliveSeconds);
         // End with the host, too: an open stream would otherwise hold shutdown up for its whole timeout.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
         var aborted = ending.Token;
@@ -47,9 +51,23 @@ public static class EventsApi
             if (feed.Missed) output.Write(JobEvent.Reset(feed.CurrentId).Sse.Span);
             if (!await WriteAllAsync(output, feed.TakeReplay(), writing.Token)) return;
             var batch = new List<JobEvent>();
+            var keyCheckedAt = clock.GetTimestamp();
             while (true)
             {
-                if (!await feed.Live.WaitAsync(KeepAlive, aborted))
+                var woken = await feed.Live.WaitAsync(keepAlive, aborted);
+                // The key was checked once, when the stream opened: it is asked again at each keep-alive, and as
+                // often on a busy stream, so a key revoked while its stream is open stops being served within that time.
+                if (!woken || clock.GetElapsedTime(keyCheckedAt) >= keepAlive)
+                {
+                    if (!await keys.StillWorksAsync(context.Request))
+                    {
+                        output.Write(KeyRevokedComment);
+                        await output.FlushAsync(writing.Token);
+                        return;
+                    }
+                    keyCheckedAt = clock.GetTimestamp();
+                }
+                if (!woken)
                 {
                     output.Write(KeepAliveComment);
                     if ((await output.FlushAsync(writing.Token)).IsCompleted) return;
@@ -74,6 +92,7 @@ public static class EventsApi
 
     private static ReadOnlySpan<byte> Connected => ": connected\n\n"u8;
     private static ReadOnlySpan<byte> KeepAliveComment => ": keep-alive\n\n"u8;
+    private static ReadOnlySpan<byte> KeyRevokedComment => ": the API key no longer works\n\n"u8;
 
     // Kestrel's own response buffer is 64 KB: a long batch is flushed as it fills, so the pipe never holds more than that.
     private const int FlushEvery = 64 * 1024;

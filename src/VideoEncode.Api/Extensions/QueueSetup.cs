@@ -129,8 +129,8 @@ public static class QueueSetup
     }
 
     /// <summary>
-    /// Refuses to run with a setting that cannot work (<see cref="QueueOptionsValidation"/>) or without an API
-    /// key, and opens the database (applying schema.sql, or schema.postgres.sql) and the media folder before
+    /// Refuses to run with a setting that cannot work (<see cref="QueueOptionsValidation"/>), without an API
+    /// key or with one too easy to guess (<see cref="KeyStrength"/>), and opens the database (applying schema.sql, or schema.postgres.sql) and the media folder before
     /// the first request, so a bad path, a broken file or an unreachable server is reported at start-up, not
     /// on first use. Returns one line for the operator when the host cannot start.
     /// </summary>
@@ -141,6 +141,7 @@ public static class QueueSetup
         if (string.IsNullOrWhiteSpace(options.ApiKey))
             return $"No API key is set. Set {SettingNames.ApiKeyVariable} (or ApiKey in appsettings.json, or --ApiKey on the command line); " +
                    "clients send it in the X-API-Key header. ./run.sh makes one for local use.";
+        if (KeyStrength.Problem(options.ApiKey) is { } weak) return weak;
         return app.PrepareStore() ?? app.PrepareMedia();
     }
 

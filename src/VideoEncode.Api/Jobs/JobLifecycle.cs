@@ -112,6 +112,10 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         var now = Now;
         return CommitAsync(async connection =>
         {
+            // Not running: no gate to hold it to, and the finish's usual answers below (a repeat, 404, 409).
+            if (await connection.QuerySingleOrDefaultAsync<RunningGate>(SharedJobSql.RunningGate, new { id }) is { } gate
+                && GateRefusal(gate.Settings, report) is { } refusal)
+                return JobStep.Refused(refusal);
             if (await driver.FinishAsync(connection, id, report, now) is { } job) return JobStep.Changed(JobState.InProgress, job, ChangeCause.Finish);
             var token = report?.ClaimToken;
             return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing,
@@ -319,4 +323,10 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     /// <summary>Ends a job cancelled; <paramref name="step"/> is the worker's step that ended it.</summary>
     private static Task<Job> EndAsCancelledAsync(TConnection connection, long id, long now, WorkerStep step) =>
         connection.QuerySingleAsync<Job>(SharedJobSql.EndAsCancelled, new { id, now, step = WorkerSteps.Stored(step) });
+}
+
+/// <summary>A running job's settings as <see cref="SharedJobSql.RunningGate"/> reads them: null for the original service's encode, which has no gate.</summary>
+internal sealed class RunningGate
+{
+    public EncodeSettings? Settings { get; init; }
 }

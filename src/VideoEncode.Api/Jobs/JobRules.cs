@@ -47,6 +47,33 @@ public static class JobRules
         for (var i = 0; i < text.Length; i++) span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
     });
 
+    /// <summary>
+    /// Why a finish's report does not fit the quality gate the job's settings ask for (null: it fits).
+    /// The worker judges the gate, the host holds it to its settings: kept_original only for a job with
+    /// skip_if_larger; an encoded result of a job with min_ssim or min_psnr only with that score, measured at
+    /// the minimum or above (a result that fails its check is reported with /fail). A kept original was not
+    /// measured. Without a report (the original service's finish) the result is the encode, with no scores.
+    /// No settings stored (null) is the original service's encode of crf and preset, which has no gate.
+    /// </summary>
+    public static StepRefusal? GateRefusal(EncodeSettings? settings, FinishReport? report)
+    {
+        if (report?.Result == JobResults.KeptOriginal)
+            return settings?.SkipIfLarger == true ? null : new StepRefusal("result",
+                "result kept_original is for a job with skip_if_larger, and this job has none: its result is the encode. Nothing was changed.");
+        foreach (var (name, minimum, score) in new[] { ("ssim", settings?.MinSsim, report?.Ssim), ("psnr", settings?.MinPsnr, report?.Psnr) })
+        {
+            if (minimum is not { } least) continue;
+            if (score is not { } measured)
+                return new StepRefusal(name, $"This job has min_{name} {Number(least)}: its finish must report the {name} measured. Nothing was changed.");
+            if (measured < least)
+                return new StepRefusal(name, $"{name} {Number(measured)} is below this job's min_{name} {Number(least)}: a result that fails " +
+                                             "its check is reported with /fail, not finished. Nothing was changed.");
+        }
+        return null;
+    }
+
+    private static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A claim's secret: 128 random bits, as hex.</summary>
     public static string NewClaimToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

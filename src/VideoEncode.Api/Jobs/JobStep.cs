@@ -23,7 +23,12 @@ public enum StepOutcome
     Draining,
     /// <summary>A store job's finish did not name a complete upload holding its result.</summary>
     ResultMissing,
+    /// <summary>The step's report does not fit the job (<see cref="JobStep.Refusal"/> says why): a finish outside its quality gate.</summary>
+    ReportRefused,
 }
+
+/// <summary>Why a step's report was refused: the field at fault and a message for the caller.</summary>
+public sealed record StepRefusal(string Field, string Message);
 
 /// <summary>
 /// The answer to a step: its outcome, the job as it now is (when there is one) and the changes the
@@ -31,6 +36,10 @@ public enum StepOutcome
 /// </summary>
 public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobChange> Changes) : IChangeSet
 {
+    /// <summary>With <see cref="StepOutcome.ReportRefused"/>: why.</summary>
+    public StepRefusal? Refusal { get; init; }
+
+    public static JobStep Refused(StepRefusal refusal) => new(StepOutcome.ReportRefused, null, []) { Refusal = refusal };
     public static JobStep Done(Job job, params JobChange[] changes) => new(StepOutcome.Done, job, changes);
     public static JobStep Changed(JobState from, Job job, ChangeCause cause) => Done(job, JobChange.Moved(from, job, cause));
     public static JobStep Stale(Job job) => new(StepOutcome.StaleClaim, job, []);

@@ -120,6 +120,12 @@ internal static class SharedJobSql
         """;
 
     /// <summary>
+    /// The settings of job @id while it runs (no row otherwise), which its finish is held to
+    /// (<see cref="JobRules.GateRefusal"/>). A job's settings never change once it is made, so no lock is needed.
+    /// </summary>
+    public const string RunningGate = "SELECT settings FROM jobs WHERE id = @id AND status = 'in_progress'";
+
+    /// <summary>
     /// Asked only when <see cref="Finish"/> changed nothing: whether job @id is a running store job, held
     /// by @token (any claim for an unfenced finish), and @upload is not a complete upload — its finish must
     /// name the upload that holds its result, whole, or there would be nothing to download; unless it kept

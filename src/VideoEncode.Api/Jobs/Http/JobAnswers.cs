@@ -41,6 +41,7 @@ internal static class JobAnswers
             StepOutcome.ResultMissing => TypedResults.BadRequest(new ApiError(
                 "This job's input is in the host's media store, so its finish must name the upload holding the result: " +
                 "output_upload_id, of an upload that is complete (every byte sent).") { Field = "output_upload_id" }),
+            StepOutcome.ReportRefused => TypedResults.BadRequest(new ApiError(step.Refusal!.Message) { Field = step.Refusal.Field }),
             StepOutcome.OutputTaken => TypedResults.Conflict(new ApiError(
                 $"Another pending or running job writes the same output_name '{step.Job!.OutputName}'; cancel or delete it first.") { Field = "output_name" }),
             _ => TypedResults.Conflict(new ApiError(wrongState ?? $"Job is {step.Job!.Status}; {action} does not apply.")),

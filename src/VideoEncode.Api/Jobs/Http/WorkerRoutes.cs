@@ -2,6 +2,8 @@ using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Changes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Http;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.Http.JobAnswers;
@@ -12,7 +14,7 @@ namespace VideoEncode.Api.Jobs.Http;
 /// The routes a worker walks a job through: claim (optionally waiting for work), heartbeat,
 /// finish, fail and release. Every step after the claim quotes the claim's token; a token that is
 /// not the job's current one answers 409 and changes nothing. Only the original service's
-/// clients go unfenced: GET claim (a long lease) and a finish without a body.
+/// clients go unfenced: GET claim (a long lease) and a finish without a body (<see cref="QueueOptions.LegacyFinish"/>).
 /// </summary>
 internal static class WorkerRoutes
 {
@@ -33,7 +35,7 @@ internal static class WorkerRoutes
         group.MapPost("/{id}/finish", Finish)
             .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(FinishReport)))
-            .WithSummary("Mark a claimed job finished (without a body: unfenced, as the original service)");
+            .WithSummary("Mark a claimed job finished (without a body: unfenced, as the original service, where the host allows it)");
         group.MapPost("/{id}/fail", Fail)
             .RequireAccess(Access.Work)
             .WithMetadata(new RequestBodyDocumentation(typeof(FailureReport)))
@@ -46,11 +48,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, store, waiters, live, aborted);
+        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, request, store, waiters, live, keys, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
+        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -58,7 +60,7 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, store, waiters, live, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, request, store, waiters, live, keys, aborted);
         }
     }
 
@@ -67,10 +69,12 @@ internal static class WorkerRoutes
     /// may have become claimable and tries again, answering 404 when the wait runs out. A job
     /// claimed for a client that has gone away is given back at once, its attempt not counted.
     /// While the queue is paused a claim waits as if the queue were empty (resuming wakes it); a
-    /// worker being drained is answered at once, so it learns to stop.
+    /// worker being drained is answered at once, so it learns to stop. The key, checked when the request
+    /// came in, is asked again after each wait: a key revoked while its claim waited gets no job, but 401.
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys,
+        CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
@@ -106,23 +110,32 @@ internal static class WorkerRoutes
                 var remaining = deadline - DateTimeOffset.UtcNow;
                 if (remaining <= TimeSpan.Zero)
                     return TypedResults.NotFound(new NoJob(NoJob.NoJobsAvailable) { Paused = step.Outcome == StepOutcome.Paused });
+                bool woken;
                 try
                 {
                     var recheck = waiters.RecheckAfter;
                     await ticket.Woken.WaitAsync(recheck != Timeout.InfiniteTimeSpan && recheck < remaining ? recheck : remaining, aborted);
-                    // Woken, so out of the line: spend the wake on the next attempt, in line again before it.
-                    ticket.Spend();
-                    ticket.Dispose();
-                    ticket = waiters.Enter(claim.Media, claim.Encoders);
+                    woken = true;
                 }
                 catch (TimeoutException)
                 {
                     // Not woken: the loop answers 404 if the wait is over, or — a shared store's recheck —
                     // looks again, keeping its place in the line.
+                    woken = false;
                 }
                 catch (OperationCanceledException)
                 {
                     return TypedResults.Empty; // the client went away; nobody to answer
+                }
+                // Before the wake is spent: a revoked key's wake goes on to the next waiter as the ticket is let go.
+                if (!await keys.StillWorksAsync(request))
+                    return TypedResults.Json(new ApiError("Unauthorized"), statusCode: StatusCodes.Status401Unauthorized);
+                if (woken)
+                {
+                    // Out of the line: spend the wake on the next attempt, in line again before it.
+                    ticket.Spend();
+                    ticket.Dispose();
+                    ticket = waiters.Enter(claim.Media, claim.Encoders);
                 }
             }
         }
@@ -164,20 +177,26 @@ internal static class WorkerRoutes
         }
     }
 
-    private static async Task<JobAnswer> Finish(string id, HttpRequest request, IJobStore store, CancellationToken aborted)
+    private static async Task<JobAnswer> Finish(string id, HttpRequest request, IJobStore store, IOptions<QueueOptions> options, ApiKeyStore keys,
+        CancellationToken aborted)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
         using (document)
         {
-            // No body at all: the original service's unfenced finish.
+            // No body at all: the original service's unfenced finish, where the host allows it.
             FinishReport? report = null;
             if (document is not null)
             {
                 (report, var error) = JobInput.ParseFinish(document.RootElement);
                 if (error is not null) return TypedResults.BadRequest(error);
             }
+            else if (!(options.Value.LegacyFinish ?? !await keys.AnyAsync()))
+                return TypedResults.BadRequest(new ApiError(
+                    "A finish must quote its claim: send {\"claim_token\": …}. This host does not take the original service's finish without a body, " +
+                    $"which would let any worker key finish any running job (set {SettingNames.LegacyFinishVariable}=true to allow it). Nothing was changed.")
+                    { Field = "claim_token" });
             return Answer(await store.FinishAsync(jobId, report, aborted), "finish", notFound: NotStartedMessage);
         }
     }
