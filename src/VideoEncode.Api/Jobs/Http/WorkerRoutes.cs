@@ -46,11 +46,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, store, waiters, live, aborted);
+        Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, caller, store, waiters, live, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
+        HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -58,7 +58,7 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, store, waiters, live, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, caller, store, waiters, live, aborted);
         }
     }
 
@@ -67,15 +67,16 @@ internal static class WorkerRoutes
     /// may have become claimable and tries again, answering 404 when the wait runs out. A job
     /// claimed for a client that has gone away is given back at once, its attempt not counted.
     /// While the queue is paused a claim waits as if the queue were empty (resuming wakes it); a
-    /// worker being drained is answered at once, so it learns to stop.
+    /// worker being drained is answered at once, so it learns to stop. The caller's key limits the lines its
+    /// claims may wait in (<see cref="ClaimWaiters.MaxLinesPerKey"/>).
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
+        ClaimRequest claim, bool legacyClient, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
-        var ticket = waiters.Enter(claim.Media, claim.Encoders);
+        var ticket = waiters.Enter(claim.Media, claim.Encoders, caller.Name);
         try
         {
             while (true)
@@ -113,7 +114,7 @@ internal static class WorkerRoutes
                     // Woken, so out of the line: spend the wake on the next attempt, in line again before it.
                     ticket.Spend();
                     ticket.Dispose();
-                    ticket = waiters.Enter(claim.Media, claim.Encoders);
+                    ticket = waiters.Enter(claim.Media, claim.Encoders, caller.Name);
                 }
                 catch (TimeoutException)
                 {
