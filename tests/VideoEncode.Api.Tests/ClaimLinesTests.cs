@@ -37,9 +37,10 @@ public sealed class ClaimLinesTests
     {
         using var cpu = waiters.Enter(MediaKinds.Any, [EncoderCatalog.Libx264]);
         using var gpu = waiters.Enter(MediaKinds.Any, ["hevc_nvenc"]);
-        var data = """{"id": 9, "file_name": "a.mkv", "status": "pending", "needs_encoder": "hevc_nvenc", "upload_id": "u"}""";
+        // The job's JSON as the other host wrote it to the shared change feed.
+        var data = ChangeNotice.Of(JobChange.Moved(null, Job(stored: true, needsEncoder: "hevc_nvenc"), ChangeCause.Enqueue)).Data;
 
-        ((IJobChangeListener)waiters).Announced(1, 9, new ChangeNotice("created", data, null, JobState.Pending, ChangeCause.Enqueue), fromOtherHost: true);
+        ((IJobChangeListener)waiters).Announced(1, 1, new ChangeNotice("created", data, null, JobState.Pending, ChangeCause.Enqueue), fromOtherHost: true);
 
         Assert.Equal([false, true], Woken(cpu, gpu));
     }
