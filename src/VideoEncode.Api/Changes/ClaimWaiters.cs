@@ -54,7 +54,11 @@ public sealed class ClaimWaiters(TimeSpan? recheckAfter = null) : IJobChangeList
     void IJobChangeListener.Announced(long? eventId, long jobId, ChangeNotice notice, bool fromOtherHost)
     {
         if (!fromOtherHost || !notice.MakesClaimable) return;
-        lock (gate) WakeLocked(JobKind.Read(notice.Data), 1);
+        // The job's JSON is read only when a claim waits here.
+        lock (gate)
+            if (lines.Count == 0) return;
+        var kind = JobKind.Read(notice.Data);
+        lock (gate) WakeLocked(kind, 1);
     }
 
     void IJobChangeListener.BackoffsEnded(int jobs) => Wake(jobs);
