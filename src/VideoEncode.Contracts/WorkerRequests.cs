@@ -22,6 +22,23 @@ public sealed record ClaimRequest(string? Worker = null, double? Wait = null, st
 
     /// <summary>Whether a claim may list <paramref name="name"/> among its encoders.</summary>
     public static bool IsCapability(string name) => name == CopyCapability || EncoderCatalog.Find(name) is not null;
+
+    /// <summary>
+    /// Whether a claim for <paramref name="media"/> (null: shared-folder jobs) listing <paramref name="encoders"/> can be
+    /// handed a job whose input was uploaded (<paramref name="stored"/>) and that needs <paramref name="needsEncoder"/>
+    /// (<see cref="Job.NeedsEncoder"/>): the host's claim statement says the same in SQL (SharedJobSql.ClaimSearch and
+    /// ClaimRunnable), besides the room a store job needs, which this leaves out.
+    /// </summary>
+    public static bool CanRun(string? media, IReadOnlyList<string>? encoders, bool stored, string? needsEncoder) =>
+        media switch
+        {
+            MediaKinds.Store => stored,
+            MediaKinds.Any => true,
+            _ => !stored,
+        }
+        && (needsEncoder is null
+            ? encoders is null || encoders.Contains(EncoderCatalog.Libx264)
+            : encoders is not null && encoders.Contains(needsEncoder));
 }
 
 /// <summary>

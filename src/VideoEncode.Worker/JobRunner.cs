@@ -36,7 +36,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(job.Settings)}; attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
-        var result = job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim);
+        var result = UnknownContainer(job) ?? (job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim));
         await claim.StopAsync();
         // A cancel or a lost claim explains why the encode stopped; a result that was already
         // complete is still reported (and the host decides what it is worth).
@@ -169,7 +169,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         try
         {
             var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
-            var output = Path.Combine(folder, "output." + job.Settings.Container);
+            // The container is a known one (UnknownContainer), so the name is "output.mp4" and the like, never a path.
+            var output = Path.Combine(folder, "output" + FileNames.OutputExtension(job.Settings.Container));
             claim.Phase = JobPhase.Downloading;
             await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             var (probed, unusable) = await CheckInputAsync(job, input, claim);
@@ -205,6 +206,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             if (!ScratchSpace.TryDelete(folder)) console.Warn($"Could not remove the scratch folder {folder}; the next worker to start removes it.");
         }
     }
+
+    /// <summary>
+    /// A job whose container this worker does not know fails for good before anything is touched: the container
+    /// names the muxer and the output's extension, so one from a newer host or a row edited by hand (with path
+    /// characters, even) must never reach a file name. Another attempt would meet the same container.
+    /// </summary>
+    private static Failed? UnknownContainer(Job job) => Containers.All.Contains(job.Settings.Container)
+        ? null
+        : Fail($"The job's container '{job.Settings.Container}' is not one this worker knows ({string.Join(", ", Containers.All)}).");
 
     /// <summary>How an encode that threw ends: stopped (the claim ended), retried (a hung read), failed (a file error); null for anything else.</summary>
     private Result? Stopping(Exception e, ClaimKeeper claim) => e switch

@@ -81,7 +81,7 @@ static T? TakeFolder<T>(string what, string folder, Func<string, T> take) where 
 {
     try
     {
-        Directory.CreateDirectory(folder);
+        // Each makes its folder itself: the scratch folder is made private (0700) from the start.
         return take(folder);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -60,7 +60,9 @@ internal sealed class WorkerCommand
         {
             HelpName = "dir",
             Description = "Where uploaded jobs are downloaded and encoded; jobs larger than its free space are left to other " +
-                          "workers. [default: videoencode-scratch in the temp folder]",
+                          "workers. Made private (mode 0700); the worker refuses one that another user owns or may use, and one " +
+                          "that overlaps --input or --output. [default: $XDG_CACHE_HOME/videoencode-worker/scratch, else " +
+                          "~/.cache/videoencode-worker/scratch; on Windows videoencode-scratch in the user's temp folder]",
         });
         transferLimit = new Option<double?>("--transfer-limit")
         {
@@ -191,7 +193,11 @@ internal sealed class WorkerCommand
             if (!Directory.Exists(inputFolder)) return Fail($"the input folder '{inputFolder}' does not exist");
             settings = settings with { Input = Path.GetFullPath(inputFolder), Output = Path.GetFullPath(outputFolder!) };
         }
-        if (Value(parsed, scratch, environment) is { } scratchFolder) settings = settings with { Scratch = Path.GetFullPath(scratchFolder) };
+        settings = settings with
+        {
+            Scratch = Value(parsed, scratch, environment) is { } scratchFolder ? Path.GetFullPath(scratchFolder) : WorkerSettings.DefaultScratch(environment),
+        };
+        if (settings.ScratchOverlap() is { } overlap) return Fail(overlap);
         if (Value(parsed, capabilities, environment) is { } list)
         {
             var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();

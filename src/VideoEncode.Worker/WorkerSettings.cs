@@ -1,4 +1,5 @@
 using System.Collections;
+using VideoEncode.Worker.Media;
 
 namespace VideoEncode.Worker;
 
@@ -17,8 +18,8 @@ public sealed record WorkerSettings
     public string Input { get; init; } = "";
     public string Output { get; init; } = "";
 
-    /// <summary>Where store jobs' inputs are downloaded and their results written before upload.</summary>
-    public string Scratch { get; init; } = Path.Combine(Path.GetTempPath(), "videoencode-scratch");
+    /// <summary>Where store jobs' inputs are downloaded and their results written before upload (made private to this user).</summary>
+    public string Scratch { get; init; } = DefaultScratch(Environment.GetEnvironmentVariables());
 
     /// <summary>Bytes per second a download or upload may use; null: as fast as the network allows.</summary>
     public double? TransferLimit { get; init; }
@@ -53,6 +54,44 @@ public sealed record WorkerSettings
         if (WorkerCommand.AsksForHelp(parsed)) return (null, null, true);
         var (settings, problem) = command.Settings(parsed, environment);
         return (settings, problem, false);
+    }
+
+    /// <summary>
+    /// The scratch folder of a worker given no --scratch: one per user, never a folder every user of the machine
+    /// shares. On Linux and macOS "videoencode-worker/scratch" in the user's cache folder ($XDG_CACHE_HOME, else
+    /// ~/.cache), on a disk rather than in memory, as videos are large; with neither, "/tmp/videoencode-scratch-{uid}".
+    /// On Windows "videoencode-scratch" in the user's own temp folder.
+    /// </summary>
+    public static string DefaultScratch(IDictionary environment)
+    {
+        if (OperatingSystem.IsWindows()) return Path.Combine(Path.GetTempPath(), "videoencode-scratch");
+        if (environment["XDG_CACHE_HOME"] is string { Length: > 0 } cache && Path.IsPathFullyQualified(cache))
+            return Path.Combine(cache, "videoencode-worker", "scratch");
+        if (environment["HOME"] is string { Length: > 0 } home && Path.IsPathFullyQualified(home))
+            return Path.Combine(home, ".cache", "videoencode-worker", "scratch");
+        return Path.Combine("/tmp", $"videoencode-scratch-{PrivateFolder.UserId}");
+    }
+
+    /// <summary>
+    /// Why the scratch folder cannot lie where it does: equal to, inside, or above the input or output folder,
+    /// where its clean-up would delete videos and the shared folder's jobs could reach into it; null when apart.
+    /// Links are resolved first, so a link cannot hide an overlap.
+    /// </summary>
+    public string? ScratchOverlap()
+    {
+        if (!HasSharedFolders) return null;
+        var scratch = MediaPaths.RealPath(Scratch);
+        foreach (var (option, folder) in new[] { ("--input", Input), ("--output", Output) })
+        {
+            var real = MediaPaths.RealPath(folder);
+            if (Overlaps(scratch, real))
+                return $"the scratch folder '{Scratch}' overlaps the {option.TrimStart('-')} folder '{folder}' (the same folder, or one inside " +
+                       $"the other); pass a --scratch of its own";
+        }
+        return null;
+
+        static bool Overlaps(string a, string b) => a == b || a.StartsWith(WithSeparator(b), StringComparison.Ordinal) || b.StartsWith(WithSeparator(a), StringComparison.Ordinal);
+        static string WithSeparator(string path) => Path.EndsInDirectorySeparator(path) ? path : path + Path.DirectorySeparatorChar;
     }
 
     /// <summary>The key in the file, without the line break an editor or echo leaves; or why there is none.</summary>

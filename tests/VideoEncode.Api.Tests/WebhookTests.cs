@@ -236,6 +236,23 @@ public sealed class WebhookTests : IDisposable
     [InlineData("fe80::1", false)]
     [InlineData("ff02::1", false)]
     [InlineData("::", false)]
+    // IPv6 forms that carry an IPv4 address are judged by it.
+    [InlineData("64:ff9b::808:808", true)]                          // NAT64 of 8.8.8.8
+    [InlineData("64:ff9b::7f00:1", false)]                          // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", false)]                       // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b:1::a00:1", false)]                         // NAT64 local use: never
+    [InlineData("::127.0.0.1", false)]                              // IPv4-compatible
+    [InlineData("::10.0.0.1", false)]
+    [InlineData("::8.8.8.8", true)]
+    [InlineData("2002:808:808::1", true)]                           // 6to4 of 8.8.8.8
+    [InlineData("2002:7f00:1::1", false)]                           // 6to4 of 127.0.0.1
+    [InlineData("2002:c0a8:1::1", false)]                           // 6to4 of 192.168.0.1
+    [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7", true)]      // Teredo: server 65.54.227.120, client 8.8.8.8
+    [InlineData("2001:0:4136:e378:8000:63bf:80ff:fffe", false)]     // Teredo client 127.0.0.1 (inverted)
+    [InlineData("2001:0:4136:e378:8000:63bf:f5ff:fffe", false)]     // Teredo client 10.0.0.1
+    [InlineData("2001:0:a00:1:8000:63bf:f7f7:f7f7", false)]         // Teredo server 10.0.0.1
+    [InlineData("fec0::1", false)]                                  // site-local
+    [InlineData("100::1", false)]                                   // discard-only, not global unicast
     public void TheGuardTellsPublicAddressesFromTheRest(string address, bool isPublic) =>
         Assert.Equal(isPublic, AddressGuard.IsPublic(IPAddress.Parse(address)));
 

@@ -6,7 +6,8 @@ namespace VideoEncode.Worker.Tests;
 
 public sealed class WorkerSettingsTests
 {
-    private static readonly string Input = Path.GetTempPath();
+    // An existing folder apart from every default scratch folder (the temp folder holds one of them).
+    private static readonly string Input = AppContext.BaseDirectory;
 
     [Fact]
     public void OptionsAreReadInBothSpellings()
@@ -128,6 +129,47 @@ public sealed class WorkerSettingsTests
         var (both, _, _) = WorkerSettings.Parse(["--api-key", "k", "--input", Input, "--output", "o"], new Hashtable());
         Assert.Equal(MediaKinds.Any, both!.Media);
         Assert.Null(both.TransferLimit);
+    }
+
+    [Fact]
+    public void TheDefaultScratchFolderIsTheUsersOwn()
+    {
+        Assert.Equal("/cache/videoencode-worker/scratch", ScratchWith(new Hashtable { ["XDG_CACHE_HOME"] = "/cache", ["HOME"] = "/home/u" }));
+        Assert.Equal("/home/u/.cache/videoencode-worker/scratch", ScratchWith(new Hashtable { ["XDG_CACHE_HOME"] = "relative", ["HOME"] = "/home/u" }));
+        Assert.Matches(@"^/tmp/videoencode-scratch-[0-9]+$", ScratchWith(new Hashtable()));
+
+        static string ScratchWith(Hashtable environment) =>
+            WorkerSettings.Parse(["--api-key", "k"], environment).Settings!.Scratch;
+    }
+
+    [Theory]
+    [InlineData("in")]
+    [InlineData("in/scratch")]
+    [InlineData(".")]                 // above both
+    [InlineData("out")]
+    [InlineData("out/deep/scratch")]
+    [InlineData("link-to-in/scratch")]
+    public void AScratchFolderThatOverlapsTheInputOrOutputFolderIsRefused(string scratch)
+    {
+        var root = Directory.CreateTempSubdirectory("videoencode-overlap-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "in"));
+            Directory.CreateSymbolicLink(Path.Combine(root, "link-to-in"), Path.Combine(root, "in"));
+            string[] args = ["--api-key", "k", "--input", Path.Combine(root, "in"), "--output", Path.Combine(root, "out")];
+
+            var (settings, problem, _) = WorkerSettings.Parse([.. args, "--scratch", Path.Combine(root, scratch)], new Hashtable());
+            Assert.Null(settings);
+            Assert.Contains("overlaps the", problem);
+            Assert.Contains("pass a --scratch of its own", problem);
+
+            Assert.Null(WorkerSettings.Parse([.. args, "--scratch", Path.Combine(root, "scratch")], new Hashtable()).Problem);
+            Assert.Null(WorkerSettings.Parse([.. args, "--scratch", Path.Combine(root, "input-scratch")], new Hashtable()).Problem);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]

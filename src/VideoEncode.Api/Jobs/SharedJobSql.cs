@@ -56,6 +56,7 @@ internal static class SharedJobSql
     /// jobs steps over store jobs: a thousand hevc_nvenc jobs at the head of the queue cost a
     /// libx264-only claim a thousand index entries and row reads before it reaches its job, on every
     /// claim, until a worker that has the encoder takes them (README, Routing by capability; not measured yet).
+    /// <see cref="Contracts.ClaimRequest.CanRun"/> says the same in C#, for the claims a job wakes: change both together.
     /// </summary>
     public static string ClaimRunnable(Contracts.ClaimRequest claim, string contains) => claim.Encoders switch
     {

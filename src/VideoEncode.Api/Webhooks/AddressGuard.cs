@@ -9,12 +9,16 @@ namespace VideoEncode.Api.Webhooks;
 /// key, and the host would post to it from inside the network it runs in. Unless WebhooksAllowPrivate
 /// is set, a webhook may only reach public addresses — never loopback, link-local (which includes cloud
 /// metadata services at 169.254.169.254), private, carrier-grade NAT, unspecified or multicast ones.
+/// An IPv6 address must be global unicast (2000::/3), so site-local, unique local and the rest are
+/// refused; one that carries an IPv4 address inside it (IPv4-mapped and IPv4-compatible, NAT64's
+/// 64:ff9b::/96, 6to4, Teredo) is judged by the IPv4 address it leads to, since a gateway or relay on
+/// the way would deliver the request there.
 /// The host is checked when the webhook is made, and again at every connection (<see cref="WebhookHttp"/>),
 /// since what a name resolves to can change after the check.
 /// </summary>
 public static class AddressGuard
 {
-    private static readonly IPNetwork[] Refused =
+    private static readonly IPNetwork[] RefusedIPv4 =
     [
         IPNetwork.Parse("0.0.0.0/8"),        // "this network", unspecified
         IPNetwork.Parse("10.0.0.0/8"),
@@ -25,18 +29,35 @@ public static class AddressGuard
         IPNetwork.Parse("192.168.0.0/16"),
         IPNetwork.Parse("224.0.0.0/4"),      // multicast
         IPNetwork.Parse("240.0.0.0/4"),      // reserved, and the broadcast address
-        IPNetwork.Parse("::/128"),
-        IPNetwork.Parse("::1/128"),
-        IPNetwork.Parse("fc00::/7"),         // unique local
-        IPNetwork.Parse("fe80::/10"),
-        IPNetwork.Parse("ff00::/8"),         // multicast
     ];
 
-    /// <summary>May a webhook connect to <paramref name="address"/>? (An IPv4 address written as IPv6 is judged as IPv4.)</summary>
+    /// <summary>Global unicast: every other IPv6 block (unique local, link-local, site-local, multicast, …) is not the internet's.</summary>
+    private static readonly IPNetwork GlobalUnicast = IPNetwork.Parse("2000::/3");
+
+    private static readonly IPNetwork Ipv4Compatible = IPNetwork.Parse("::/96");
+    private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
+    private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
+    private static readonly IPNetwork Teredo = IPNetwork.Parse("2001::/32");
+
+    /// <summary>May a webhook connect to <paramref name="address"/>?</summary>
     public static bool IsPublic(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        return !Refused.Any(network => network.Contains(address));
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return !RefusedIPv4.Any(network => network.Contains(address));
+        var bytes = address.GetAddressBytes();
+        if (address.IsIPv4MappedToIPv6 || Ipv4Compatible.Contains(address) || Nat64.Contains(address)) return IsPublic(IPv4(bytes, 12));
+        if (SixToFour.Contains(address)) return IsPublic(IPv4(bytes, 2));
+        // Teredo: the relay server's address, then the client's, stored inverted (RFC 4380); packets reach both.
+        if (Teredo.Contains(address)) return IsPublic(IPv4(bytes, 4)) && IsPublic(IPv4(bytes, 12, inverted: true));
+        // NAT64's local-use prefix 64:ff9b:1::/48 is outside 2000::/3: refused, as where it puts the IPv4 address is the network's choice.
+        return GlobalUnicast.Contains(address);
+    }
+
+    private static IPAddress IPv4(byte[] bytes, int at, bool inverted = false)
+    {
+        var four = bytes[at..(at + 4)];
+        if (inverted)
+            for (var i = 0; i < four.Length; i++) four[i] = (byte)~four[i];
+        return new IPAddress(four);
     }
 
     /// <summary>

@@ -6,8 +6,10 @@ namespace VideoEncode.Worker.Media;
 /// <summary>
 /// Where a worker keeps uploaded jobs while it runs them: the downloaded input and the encoded result,
 /// in one folder per run, "{scratch}/{worker process}/job{id}-{random}", removed when the run ends.
-/// Several workers may share one scratch folder: each holds a lock there (<see cref="RunFiles"/>), and at
-/// start a worker removes the folders of workers that no longer hold theirs — what a kill -9 left.
+/// The scratch folder is this user's alone (<see cref="PrivateFolder"/>). Several workers may share it:
+/// each holds a lock there (<see cref="RunFiles"/>), and at start a worker removes the folders of workers
+/// that no longer hold theirs — what a kill -9 left. Only folders a worker made and marked as its own
+/// (<see cref="Marker"/>) are ever removed: whatever else lies in the scratch folder is left alone.
 /// </summary>
 public sealed partial class ScratchSpace : IDisposable
 {
@@ -19,12 +21,17 @@ public sealed partial class ScratchSpace : IDisposable
         this.root = root;
         this.runFiles = runFiles;
         own = Directory.CreateDirectory(Path.Combine(root, runFiles.Worker)).FullName;
+        File.WriteAllText(Path.Combine(own, Marker), runFiles.Worker);
     }
 
+    /// <summary>The file that marks a worker's folder as made by that worker: it names the worker, as the folder does.</summary>
+    public const string Marker = ".videoencode-worker";
+
     /// <summary>Takes this process's place in <paramref name="root"/> and clears what stopped workers left, saying so through <paramref name="report"/>.</summary>
+    /// <exception cref="IOException">The scratch folder is not this user's alone (<see cref="PrivateFolder"/>), or cannot be used.</exception>
     public static ScratchSpace Open(string root, Action<string> report)
     {
-        Directory.CreateDirectory(root);
+        PrivateFolder.Create(root);
         var runFiles = RunFiles.Start(root, report);
         try
         {
@@ -32,7 +39,7 @@ public sealed partial class ScratchSpace : IDisposable
             foreach (var folder in Directory.EnumerateDirectories(root))
             {
                 var worker = Path.GetFileName(folder);
-                if (!WorkerId().IsMatch(worker) || worker == runFiles.Worker) continue;
+                if (!WorkerId().IsMatch(worker) || worker == runFiles.Worker || !MadeBy(folder, worker)) continue;
                 var lockFile = RunFiles.LockPath(root, worker);
                 if (File.Exists(lockFile) && RunFiles.IsAlive(lockFile)) continue;
                 if (TryDelete(folder)) report($"Removed {folder}, left in the scratch folder by a worker that has stopped.");
@@ -83,6 +90,20 @@ public sealed partial class ScratchSpace : IDisposable
         {
             Directory.Delete(folder, recursive: true);
             return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether the folder holds the marker a worker of that name left in the folder it made.</summary>
+    private static bool MadeBy(string folder, string worker)
+    {
+        try
+        {
+            var marker = new FileInfo(Path.Combine(folder, Marker));
+            return marker is { Exists: true, LinkTarget: null } && File.ReadAllText(marker.FullName) == worker;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

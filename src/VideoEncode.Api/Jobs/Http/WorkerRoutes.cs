@@ -48,11 +48,11 @@ internal static class WorkerRoutes
     }
 
     private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
-        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted) =>
-        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, request, store, waiters, live, keys, aborted);
+        HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted) =>
+        ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, request, caller, store, waiters, live, keys, aborted);
 
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
-        HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted)
+        HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
         if (bodyError is not null) return bodyError;
@@ -60,7 +60,7 @@ internal static class WorkerRoutes
         {
             var (claim, error) = JobInput.ParseClaim(document?.RootElement);
             if (error is not null) return TypedResults.BadRequest(error);
-            return await ClaimOrWait(claim!, legacyClient: false, request, store, waiters, live, keys, aborted);
+            return await ClaimOrWait(claim!, legacyClient: false, request, caller, store, waiters, live, keys, aborted);
         }
     }
 
@@ -71,15 +71,16 @@ internal static class WorkerRoutes
     /// While the queue is paused a claim waits as if the queue were empty (resuming wakes it); a
     /// worker being drained is answered at once, so it learns to stop. The key, checked when the request
     /// came in, is asked again after each wait: a key revoked while its claim waited gets no job, but 401.
+    /// The caller's key limits the lines its claims may wait in (<see cref="ClaimWaiters.MaxLinesPerKey"/>).
     /// </summary>
     private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
-        ClaimRequest claim, bool legacyClient, HttpRequest request, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys,
+        ClaimRequest claim, bool legacyClient, HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys,
         CancellationToken aborted)
     {
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
-        var ticket = waiters.Enter(claim.Media, claim.Encoders);
+        var ticket = waiters.Enter(claim.Media, claim.Encoders, caller.Name);
         try
         {
             while (true)
@@ -135,7 +136,7 @@ internal static class WorkerRoutes
                     // Out of the line: spend the wake on the next attempt, in line again before it.
                     ticket.Spend();
                     ticket.Dispose();
-                    ticket = waiters.Enter(claim.Media, claim.Encoders);
+                    ticket = waiters.Enter(claim.Media, claim.Encoders, caller.Name);
                 }
             }
         }
