@@ -29,6 +29,15 @@ public sealed class UploadStore(IStoreSql store)
     private const string Unreferenced =
         "NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.input_upload = uploads.id) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.output_upload = uploads.id)";
 
+    /// <summary>
+    /// What the sweep deletes, said twice in each of its statements: to choose the batch, and again of each row it
+    /// deletes. On PostgreSQL a delete that waited on a row (an enqueue taking the upload up, a PATCH moving its
+    /// expiry on) sees the row as it now is only through its own WHERE; "id IN (the batch)" alone would still match.
+    /// </summary>
+    private const string ExpiredUnfinished = $"completed_at IS NULL AND expires_at <= @now AND {Unreferenced}";
+
+    private const string UnusedComplete = $"completed_at IS NOT NULL AND completed_at <= @completedBefore AND expires_at <= @now AND {Unreferenced}";
+
     private sealed record Row
     {
         public string Id { get; init; } = "";
@@ -86,11 +95,17 @@ public sealed class UploadStore(IStoreSql store)
     public Task<(TerminationOutcome Outcome, long? JobId)> TerminateAsync(string id, string actor, long now) =>
         store.WriteAsync(async connection =>
         {
+            // The row first (an update that changes nothing takes its lock on PostgreSQL, where SQLite's single writer
+            // needs none): an enqueue making a job of this upload holds the row until it commits, so the look for jobs
+            // that follows, a statement of its own, sees that job. Looking first would miss it, and the delete, once
+            // the enqueue let the row go, would take the upload from under the new job.
+            var fileName = await connection.QuerySingleOrDefaultAsync<string?>(
+                "UPDATE uploads SET expires_at = expires_at WHERE id = @id RETURNING file_name", new { id });
+            if (fileName is null) return (TerminationOutcome.NotFound, (long?)null);
             var job = await connection.QueryFirstOrDefaultAsync<long?>(
                 "SELECT id FROM jobs WHERE input_upload = @id OR output_upload = @id ORDER BY id LIMIT 1", new { id });
             if (job is not null) return (TerminationOutcome.InUse, job);
-            var fileName = await connection.QuerySingleOrDefaultAsync<string?>("DELETE FROM uploads WHERE id = @id RETURNING file_name", new { id });
-            if (fileName is null) return (TerminationOutcome.NotFound, (long?)null);
+            await connection.ExecuteAsync("DELETE FROM uploads WHERE id = @id", new { id });
             await AuditTrail.RecordAsync(connection, now, actor, "upload.delete", id, fileName);
             return (TerminationOutcome.Deleted, (long?)null);
         });
@@ -98,8 +113,8 @@ public sealed class UploadStore(IStoreSql store)
     /// <summary>Deletes at most <paramref name="limit"/> unfinished uploads whose expiry has passed (none a job refers to); answers their ids.</summary>
     public Task<IReadOnlyList<string>> DeleteExpiredAsync(long now, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
-            DELETE FROM uploads WHERE id IN (
-                SELECT id FROM uploads WHERE completed_at IS NULL AND expires_at <= @now AND {Unreferenced} ORDER BY expires_at LIMIT @limit)
+            DELETE FROM uploads WHERE id IN (SELECT id FROM uploads WHERE {ExpiredUnfinished} ORDER BY expires_at LIMIT @limit)
+                AND {ExpiredUnfinished}
             RETURNING id
             """, new { now, limit })).AsList());
 
@@ -109,10 +124,8 @@ public sealed class UploadStore(IStoreSql store)
     /// </summary>
     public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long now, long completedBefore, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
-            DELETE FROM uploads WHERE id IN (
-                SELECT id FROM uploads
-                WHERE completed_at IS NOT NULL AND completed_at <= @completedBefore AND expires_at <= @now AND {Unreferenced}
-                ORDER BY completed_at LIMIT @limit)
+            DELETE FROM uploads WHERE id IN (SELECT id FROM uploads WHERE {UnusedComplete} ORDER BY completed_at LIMIT @limit)
+                AND {UnusedComplete}
             RETURNING id
             """, new { now, completedBefore, limit })).AsList());
 
