@@ -41,10 +41,12 @@ public sealed class UploadTests : IDisposable
         return (host, host.CreateApiClient());
     }
 
-    /// <summary>A host on real Kestrel (a real socket to cut), with a client that sends the key.</summary>
-    private (QueueFactory Host, HttpClient Client) StartOnLoopback()
+    /// <summary>A host on real Kestrel (a real socket to cut), with a client that sends the key; on the test's clock when it says so.</summary>
+    private (QueueFactory Host, HttpClient Client) StartOnLoopback(bool manualClock = false, params (string Name, string Value)[] settings)
     {
-        var host = new QueueFactory(settings: new Dictionary<string, string?> { ["MediaReserveBytes"] = "0" });
+        var all = new Dictionary<string, string?> { ["MediaReserveBytes"] = "0" };
+        foreach (var (name, value) in settings) all[name] = value;
+        var host = new QueueFactory(settings: all, clock: manualClock ? clock : null);
         hosts.Add(host);
         var client = new HttpClient { BaseAddress = host.StartOnLoopback() };
         client.DefaultRequestHeaders.Add(ApiKeyMiddleware.HeaderName, QueueFactory.ApiKey);
@@ -392,6 +394,39 @@ public sealed class UploadTests : IDisposable
         await Eventually.TrueAsync(async () => (await client.PatchAsync(id, offset = await client.OffsetAsync(id), [])).StatusCode == HttpStatusCode.NoContent,
             () => $"the upload stayed busy at {offset}");
         Assert.InRange(offset, 0, sent);
+    }
+
+    /// <summary>
+    /// The expiry is looked at as a PATCH starts; one that is still writing when that time comes keeps its upload, as
+    /// its expiry is moved on while it runs, and the sweep leaves it alone.
+    /// </summary>
+    [Fact]
+    public async Task APatchStillWritingPastTheExpiryItStartedWithKeepsItsUpload()
+    {
+        var (host, client) = StartOnLoopback(manualClock: true, ("UploadExpiryHours", "1"), ("LeaseSweepSeconds", "3600"), ("LeaderLeaseSeconds", "7200"));
+        const int length = 4 * 1024 * 1024;
+        var id = await client.NewUploadAsync(length);
+        using var socket = await StartPatchAsync(client.BaseAddress!, id, 0, length);
+        var chunk = new byte[64 * 1024]; // far above Kestrel's minimum data rate: the PATCH is never cut off for being slow
+        var sent = 0;
+
+        // Eighty minutes on the clock, four at a time, a chunk each: after each, the expiry is at least five minutes off
+        // (so the next four never reach it), however late the host reads the chunk.
+        for (var minutes = 4; minutes <= 80; minutes += 4)
+        {
+            clock.Advance(TimeSpan.FromMinutes(4));
+            await socket.GetStream().WriteAsync(chunk);
+            sent += chunk.Length;
+            await Eventually.TrueAsync(async () => (await host.GetService<UploadStore>().GetAsync(id))!.ExpiresAt >= clock.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds(),
+                () => $"the expiry was not moved on {minutes} minutes into the PATCH", TimeSpan.FromSeconds(10));
+        }
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(id)).StatusCode);
+
+        await socket.GetStream().WriteAsync(new byte[length - sent]);
+        using var answer = new StreamReader(socket.GetStream(), Encoding.ASCII);
+        Assert.StartsWith("HTTP/1.1 204", await answer.ReadLineAsync());
+        Assert.Equal(length, await client.OffsetAsync(id));
     }
 
     /// <summary>A raw HTTP/1.1 PATCH whose headers promise <paramref name="contentLength"/> bytes; the test writes (some of) them.</summary>

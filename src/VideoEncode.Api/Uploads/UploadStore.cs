@@ -80,6 +80,16 @@ public sealed class UploadStore(IStoreSql store)
             new { id, from, to, expiresAt }) == 1);
 
     /// <summary>
+    /// Moves the expiry of an unfinished upload a PATCH is writing on to at least <paramref name="until"/>; false when it
+    /// is gone, complete, or had already expired by <paramref name="now"/> (a PATCH that stalled that long must stop).
+    /// </summary>
+    public Task<bool> KeepAsync(string id, long now, long until) =>
+        store.WriteAsync(async connection => await connection.ExecuteAsync(
+            "UPDATE uploads SET expires_at = CASE WHEN expires_at < @until THEN @until ELSE expires_at END " +
+            "WHERE id = @id AND completed_at IS NULL AND expires_at > @now",
+            new { id, now, until }) == 1);
+
+    /// <summary>
     /// Marks the upload complete once its file is whole and in place, to be kept unused until <paramref name="keepUntil"/>;
     /// false when it already was (or is gone).
     /// </summary>
