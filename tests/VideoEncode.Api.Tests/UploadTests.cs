@@ -560,6 +560,35 @@ public sealed class UploadTests : IDisposable
         Assert.Equal(Sha256(bytes), upload.Sha256);
     }
 
+    /// <summary>
+    /// A PATCH that brought the last byte is completing its upload (hash, rename, mark complete): a HEAD then waits for
+    /// it rather than answer the old offset, which sent a client that lost that PATCH's answer back to append to an
+    /// upload about to be complete (and then 403).
+    /// </summary>
+    [Fact]
+    public async Task AHeadWhileAPatchCompletesTheUploadWaitsForItAndAnswersTheFullLength()
+    {
+        var (host, client) = Start();
+        var bytes = RandomBytes(20);
+        var id = await client.NewUploadAsync(bytes.Length);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PatchAsync(id, 0, bytes[..19])).StatusCode);
+        // The PATCH of the last byte, played by hand: it holds the upload, has written the byte, and is completing.
+        var sessions = host.GetService<UploadSessions>();
+        var patch = sessions.TryBegin(id)!;
+        await File.AppendAllBytesAsync(Media(host).PartPath(id), bytes[19..]);
+        patch.BeginCompleting();
+
+        var head = client.HeadAsync(id);
+        await Task.WhenAny(head, Task.Delay(TimeSpan.FromMilliseconds(300))); // time for a HEAD that does not wait to answer
+        await host.GetService<UploadCompletion>().CompleteAsync((await host.GetService<UploadStore>().GetAsync(id))!, sha256: null);
+        sessions.End(id, patch, forget: true);
+
+        var answer = await head;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("20", Header(answer, Tus.UploadOffsetHeader));
+        Assert.Null(Header(answer, Tus.UploadExpiresHeader));
+    }
+
     [Fact]
     public async Task KeysThatUploadAreSubmitWorkerAndAdminKeys()
     {

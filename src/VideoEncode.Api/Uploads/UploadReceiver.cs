@@ -114,6 +114,7 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                 if (length > upload.Received) RandomAccess.SetLength(file, upload.Received);
 
                 var append = await AppendAsync(file, upload.Received, room, body, session.HashFrom(upload.Received), checksum, keeper.KeepAsync);
+                if (upload.Received + append.Written == upload.Length && append.Written > 0) session.BeginCompleting();
                 if (append.Written == 0)
                 {
                     if (append.Outcome != PatchOutcome.Stored) session.Drop(); // it was fed bytes that were discarded

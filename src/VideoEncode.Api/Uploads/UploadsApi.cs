@@ -87,7 +87,8 @@ public static class UploadsApi
     }
 
     private static async Task<Results<Ok, NotFound<ApiError>, JsonHttpResult<ApiError>>> Head(
-        string id, HttpResponse response, UploadStore store, UploadSessions sessions, UploadCompletion completion, TimeProvider clock)
+        string id, HttpResponse response, UploadStore store, UploadSessions sessions, UploadCompletion completion, TimeProvider clock,
+        CancellationToken cancel)
     {
         response.Headers.CacheControl = "no-store";
         var upload = MediaStore.IsId(id) ? await store.GetAsync(id) : null;
@@ -103,6 +104,14 @@ public static class UploadsApi
             {
                 sessions.End(id, session, forget: upload.IsComplete);
             }
+        }
+        else if (!upload.IsComplete && sessions.CompletionUnderWay(id) is { } completing)
+        {
+            // That PATCH has every byte and is completing the upload. The old offset would send a client that lost the
+            // PATCH's answer back to append to an upload that is about to be complete (403): wait for the completion.
+            await completing.WaitAsync(cancel);
+            upload = await store.GetAsync(id);
+            if (upload is null) return NoSuchUpload(id);
         }
         if (upload.HasExpired(clock.GetUtcNow().ToUnixTimeSeconds())) return Expired(upload);
         response.Headers[Tus.UploadOffsetHeader] = upload.Received.ToString(CultureInfo.InvariantCulture);
