@@ -61,12 +61,40 @@ public sealed class UploadStore(IStoreSql store)
         store.ReadAsync(async connection =>
             (await connection.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM uploads WHERE id = @id", new { id }))?.ToUpload());
 
-    /// <summary>Stores a new, empty upload (before its file exists: a file is never without its row).</summary>
-    public Task CreateAsync(Upload upload) =>
-        store.WriteAsync(connection => connection.ExecuteAsync($"""
-            INSERT INTO uploads ({Columns})
-            VALUES (@Id, @Length, 0, @FileName, @ContentType, @Metadata, NULL, @CreatedAt, @ExpiresAt, NULL, @CreatedBy)
-            """, upload));
+    /// <summary>
+    /// Stores a new, empty upload (before its file exists: a file is never without its row), unless its key's unfinished,
+    /// unexpired uploads and this one would reserve more than <paramref name="cap"/> bytes: then nothing is stored and the
+    /// answer is what the key holds. Read and insert are one write: exact under SQLite's single writer; on PostgreSQL two
+    /// creations by one key in the same instant may both fit by a little.
+    /// </summary>
+    public Task<long?> CreateAsync(Upload upload, long cap) =>
+        store.WriteAsync(async connection =>
+        {
+            var held = await connection.ExecuteScalarAsync<long>(
+                "SELECT COALESCE(SUM(length - received), 0) FROM uploads WHERE created_by = @CreatedBy AND completed_at IS NULL AND expires_at > @CreatedAt",
+                upload);
+            if (upload.Length > cap - held) return held;
+            await connection.ExecuteAsync($"""
+                INSERT INTO uploads ({Columns})
+                VALUES (@Id, @Length, 0, @FileName, @ContentType, @Metadata, NULL, @CreatedAt, @ExpiresAt, NULL, @CreatedBy)
+                """, upload);
+            return (long?)null;
+        });
+
+    /// <summary>A page of the uploads, newest first (for admins).</summary>
+    public Task<IReadOnlyList<UploadListing>> ListAsync(UploadListQuery query) =>
+        store.ReadAsync<IReadOnlyList<UploadListing>>(async connection => (await connection.QueryAsync<Row>($"""
+            SELECT {Columns} FROM uploads
+            {query.Filter switch
+            {
+                UploadListFilter.Unfinished => "WHERE completed_at IS NULL",
+                UploadListFilter.Complete => "WHERE completed_at IS NOT NULL",
+                _ => "",
+            }}
+            ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset
+            """, new { limit = query.Limit, offset = query.Offset }))
+            .Select(row => new UploadListing(row.Id, row.CreatedBy, row.FileName, row.Length, row.Received, row.CreatedAt, row.ExpiresAt, row.CompletedAt))
+            .ToList());
 
     /// <summary>Bytes that unfinished, unexpired uploads may still send: space the disk must keep for them.</summary>
     public Task<long> OutstandingBytesAsync(long now) =>
