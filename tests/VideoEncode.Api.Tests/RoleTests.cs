@@ -76,6 +76,7 @@ public sealed class RoleTests : IDisposable
     [InlineData("DELETE /api/keys/{name}", "admin")]
     [InlineData("GET /api/audit", "admin")]
     [InlineData("OPTIONS /api/uploads", "admin submit worker read")]
+    [InlineData("GET /api/uploads", "admin")]
     [InlineData("POST /api/uploads", "admin submit worker")]
     [InlineData("HEAD /api/uploads/{id}", "admin submit worker")]
     [InlineData("PATCH /api/uploads/{id}", "admin submit worker")]

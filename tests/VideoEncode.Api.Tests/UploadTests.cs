@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using Dapper;
@@ -41,10 +42,12 @@ public sealed class UploadTests : IDisposable
         return (host, host.CreateApiClient());
     }
 
-    /// <summary>A host on real Kestrel (a real socket to cut), with a client that sends the key.</summary>
-    private (QueueFactory Host, HttpClient Client) StartOnLoopback()
+    /// <summary>A host on real Kestrel (a real socket to cut), with a client that sends the key; on the test's clock when it says so.</summary>
+    private (QueueFactory Host, HttpClient Client) StartOnLoopback(bool manualClock = false, params (string Name, string Value)[] settings)
     {
-        var host = new QueueFactory(settings: new Dictionary<string, string?> { ["MediaReserveBytes"] = "0" });
+        var all = new Dictionary<string, string?> { ["MediaReserveBytes"] = "0" };
+        foreach (var (name, value) in settings) all[name] = value;
+        var host = new QueueFactory(settings: all, clock: manualClock ? clock : null);
         hosts.Add(host);
         var client = new HttpClient { BaseAddress = host.StartOnLoopback() };
         client.DefaultRequestHeaders.Add(ApiKeyMiddleware.HeaderName, QueueFactory.ApiKey);
@@ -88,7 +91,7 @@ public sealed class UploadTests : IDisposable
         Assert.Matches("^/api/uploads/[0-9a-f]{32}$", location);
         var id = location.Split('/')[^1];
         var expires = DateTimeOffset.Parse(Header(created, Tus.UploadExpiresHeader)!);
-        Assert.Equal(clock.GetUtcNow().AddHours(24).ToUnixTimeSeconds(), expires.ToUnixTimeSeconds());
+        Assert.Equal(clock.GetUtcNow().AddHours(1).ToUnixTimeSeconds(), expires.ToUnixTimeSeconds()); // until bytes arrive
 
         var head = await client.HeadAsync(id);
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
@@ -101,7 +104,7 @@ public sealed class UploadTests : IDisposable
         var first = await client.PatchAsync(id, 0, bytes[..70]);
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
         Assert.Equal("70", Header(first, Tus.UploadOffsetHeader));
-        Assert.NotNull(Header(first, Tus.UploadExpiresHeader));
+        Assert.Equal(clock.GetUtcNow().AddHours(24).ToUnixTimeSeconds(), DateTimeOffset.Parse(Header(first, Tus.UploadExpiresHeader)!).ToUnixTimeSeconds());
         Assert.Equal(70, await client.OffsetAsync(id));
 
         var wrongOffset = await client.PatchAsync(id, 0, bytes[..30]);
@@ -241,6 +244,99 @@ public sealed class UploadTests : IDisposable
         Assert.Equal(HttpStatusCode.InsufficientStorage, (await client.CreateAsync(large)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(Request(HttpMethod.Delete, $"{Tus.UploadsPath}/{first}"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await client.CreateAsync(large)).StatusCode);
+    }
+
+    /// <summary>
+    /// A key's unfinished uploads may reserve at most MaxReservedUploadBytesPerKey (twice MaxUploadBytes unless set): past
+    /// it a creation is 429 and stores nothing; other keys are not held back, and bytes that arrive free the key's share.
+    /// </summary>
+    [Fact]
+    public async Task AKeyCannotReserveMoreThanItsShareOfTheMediaStore()
+    {
+        var (host, admin) = Start(("MaxUploadBytes", "100"));
+        var person = host.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "person", Roles.Submit));
+        var other = host.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "other", Roles.Worker));
+        var first = await person.NewUploadAsync(100);
+        await person.NewUploadAsync(60);
+
+        var refused = await person.CreateAsync(41);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var message = await QueueCalls.ErrorOf(refused);
+        Assert.Contains("Key 'person' already holds 160 bytes reserved", message);
+        Assert.Contains("VIDEOENCODE_MAXRESERVEDUPLOADBYTESPERKEY", message);
+        Assert.Equal(2, await CountAsync(host, "SELECT COUNT(*) FROM uploads WHERE created_by = 'person'"));
+        Assert.Equal(2, Directory.EnumerateFiles(Media(host).ReceivingRoot).Count());
+        Assert.Equal(HttpStatusCode.Created, (await other.CreateAsync(100)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await person.CreateAsync(40)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await person.PatchAsync(first, 0, new byte[50])).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await person.CreateAsync(50)).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await person.CreateAsync(1)).StatusCode);
+    }
+
+    [Fact]
+    public void AShareOfReservationsBelowTheLargestUploadIsRefusedAtStart()
+    {
+        var options = new Configuration.QueueOptions { MaxUploadBytes = 1000, MaxReservedUploadBytesPerKey = 999 };
+        var result = new Configuration.QueueOptionsValidation(sharedStore: false).Validate(null, options);
+        Assert.Equal("MaxReservedUploadBytesPerKey must be at least MaxUploadBytes (1000), or unset for twice that " +
+                     "(set VIDEOENCODE_MAXRESERVEDUPLOADBYTESPERKEY), not 999.", Assert.Single(result.Failures!));
+        Assert.Equal(2000, new Configuration.QueueOptions { MaxUploadBytes = 1000 }.ReservedUploadBytesPerKey);
+        Assert.Equal(long.MaxValue, new Configuration.QueueOptions { MaxUploadBytes = long.MaxValue }.ReservedUploadBytesPerKey);
+    }
+
+    /// <summary>An upload nothing was sent to expires within the hour (its reservation with it); one that got bytes, UploadExpiryHours after the last.</summary>
+    [Fact]
+    [Trait("Store", TestStore.Contract)]
+    public async Task AnUploadThatReceivesNothingWithinAnHourExpiresAndIsSwept()
+    {
+        var (host, client) = Start(("UploadExpiryHours", "24"));
+        var idle = await client.NewUploadAsync(10);
+        var started = await client.NewUploadAsync(10);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PatchAsync(started, 0, new byte[1])).StatusCode);
+
+        clock.Advance(TimeSpan.FromMinutes(61));
+        Assert.Equal(HttpStatusCode.Gone, (await client.HeadAsync(idle)).StatusCode);
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.HeadAsync(idle)).StatusCode);
+        Assert.False(File.Exists(Media(host).PartPath(idle)));
+        Assert.Equal(1, await client.OffsetAsync(started));
+    }
+
+    /// <summary>Admins list the uploads — whose key made each (its name), size, bytes received, expiry — and may delete one.</summary>
+    [Fact]
+    public async Task AdminsListTheUploadsWithTheirKeysAndDeleteThem()
+    {
+        var (host, admin) = Start();
+        var secret = await KeyCalls.CreateKeyAsync(admin, "person", Roles.Submit);
+        var person = host.CreateApiClient(secret);
+        var unfinished = await person.NewUploadAsync(10, "clip.mkv");
+        Assert.Equal(HttpStatusCode.NoContent, (await person.PatchAsync(unfinished, 0, new byte[4])).StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var complete = await admin.UploadAsync(RandomBytes(3));
+
+        var listed = await admin.GetAsync($"{Tus.UploadsPath}?status=all");
+
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        var json = await listed.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(secret, json);
+        Assert.DoesNotContain(QueueFactory.ApiKey, json);
+        var uploads = System.Text.Json.JsonSerializer.Deserialize<UploadListing[]>(json, WireJson.Options)!;
+        Assert.Equal([complete, unfinished], uploads.Select(upload => upload.Id));
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(new UploadListing(unfinished, "person", "clip.mkv", 10, 4, now - 1, now - 1 + 24 * 3600, null), uploads[1]);
+        Assert.Equal(Auth.KeyRing.ConfiguredKeyName, uploads[0].Key);
+        Assert.NotNull(uploads[0].CompletedAt);
+        Assert.Equal([unfinished], (await admin.GetFromJsonAsync<UploadListing[]>($"{Tus.UploadsPath}?status=unfinished", WireJson.Options))!.Select(upload => upload.Id));
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"{Tus.UploadsPath}?status=old")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"{Tus.UploadsPath}?limit=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await person.GetAsync(Tus.UploadsPath)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.SendAsync(Request(HttpMethod.Delete, $"{Tus.UploadsPath}/{unfinished}"))).StatusCode);
+        Assert.Equal([complete], (await admin.GetFromJsonAsync<UploadListing[]>(Tus.UploadsPath, WireJson.Options))!.Select(upload => upload.Id));
+        Assert.False(File.Exists(Media(host).PartPath(unfinished)));
     }
 
     [Fact]
@@ -394,6 +490,39 @@ public sealed class UploadTests : IDisposable
         Assert.InRange(offset, 0, sent);
     }
 
+    /// <summary>
+    /// The expiry is looked at as a PATCH starts; one that is still writing when that time comes keeps its upload, as
+    /// its expiry is moved on while it runs, and the sweep leaves it alone.
+    /// </summary>
+    [Fact]
+    public async Task APatchStillWritingPastTheExpiryItStartedWithKeepsItsUpload()
+    {
+        var (host, client) = StartOnLoopback(manualClock: true, ("UploadExpiryHours", "1"), ("LeaseSweepSeconds", "3600"), ("LeaderLeaseSeconds", "7200"));
+        const int length = 4 * 1024 * 1024;
+        var id = await client.NewUploadAsync(length);
+        using var socket = await StartPatchAsync(client.BaseAddress!, id, 0, length);
+        var chunk = new byte[64 * 1024]; // far above Kestrel's minimum data rate: the PATCH is never cut off for being slow
+        var sent = 0;
+
+        // Eighty minutes on the clock, four at a time, a chunk each: after each, the expiry is at least five minutes off
+        // (so the next four never reach it), however late the host reads the chunk.
+        for (var minutes = 4; minutes <= 80; minutes += 4)
+        {
+            clock.Advance(TimeSpan.FromMinutes(4));
+            await socket.GetStream().WriteAsync(chunk);
+            sent += chunk.Length;
+            await Eventually.TrueAsync(async () => (await host.GetService<UploadStore>().GetAsync(id))!.ExpiresAt >= clock.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds(),
+                () => $"the expiry was not moved on {minutes} minutes into the PATCH", TimeSpan.FromSeconds(10));
+        }
+        await host.GetService<UpkeepLoop>().RunRoundAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.HeadAsync(id)).StatusCode);
+
+        await socket.GetStream().WriteAsync(new byte[length - sent]);
+        using var answer = new StreamReader(socket.GetStream(), Encoding.ASCII);
+        Assert.StartsWith("HTTP/1.1 204", await answer.ReadLineAsync());
+        Assert.Equal(length, await client.OffsetAsync(id));
+    }
+
     /// <summary>A raw HTTP/1.1 PATCH whose headers promise <paramref name="contentLength"/> bytes; the test writes (some of) them.</summary>
     private static async Task<TcpClient> StartPatchAsync(Uri address, string id, long offset, long contentLength)
     {
@@ -523,6 +652,35 @@ public sealed class UploadTests : IDisposable
         var upload = (await host.GetService<UploadStore>().GetAsync(id))!;
         Assert.True(upload.IsComplete);
         Assert.Equal(Sha256(bytes), upload.Sha256);
+    }
+
+    /// <summary>
+    /// A PATCH that brought the last byte is completing its upload (hash, rename, mark complete): a HEAD then waits for
+    /// it rather than answer the old offset, which sent a client that lost that PATCH's answer back to append to an
+    /// upload about to be complete (and then 403).
+    /// </summary>
+    [Fact]
+    public async Task AHeadWhileAPatchCompletesTheUploadWaitsForItAndAnswersTheFullLength()
+    {
+        var (host, client) = Start();
+        var bytes = RandomBytes(20);
+        var id = await client.NewUploadAsync(bytes.Length);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PatchAsync(id, 0, bytes[..19])).StatusCode);
+        // The PATCH of the last byte, played by hand: it holds the upload, has written the byte, and is completing.
+        var sessions = host.GetService<UploadSessions>();
+        var patch = sessions.TryBegin(id)!;
+        await File.AppendAllBytesAsync(Media(host).PartPath(id), bytes[19..]);
+        patch.BeginCompleting();
+
+        var head = client.HeadAsync(id);
+        await Task.WhenAny(head, Task.Delay(TimeSpan.FromMilliseconds(300))); // time for a HEAD that does not wait to answer
+        await host.GetService<UploadCompletion>().CompleteAsync((await host.GetService<UploadStore>().GetAsync(id))!, sha256: null);
+        sessions.End(id, patch, forget: true);
+
+        var answer = await head;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("20", Header(answer, Tus.UploadOffsetHeader));
+        Assert.Null(Header(answer, Tus.UploadExpiresHeader));
     }
 
     [Fact]

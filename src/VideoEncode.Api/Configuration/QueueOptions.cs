@@ -27,6 +27,17 @@ public sealed class QueueOptions
     /// <summary>The largest upload accepted (Tus-Max-Size); a larger Upload-Length answers 413. 100 GiB by default.</summary>
     public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// What one key may hold reserved at once: the bytes its unfinished, unexpired uploads may still send. A creation
+    /// that would take it past this answers 429 and stores nothing. Unset: twice <see cref="MaxUploadBytes"/>
+    /// (<see cref="ReservedUploadBytesPerKey"/>). Workers sharing one key share this too.
+    /// </summary>
+    public long? MaxReservedUploadBytesPerKey { get; set; }
+
+    /// <summary><see cref="MaxReservedUploadBytesPerKey"/> as set, or twice <see cref="MaxUploadBytes"/> (at most long.MaxValue).</summary>
+    public long ReservedUploadBytesPerKey =>
+        MaxReservedUploadBytesPerKey ?? (MaxUploadBytes > long.MaxValue / 2 ? long.MaxValue : 2 * MaxUploadBytes);
+
     /// <summary>Free space the media store's disk keeps: an upload that would leave less answers 507. 1 GiB by default.</summary>
     public long MediaReserveBytes { get; set; } = 1024L * 1024 * 1024;
 

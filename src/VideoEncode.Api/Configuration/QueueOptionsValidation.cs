@@ -30,6 +30,10 @@ public sealed class QueueOptionsValidation(bool sharedStore) : IValidateOptions<
             yield return Refusal(nameof(options.RetentionDays), "must be 0 (keep ended jobs forever) or more", options.RetentionDays);
         if (options.MaxUploadBytes < 0)
             yield return Refusal(nameof(options.MaxUploadBytes), "must be 0 or more", options.MaxUploadBytes);
+        // Below MaxUploadBytes, the largest upload the host announces (Tus-Max-Size) could never be made.
+        if (options.MaxReservedUploadBytesPerKey is { } perKey && perKey < options.MaxUploadBytes)
+            yield return Refusal(nameof(options.MaxReservedUploadBytesPerKey),
+                $"must be at least {nameof(options.MaxUploadBytes)} ({options.MaxUploadBytes}), or unset for twice that", perKey);
         if (options.MediaReserveBytes < 0)
             yield return Refusal(nameof(options.MediaReserveBytes), "must be 0 or more", options.MediaReserveBytes);
         // Zero would send keep-alives without pause.

@@ -15,6 +15,9 @@ public static class SettingNames
     /// <summary>VIDEOENCODE_APIKEY, also the name the configured key goes by in the audit trail and on jobs.</summary>
     public static readonly string ApiKeyVariable = EnvironmentVariable(nameof(QueueOptions.ApiKey));
 
+    /// <summary>VIDEOENCODE_MAXRESERVEDUPLOADBYTESPERKEY, which a creation refused for a key's reservations names.</summary>
+    public static readonly string MaxReservedUploadBytesPerKeyVariable = EnvironmentVariable(nameof(QueueOptions.MaxReservedUploadBytesPerKey));
+
     /// <summary>VIDEOENCODE_DATABASE, which the commands (keys, backup, migrate) name in their help and messages.</summary>
     public static readonly string DatabaseVariable = EnvironmentVariable(nameof(QueueOptions.Database));
 

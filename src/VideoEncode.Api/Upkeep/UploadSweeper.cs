@@ -7,7 +7,8 @@ namespace VideoEncode.Api.Upkeep;
 
 /// <summary>
 /// The media store's upkeep, a chore of the leading host (once a minute, <see cref="LeaderChore"/>):
-/// removes uploads left unfinished past their expiry, completed uploads no job refers to once
+/// removes uploads left unfinished past their expiry (an hour after creation for one that never received a byte,
+/// <see cref="UploadCreation.IdleExpiry"/>; a PATCH under way keeps its upload's expiry ahead), completed uploads no job refers to once
 /// UploadExpiryHours have passed since they completed and since a job last took them up
 /// (<see cref="Jobs.StoredInputs"/>) — never enqueued, or their jobs deleted — by
 /// hand or by retention, so the media of old jobs follow them), and files in the media folders that

@@ -42,12 +42,21 @@ public sealed record PatchResult(PatchOutcome Outcome, Upload? Upload = null, st
 /// offset before each PATCH appends, dropping bytes written but never acknowledged. A body with an
 /// Upload-Checksum is all or nothing: on a mismatch (or if it is cut off, as it then cannot be checked)
 /// its bytes are discarded and the offset stays. The last byte completes the upload (<see cref="UploadCompletion"/>).
+/// While a PATCH writes, its upload's expiry is kept at least <see cref="KeptAheadWhileWriting"/> ahead, so the sweep
+/// never takes an upload from under a PATCH still under way (the expiry is otherwise only looked at as a PATCH starts).
 /// </summary>
 public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSessions sessions, UploadCompletion completion,
     TimeProvider clock, IOptions<QueueOptions> options)
 {
     /// <summary>Bytes read from the request before each write to the file.</summary>
     public const int BufferBytes = 1024 * 1024;
+
+    /// <summary>
+    /// How far ahead a PATCH keeps its upload's expiry: moved on as bytes arrive whenever less than half of this is
+    /// left (a write every few minutes per PATCH). A body that stalls longer than that is cut off by Kestrel's
+    /// minimum data rate long before.
+    /// </summary>
+    public static readonly TimeSpan KeptAheadWhileWriting = TimeSpan.FromMinutes(10);
 
     public async Task<PatchResult> ReceiveAsync(string id, long offset, UploadChecksum? checksum, long? contentLength, Stream body)
     {
@@ -99,9 +108,13 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                 var length = RandomAccess.GetLength(file);
                 if (length < upload.Received)
                     return new PatchResult(PatchOutcome.FileLost, upload, $"{length} of the {upload.Received} bytes received are on disk");
+                var keeper = new ExpiryKeeper(store, clock, id, locked.ExpiresAt);
+                if (!await keeper.KeepAsync())
+                    return await store.GetAsync(id) is { } expired ? new PatchResult(PatchOutcome.Expired, expired) : new PatchResult(PatchOutcome.NotFound);
                 if (length > upload.Received) RandomAccess.SetLength(file, upload.Received);
 
-                var append = await AppendAsync(file, upload.Received, room, body, session.HashFrom(upload.Received), checksum);
+                var append = await AppendAsync(file, upload.Received, room, body, session.HashFrom(upload.Received), checksum, keeper.KeepAsync);
+                if (upload.Received + append.Written == upload.Length && append.Written > 0) session.BeginCompleting();
                 if (append.Written == 0)
                 {
                     if (append.Outcome != PatchOutcome.Stored) session.Drop(); // it was fed bytes that were discarded
@@ -117,9 +130,10 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                     return new PatchResult(PatchOutcome.WriteFailed, upload, e.Message);
                 }
                 received = upload.Received + append.Written;
+                var expiresAt = clock.GetUtcNow().ToUnixTimeSeconds() + UploadCreation.ExpirySeconds(options.Value);
                 // The last byte does not move the offset by itself: the completion does, in the same write that
                 // marks the upload complete, so nobody ever reads "every byte received" of an upload not yet usable.
-                if (received < upload.Length && !await store.AdvanceAsync(id, upload.Received, received, now + UploadCreation.ExpirySeconds(options.Value)))
+                if (received < upload.Length && !await store.AdvanceAsync(id, upload.Received, received, expiresAt))
                 {
                     // Another host moved it meanwhile; our bytes are cut off by whoever appends next.
                     session.Drop();
@@ -134,7 +148,7 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                 {
                     session.Drop();
                 }
-                upload = upload with { Received = received, ExpiresAt = now + UploadCreation.ExpirySeconds(options.Value) };
+                upload = upload with { Received = received, ExpiresAt = expiresAt };
                 if (received < upload.Length) return new PatchResult(append.Outcome, upload, append.Detail);
             }
             forget = true;
@@ -148,13 +162,29 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
 
     private sealed record Appended(PatchOutcome Outcome, long Written, System.Security.Cryptography.IncrementalHash? Hashed, string? Detail = null);
 
+    /// <summary>Moves an upload's expiry on while a PATCH writes it, when less than half of <see cref="KeptAheadWhileWriting"/> is left.</summary>
+    private sealed class ExpiryKeeper(UploadStore store, TimeProvider clock, string id, long expiresAt)
+    {
+        /// <summary>False when the upload expired (or went) meanwhile: the PATCH must stop.</summary>
+        public async Task<bool> KeepAsync()
+        {
+            var now = clock.GetUtcNow().ToUnixTimeSeconds();
+            var ahead = (long)KeptAheadWhileWriting.TotalSeconds;
+            if (expiresAt - now >= ahead / 2) return true;
+            if (!await store.KeepAsync(id, now, now + ahead)) return false;
+            expiresAt = Math.Max(expiresAt, now + ahead);
+            return true;
+        }
+    }
+
     /// <summary>
     /// Copies <paramref name="body"/> to <paramref name="file"/> from <paramref name="at"/>, at most <paramref name="room"/> bytes,
-    /// feeding <paramref name="whole"/> (the running hash, when there is one). Answers how many bytes stay written; a body
-    /// that is discarded (too long, a checksum that fails or cannot be checked) is cut off the file again.
+    /// feeding <paramref name="whole"/> (the running hash, when there is one) and asking <paramref name="keep"/> after each read
+    /// (false: the upload expired meanwhile, and the body is discarded). Answers how many bytes stay written; a body
+    /// that is discarded (too long, a checksum that fails or cannot be checked, expired) is cut off the file again.
     /// </summary>
     private static async Task<Appended> AppendAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long at, long room, Stream body,
-        System.Security.Cryptography.IncrementalHash? whole, UploadChecksum? checksum)
+        System.Security.Cryptography.IncrementalHash? whole, UploadChecksum? checksum, Func<Task<bool>> keep)
     {
         using var chunkHash = checksum?.NewHash();
         // Two buffers: one is read into from the request while the other is written to the file (and hashed) — the disk
@@ -162,7 +192,7 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
         byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferBytes), ArrayPool<byte>.Shared.Rent(BufferBytes)];
         var current = 0;
         long written = 0, handedOver = 0;
-        var (ended, cut, tooLong) = (false, false, false);
+        var (ended, cut, tooLong, expired) = (false, false, false, false);
         string? failure = null;
         Task? writing = null;
         try
@@ -190,7 +220,13 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
                         break;
                     }
                     filled += read;
+                    if (!await keep())
+                    {
+                        expired = true;
+                        break;
+                    }
                 }
+                if (expired) break;
                 if (filled == 0) break;
                 if (handedOver + filled > room)
                 {
@@ -218,11 +254,12 @@ public sealed class UploadReceiver(UploadStore store, MediaStore media, UploadSe
             written += count;
         }
 
-        var outcome = tooLong ? PatchOutcome.TooLong
+        var outcome = expired ? PatchOutcome.Expired
+            : tooLong ? PatchOutcome.TooLong
             : checksum is not null && (cut || failure is not null || !checksum.Matches(chunkHash!)) ? PatchOutcome.ChecksumMismatch
             : failure is not null ? PatchOutcome.WriteFailed
             : PatchOutcome.Stored;
-        if (outcome is PatchOutcome.TooLong or PatchOutcome.ChecksumMismatch)
+        if (outcome is PatchOutcome.Expired or PatchOutcome.TooLong or PatchOutcome.ChecksumMismatch)
         {
             RandomAccess.SetLength(file, at);
             return new Appended(outcome, 0, null, tooLong ? $"{room} bytes remain" : null);

@@ -29,6 +29,12 @@ public sealed class UploadSessions
         session.Exit();
     }
 
+    /// <summary>
+    /// The completion of <paramref name="id"/> a PATCH holding its session has begun (<see cref="UploadSession.BeginCompleting"/>),
+    /// which ends when that PATCH lets the session go; null when there is none.
+    /// </summary>
+    public Task? CompletionUnderWay(string id) => sessions.TryGetValue(id, out var session) ? session.Completing : null;
+
     /// <summary>Forgets the session of an upload that is gone (swept), unless a request holds it.</summary>
     public void ForgetIfIdle(string id)
     {
@@ -42,10 +48,24 @@ public sealed class UploadSession
     private int held;
     private IncrementalHash? hash;
     private long hashedUpTo;
+    private TaskCompletionSource? completing;
 
     internal bool TryEnter() => Interlocked.CompareExchange(ref held, 1, 0) == 0;
 
-    internal void Exit() => Volatile.Write(ref held, 0);
+    internal void Exit()
+    {
+        Volatile.Write(ref held, 0);
+        Interlocked.Exchange(ref completing, null)?.TrySetResult();
+    }
+
+    /// <summary>
+    /// The holder has every byte of the upload and is completing it (flush, hash, rename, mark complete): until it lets
+    /// the session go, the stored offset is the old one, and HEAD waits for <see cref="Completing"/> instead of answering it.
+    /// </summary>
+    internal void BeginCompleting() =>
+        Volatile.Write(ref completing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    internal Task? Completing => Volatile.Read(ref completing)?.Task;
 
     /// <summary>
     /// The running SHA-256 of bytes [0, <paramref name="offset"/>), to be fed what follows; null when this

@@ -29,6 +29,15 @@ public sealed class UploadStore(IStoreSql store)
     private const string Unreferenced =
         "NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.input_upload = uploads.id) AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.output_upload = uploads.id)";
 
+    /// <summary>
+    /// What the sweep deletes, said twice in each of its statements: to choose the batch, and again of each row it
+    /// deletes. On PostgreSQL a delete that waited on a row (an enqueue taking the upload up, a PATCH moving its
+    /// expiry on) sees the row as it now is only through its own WHERE; "id IN (the batch)" alone would still match.
+    /// </summary>
+    private const string ExpiredUnfinished = $"completed_at IS NULL AND expires_at <= @now AND {Unreferenced}";
+
+    private const string UnusedComplete = $"completed_at IS NOT NULL AND completed_at <= @completedBefore AND expires_at <= @now AND {Unreferenced}";
+
     private sealed record Row
     {
         public string Id { get; init; } = "";
@@ -52,12 +61,40 @@ public sealed class UploadStore(IStoreSql store)
         store.ReadAsync(async connection =>
             (await connection.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM uploads WHERE id = @id", new { id }))?.ToUpload());
 
-    /// <summary>Stores a new, empty upload (before its file exists: a file is never without its row).</summary>
-    public Task CreateAsync(Upload upload) =>
-        store.WriteAsync(connection => connection.ExecuteAsync($"""
-            INSERT INTO uploads ({Columns})
-            VALUES (@Id, @Length, 0, @FileName, @ContentType, @Metadata, NULL, @CreatedAt, @ExpiresAt, NULL, @CreatedBy)
-            """, upload));
+    /// <summary>
+    /// Stores a new, empty upload (before its file exists: a file is never without its row), unless its key's unfinished,
+    /// unexpired uploads and this one would reserve more than <paramref name="cap"/> bytes: then nothing is stored and the
+    /// answer is what the key holds. Read and insert are one write: exact under SQLite's single writer; on PostgreSQL two
+    /// creations by one key in the same instant may both fit by a little.
+    /// </summary>
+    public Task<long?> CreateAsync(Upload upload, long cap) =>
+        store.WriteAsync(async connection =>
+        {
+            var held = await connection.ExecuteScalarAsync<long>(
+                "SELECT COALESCE(SUM(length - received), 0) FROM uploads WHERE created_by = @CreatedBy AND completed_at IS NULL AND expires_at > @CreatedAt",
+                upload);
+            if (upload.Length > cap - held) return held;
+            await connection.ExecuteAsync($"""
+                INSERT INTO uploads ({Columns})
+                VALUES (@Id, @Length, 0, @FileName, @ContentType, @Metadata, NULL, @CreatedAt, @ExpiresAt, NULL, @CreatedBy)
+                """, upload);
+            return (long?)null;
+        });
+
+    /// <summary>A page of the uploads, newest first (for admins).</summary>
+    public Task<IReadOnlyList<UploadListing>> ListAsync(UploadListQuery query) =>
+        store.ReadAsync<IReadOnlyList<UploadListing>>(async connection => (await connection.QueryAsync<Row>($"""
+            SELECT {Columns} FROM uploads
+            {query.Filter switch
+            {
+                UploadListFilter.Unfinished => "WHERE completed_at IS NULL",
+                UploadListFilter.Complete => "WHERE completed_at IS NOT NULL",
+                _ => "",
+            }}
+            ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset
+            """, new { limit = query.Limit, offset = query.Offset }))
+            .Select(row => new UploadListing(row.Id, row.CreatedBy, row.FileName, row.Length, row.Received, row.CreatedAt, row.ExpiresAt, row.CompletedAt))
+            .ToList());
 
     /// <summary>Bytes that unfinished, unexpired uploads may still send: space the disk must keep for them.</summary>
     public Task<long> OutstandingBytesAsync(long now) =>
@@ -69,6 +106,16 @@ public sealed class UploadStore(IStoreSql store)
         store.WriteAsync(async connection => await connection.ExecuteAsync(
             "UPDATE uploads SET received = @to, expires_at = @expiresAt WHERE id = @id AND received = @from AND completed_at IS NULL",
             new { id, from, to, expiresAt }) == 1);
+
+    /// <summary>
+    /// Moves the expiry of an unfinished upload a PATCH is writing on to at least <paramref name="until"/>; false when it
+    /// is gone, complete, or had already expired by <paramref name="now"/> (a PATCH that stalled that long must stop).
+    /// </summary>
+    public Task<bool> KeepAsync(string id, long now, long until) =>
+        store.WriteAsync(async connection => await connection.ExecuteAsync(
+            "UPDATE uploads SET expires_at = CASE WHEN expires_at < @until THEN @until ELSE expires_at END " +
+            "WHERE id = @id AND completed_at IS NULL AND expires_at > @now",
+            new { id, now, until }) == 1);
 
     /// <summary>
     /// Marks the upload complete once its file is whole and in place, to be kept unused until <paramref name="keepUntil"/>;
@@ -86,11 +133,17 @@ public sealed class UploadStore(IStoreSql store)
     public Task<(TerminationOutcome Outcome, long? JobId)> TerminateAsync(string id, string actor, long now) =>
         store.WriteAsync(async connection =>
         {
+            // The row first (an update that changes nothing takes its lock on PostgreSQL, where SQLite's single writer
+            // needs none): an enqueue making a job of this upload holds the row until it commits, so the look for jobs
+            // that follows, a statement of its own, sees that job. Looking first would miss it, and the delete, once
+            // the enqueue let the row go, would take the upload from under the new job.
+            var fileName = await connection.QuerySingleOrDefaultAsync<string?>(
+                "UPDATE uploads SET expires_at = expires_at WHERE id = @id RETURNING file_name", new { id });
+            if (fileName is null) return (TerminationOutcome.NotFound, (long?)null);
             var job = await connection.QueryFirstOrDefaultAsync<long?>(
                 "SELECT id FROM jobs WHERE input_upload = @id OR output_upload = @id ORDER BY id LIMIT 1", new { id });
             if (job is not null) return (TerminationOutcome.InUse, job);
-            var fileName = await connection.QuerySingleOrDefaultAsync<string?>("DELETE FROM uploads WHERE id = @id RETURNING file_name", new { id });
-            if (fileName is null) return (TerminationOutcome.NotFound, (long?)null);
+            await connection.ExecuteAsync("DELETE FROM uploads WHERE id = @id", new { id });
             await AuditTrail.RecordAsync(connection, now, actor, "upload.delete", id, fileName);
             return (TerminationOutcome.Deleted, (long?)null);
         });
@@ -98,8 +151,8 @@ public sealed class UploadStore(IStoreSql store)
     /// <summary>Deletes at most <paramref name="limit"/> unfinished uploads whose expiry has passed (none a job refers to); answers their ids.</summary>
     public Task<IReadOnlyList<string>> DeleteExpiredAsync(long now, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
-            DELETE FROM uploads WHERE id IN (
-                SELECT id FROM uploads WHERE completed_at IS NULL AND expires_at <= @now AND {Unreferenced} ORDER BY expires_at LIMIT @limit)
+            DELETE FROM uploads WHERE id IN (SELECT id FROM uploads WHERE {ExpiredUnfinished} ORDER BY expires_at LIMIT @limit)
+                AND {ExpiredUnfinished}
             RETURNING id
             """, new { now, limit })).AsList());
 
@@ -109,10 +162,8 @@ public sealed class UploadStore(IStoreSql store)
     /// </summary>
     public Task<IReadOnlyList<string>> DeleteUnreferencedAsync(long now, long completedBefore, int limit) =>
         store.WriteAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>($"""
-            DELETE FROM uploads WHERE id IN (
-                SELECT id FROM uploads
-                WHERE completed_at IS NOT NULL AND completed_at <= @completedBefore AND expires_at <= @now AND {Unreferenced}
-                ORDER BY completed_at LIMIT @limit)
+            DELETE FROM uploads WHERE id IN (SELECT id FROM uploads WHERE {UnusedComplete} ORDER BY completed_at LIMIT @limit)
+                AND {UnusedComplete}
             RETURNING id
             """, new { now, completedBefore, limit })).AsList());
 

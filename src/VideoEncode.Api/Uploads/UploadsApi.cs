@@ -32,6 +32,8 @@ public static class UploadsApi
             .AddEndpointFilter(RequireTusVersion);
         group.MapMethods("/", [HttpMethods.Options], Options).RequireAccess(Access.Read)
             .WithSummary("The tus server's configuration: version, extensions, largest upload, checksum algorithms");
+        group.MapGet("/", List).RequireAccess(Access.Admin)
+            .WithSummary("Admins: the uploads, newest first (status=all|unfinished|complete, limit, offset): key, size, received, expiry");
         group.MapPost("/", Create).WithSummary("Create an upload (tus creation): Upload-Length, optional Upload-Metadata; answers 201 with its Location");
         group.MapMethods("/{id}", [HttpMethods.Head], Head).WithSummary("Where an upload stands: Upload-Offset, Upload-Length, Upload-Expires");
         group.MapPatch("/{id}", Patch).WithSummary("Append bytes at Upload-Offset (Content-Type: application/offset+octet-stream; optional Upload-Checksum)");
@@ -40,12 +42,16 @@ public static class UploadsApi
         return group;
     }
 
-    /// <summary>Every answer says which tus it speaks; every request but OPTIONS must speak the same (412 otherwise, as the spec says).</summary>
+    /// <summary>
+    /// Every answer says which tus it speaks; every tus request but OPTIONS must speak the same (412 otherwise, as the
+    /// spec says). The admins' list (GET) is not tus and needs no header.
+    /// </summary>
     private static async ValueTask<object?> RequireTusVersion(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         http.Response.Headers[Tus.ResumableHeader] = Tus.Version;
-        if (!HttpMethods.IsOptions(http.Request.Method) && http.Request.Headers[Tus.ResumableHeader].ToString() != Tus.Version)
+        if (!HttpMethods.IsOptions(http.Request.Method) && !HttpMethods.IsGet(http.Request.Method)
+            && http.Request.Headers[Tus.ResumableHeader].ToString() != Tus.Version)
         {
             http.Response.Headers[Tus.VersionHeader] = Tus.Version;
             return Error(StatusCodes.Status412PreconditionFailed, $"This host speaks tus {Tus.Version}: send the header {Tus.ResumableHeader}: {Tus.Version}.");
@@ -60,6 +66,13 @@ public static class UploadsApi
         response.Headers[Tus.MaxSizeHeader] = options.Value.MaxUploadBytes.ToString(CultureInfo.InvariantCulture);
         response.Headers[Tus.ChecksumAlgorithmHeader] = UploadChecksum.Algorithms;
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<UploadListing>>, BadRequest<ApiError>>> List(HttpRequest request, UploadStore store)
+    {
+        var (query, error) = UploadListQuery.Parse(request.Query);
+        if (error is not null) return TypedResults.BadRequest(error);
+        return TypedResults.Ok(await store.ListAsync(query!));
     }
 
     private static async Task<Results<Created, BadRequest<ApiError>, JsonHttpResult<ApiError>>> Create(
@@ -80,14 +93,16 @@ public static class UploadsApi
         var (metadata, problem) = UploadMetadata.Parse(header);
         if (problem is not null) return TypedResults.BadRequest(new ApiError(problem));
 
-        var (upload, noRoom) = await creation.CreateAsync(length, metadata!, header, caller.Name);
-        if (noRoom is not null) return Error(StatusCodes.Status507InsufficientStorage, noRoom);
+        var (upload, refused, why) = await creation.CreateAsync(length, metadata!, header, caller.Name);
+        if (refused is { } refusal)
+            return Error(refusal == CreationRefusal.KeyReservationFull ? StatusCodes.Status429TooManyRequests : StatusCodes.Status507InsufficientStorage, why!);
         if (!upload!.IsComplete) request.HttpContext.Response.Headers[Tus.UploadExpiresHeader] = HttpDate(upload.ExpiresAt);
         return TypedResults.Created($"{Tus.UploadsPath}/{upload.Id}");
     }
 
     private static async Task<Results<Ok, NotFound<ApiError>, JsonHttpResult<ApiError>>> Head(
-        string id, HttpResponse response, UploadStore store, UploadSessions sessions, UploadCompletion completion, TimeProvider clock)
+        string id, HttpResponse response, UploadStore store, UploadSessions sessions, UploadCompletion completion, TimeProvider clock,
+        CancellationToken cancel)
     {
         response.Headers.CacheControl = "no-store";
         var upload = MediaStore.IsId(id) ? await store.GetAsync(id) : null;
@@ -103,6 +118,14 @@ public static class UploadsApi
             {
                 sessions.End(id, session, forget: upload.IsComplete);
             }
+        }
+        else if (!upload.IsComplete && sessions.CompletionUnderWay(id) is { } completing)
+        {
+            // That PATCH has every byte and is completing the upload. The old offset would send a client that lost the
+            // PATCH's answer back to append to an upload that is about to be complete (403): wait for the completion.
+            await completing.WaitAsync(cancel);
+            upload = await store.GetAsync(id);
+            if (upload is null) return NoSuchUpload(id);
         }
         if (upload.HasExpired(clock.GetUtcNow().ToUnixTimeSeconds())) return Expired(upload);
         response.Headers[Tus.UploadOffsetHeader] = upload.Received.ToString(CultureInfo.InvariantCulture);

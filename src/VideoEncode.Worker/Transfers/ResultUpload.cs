@@ -7,7 +7,8 @@ namespace VideoEncode.Worker.Transfers;
 /// <summary>
 /// Sends a store job's result to the host with tus 1.0 (POST /api/uploads, then PATCHes), in chunks
 /// that each carry their SHA-256 (Upload-Checksum), so a corrupted chunk is refused (460) and sent
-/// again. A request that fails midway goes on from the offset the host reports (HEAD). The answer is
+/// again. A request that fails midway, or is refused because the upload moved on without it (409, 403: a
+/// cut-off PATCH that the host received whole), goes on from the offset the host reports (HEAD). The answer is
 /// the upload's id, once the host holds every byte — fsynced and renamed into place, which the host
 /// does before it answers the last PATCH — so the finish that names it can follow.
 /// </summary>
@@ -123,7 +124,11 @@ public sealed class ResultUpload(HttpClient http, Retries retries)
         request.Content = new FileSliceContent(path, offset, count, new TransferPace(bytesPerSecond, length, offset, report));
         using var response = await http.SendAsync(request, cancel);
         if ((int)response.StatusCode == 460) return (false, offset);
-        if (response.StatusCode == HttpStatusCode.Conflict) throw new TransientException("the host holds a different offset; asking it again");
+        // 409: another offset, or a PATCH still under way; 403: the upload is complete — a PATCH of ours that was cut off
+        // may have brought the last bytes and the host completed it. Neither ends the transfer: HEAD says where it stands,
+        // and an offset equal to the length is the upload done.
+        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Forbidden)
+            throw new TransientException($"the host answered {(int)response.StatusCode} ({await QueueClient.ErrorMessageAsync(response)}); asking it where the upload stands");
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
             throw new TransferFailedException("The host forgot the result's upload before it was complete (it expired).", retryable: true);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
