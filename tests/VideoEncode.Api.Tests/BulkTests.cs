@@ -7,6 +7,7 @@ namespace VideoEncode.Api.Tests;
 
 /// <summary>POST /api/jobs/bulk: one action on many jobs, named by ids or by a filter, in one transaction.</summary>
 [Trait("Store", TestStore.Contract)]
+[RunsLong]
 public sealed class BulkTests : IDisposable
 {
     private readonly QueueFactory factory = new();

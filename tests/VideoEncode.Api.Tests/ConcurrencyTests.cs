@@ -5,6 +5,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Tests;
 
 [Trait("Store", TestStore.Contract)]
+[RunsLong]
 public sealed class ConcurrencyTests : IDisposable
 {
     private readonly QueueFactory factory = new();

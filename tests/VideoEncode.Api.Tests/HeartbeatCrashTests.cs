@@ -9,6 +9,7 @@ namespace VideoEncode.Api.Tests;
 /// store a heartbeat may reach any host. These choose their store themselves, so they run once.
 /// </summary>
 [Trait("Store", TestStore.RunOnce)]
+[RunsLong]
 public sealed class HeartbeatCrashTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -26,8 +27,9 @@ public sealed class HeartbeatCrashTests : IDisposable
     {
         var database = TestStore.NewSqlitePath();
         databases.Add(database);
-        // Figures are never written by batch here, so all the kill can take is figures.
-        (string, string)[] settings = [("LEASESECONDS", "10"), ("PROGRESSFLUSHSECONDS", "3600")];
+        // Figures are never written by batch here, so all the kill can take is figures. The lease leaves a
+        // cold restart on a busy machine time to answer before it lapses.
+        (string, string)[] settings = [("LEASESECONDS", "20"), ("PROGRESSFLUSHSECONDS", "3600")];
         var (host, client) = await running.StartAsync(database, settings);
         await client.EnqueueAsync(QueueCalls.NewJob());
         var job = (await client.ClaimAsync(new ClaimRequest("farm-1")))!;

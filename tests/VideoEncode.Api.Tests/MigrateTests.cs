@@ -10,6 +10,7 @@ namespace VideoEncode.Api.Tests;
 // Every test names its SQLite file and its PostgreSQL database itself, whichever store the run is
 // for, so test.sh's second (PostgreSQL) run of the API tests would only repeat them: it skips them.
 [Trait("Store", TestStore.RunOnce)]
+[RunsLong]
 public sealed class MigrateTests : IDisposable
 {
     private const string KeyedBody = """[{"file_name": "keyed-1.mkv", "crf": "23", "preset": "fast"}, {"file_name": "keyed-2.mkv", "crf": "20", "preset": "slow"}]""";

@@ -9,6 +9,7 @@ namespace VideoEncode.Api.Tests;
 
 /// <summary>Retention deletes ended jobs RetentionDays after they ended, on a clock the test moves; pending and running jobs stay.</summary>
 [Trait("Store", TestStore.Contract)]
+[RunsLong]
 public sealed class RetentionTests : IDisposable
 {
     private readonly ManualClock clock = new();

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 namespace VideoEncode.Browser.Tests;
 
 /// <summary>
-/// One headless Debian Chromium for the whole run, driven by Playwright (never "playwright
+/// One headless Debian Chromium for each browser collection, driven by Playwright (never "playwright
 /// install": there are no downloads here). Each test gets a fresh context: no shared storage.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
@@ -37,8 +37,17 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// The browser tests run in two collections side by side, each with a Chromium of its own: the pages'
+/// quick checks, and the tests that wait on workers, encodes and many jobs (started first).
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "browser";
+    public const string LongName = "browser, with workers and many jobs";
 }
+
+[CollectionDefinition(BrowserCollection.LongName)]
+[RunsLong]
+public sealed class LongBrowserCollection : ICollectionFixture<BrowserFixture>;

@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace VideoEncode.Browser.Tests;
 
 /// <summary>view-jobs for a big queue: search, bulk actions, nothing clipped at any width, library names and seven-digit ids, a refused key on the live stream.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserCollection.LongName)]
 public sealed class FarmScaleTests(BrowserFixture browser) : IAsyncLifetime
 {
     private readonly QueueFactory host = new();

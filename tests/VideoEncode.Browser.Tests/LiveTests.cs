@@ -9,7 +9,7 @@ namespace VideoEncode.Browser.Tests;
 /// clip's own pace (<see cref="FakeTools.RealTimeFfmpeg"/>), so an encode lasts as long as its clip on any
 /// machine: a quiet one encodes these clips in about a second, before the page has seen them run.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserCollection.LongName)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
 {

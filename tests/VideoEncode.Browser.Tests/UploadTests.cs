@@ -13,7 +13,7 @@ namespace VideoEncode.Browser.Tests;
 /// and downloads the result: real Chromium, the host on a loopback port, a real worker process with no
 /// shared folder, real ffmpeg.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserCollection.LongName)]
 public sealed class UploadTests(BrowserFixture browser) : IAsyncLifetime
 {
     // Waits that include a transfer (and, on a busy machine, Chromium reading the file) get more than Playwright's 5 s.

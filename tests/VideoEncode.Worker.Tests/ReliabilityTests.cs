@@ -7,6 +7,7 @@ namespace VideoEncode.Worker.Tests;
 
 /// <summary>Nothing stuck, nothing done twice: real processes killed in the middle of work.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[RunsLong]
 public sealed class ReliabilityTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);

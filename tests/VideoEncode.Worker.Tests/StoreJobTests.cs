@@ -10,6 +10,7 @@ namespace VideoEncode.Worker.Tests;
 /// processes, real ffmpeg; kill -9 in the middle of a transfer.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[RunsLong]
 public sealed class StoreJobTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);

@@ -7,6 +7,7 @@ namespace VideoEncode.Worker.Tests;
 /// told by their extension only, so the files here are a few bytes each: nothing is encoded.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[RunsLong]
 public sealed class WatchTests : IDisposable
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);

@@ -6,6 +6,7 @@ namespace VideoEncode.Worker.Tests;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 /// <summary>The host on a real loopback port, the worker as a real process, real ffmpeg, clips made here.</summary>
+[RunsLong]
 public sealed class WorkerEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLifetime
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
