@@ -178,8 +178,8 @@ public sealed class EncodeArgumentsTests
     {
         var settings = new EncodeSettings { VideoCodec = VideoCodecs.Vp9, Encoder = "libvpx-vp9", Crf = "31", Preset = "4", Container = container, Audio = AudioCodecs.Opus };
 
-        var copied = EncodeArguments.Build("in.mkv", "out", settings with { Subtitles = SubtitleModes.Copy }, Probed(null));
-        var dropped = EncodeArguments.Build("in.mkv", "out", settings, Probed(null));
+        var copied = EncodeArguments.Build("in.mkv", "out", settings with { Subtitles = SubtitleModes.Copy }, Probed(null, "subrip"));
+        var dropped = EncodeArguments.Build("in.mkv", "out", settings, Probed(null, "subrip"));
 
         AssertRun(copied, "-map 0:0 -map 0:1 -map 0:2 -disposition:1 0 -disposition:2 0");
         Assert.Equal(subtitleCodec, After(copied, "-c:s"));
