@@ -125,5 +125,8 @@ public sealed class ProfileTests : IDisposable
         Assert.Equal(["av1", "vp9", "copy"],
             options.GetProperty("containers").GetProperty("webm").GetProperty("video").EnumerateArray().Select(codec => codec.GetString()));
         Assert.Equal("libx264", options.GetProperty("defaults").GetProperty("encoder").GetString());
+        // What a job naming more than crf and preset starts from: every track kept.
+        Assert.Equal("copy", options.GetProperty("defaults").GetProperty("subtitles").GetString());
+        Assert.Equal(["sdr"], options.GetProperty("tonemap").EnumerateArray().Select(mode => mode.GetString()));
     }
 }
