@@ -121,6 +121,7 @@ public sealed class EncodeSettingsTests : IDisposable
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "subtitle_languages": ["english"]}""", "subtitle_languages", "language codes")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "subtitles": "drop", "subtitle_languages": ["eng"]}""", "subtitle_languages", "subtitles drop")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "tonemap": "hdr"}""", "tonemap", "must be one of: sdr")]
+    [InlineData("""{"file_name": "a.mp4", "video_codec": "copy", "tonemap": "sdr"}""", "tonemap", "cannot be used with video_codec copy")]
     public async Task AnImpossibleCombinationIsRefusedNamingItsFieldAndStoresNothing(string body, string field, string message)
     {
         var response = await client.PostAsync("/api/jobs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));

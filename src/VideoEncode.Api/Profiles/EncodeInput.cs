@@ -219,7 +219,7 @@ internal static partial class EncodeInput
     {
         foreach (var (name, given) in new[] { ("encoder", fields.Encoder is not null), ("crf", fields.Crf is not null),
                      ("bitrate", fields.Bitrate is not null), ("preset", fields.Preset is not null), ("max_height", fields.MaxHeight is not null),
-                     ("bit_depth", fields.BitDepth is not null and not 8) })
+                     ("bit_depth", fields.BitDepth is not null and not 8), ("tonemap", fields.Tonemap is not null) })
             if (given) return Fail(name, "cannot be used with video_codec copy, which keeps the video stream as it is");
         return Finish(start with { VideoCodec = VideoCodecs.Copy, Encoder = null, Crf = null, Bitrate = null, Preset = null, BitDepth = 8, MaxHeight = null },
             fields);
