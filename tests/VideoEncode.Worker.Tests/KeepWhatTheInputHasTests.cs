@@ -39,7 +39,21 @@ public sealed class KeepWhatTheInputHasTests(KeepWhatTheInputHasTests.Clips clip
         ],
     };
 
-    [Fact]
+    [Theory]
+    [InlineData("\"color_transfer\": \"smpte2084\", \"side_data_list\": [{\"side_data_type\": \"DOVI configuration record\"}]", HdrKinds.DolbyVision)]
+    [InlineData("\"color_transfer\": \"smpte2084\", \"codec_tag_string\": \"dvh1\"", HdrKinds.DolbyVision)]
+    [InlineData("\"color_transfer\": \"smpte2084\"", HdrKinds.Hdr10)]
+    [InlineData("\"color_transfer\": \"arib-std-b67\"", HdrKinds.Hlg)]
+    [InlineData("\"color_transfer\": \"unknown\"", HdrKinds.None)]
+    [InlineData("\"color_transfer\": \"bt709\"", HdrKinds.None)]
+    public void TheProbeTellsDolbyVisionHdr10HlgAndSdrApart(string video, string hdr)
+    {
+        var probed = Ffmpeg.Read($$"""{"streams": [{"index": 0, "codec_type": "video", "codec_name": "hevc", {{video}}}]}""", "");
+
+        Assert.Equal(hdr, probed.Hdr);
+    }
+
+        [Fact]
     public void EveryTrackIsMappedInOrderWithItsFlagsAndFontsOnlyIntoMatroska()
     {
         var mkv = EncodeArguments.Build("in.mkv", "out", H264 with { Container = Containers.Mkv }, ManyTracks);
