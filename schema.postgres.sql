@@ -218,3 +218,6 @@ CREATE TABLE watched_files (
     created_at bigint NOT NULL,
     PRIMARY KEY (path, size, mtime)
 );
+-- step 10
+-- The input's dynamic range: as schema.sql's step 15.
+ALTER TABLE jobs ADD COLUMN hdr text;

@@ -293,3 +293,6 @@ CREATE TABLE watched_files (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (path, size, mtime)
 ) WITHOUT ROWID;
+-- step 15
+-- The input's dynamic range (none, hdr10, hlg, dolby_vision), as the worker that probed it reported.
+ALTER TABLE jobs ADD COLUMN hdr TEXT;

@@ -31,7 +31,7 @@ public sealed record EncodeSettings
     /// <summary>Scale down to at most this many lines, keeping the aspect ratio; never up. Null: the input's size.</summary>
     public int? MaxHeight { get; init; }
 
-    /// <summary><see cref="AudioCodecs"/>: copy, aac or opus. Every audio stream of the input is kept.</summary>
+    /// <summary><see cref="AudioCodecs"/>: copy, aac or opus. Every audio stream of the input is kept, unless <see cref="AudioLanguages"/> says which.</summary>
     public string Audio { get; init; } = AudioCodecs.Aac;
 
     /// <summary>Audio bitrate per stream, canonical as kbit/s ("128k"); null: the encoder's default. Not with copy.</summary>
@@ -42,6 +42,22 @@ public sealed record EncodeSettings
 
     /// <summary><see cref="SubtitleModes"/>: copy (kept, converted to a form the container holds) or drop.</summary>
     public string Subtitles { get; init; } = SubtitleModes.Drop;
+
+    /// <summary>
+    /// The audio tracks kept: those in these languages (ISO 639-2 codes as the input tags them, "eng") and
+    /// those with no language tag, in the input's order; null: every track. When none would be left of an
+    /// input that has audio, every track is kept: a job never loses all its sound to a filter.
+    /// </summary>
+    public IReadOnlyList<string>? AudioLanguages { get; init; }
+
+    /// <summary>The subtitle tracks kept when <see cref="Subtitles"/> copies them, as <see cref="AudioLanguages"/> says for audio (none left is allowed).</summary>
+    public IReadOnlyList<string>? SubtitleLanguages { get; init; }
+
+    /// <summary>
+    /// <see cref="ToneMaps"/>: "sdr" maps an HDR input to BT.709 SDR; null keeps HDR, and an output that
+    /// cannot hold it (8-bit, H.264, VP9) fails before the encode.
+    /// </summary>
+    public string? Tonemap { get; init; }
 
     /// <summary>The result counts only if its SSIM against the input reaches this (0–1); null: not measured.</summary>
     public double? MinSsim { get; init; }
@@ -57,6 +73,12 @@ public sealed record EncodeSettings
     /// <paramref name="preset"/>, 8-bit, AAC audio, MP4, subtitles dropped, no extra checks.
     /// </summary>
     public static EncodeSettings Legacy(string crf, string preset) => new() { Crf = crf, Preset = preset };
+
+    /// <summary>
+    /// What a job's settings start from when its request names more than crf and preset: every
+    /// track of the input kept (subtitles copied), where <see cref="Legacy"/> drops subtitles.
+    /// </summary>
+    public static EncodeSettings Defaults => new() { Subtitles = SubtitleModes.Copy };
 
     /// <summary>
     /// Whether a worker that knows nothing of settings — the original service's, or ours before them,
@@ -102,6 +124,31 @@ public static class SubtitleModes
     public const string Copy = "copy";
     public const string Drop = "drop";
     public static readonly IReadOnlyList<string> All = [Copy, Drop];
+}
+
+/// <summary>What becomes of an HDR input's dynamic range (<see cref="EncodeSettings.Tonemap"/>).</summary>
+public static class ToneMaps
+{
+    /// <summary>Tone-mapped to BT.709 SDR (zscale + tonemap).</summary>
+    public const string Sdr = "sdr";
+    public static readonly IReadOnlyList<string> All = [Sdr];
+}
+
+/// <summary>The dynamic range of a job's input, as its worker's probe found it (<see cref="Job.Hdr"/>).</summary>
+public static class HdrKinds
+{
+    public const string None = "none";
+
+    /// <summary>PQ (smpte2084) transfer on BT.2020: HDR10, with its static metadata when the input has it.</summary>
+    public const string Hdr10 = "hdr10";
+
+    /// <summary>HLG (arib-std-b67) transfer.</summary>
+    public const string Hlg = "hlg";
+
+    /// <summary>Dolby Vision (its configuration record found); its enhancement data is not kept, the HDR10 or HLG base is.</summary>
+    public const string DolbyVision = "dolby_vision";
+
+    public static readonly IReadOnlyList<string> All = [None, Hdr10, Hlg, DolbyVision];
 }
 
 /// <summary>How a finished job ended (<see cref="Job.Result"/>).</summary>

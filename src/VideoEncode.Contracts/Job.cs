@@ -125,6 +125,12 @@ public sealed record Job
     /// <summary>PSNR of the result against the input in dB, when the job asked for it (<see cref="EncodeSettings.MinPsnr"/>).</summary>
     public double? Psnr { get; init; }
 
+    /// <summary>
+    /// <see cref="HdrKinds"/>: the input's dynamic range (none, hdr10, hlg, dolby_vision), as the worker's probe found it
+    /// and reported with the run's finish or failure; null until a worker has looked.
+    /// </summary>
+    public string? Hdr { get; init; }
+
     /// <summary><see cref="JobResults"/> of a finished job: encoded, or kept_original (skip_if_larger discarded the encode).</summary>
     public string? Result { get; init; }
 

@@ -61,10 +61,11 @@ public sealed record ClaimProof(string ClaimToken);
 /// so the host holds it durably before the job counts as finished); and the sizes, which the host
 /// keeps for a shared-folder job (for a store job it knows them). Then what the quality gate
 /// measured (SSIM, PSNR when the job asked), the <see cref="JobResults"/> value (kept_original names
-/// no upload: there is no result file), and the ffmpeg command line that ran.
+/// no upload: there is no result file), the ffmpeg command line that ran, and the input's dynamic range
+/// (<see cref="HdrKinds"/>, as its probe found it).
 /// </summary>
 public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null,
-    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null)
+    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, string? Hdr = null)
 {
     public const int MaxCommandLineChars = 8192;
 

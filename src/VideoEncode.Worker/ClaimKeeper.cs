@@ -67,6 +67,9 @@ public sealed class ClaimKeeper : IDisposable
     /// <summary>What the run is doing (<see cref="JobPhase"/>), sent with each heartbeat; null: encoding, from a host's view.</summary>
     public string? Phase { get; set; }
 
+    /// <summary>The input's <see cref="HdrKinds"/> once probed, reported with the run's finish or failure.</summary>
+    public string? Hdr { get; set; }
+
     /// <summary>Why the host stopped the job, if it did.</summary>
     public Interruption? Interruption { get; private set; }
 

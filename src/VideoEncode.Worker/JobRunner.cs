@@ -52,15 +52,15 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             switch (result)
             {
                 case Encoded encoded:
-                    await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
+                    await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token, Hdr = claim.Hdr }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
                     break;
                 case KeptOriginal kept:
-                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
+                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token, Hdr = claim.Hdr }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, keeping the original: the encode ({kept.Report.OutputBytes} bytes) was not smaller than the input ({kept.Report.InputBytes} bytes).");
                     break;
                 case Failed failed:
-                    await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token }, abort, claim.ResultRetryDelay);
+                    await queue.FailAsync(job.Id, failed.Report with { ClaimToken = token, Hdr = claim.Hdr }, abort, claim.ResultRetryDelay);
                     console.Warn($"Job {job.Id}: failed{(failed.Report.Retryable ? " (it may be tried again)" : "")}: {failed.Report.Error}");
                     break;
                 case Cancelled:
@@ -258,6 +258,7 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             return (null, Fail(RefusedPlaylist(job, $"ffmpeg reads it as a playlist ('{format}')"), input.LogTail));
         if (input.VideoCodec is null)
             return (null, Fail($"The input '{job.FileName}' has no video stream.", input.LogTail));
+        claim.Hdr = input.Hdr;
         return (input, null);
     }
 
@@ -272,9 +273,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
         string output, ClaimKeeper claim)
     {
         var encode = job.Settings;
-        if (EncodeArguments.SubtitleProblem(encode, input.SubtitleCodecs) is { } subtitles)
-            return ("", Fail($"The job cannot run as asked: {subtitles}."), new QualityScores(null, null));
-        var arguments = EncodeArguments.Build(inputPath, output, encode, input.VideoCodec, input.SubtitleCodecs);
+        if ((EncodeArguments.SubtitleProblem(encode, input) ?? EncodeArguments.HdrProblem(encode, input)) is { } problem)
+            return ("", Fail($"The job cannot run as asked: {problem}."), new QualityScores(null, null));
+        var arguments = EncodeArguments.Build(inputPath, output, encode, input);
         var commandLine = ffmpeg.CommandLine(arguments);
         var (ended, scores) = await EncodeAndCheckAsync(job, arguments, encode, inputPath, input, output, claim);
         return (commandLine, ended switch

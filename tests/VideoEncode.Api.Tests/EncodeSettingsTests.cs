@@ -36,6 +36,7 @@ public sealed class EncodeSettingsTests : IDisposable
         var expected = new EncodeSettings
         {
             VideoCodec = "hevc", Encoder = "libx265", Crf = "26", Preset = "medium", BitDepth = 10, Container = "mkv",
+            Subtitles = SubtitleModes.Copy,
         };
         Assert.Equal(expected, job.Settings);
         Assert.Equal(("26", "medium", "a.mkv"), (job.Crf, job.Preset, job.OutputName));
@@ -57,6 +58,27 @@ public sealed class EncodeSettingsTests : IDisposable
         }, job.Settings);
         Assert.Equal(("", "talk.webm"), (job.Crf, job.OutputName));
         Assert.Equal(job.Settings, (await client.GetJobAsync(job.Id)).Settings);
+    }
+
+    [Fact]
+    public async Task SettingsKeepEveryTrackUnlessLanguagesSayWhichAndMayToneMapHdr()
+    {
+        // Beyond crf and preset, subtitles are copied by default: every track of the input is kept.
+        var kept = (await client.EnqueueAsync(new { file_name = "a.mkv", crf = 23, preset = "fast", container = "mkv" }))[0];
+        Assert.Equal(SubtitleModes.Copy, kept.Settings.Subtitles);
+        Assert.Equal((null, null, null), (kept.Settings.AudioLanguages, kept.Settings.SubtitleLanguages, kept.Settings.Tonemap));
+        Assert.Equal(EncoderCatalog.Libx264, kept.NeedsEncoder);
+
+        var chosen = (await client.EnqueueAsync(new
+        {
+            file_name = "b.mkv", video_codec = "hevc", crf = 24, audio_languages = new[] { "ENG", "jpn", "eng" }, subtitle_languages = new[] { "eng" },
+            tonemap = "sdr",
+        }))[0];
+        var read = (await client.GetJobAsync(chosen.Id)).Settings;
+        Assert.Equal(["eng", "jpn"], read.AudioLanguages!);
+        Assert.Equal(["eng"], read.SubtitleLanguages!);
+        Assert.Equal(ToneMaps.Sdr, read.Tonemap);
+        Assert.Null(chosen.Hdr);                 // no worker has probed its input yet
     }
 
     [Fact]
@@ -94,6 +116,12 @@ public sealed class EncodeSettingsTests : IDisposable
     [InlineData("""{"file_name": "a.mp4", "video_codec": "hevc", "crf": 23, "container": "mkv", "output_name": "b.mp4"}""", "output_name", "must end in .mkv")]
     [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "profile": "no-such"}""", "profile", "'no-such' is not a profile")]
     [InlineData("""{"file_name": "a.mp4", "profile": "a b"}""", "profile", "must be a profile name")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "audio_languages": "eng"}""", "audio_languages", "must be a list of 1 to 20 language codes")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "audio_languages": []}""", "audio_languages", "ISO 639-2")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "subtitle_languages": ["english"]}""", "subtitle_languages", "language codes")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "subtitles": "drop", "subtitle_languages": ["eng"]}""", "subtitle_languages", "subtitles drop")]
+    [InlineData("""{"file_name": "a.mp4", "crf": 23, "preset": "fast", "tonemap": "hdr"}""", "tonemap", "must be one of: sdr")]
+    [InlineData("""{"file_name": "a.mp4", "video_codec": "copy", "tonemap": "sdr"}""", "tonemap", "cannot be used with video_codec copy")]
     public async Task AnImpossibleCombinationIsRefusedNamingItsFieldAndStoresNothing(string body, string field, string message)
     {
         var response = await client.PostAsync("/api/jobs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));

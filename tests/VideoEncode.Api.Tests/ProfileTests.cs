@@ -24,7 +24,8 @@ public sealed class ProfileTests : IDisposable
         var created = await PutAsync("small", new { video_codec = "hevc", crf = 28, container = "mkv" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var profile = (await created.Content.ReadFromJsonAsync<Profile>(WireJson.Options))!;
-        Assert.Equal(new EncodeSettings { VideoCodec = "hevc", Encoder = "libx265", Crf = "28", Preset = "medium", Container = "mkv" }, profile.Settings);
+        Assert.Equal(new EncodeSettings { VideoCodec = "hevc", Encoder = "libx265", Crf = "28", Preset = "medium", Container = "mkv", Subtitles = "copy" },
+            profile.Settings);
         Assert.False(profile.Builtin);
 
         var changed = await PutAsync("small", new { video_codec = "hevc", crf = 30 });
@@ -124,5 +125,8 @@ public sealed class ProfileTests : IDisposable
         Assert.Equal(["av1", "vp9", "copy"],
             options.GetProperty("containers").GetProperty("webm").GetProperty("video").EnumerateArray().Select(codec => codec.GetString()));
         Assert.Equal("libx264", options.GetProperty("defaults").GetProperty("encoder").GetString());
+        // What a job naming more than crf and preset starts from: every track kept.
+        Assert.Equal("copy", options.GetProperty("defaults").GetProperty("subtitles").GetString());
+        Assert.Equal(["sdr"], options.GetProperty("tonemap").EnumerateArray().Select(mode => mode.GetString()));
     }
 }

@@ -40,6 +40,29 @@ public sealed class QualityReportTests : IDisposable
     }
 
     [Fact]
+    public async Task TheInputsDynamicRangeIsKeptFromAFailureAndAFinishAndABadOneIsRefused()
+    {
+        var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];
+        var first = (await client.ClaimAsync())!;
+        var bad = await client.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new { claim_token = first.ClaimToken, hdr = "hdr11" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("hdr must be one of: none, hdr10, hlg, dolby_vision.", await QueueCalls.ErrorOf(bad));
+
+        (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/fail", new
+        {
+            claim_token = first.ClaimToken, error = "The job cannot run as asked: the input is HDR (hdr10)", hdr = HdrKinds.Hdr10,
+        })).EnsureSuccessStatusCode();
+        Assert.Equal(HdrKinds.Hdr10, (await client.GetJobAsync(job.Id)).Hdr);
+        (await client.PostAsync($"/api/jobs/{job.Id}/reset", null)).EnsureSuccessStatusCode();
+
+        // A run that reports none keeps what was learnt; one that reports it again replaces it.
+        var second = (await client.ClaimAsync())!;
+        Assert.Equal(HdrKinds.Hdr10, second.Hdr);
+        (await client.PostAsJsonAsync($"/api/jobs/{job.Id}/finish", new { claim_token = second.ClaimToken, hdr = HdrKinds.DolbyVision })).EnsureSuccessStatusCode();
+        Assert.Equal(HdrKinds.DolbyVision, (await client.GetJobAsync(job.Id)).Hdr);
+    }
+
+    [Fact]
     public async Task AFinishThatSaysNoResultCountsAsEncodedAndKeepsNoScoresOfAnEarlierRun()
     {
         var job = (await client.EnqueueAsync(QueueCalls.NewJob()))[0];

@@ -9,6 +9,13 @@ namespace VideoEncode.Worker.Tests;
 /// </summary>
 public sealed class EncodeArgumentsTests
 {
+    /// <summary>An input of one video stream (of <paramref name="video"/>), one audio track, and subtitle tracks of these codecs, untagged.</summary>
+    internal static ProbeResult Probed(string? video, params string[] subtitles) => new(true, 10, video, "")
+    {
+        AudioStreams = 1, SubtitleCodecs = subtitles,
+        Streams = [new(0, "video", video ?? "h264"), new(1, "audio", "aac"), .. subtitles.Select((codec, i) => new ProbedStream(i + 2, "subtitle", codec))],
+    };
+
     private static readonly EncodeSettings Hevc = new() { VideoCodec = VideoCodecs.Hevc, Encoder = "libx265", Crf = "24", Preset = "slow" };
 
     [Theory]
@@ -20,17 +27,17 @@ public sealed class EncodeArgumentsTests
     {
         var settings = Hevc with { Container = container, Subtitles = SubtitleModes.Copy, Audio = container == "webm" ? AudioCodecs.Opus : AudioCodecs.Aac };
 
-        var problem = EncodeArguments.SubtitleProblem(settings, ["subrip", codec]);
+        var problem = EncodeArguments.SubtitleProblem(settings, Probed("h264", "subrip", codec));
 
         Assert.Equal(refused, problem is not null);
         if (refused) Assert.Contains($"({codec}) are pictures, which {container} cannot hold", problem);
-        Assert.Null(EncodeArguments.SubtitleProblem(settings with { Subtitles = SubtitleModes.Drop }, [codec]));
+        Assert.Null(EncodeArguments.SubtitleProblem(settings with { Subtitles = SubtitleModes.Drop }, Probed("h264", codec)));
     }
 
     [Fact]
     public void OpusIsGivenALayoutLibopusTakes()
     {
-        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = AudioCodecs.Opus, Container = Containers.Mkv }, "h264");
+        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = AudioCodecs.Opus, Container = Containers.Mkv }, Probed("h264"));
 
         Assert.Equal("aformat=channel_layouts=7.1|5.1|stereo|mono", args[args.ToList().IndexOf("-af") + 1]);
     }
@@ -38,7 +45,7 @@ public sealed class EncodeArgumentsTests
     [Fact]
     public void TodaysEncodeKeepsExactlyItsArgumentList()
     {
-        var args = EncodeArguments.Build("in.mkv", "out.partial", EncodeSettings.Legacy("18.5", "veryslow"), "h264");
+        var args = EncodeArguments.Build("in.mkv", "out.partial", EncodeSettings.Legacy("18.5", "veryslow"), Probed("h264"));
 
         Assert.Equal([
             "-hide_banner", "-nostdin", "-y", "-protocol_whitelist", "file", "-i", "file:in.mkv",
@@ -64,8 +71,8 @@ public sealed class EncodeArgumentsTests
                 {
                     VideoCodec = encoder.Codec, Encoder = encoder.Name, Crf = "20", Preset = encoder.DefaultPreset, BitDepth = depth,
                 };
-                var quality = EncodeArguments.Build("in.mkv", "out", settings, null);
-                var bitrate = EncodeArguments.Build("in.mkv", "out", settings with { Crf = null, Bitrate = "2500k" }, null);
+                var quality = EncodeArguments.Build("in.mkv", "out", settings, Probed(null));
+                var bitrate = EncodeArguments.Build("in.mkv", "out", settings with { Crf = null, Bitrate = "2500k" }, Probed(null));
 
                 Assert.Equal(encoder.Name, After(quality, "-c:v"));
                 Assert.Contains(quality, arg => arg is "-crf" or "-cq" or "-qp" or "-global_quality");
@@ -95,7 +102,7 @@ public sealed class EncodeArgumentsTests
             VideoCodec = encoder.Codec, Encoder = name, Crf = "20.5", Preset = preset, BitDepth = depth, Container = Containers.Mkv,
         };
 
-        var args = EncodeArguments.Build("in.mkv", "out", settings, null);
+        var args = EncodeArguments.Build("in.mkv", "out", settings, Probed(null));
 
         AssertRun(args, expected);
         Assert.DoesNotContain("-vaapi_device", args);
@@ -106,7 +113,7 @@ public sealed class EncodeArgumentsTests
     {
         var settings = new EncodeSettings { VideoCodec = VideoCodecs.Hevc, Encoder = "hevc_vaapi", Crf = "23.5", Preset = null, BitDepth = 10, MaxHeight = 720 };
 
-        var args = EncodeArguments.Build("in.mkv", "out", settings, null).ToList();
+        var args = EncodeArguments.Build("in.mkv", "out", settings, Probed(null)).ToList();
 
         AssertRun(args, "-vaapi_device /dev/dri/renderD128");
         Assert.True(args.IndexOf("-vaapi_device") < args.IndexOf("-i"), "the device is a global option, before the input");
@@ -115,26 +122,26 @@ public sealed class EncodeArgumentsTests
         Assert.DoesNotContain("-pix_fmt", args);
         Assert.DoesNotContain("-preset", args);
         Assert.Equal("format=nv12,hwupload", After(EncodeArguments.Build("in.mkv", "out", settings with { Encoder = "h264_vaapi",
-            VideoCodec = VideoCodecs.H264, BitDepth = 8, MaxHeight = null }, null), "-vf"));
+            VideoCodec = VideoCodecs.H264, BitDepth = 8, MaxHeight = null }, Probed(null)), "-vf"));
     }
 
     [Fact]
     public void MaxHeightScalesDownOnlyKeepingTheAspectWithAnEvenWidth()
     {
-        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { MaxHeight = 480 }, null);
+        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { MaxHeight = 480 }, Probed(null));
         Assert.Equal("scale=-2:'trunc(min(ih,480)/2)*2'", After(args, "-vf"));
-        Assert.DoesNotContain("-vf", EncodeArguments.Build("in.mkv", "out", Hevc, null));
+        Assert.DoesNotContain("-vf", EncodeArguments.Build("in.mkv", "out", Hevc, Probed(null)));
     }
 
     [Fact]
     public void HevcInMp4IsTaggedHvc1ForApplePlayersWhetherEncodedOrCopied()
     {
-        AssertRun(EncodeArguments.Build("in.mkv", "out", Hevc, "h264"), "-tag:v hvc1");
-        AssertRun(EncodeArguments.Build("in.mkv", "out", Hevc with { Encoder = "hevc_nvenc", Preset = "p4" }, "h264"), "-tag:v hvc1");
-        Assert.DoesNotContain("-tag:v", EncodeArguments.Build("in.mkv", "out", Hevc with { Container = Containers.Mkv }, "h264"));
+        AssertRun(EncodeArguments.Build("in.mkv", "out", Hevc, Probed("h264")), "-tag:v hvc1");
+        AssertRun(EncodeArguments.Build("in.mkv", "out", Hevc with { Encoder = "hevc_nvenc", Preset = "p4" }, Probed("h264")), "-tag:v hvc1");
+        Assert.DoesNotContain("-tag:v", EncodeArguments.Build("in.mkv", "out", Hevc with { Container = Containers.Mkv }, Probed("h264")));
         var copy = new EncodeSettings { VideoCodec = VideoCodecs.Copy, Encoder = null };
-        AssertRun(EncodeArguments.Build("in.mkv", "out", copy, "hevc"), "-tag:v hvc1");
-        Assert.DoesNotContain("-tag:v", EncodeArguments.Build("in.mkv", "out", copy, "h264"));
+        AssertRun(EncodeArguments.Build("in.mkv", "out", copy, Probed("hevc")), "-tag:v hvc1");
+        Assert.DoesNotContain("-tag:v", EncodeArguments.Build("in.mkv", "out", copy, Probed("h264")));
     }
 
     [Fact]
@@ -142,7 +149,7 @@ public sealed class EncodeArgumentsTests
     {
         var copy = new EncodeSettings { VideoCodec = VideoCodecs.Copy, Encoder = null, MaxHeight = 480, BitDepth = 10, Container = Containers.Mkv };
 
-        var args = EncodeArguments.Build("in.mkv", "out", copy, "vp9");
+        var args = EncodeArguments.Build("in.mkv", "out", copy, Probed("vp9"));
 
         AssertRun(args, "-c:v copy -c:a aac");
         Assert.DoesNotContain(args, arg => arg is "-vf" or "-pix_fmt" or "-crf" or "-preset");
@@ -156,8 +163,8 @@ public sealed class EncodeArgumentsTests
     [InlineData(AudioCodecs.Opus, "96k", "-c:a libopus -b:a 96k")]
     public void AudioIsCopiedOrEncodedAtTheAskedBitrate(string audio, string? bitrate, string expected)
     {
-        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = audio, AudioBitrate = bitrate }, null);
-        AssertRun(args, "-map 0:v:0 -map 0:a?");
+        var args = EncodeArguments.Build("in.mkv", "out", Hevc with { Audio = audio, AudioBitrate = bitrate }, Probed(null));
+        AssertRun(args, "-map 0:0 -map 0:1 -disposition:1 0");
         AssertRun(args, expected);
         Assert.Equal(bitrate, args.Contains("-b:a") ? After(args, "-b:a") : null);
         Assert.Single(args, arg => arg == "-c:a");
@@ -171,12 +178,12 @@ public sealed class EncodeArgumentsTests
     {
         var settings = new EncodeSettings { VideoCodec = VideoCodecs.Vp9, Encoder = "libvpx-vp9", Crf = "31", Preset = "4", Container = container, Audio = AudioCodecs.Opus };
 
-        var copied = EncodeArguments.Build("in.mkv", "out", settings with { Subtitles = SubtitleModes.Copy }, null);
-        var dropped = EncodeArguments.Build("in.mkv", "out", settings, null);
+        var copied = EncodeArguments.Build("in.mkv", "out", settings with { Subtitles = SubtitleModes.Copy }, Probed(null, "subrip"));
+        var dropped = EncodeArguments.Build("in.mkv", "out", settings, Probed(null, "subrip"));
 
-        AssertRun(copied, "-map 0:v:0 -map 0:a? -map 0:s?");
+        AssertRun(copied, "-map 0:0 -map 0:1 -map 0:2 -disposition:1 0 -disposition:2 0");
         Assert.Equal(subtitleCodec, After(copied, "-c:s"));
-        Assert.DoesNotContain("0:s?", dropped);
+        Assert.DoesNotContain("0:2", dropped);
         Assert.DoesNotContain("-c:s", dropped);
         foreach (var args in new[] { copied, dropped })
         {

@@ -52,7 +52,7 @@ public sealed class EncodeSettingsEndToEndTests : IClassFixture<EndToEndHost>, I
         Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
         Assert.Contains("libx265 crf 30, preset ultrafast, 10-bit, at most 180 lines, audio opus 64k, mkv", worker.Output);
         var finished = await Get(job.Id);
-        Assert.Equal(JobStatus.Finished, finished.Status);
+        Assert.Equal((JobStatus.Finished, HdrKinds.None), (finished.Status, finished.Hdr));
         var result = Path.Combine(output, "my film.mkv");
         var (codec, duration) = await TestMedia.ProbeAsync(result);
         Assert.Equal(("hevc", 2.0), (codec, Math.Round(duration)));
@@ -62,6 +62,20 @@ public sealed class EncodeSettingsEndToEndTests : IClassFixture<EndToEndHost>, I
         Assert.Contains("-c:v libx265 -crf 30 -preset ultrafast -pix_fmt yuv420p10le", finished.CommandLine);
         Assert.Contains("-c:a libopus -b:a 64k", finished.CommandLine);
         Assert.Contains("-f matroska", finished.CommandLine);
+    }
+
+    [Fact]
+    public async Task AnHdrInputAnEightBitH264JobCannotHoldFailsBeforeFfmpegAndTheJobSaysHdr10()
+    {
+        await TestMedia.MakeHdr10ClipAsync(Path.Combine(input, "hdr.mkv"));
+        var job = (await client.EnqueueAsync(new { file_name = "hdr.mkv", crf = 30, preset = "ultrafast", container = "mkv" }))[0];
+
+        using var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--once"));
+
+        Assert.True(0 == await worker.WaitForExitAsync(ExitTimeout), worker.Output);
+        var failed = await Get(job.Id);
+        Assert.Equal((JobStatus.Failed, HdrKinds.Hdr10, null), (failed.Status, failed.Hdr, failed.CommandLine));   // no command line: ffmpeg never ran
+        Assert.Contains("the input is HDR (hdr10), which h264 at 8 bits cannot hold", failed.Error);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class EncoderMatrixTests(EncoderMatrixTests.Clip clip) : IClassFix
         var output = Path.Combine(clip.Folder, $"{name} {container} {depth} {maxHeight} {audio} {subtitles}.partial");
         var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120));
 
-        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(clip.Input, output, settings, "h264"), 1.5, _ => { }, CancellationToken.None);
+        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(clip.Input, output, settings, await ffmpeg.ProbeAsync(clip.Input, CancellationToken.None)), 1.5, _ => { }, CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.LogTail);
         var streams = await StreamsAsync(output);
@@ -110,14 +110,14 @@ public sealed class EncoderMatrixTests(EncoderMatrixTests.Clip clip) : IClassFix
         var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120));
         var mp4 = Path.Combine(clip.Folder, "timed-text.mp4");
         var toMp4 = new EncodeSettings { Crf = "30", Preset = "ultrafast", Subtitles = SubtitleModes.Copy };
-        Assert.True((await ffmpeg.EncodeAsync(EncodeArguments.Build(clip.Input, mp4, toMp4, "h264"), 1.5, _ => { }, CancellationToken.None)).Succeeded);
+        Assert.True((await ffmpeg.EncodeAsync(EncodeArguments.Build(clip.Input, mp4, toMp4, await ffmpeg.ProbeAsync(clip.Input, CancellationToken.None)), 1.5, _ => { }, CancellationToken.None)).Succeeded);
         var remux = new EncodeSettings
         {
             VideoCodec = VideoCodecs.Copy, Encoder = null, Audio = AudioCodecs.Copy, Container = Containers.Mkv, Subtitles = SubtitleModes.Copy,
         };
         var output = Path.Combine(clip.Folder, "timed-text.mkv.partial");
 
-        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(mp4, output, remux, "h264", ["mov_text"]), 1.5, _ => { }, CancellationToken.None);
+        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(mp4, output, remux, await ffmpeg.ProbeAsync(mp4, CancellationToken.None)), 1.5, _ => { }, CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.LogTail);
         Assert.Equal("subrip", Assert.Single(await StreamsAsync(output), stream => stream.Type == "subtitle").Codec);
@@ -133,8 +133,9 @@ public sealed class EncoderMatrixTests(EncoderMatrixTests.Clip clip) : IClassFix
         var settings = new EncodeSettings { Crf = "30", Preset = "ultrafast", MaxHeight = 720 };
         var output = Path.Combine(clip.Folder, "odd.mp4.partial");
 
-        var outcome = await new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120))
-            .EncodeAsync(EncodeArguments.Build(odd, output, settings, "h264"), 1, _ => { }, CancellationToken.None);
+        var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120));
+        var outcome = await ffmpeg.EncodeAsync(EncodeArguments.Build(odd, output, settings, await ffmpeg.ProbeAsync(odd, CancellationToken.None)), 1, _ => { },
+            CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.LogTail);
         Assert.Equal(240, Assert.Single(await StreamsAsync(output), stream => stream.Type == "video").Height);

@@ -140,7 +140,7 @@ public sealed class FfmpegTests : IDisposable
 
     /// <summary>Today's encode, the one these tests of running ffmpeg use (every setting's arguments: <see cref="EncodeArgumentsTests"/>).</summary>
     private static IReadOnlyList<string> Libx264(string input, string output, string crf, string preset) =>
-        EncodeArguments.Build(input, output, EncodeSettings.Legacy(crf, preset), inputVideoCodec: null);
+        EncodeArguments.Build(input, output, EncodeSettings.Legacy(crf, preset), EncodeArgumentsTests.Probed(null));
 
     private static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];
 }

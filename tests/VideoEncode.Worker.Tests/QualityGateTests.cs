@@ -60,8 +60,9 @@ public sealed class QualityGateTests : IDisposable
         Assert.Equal("expected a h264 video stream, found hevc", QualityGate.StreamProblem(Legacy, input, good with { VideoCodec = "hevc" }));
         Assert.Null(QualityGate.StreamProblem(Legacy with { VideoCodec = VideoCodecs.Copy, Encoder = null }, input, good with { VideoCodec = "hevc" }));
         Assert.Equal("the input has 2 audio streams, the result 1 audio stream", QualityGate.StreamProblem(Legacy, input, good with { AudioStreams = 1 }));
-        Assert.Equal("the job copies subtitles, and the input has 1 subtitle stream, the result none",
-            QualityGate.StreamProblem(Legacy with { Subtitles = SubtitleModes.Copy }, input, good));
+        Assert.Equal("the job keeps 1 subtitle stream of the input, the result has 0 subtitle streams",
+            QualityGate.StreamProblem(Legacy with { Subtitles = SubtitleModes.Copy }, input with { Streams = EncodeArgumentsTests.Probed("hevc", "subrip").Streams },
+                good with { Streams = EncodeArgumentsTests.Probed("h264").Streams }));
         Assert.Equal("it lasts 3 s where the input lasts 10 s", QualityGate.StreamProblem(Legacy, input, good with { DurationSeconds = 3 }));
     }
 

@@ -3,7 +3,7 @@
 
 /** Every settings field in wire order, as the API names it (a person can copy them into a request). */
 export const SETTINGS_FIELDS = ['video_codec', 'encoder', 'crf', 'bitrate', 'preset', 'bit_depth', 'max_height', 'audio',
-  'audio_bitrate', 'container', 'subtitles', 'min_ssim', 'min_psnr', 'skip_if_larger'];
+  'audio_bitrate', 'container', 'subtitles', 'audio_languages', 'subtitle_languages', 'tonemap', 'min_ssim', 'min_psnr', 'skip_if_larger'];
 
 /** One line: "libx265 · crf 24 · medium · 10-bit · audio copy · mkv · subtitles kept · kept only if smaller". */
 export function describeSettings(settings) {
@@ -20,6 +20,9 @@ export function describeSettings(settings) {
   if (settings.audio) parts.push(settings.audio === 'copy' ? 'audio copied' : [settings.audio, settings.audio_bitrate].filter(Boolean).join(' '));
   parts.push(settings.container);
   if (settings.subtitles === 'copy') parts.push('subtitles kept');
+  if (settings.audio_languages) parts.push(`audio in ${settings.audio_languages.join('/')}`);
+  if (settings.subtitle_languages) parts.push(`subtitles in ${settings.subtitle_languages.join('/')}`);
+  if (settings.tonemap) parts.push(`HDR tone-mapped to ${settings.tonemap.toUpperCase()}`);
   parts.push(...describeChecks(settings));
   return parts.filter(part => part !== null && part !== undefined && part !== '').join(' · ');
 }
@@ -43,6 +46,6 @@ export function codecAndContainer(settings) {
 export function settingsEntries(settings) {
   return SETTINGS_FIELDS.map(field => {
     const value = settings[field];
-    return [field, value === null || value === undefined ? '–' : String(value)];
+    return [field, value === null || value === undefined ? '–' : Array.isArray(value) ? value.join(', ') : String(value)];
   });
 }

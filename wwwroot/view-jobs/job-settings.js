@@ -1,6 +1,6 @@
 // What a job's details say about how it was encoded: its profile, every field of the settings it
 // was given (its own copy, made when it was added), the scores the worker measured against the
-// input, whether the original was kept, and the exact ffmpeg command line that ran.
+// input, whether the original was kept, the input's HDR, and the exact ffmpeg command line that ran.
 import { el } from '/shared/dom.js';
 import { settingsEntries } from '/shared/encode-settings.js';
 
@@ -16,6 +16,8 @@ export function jobSettingsDetail(job) {
     ['SSIM', score(job.ssim, settings.min_ssim, '')],
     ['PSNR', score(job.psnr, settings.min_psnr, ' dB')],
     ['Outcome', outcome(job)],
+    // What the worker's probe found: none, hdr10, hlg or dolby_vision (whose enhancement layer is not kept).
+    ['HDR', job.hdr ?? 'not probed yet'],
     ['Command line', job.command_line ? commandLine(job.command_line) : '–'],
   ];
 }

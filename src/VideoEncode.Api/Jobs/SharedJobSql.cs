@@ -105,7 +105,7 @@ internal static class SharedJobSql
     /// measured and decided (@ssim, @psnr, @result: <see cref="Contracts.JobResults"/>, encoded when not said).
     /// A store job finishes only with a complete upload of its result (<see cref="ResultMissing"/> tells that
     /// case apart), or with none when the worker kept the original: there is no result file. The ffmpeg
-    /// command line it reports (@commandline) replaces the last run's; a finish without one keeps it.
+    /// command line it reports (@commandline) replaces the last run's, and so does the input's dynamic range (@hdr); a finish without them keeps them.
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
@@ -114,6 +114,7 @@ internal static class SharedJobSql
             output_bytes = COALESCE((SELECT length FROM uploads WHERE uploads.id = CAST(@upload AS TEXT)), @outputbytes),
             input_bytes = COALESCE(input_bytes, @inputbytes),
             command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
+            hdr = COALESCE(CAST(@hdr AS TEXT), hdr),
             ssim = @ssim, psnr = @psnr, result = COALESCE(CAST(@result AS TEXT), '{Contracts.JobResults.Encoded}')
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND (input_upload IS NULL OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
@@ -141,11 +142,12 @@ internal static class SharedJobSql
 
     /// <summary>
     /// Records a failure (<see cref="FailureOutcome"/>): failed for good, or pending again after @backoff seconds,
-    /// with the command line that ran, if one did (a failure before ffmpeg keeps the last run's). Parameters: <see cref="FailParameters"/>.
+    /// with the command line that ran, if one did (a failure before ffmpeg keeps the last run's), and the input's dynamic range when the worker probed it. Parameters: <see cref="FailParameters"/>.
     /// </summary>
     public const string Fail = $"""
         UPDATE jobs SET status = @status, error = @error, log_tail = @logtail, lease_expires_at = NULL, claim_step = @step,
             command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
+            hdr = COALESCE(CAST(@hdr AS TEXT), hdr),
             started = CASE WHEN @retry THEN NULL ELSE started END,
             finished = CASE WHEN @retry THEN NULL ELSE @now END,
             available_at = CASE WHEN @retry THEN @now + @backoff ELSE available_at END
@@ -156,7 +158,7 @@ internal static class SharedJobSql
     public static object FailParameters(long id, long now, FailureOutcome outcome, Contracts.FailureReport report) => new
     {
         id, now, retry = outcome.Retry, backoff = outcome.BackoffSeconds, error = outcome.Error, logtail = report.LogTail,
-        step = WorkerSteps.Stored(outcome.Step), status = JobStatus.Name(outcome.To), commandline = report.CommandLine,
+        step = WorkerSteps.Stored(outcome.Step), status = JobStatus.Name(outcome.To), commandline = report.CommandLine, hdr = report.Hdr,
     };
 
     /// <summary>A claimed job back to pending untouched, the attempt not counted.</summary>

@@ -22,6 +22,9 @@ internal static partial class EncodeInput
     public const int MaxOpusKbps = 256;
     public const double MaxPsnr = 100;
 
+    /// <summary>More languages than any library's tracks have, few enough that settings stay small.</summary>
+    public const int MaxLanguages = 20;
+
     /// <summary>The fields a request gave, each null when absent; a number that could not be read is kept as its problem.</summary>
     public sealed record Fields
     {
@@ -40,6 +43,9 @@ internal static partial class EncodeInput
         public double? MinSsim { get; init; }
         public double? MinPsnr { get; init; }
         public bool? SkipIfLarger { get; init; }
+        public IReadOnlyList<string>? AudioLanguages { get; init; }
+        public IReadOnlyList<string>? SubtitleLanguages { get; init; }
+        public string? Tonemap { get; init; }
 
         /// <summary>A request naming neither a codec nor an encoder nor a profile: the original service's crf + preset.</summary>
         public bool NamesNoEncoder => VideoCodec is null && Encoder is null;
@@ -102,6 +108,18 @@ internal static partial class EncodeInput
             if (skipField.ValueKind is JsonValueKind.True or JsonValueKind.False) skip = skipField.GetBoolean();
             else problem ??= new("skip_if_larger", "must be true or false");
         }
+        IReadOnlyList<string>? Languages(string name)
+        {
+            if (Field(item, name) is not { } value) return null;
+            var languages = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray()
+                .Select(language => language.ValueKind == JsonValueKind.String ? language.GetString()!.ToLowerInvariant() : "").ToList() : null;
+            if (languages is null || languages.Count is 0 or > MaxLanguages || !languages.All(LanguageCode().IsMatch))
+            {
+                problem ??= new(name, $"must be a list of 1 to {MaxLanguages} language codes as the input tags its tracks (ISO 639-2: [\"eng\", \"jpn\"])");
+                return null;
+            }
+            return [.. languages.Distinct()];
+        }
         var fields = new Fields
         {
             VideoCodec = OneOf("video_codec", VideoCodecs.All),
@@ -119,6 +137,9 @@ internal static partial class EncodeInput
             MinSsim = Number("min_ssim", 0, 1, "must be a number from 0 to 1"),
             MinPsnr = Number("min_psnr", 0, MaxPsnr, $"must be a number of dB from 0 to {MaxPsnr}"),
             SkipIfLarger = skip,
+            AudioLanguages = Languages("audio_languages"),
+            SubtitleLanguages = Languages("subtitle_languages"),
+            Tonemap = OneOf("tonemap", ToneMaps.All),
         };
         return problem is null ? (fields, null) : (null, problem);
     }
@@ -132,7 +153,18 @@ internal static partial class EncodeInput
     /// </summary>
     public static (EncodeSettings? Settings, Problem? Problem) Resolve(EncodeSettings? profile, Fields fields, bool requirePreset)
     {
-        var start = profile ?? new EncodeSettings();
+        var (settings, problem) = Whole(profile, fields, requirePreset);
+        // A request of crf and preset and nothing else is the original service's encode, as it always was:
+        // subtitles dropped, and any worker can run it.
+        return profile is null && fields.Subtitles is null && settings is not null && settings with { Subtitles = SubtitleModes.Drop } is { IsLegacy: true } legacy
+            ? (legacy, null) : (settings, problem);
+    }
+
+    private static (EncodeSettings? Settings, Problem? Problem) Whole(EncodeSettings? profile, Fields fields, bool requirePreset)
+    {
+        // Without a profile the defaults keep every track; crf and preset alone stay the original service's
+        // encode, subtitles dropped, which any worker can run (Legacy below).
+        var start = profile ?? EncodeSettings.Defaults;
         EncoderInfo? chosen = fields.Encoder is { } named ? EncoderCatalog.Find(named) : null;
         var codec = fields.VideoCodec ?? chosen?.Codec ?? start.VideoCodec;
         if (chosen is not null && chosen.Codec != codec)
@@ -187,7 +219,7 @@ internal static partial class EncodeInput
     {
         foreach (var (name, given) in new[] { ("encoder", fields.Encoder is not null), ("crf", fields.Crf is not null),
                      ("bitrate", fields.Bitrate is not null), ("preset", fields.Preset is not null), ("max_height", fields.MaxHeight is not null),
-                     ("bit_depth", fields.BitDepth is not null and not 8) })
+                     ("bit_depth", fields.BitDepth is not null and not 8), ("tonemap", fields.Tonemap is not null) })
             if (given) return Fail(name, "cannot be used with video_codec copy, which keeps the video stream as it is");
         return Finish(start with { VideoCodec = VideoCodecs.Copy, Encoder = null, Crf = null, Bitrate = null, Preset = null, BitDepth = 8, MaxHeight = null },
             fields);
@@ -206,7 +238,13 @@ internal static partial class EncodeInput
             MinSsim = fields.MinSsim ?? video.MinSsim,
             MinPsnr = fields.MinPsnr ?? video.MinPsnr,
             SkipIfLarger = fields.SkipIfLarger ?? video.SkipIfLarger,
+            AudioLanguages = fields.AudioLanguages ?? video.AudioLanguages,
+            SubtitleLanguages = fields.SubtitleLanguages ?? video.SubtitleLanguages,
+            Tonemap = fields.Tonemap ?? video.Tonemap,
         };
+        if (settings.Subtitles == SubtitleModes.Drop && fields.SubtitleLanguages is not null)
+            return Fail("subtitle_languages", "cannot be used with subtitles drop, which keeps no subtitles");
+
         if (audio == AudioCodecs.Copy && fields.AudioBitrate is not null)
             return Fail("audio_bitrate", "cannot be used with audio copy, which keeps the audio as it is");
         if (settings.Audio == AudioCodecs.Opus && settings.AudioBitrate is { } opusRate && int.Parse(opusRate[..^1]) > MaxOpusKbps)
@@ -268,6 +306,10 @@ internal static partial class EncodeInput
 
     private static JsonElement? Field(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    /// <summary>ISO 639-2 (three letters, as Matroska and MP4 tag tracks) or 639-1 (two).</summary>
+    [GeneratedRegex("^[a-z]{2,3}$")]
+    private static partial Regex LanguageCode();
 
     [GeneratedRegex(@"^[0-9]{1,3}(\.[0-9]{1,10})?$")]
     private static partial Regex PlainDecimal();

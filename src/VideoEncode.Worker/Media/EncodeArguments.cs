@@ -29,21 +29,61 @@ public static class EncodeArguments
     private static readonly string[] PictureSubtitles = ["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "dvb_teletext", "xsub"];
 
     /// <summary>
-    /// Why the job's subtitles cannot be copied into its container, judged from the input's subtitle
-    /// codecs before anything runs (ffmpeg would fail the encode with a less helpful message); null when they can.
+    /// The input's streams the encode keeps, in the input's order: the first video stream; the audio
+    /// tracks in <see cref="EncodeSettings.AudioLanguages"/> and those untagged (every track when that would
+    /// leave none); the subtitle tracks likewise, when the job copies them; attachments (fonts) in Matroska,
+    /// the one container here that holds them. Data streams are never taken along.
     /// </summary>
-    public static string? SubtitleProblem(EncodeSettings settings, IReadOnlyList<string> inputSubtitleCodecs)
+    public static IReadOnlyList<ProbedStream> Kept(EncodeSettings settings, ProbeResult input)
+    {
+        var video = input.Streams.FirstOrDefault(stream => stream.Kind == "video");
+        var audio = Chosen(input.Streams.Where(stream => stream.Kind == "audio").ToList(), settings.AudioLanguages);
+        if (audio.Count == 0) audio = input.Streams.Where(stream => stream.Kind == "audio").ToList();
+        var subtitles = settings.Subtitles == SubtitleModes.Copy
+            ? Chosen(input.Streams.Where(stream => stream.Kind == "subtitle").ToList(), settings.SubtitleLanguages) : [];
+        var attachments = settings.Container == Containers.Mkv ? input.Streams.Where(stream => stream.Kind == "attachment") : [];
+        return [.. video is null ? [] : new[] { video }, .. audio, .. subtitles, .. attachments];
+    }
+
+    /// <summary>The tracks in <paramref name="languages"/> or with no language tag ("und" is none); all of them when no languages are named.</summary>
+    private static List<ProbedStream> Chosen(List<ProbedStream> tracks, IReadOnlyList<string>? languages) => languages is null ? tracks
+        : tracks.Where(track => track.Language is null or "und" || languages.Contains(track.Language, StringComparer.OrdinalIgnoreCase)).ToList();
+
+    /// <summary>
+    /// Why the job's subtitles cannot be copied into its container, judged from the input's subtitle
+    /// codecs (those the job keeps) before anything runs (ffmpeg would fail the encode with a less helpful message); null when they can.
+    /// </summary>
+    public static string? SubtitleProblem(EncodeSettings settings, ProbeResult input)
     {
         if (settings.Subtitles != SubtitleModes.Copy || settings.Container == Containers.Mkv) return null;
-        var pictures = inputSubtitleCodecs.Where(PictureSubtitles.Contains).Distinct().ToList();
+        var pictures = Kept(settings, input).Where(stream => stream.Kind == "subtitle").Select(stream => stream.Codec)
+            .Where(PictureSubtitles.Contains).Distinct().ToList();
         return pictures.Count == 0 ? null
             : $"the input's subtitles ({string.Join(", ", pictures)}) are pictures, which {settings.Container} cannot hold " +
               "(it takes text subtitles only); encode into mkv, or set subtitles to drop";
     }
 
-    /// <param name="inputSubtitleCodecs">The input's subtitle codecs (ffprobe's names): MP4's timed text cannot be copied into Matroska, and is converted to SubRip.</param>
-    public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, string? inputVideoCodec,
-        IReadOnlyList<string>? inputSubtitleCodecs = null)
+    /// <summary>Whether the job's output keeps an HDR input's HDR: it is not tone-mapped, and is copied or encoded where HDR fits.</summary>
+    public static bool KeepsHdr(EncodeSettings settings, ProbeResult input) =>
+        input.Hdr != HdrKinds.None && settings.Tonemap is null && (settings.VideoCodec == VideoCodecs.Copy || HoldsHdr(settings));
+
+    /// <summary>HEVC, AV1 or VP9 (profile 2) at 10 bits carry PQ and HLG; 8 bits band, and H.264 has no HDR players.</summary>
+    private static bool HoldsHdr(EncodeSettings settings) =>
+        settings.BitDepth == 10 && settings.VideoCodec is VideoCodecs.Hevc or VideoCodecs.Av1 or VideoCodecs.Vp9;
+
+    /// <summary>
+    /// Why an HDR input cannot be encoded as the job asks (an 8-bit or H.264 output would keep the PQ or HLG
+    /// signal in a form no player shows right: washed-out, grey pictures), before anything runs; null when it can.
+    /// </summary>
+    public static string? HdrProblem(EncodeSettings settings, ProbeResult input)
+    {
+        if (input.Hdr == HdrKinds.None || settings.Tonemap is not null || settings.VideoCodec == VideoCodecs.Copy || HoldsHdr(settings)) return null;
+        return $"the input is HDR ({input.Hdr}), which {settings.VideoCodec} at {settings.BitDepth} bits cannot hold; " +
+               "choose video_codec hevc or av1 with bit_depth 10 to keep it, or set \"tonemap\": \"sdr\" to map it to SDR";
+    }
+
+    /// <summary>The encode's arguments for the input <paramref name="probed"/> describes (its streams, colour, HDR metadata).</summary>
+    public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, ProbeResult probed)
     {
         var encoder = settings.VideoCodec == VideoCodecs.Copy ? null : EncoderCatalog.Find(settings.Encoder)
             ?? throw new ArgumentException($"The encoder '{settings.Encoder}' is not in the catalog.", nameof(settings));
@@ -52,25 +92,45 @@ public static class EncodeArguments
         // A global option: it opens the device the hwupload filter uploads frames to.
         if (encoder?.Hardware == EncoderCatalog.Vaapi) args.AddRange(["-vaapi_device", VaapiDevice]);
         args.AddRange(Ffmpeg.InputArguments(input));
-        // First video stream, every audio stream if there is any; subtitles only when asked for (and
-        // streams the job did not choose, data or attachments, are never taken along).
-        args.AddRange(["-map", "0:v:0", "-map", "0:a?"]);
-        if (subtitles) args.AddRange(["-map", "0:s?"]);
-        args.AddRange(encoder is null ? ["-c:v", "copy"] : Video(encoder, settings));
+        if (settings.IsLegacy)
+        {
+            // Today's encode, as it always ran: the first video stream and every audio stream.
+            args.AddRange(["-map", "0:v:0", "-map", "0:a?"]);
+        }
+        else
+        {
+            // Each kept stream by its index, so a language filter keeps the input's order; each track's
+            // default and forced flags said outright, since ffmpeg otherwise marks the first track of a
+            // kind default when the input marked none. Chapters and global tags ffmpeg carries by itself.
+            var kept = Kept(settings, probed);
+            foreach (var stream in kept) args.AddRange(["-map", $"0:{stream.Index}"]);
+            for (var index = 0; index < kept.Count; index++)
+                if (kept[index].Kind is "audio" or "subtitle")
+                    args.AddRange([$"-disposition:{index}", Disposition(kept[index])]);
+        }
+        args.AddRange(encoder is null ? ["-c:v", "copy"] : Video(encoder, settings, probed));
         // Apple's players open HEVC in MP4 only under the hvc1 tag; ffmpeg writes hev1 unless told.
-        if (OutputVideoCodec(settings, inputVideoCodec) == VideoCodecs.Hevc && settings.Container == Containers.Mp4)
+        if (OutputVideoCodec(settings, probed.VideoCodec) == VideoCodecs.Hevc && settings.Container == Containers.Mp4)
             args.AddRange(["-tag:v", "hvc1"]);
         args.AddRange(["-c:a", AudioEncoder(settings.Audio)]);
         if (settings.AudioBitrate is { } audioBitrate) args.AddRange(["-b:a", audioBitrate]);
         // libopus takes only the standard layouts: 5.1(side), common on AC-3 and DTS tracks, becomes 5.1.
         if (settings.Audio == AudioCodecs.Opus) args.AddRange(["-af", "aformat=channel_layouts=7.1|5.1|stereo|mono"]);
-        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container, inputSubtitleCodecs ?? [])]);
+        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container, probed.SubtitleCodecs)]);
         if (settings.Container == Containers.Mp4) args.AddRange(["-movflags", "+faststart"]);
         args.AddRange(["-progress", "pipe:1", "-nostats"]);
         // The output's name does not end in the container's extension while it is written, so say the format.
         args.AddRange(["-f", Muxer(settings.Container), output]);
         return args;
     }
+
+    private static string Disposition(ProbedStream stream) => (stream.Default, stream.Forced) switch
+    {
+        (true, true) => "default+forced",
+        (true, false) => "default",
+        (false, true) => "forced",
+        _ => "0",
+    };
 
     /// <summary>The settings in a few words, for the worker's console: "libx265 crf 22, preset slow, 10-bit, audio opus 96k, mkv".</summary>
     public static string Describe(EncodeSettings settings)
@@ -86,18 +146,27 @@ public static class EncodeArguments
         parts.Add($"audio {settings.Audio}{(settings.AudioBitrate is { } audioBitrate ? " " + audioBitrate : "")}");
         parts.Add(settings.Container);
         if (settings.Subtitles == SubtitleModes.Copy) parts.Add("subtitles copied");
+        if (settings.AudioLanguages is { } audioLanguages) parts.Add("audio in " + string.Join("/", audioLanguages));
+        if (settings.SubtitleLanguages is { } subtitleLanguages) parts.Add("subtitles in " + string.Join("/", subtitleLanguages));
+        if (settings.Tonemap is { } tonemap) parts.Add("HDR tone-mapped to " + tonemap);
         return string.Join(", ", parts);
     }
 
-    /// <summary>The video filters, the encoder with its rate control and speed, and the pixel format.</summary>
-    private static List<string> Video(EncoderInfo encoder, EncodeSettings settings)
+    /// <summary>The video filters, the encoder with its rate control and speed, the pixel format, and the colour (HDR kept or tone-mapped).</summary>
+    private static List<string> Video(EncoderInfo encoder, EncodeSettings settings, ProbeResult probed)
     {
         var tenBit = settings.BitDepth == 10;
         var vaapi = encoder.Hardware == EncoderCatalog.Vaapi;
+        var toneMap = settings.Tonemap == ToneMaps.Sdr && probed.Hdr != HdrKinds.None;
         List<string> filters = [];
         // Down only, keeping the aspect ratio, with an even width and height (4:2:0 needs both: an input
         // of 241 lines under a 720-line cap stays 240); the quotes keep min()'s comma from splitting the chain.
         if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'trunc(min(ih,{maxHeight})/2)*2'");
+        // To linear light, tone-mapped (hable keeps highlights' detail) in BT.709's primaries, then BT.709's
+        // transfer and matrix; after the scale, so the costly part works on the smaller picture.
+        if (toneMap)
+            filters.AddRange(["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=hable:desat=0",
+                "zscale=t=bt709:m=bt709:r=tv", tenBit ? "format=yuv420p10le" : "format=yuv420p"]);
         // A VAAPI encoder takes frames in GPU memory: scale in software first, then convert and upload.
         if (vaapi) filters.AddRange([tenBit ? "format=p010" : "format=nv12", "hwupload"]);
 
@@ -110,6 +179,39 @@ public static class EncodeArguments
         // Today's encode never named a pixel format (libx264 keeps the input's); every other job says
         // its depth, so a 10-bit or 4:4:4 input cannot make an 8-bit 4:2:0 request into something else.
         if (!settings.IsLegacy && !vaapi) args.AddRange(["-pix_fmt", PixelFormat(encoder, tenBit)]);
+        if (toneMap) args.AddRange(["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]);
+        else if (KeepsHdr(settings, probed)) args.AddRange(Hdr(family, probed));
+        return args;
+    }
+
+    /// <summary>
+    /// An HDR input's colour said to the encoder and the container (primaries, transfer, matrix), and HDR10's
+    /// static metadata written into the stream the way the encoder takes it: x265's master-display and
+    /// max-cll (with hdr10-opt), SVT-AV1's mastering-display and content-light. Other encoders get the colour only.
+    /// </summary>
+    private static List<string> Hdr(Family family, ProbeResult probed)
+    {
+        List<string> args = [];
+        if (probed.ColorPrimaries is { } primaries) args.AddRange(["-color_primaries", primaries]);
+        if (probed.ColorTransfer is { } transfer) args.AddRange(["-color_trc", transfer]);
+        if (probed.ColorSpace is { } space) args.AddRange(["-colorspace", space]);
+        var display = probed.MasteringDisplay;
+        var light = probed.ContentLightLevel;
+        switch (family)
+        {
+            case Family.X26x when probed.Hdr != HdrKinds.Hlg:
+                List<string> x265 = ["hdr10=1", "hdr10-opt=1", "repeat-headers=1"];
+                if (display is not null) x265.Add("master-display=" + display.X265);
+                if (light is not null) x265.Add("max-cll=" + light);
+                args.AddRange(["-x265-params", string.Join(":", x265)]);
+                break;
+            case Family.SvtAv1 when display is not null || light is not null:
+                List<string> svt = [];
+                if (display is not null) svt.Add("mastering-display=" + display.SvtAv1);
+                if (light is not null) svt.Add("content-light=" + light);
+                args.AddRange(["-svtav1-params", string.Join(":", svt)]);
+                break;
+        }
         return args;
     }
 

@@ -17,9 +17,9 @@ public sealed record EncodeOutcome(int? ExitCode, string LogTail, bool Stalled =
 }
 
 /// <summary>
-/// What ffprobe says about a file: its duration, its first video stream and how many streams of each
-/// kind it holds; or why it could not read it, which includes not answering within the stall timeout
-/// (<see cref="TimedOut"/>).
+/// What ffprobe says about a file: its duration, its first video stream (with its colour and HDR
+/// metadata) and every stream with its kind, language, title and flags, its chapters and title; or why
+/// it could not read it, which includes not answering within the stall timeout (<see cref="TimedOut"/>).
 /// </summary>
 public sealed record ProbeResult(bool Readable, double? DurationSeconds, string? VideoCodec, string LogTail, bool TimedOut = false)
 {
@@ -31,13 +31,73 @@ public sealed record ProbeResult(bool Readable, double? DurationSeconds, string?
     public int? Height { get; init; }
     public string? PixelFormat { get; init; }
 
+    /// <summary>The first video stream's colour description, in ffprobe's names ("bt2020", "smpte2084", "bt2020nc"); null when untagged.</summary>
+    public string? ColorPrimaries { get; init; }
+    public string? ColorTransfer { get; init; }
+    public string? ColorSpace { get; init; }
+
+    /// <summary>The first video stream carries a Dolby Vision configuration record.</summary>
+    public bool DolbyVision { get; init; }
+
+    /// <summary>HDR10's static metadata from the first frame; null when absent.</summary>
+    public MasteringDisplay? MasteringDisplay { get; init; }
+
+    /// <summary>HDR10's content light level as "MaxCLL,MaxFALL" in cd/m² ("1000,400"); null when absent.</summary>
+    public string? ContentLightLevel { get; init; }
+
+    /// <summary><see cref="HdrKinds"/> of the first video stream: Dolby Vision first, then its transfer (PQ is HDR10, HLG is HLG).</summary>
+    public string Hdr => DolbyVision ? HdrKinds.DolbyVision : ColorTransfer switch
+    {
+        "smpte2084" => HdrKinds.Hdr10,
+        "arib-std-b67" => HdrKinds.Hlg,
+        _ => HdrKinds.None,
+    };
+
     public int AudioStreams { get; init; }
 
     /// <summary>Each subtitle stream's codec as ffprobe names it ("subrip", "mov_text", "hdmv_pgs_subtitle").</summary>
     public IReadOnlyList<string> SubtitleCodecs { get; init; } = [];
 
     public int SubtitleStreams => SubtitleCodecs.Count;
+
+    /// <summary>Every stream, in the file's order: what the encode maps one by one.</summary>
+    public IReadOnlyList<ProbedStream> Streams { get; init; } = [];
+
+    public int Chapters { get; init; }
+
+    /// <summary>The global title tag, if any.</summary>
+    public string? Title { get; init; }
+
+    public int Attachments => Streams.Count(stream => stream.Kind == "attachment");
 }
+
+/// <summary>
+/// An HDR10 mastering display: the green, blue, red and white-point chromaticities (CIE 1931 x, y) and
+/// the largest and smallest luminance in cd/m², written out the way each encoder takes them.
+/// </summary>
+public sealed record MasteringDisplay(decimal[] Values)
+{
+    /// <summary>x265's master-display: chromaticities in units of 0.00002, luminance in 0.0001 cd/m², as HEVC's SEI counts.</summary>
+    public string X265 => Format(value => Math.Round(value * 50000).ToString(CultureInfo.InvariantCulture),
+        value => Math.Round(value * 10000).ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>SVT-AV1's mastering-display: the same values as decimals.</summary>
+    public string SvtAv1 => Format(value => value.ToString("0.0####", CultureInfo.InvariantCulture),
+        value => value.ToString("0.0###", CultureInfo.InvariantCulture));
+
+    private string Format(Func<decimal, string> chromaticity, Func<decimal, string> luminance)
+    {
+        var c = Values.Take(8).Select(chromaticity).ToArray();
+        return $"G({c[0]},{c[1]})B({c[2]},{c[3]})R({c[4]},{c[5]})WP({c[6]},{c[7]})L({luminance(Values[8])},{luminance(Values[9])})";
+    }
+}
+
+/// <summary>
+/// One stream as ffprobe lists it: its index in the file, kind (ffprobe's codec_type: video, audio,
+/// subtitle, attachment, data), codec, language and title tags, and default and forced flags.
+/// </summary>
+public sealed record ProbedStream(int Index, string Kind, string Codec, string? Language = null, string? Title = null, bool Default = false,
+    bool Forced = false);
 
 /// <summary>
 /// The only code that starts ffmpeg and ffprobe. Arguments go through
@@ -69,7 +129,17 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             : []);
 
     public static IReadOnlyList<string> ProbeArguments(string path) =>
-        ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,width,height,pix_fmt", "-of", "json", .. InputArguments(path)];
+    [
+        "-v", "error", "-show_entries",
+        "format=format_name,duration:format_tags=title:stream=index,codec_type,codec_name,codec_tag_string,width,height,pix_fmt," +
+        "color_primaries,color_transfer,color_space:stream_tags=language,title:stream_disposition=default,forced:" +
+        "stream_side_data=side_data_type:chapter=id",
+        "-of", "json", .. InputArguments(path),
+    ];
+
+    /// <summary>The first video frame of an HDR input, for the static metadata (mastering display, content light level) its stream header may lack.</summary>
+    public static IReadOnlyList<string> FirstFrameArguments(string path) =>
+        ["-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames", "-of", "json", .. InputArguments(path)];
 
     /// <summary>
     /// An input is a local file and nothing else: no network protocol, however a playlist or a
@@ -120,43 +190,117 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     {
         var (exit, stdout, stderr, timedOut) = await RunToEndAsync(ffprobePath, ProbeArguments(path), cancel);
         if (exit != 0) return new ProbeResult(false, null, null, stderr, timedOut);
+        ProbeResult result;
         try
         {
-            using var json = JsonDocument.Parse(stdout);
-            var hasFormat = json.RootElement.TryGetProperty("format", out var format);
-            double? duration = hasFormat
-                && format.TryGetProperty("duration", out var d)
-                && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-                ? seconds : null;
-            var formatName = hasFormat && format.TryGetProperty("format_name", out var name) ? name.GetString() : null;
-            var result = new ProbeResult(true, duration, null, stderr) { FormatName = formatName };
-            if (json.RootElement.TryGetProperty("streams", out var streams))
-                foreach (var stream in streams.EnumerateArray())
-                    result = Counted(result, stream);
-            return result;
+            result = Read(stdout, stderr);
         }
         catch (JsonException)
         {
             return new ProbeResult(false, null, null, stderr + "\nffprobe printed something that is not JSON.");
         }
+        if (result.Hdr != HdrKinds.Hdr10 && result.Hdr != HdrKinds.DolbyVision) return result;
+        // HDR10's static metadata travels in the first frame (an SEI of HEVC) more often than in the container.
+        var frame = await RunToEndAsync(ffprobePath, FirstFrameArguments(path), cancel);
+        if (frame.TimedOut) return new ProbeResult(false, null, null, frame.Stderr, TimedOut: true);
+        try
+        {
+            return frame.Exit == 0 ? WithFrameMetadata(result, frame.Stdout) : result;
+        }
+        catch (JsonException)
+        {
+            return result;
+        }
     }
 
-    /// <summary>One more stream in <paramref name="probed"/>: counted by its kind; the first video stream is the one described.</summary>
+    /// <summary>ffprobe's JSON (<see cref="ProbeArguments"/>) as a <see cref="ProbeResult"/>.</summary>
+    internal static ProbeResult Read(string json, string stderr)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var hasFormat = root.TryGetProperty("format", out var format);
+        double? duration = hasFormat
+            && format.TryGetProperty("duration", out var d)
+            && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? seconds : null;
+        var formatName = hasFormat && format.TryGetProperty("format_name", out var name) ? name.GetString() : null;
+        var title = hasFormat && format.TryGetProperty("tags", out var tags) ? Text(tags, "title") : null;
+        var result = new ProbeResult(true, duration, null, stderr)
+        {
+            FormatName = formatName, Title = title,
+            Chapters = root.TryGetProperty("chapters", out var chapters) && chapters.ValueKind == JsonValueKind.Array ? chapters.GetArrayLength() : 0,
+        };
+        if (root.TryGetProperty("streams", out var streams))
+            foreach (var stream in streams.EnumerateArray())
+                result = Counted(result, stream);
+        return result;
+    }
+
+    /// <summary>The mastering display and content light level of the first frame (<see cref="FirstFrameArguments"/>), in x265's notation.</summary>
+    internal static ProbeResult WithFrameMetadata(ProbeResult probed, string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (!document.RootElement.TryGetProperty("frames", out var frames) || frames.GetArrayLength() == 0
+            || !frames[0].TryGetProperty("side_data_list", out var sideData)) return probed;
+        foreach (var item in sideData.EnumerateArray())
+        {
+            switch (Text(item, "side_data_type"))
+            {
+                case "Mastering display metadata":
+                    decimal? Ratio(string field) => Text(item, field) is { } ratio && ratio.Split('/') is [var n, var dd]
+                        && long.TryParse(n, out var numerator) && long.TryParse(dd, out var denominator) && denominator > 0
+                        ? (decimal)numerator / denominator : null;
+                    var values = new[] { "green_x", "green_y", "blue_x", "blue_y", "red_x", "red_y", "white_point_x", "white_point_y",
+                        "max_luminance", "min_luminance" }.Select(Ratio).ToArray();
+                    if (values.All(value => value is not null))
+                        probed = probed with { MasteringDisplay = new MasteringDisplay([.. values.Select(value => value!.Value)]) };
+                    break;
+                case "Content light level metadata":
+                    if (item.TryGetProperty("max_content", out var max) && max.TryGetInt32(out var maxCll)
+                        && item.TryGetProperty("max_average", out var average) && average.TryGetInt32(out var maxFall))
+                        probed = probed with { ContentLightLevel = $"{maxCll},{maxFall}" };
+                    break;
+            }
+        }
+        return probed;
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>One more stream in <paramref name="probed"/>: listed and counted by its kind; the first video stream is the one described.</summary>
     private static ProbeResult Counted(ProbeResult probed, JsonElement stream)
     {
-        string? Text(string name) => stream.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         int? Number(string name) => stream.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : null;
-        return Text("codec_type") switch
+        bool Flag(string name) => stream.TryGetProperty("disposition", out var disposition) && disposition.TryGetProperty(name, out var flag)
+            && flag.TryGetInt32(out var set) && set == 1;
+        var tags = stream.TryGetProperty("tags", out var found) ? found : default;
+        var kind = Text(stream, "codec_type") ?? "unknown";
+        var codec = Text(stream, "codec_name") ?? "unknown";
+        probed = probed with
+        {
+            Streams = [.. probed.Streams, new ProbedStream(Number("index") ?? probed.Streams.Count, kind, codec,
+                Text(tags, "language"), Text(tags, "title"), Flag("default"), Flag("forced"))],
+        };
+        return kind switch
         {
             "video" when probed.VideoCodec is null => probed with
             {
-                VideoCodec = Text("codec_name") ?? "unknown", Width = Number("width"), Height = Number("height"), PixelFormat = Text("pix_fmt"),
+                VideoCodec = codec, Width = Number("width"), Height = Number("height"), PixelFormat = Text(stream, "pix_fmt"),
+                ColorPrimaries = Known(Text(stream, "color_primaries")), ColorTransfer = Known(Text(stream, "color_transfer")),
+                ColorSpace = Known(Text(stream, "color_space")),
+                DolbyVision = Text(stream, "codec_tag_string") is "dvh1" or "dvhe" or "dav1"
+                    || (stream.TryGetProperty("side_data_list", out var side) && side.EnumerateArray()
+                        .Any(item => Text(item, "side_data_type")?.Contains("DOVI", StringComparison.OrdinalIgnoreCase) == true)),
             },
             "audio" => probed with { AudioStreams = probed.AudioStreams + 1 },
-            "subtitle" => probed with { SubtitleCodecs = [.. probed.SubtitleCodecs, Text("codec_name") ?? "unknown"] },
+            "subtitle" => probed with { SubtitleCodecs = [.. probed.SubtitleCodecs, codec] },
             _ => probed,
         };
     }
+
+    /// <summary>ffprobe says "unknown" for an untagged colour property: that is no value.</summary>
+    private static string? Known(string? value) => value is null or "unknown" or "unspecified" ? null : value;
 
     /// <summary>
     /// Runs the encode, reporting progress as ffmpeg reports it. When <paramref name="cancel"/>

@@ -22,8 +22,10 @@ public abstract record GateVerdict
 /// <summary>
 /// Checks an encode before it counts (the lesson of tools whose users saw a failed file, a
 /// 3-minute result of a 43-minute film, counted as success): ffprobe reads it; it holds a video
-/// stream of the codec the job asked for (a stream copy: the input's), at least as many audio
-/// streams as the input, and subtitles when the job copies them and the input has some; it lasts as
+/// stream of the codec the job asked for (a stream copy: the input's), as many audio, subtitle and
+/// attachment streams as the job keeps of the input's (today's encode: at least as many audio streams),
+/// the input's chapters (MKV, MP4), the input's HDR transfer when the job keeps HDR and none when it
+/// tone-maps; it lasts as
 /// long as the input within <see cref="DurationToleranceSeconds"/>; it decodes to the end without
 /// a single error (video and audio, in a full pass of ffmpeg, which reports progress and is
 /// stopped like an encode when it stalls); and when the job sets min_ssim or min_psnr, its score
@@ -57,10 +59,28 @@ public sealed class QualityGate(Ffmpeg ffmpeg, TimeSpan stallTimeout)
         if (!output.Readable) return $"ffprobe cannot read it ({Ffmpeg.LastLine(output.LogTail)})";
         var codec = EncodeArguments.OutputVideoCodec(settings, input.VideoCodec);
         if (output.VideoCodec != codec) return $"expected a {codec} video stream, found {output.VideoCodec ?? "none"}";
-        if (output.AudioStreams < input.AudioStreams)
-            return $"the input has {Streams(input.AudioStreams, "audio stream")}, the result {Streams(output.AudioStreams, "audio stream")}";
-        if (settings.Subtitles == SubtitleModes.Copy && input.SubtitleStreams > 0 && output.SubtitleStreams == 0)
-            return $"the job copies subtitles, and the input has {Streams(input.SubtitleStreams, "subtitle stream")}, the result none";
+        if (settings.IsLegacy)
+        {
+            // Today's encode, judged as it always was: every audio stream kept.
+            if (output.AudioStreams < input.AudioStreams)
+                return $"the input has {Streams(input.AudioStreams, "audio stream")}, the result {Streams(output.AudioStreams, "audio stream")}";
+        }
+        else
+        {
+            // As many tracks of each kind as the job keeps (EncodeArguments.Kept), no fewer and no more.
+            var kept = EncodeArguments.Kept(settings, input);
+            foreach (var (kind, name) in new[] { ("audio", "audio stream"), ("subtitle", "subtitle stream"), ("attachment", "attachment") })
+            {
+                var (asked, found) = (kept.Count(stream => stream.Kind == kind), output.Streams.Count(stream => stream.Kind == kind));
+                if (asked != found) return $"the job keeps {Streams(asked, name)} of the input, the result has {Streams(found, name)}";
+            }
+            if (settings.Container is Containers.Mkv or Containers.Mp4 && output.Chapters != input.Chapters)
+                return $"the input has {Streams(input.Chapters, "chapter")}, the result {Streams(output.Chapters, "chapter")}";
+            if (EncodeArguments.KeepsHdr(settings, input) && output.ColorTransfer != input.ColorTransfer)
+                return $"the input is HDR ({input.Hdr}, transfer {input.ColorTransfer}), the result's transfer is {output.ColorTransfer ?? "untagged"}: its HDR was lost";
+            if (settings.Tonemap is not null && input.Hdr != HdrKinds.None && output.Hdr != HdrKinds.None)
+                return $"the job tone-maps the HDR input to SDR, and the result is still {output.Hdr}";
+        }
         if (input.DurationSeconds is { } expected)
         {
             if (output.DurationSeconds is not { } actual) return "it has no duration";

@@ -109,7 +109,8 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
             WITH finished AS ({SharedJobSql.Finish}), counted AS ({CountForWorker("finished")})
             SELECT * FROM finished
             """, new { id, token = report?.ClaimToken, now, upload = report?.OutputUploadId, outputbytes = report?.OutputBytes,
-                inputbytes = report?.InputBytes, commandline = report?.CommandLine, ssim = report?.Ssim, psnr = report?.Psnr, result = report?.Result });
+                inputbytes = report?.InputBytes, commandline = report?.CommandLine, ssim = report?.Ssim, psnr = report?.Psnr, result = report?.Result,
+                hdr = report?.Hdr });
 
     public async ValueTask<Job> FailAsync(NpgsqlConnection connection, object parameters) =>
         await connection.QuerySingleAsync<Job>($"""

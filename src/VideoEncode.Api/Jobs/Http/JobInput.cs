@@ -195,7 +195,9 @@ internal static class JobInput
             return (null, new ApiError("retryable must be true or false when present.") { Field = "retryable" });
         var (commandLine, commandLineError) = OptionalCommandLine(body);
         if (commandLineError is not null) return (null, commandLineError);
-        return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false, commandLine), null);
+        var (hdr, hdrError) = OptionalHdr(body);
+        if (hdrError is not null) return (null, hdrError);
+        return (new FailureReport(error, tail, token, retryable?.GetBoolean() ?? false, commandLine, hdr), null);
     }
 
     /// <summary>
@@ -256,8 +258,18 @@ internal static class JobInput
         }
         var (commandLine, commandLineError) = OptionalCommandLine(body);
         if (commandLineError is not null) return (null, commandLineError);
-        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine));
+        var (hdr, hdrError) = OptionalHdr(body);
+        if (hdrError is not null) return (null, hdrError);
+        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine, Hdr: hdr));
     }
+
+    /// <summary>The input's dynamic range a finish or failure reports (<see cref="HdrKinds"/>), when it does.</summary>
+    private static (string? Hdr, ApiError? Error) OptionalHdr(JsonElement body) => Field(body, "hdr") switch
+    {
+        null => (null, null),
+        { ValueKind: JsonValueKind.String } hdr when HdrKinds.All.Contains(hdr.GetString()) => (hdr.GetString(), null),
+        _ => (null, new ApiError($"hdr must be one of: {string.Join(", ", HdrKinds.All)}.") { Field = "hdr" }),
+    };
 
     /// <summary>The ffmpeg command line a finish or failure reports, when it does: kept to its first <see cref="FinishReport.MaxCommandLineChars"/>.</summary>
     private static (string? CommandLine, ApiError? Error) OptionalCommandLine(JsonElement body) => Field(body, "command_line") switch
