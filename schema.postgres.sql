@@ -218,3 +218,6 @@ CREATE TABLE watched_files (
     created_at bigint NOT NULL,
     PRIMARY KEY (path, size, mtime)
 );
+-- step 10
+-- The version a worker gave with its last claim: as schema.sql's step 15.
+ALTER TABLE workers ADD COLUMN version text;

@@ -293,3 +293,7 @@ CREATE TABLE watched_files (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (path, size, mtime)
 ) WITHOUT ROWID;
+-- step 15
+-- The version a worker gave with its last claim (its X-VideoEncode-Worker header; null for a client
+-- that sends none), so the workers list can mark workers whose version differs from the host's.
+ALTER TABLE workers ADD COLUMN version TEXT;

@@ -4,6 +4,13 @@ using VideoEncode.Worker.Media;
 using VideoEncode.Worker.Transfers;
 using VideoEncode.Worker.Watching;
 
+// Before the parser: --version anywhere prints the version (with the protocol, which System.CommandLine's own would not).
+if (args.Contains("--version"))
+{
+    Console.WriteLine(WorkerCommand.VersionLine);
+    return 0;
+}
+
 var command = new WorkerCommand();
 // `watch DIR --profile NAME`: enqueue the videos of a folder, and each new one, instead of running jobs.
 command.Root.Subcommands.Add(WatchCommand.Create());
@@ -25,6 +32,7 @@ async Task<int> RunAsync(ParseResult parsed)
     }
 
     await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+    console.Info($"{WorkerCommand.VersionLine} starting.");
     if (settings.ApiKeyOnCommandLine)
         console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
     using var shutdown = new Shutdown(console);
@@ -69,12 +77,20 @@ async Task<int> RunAsync(ParseResult parsed)
     using var transfers = QueueClient.CreateHttpClient(settings, Timeout.InfiniteTimeSpan);
     var runner = new JobRunner(queue, ffmpeg, settings.HasSharedFolders ? new MediaPaths(settings.Input, settings.Output) : null, runFiles, scratch,
         new InputDownload(transfers, retries), new ResultUpload(transfers, retries), settings, console);
-    // Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
-    using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained);
+    // Claiming stops on the first Ctrl-C or SIGTERM, when the host drains this worker, or when it refuses this worker's version;
+    // either way running encodes finish.
+    using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained, queue.VersionRefused);
     await new WorkerLoop(settings, queue, runner, scratch, console).RunAsync(stopClaiming.Token, shutdown.Abort);
 
     console.Info("Worker stopped.");
-    return shutdown.Abort.IsCancellationRequested ? 130 : 0;
+    if (shutdown.Abort.IsCancellationRequested) return 130;
+    // Exit 2, as for a bad command line: a service manager that restarts on failure would only be refused again.
+    if (queue.RefusedVersion is { } refusal)
+    {
+        Console.Error.WriteLine($"error: {refusal}");
+        return 2;
+    }
+    return 0;
 }
 
 static T? TakeFolder<T>(string what, string folder, Func<string, T> take) where T : class
