@@ -28,6 +28,7 @@ if (args is [BackupCommand.Name, ..]) return await BackupCommand.RunAsync(args);
 var builder = WebApplication.CreateBuilder(args);
 builder.AddQueue();                          // options (VIDEOENCODE_*), SQLite or PostgreSQL, the job store, the media store, JSON, CORS
 builder.Services.AddApiDocumentation();      // Swagger with the X-API-Key scheme
+builder.AddTracing();                        // OpenTelemetry traces over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 var app = builder.Build();
 if (app.Prepare() is { } problem)            // bad settings, no API key, a media folder or a database that cannot be used: one line, exit 1

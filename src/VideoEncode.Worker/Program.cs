@@ -1,4 +1,8 @@
 using System.CommandLine;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using VideoEncode.Contracts;
 using VideoEncode.Worker;
 using VideoEncode.Worker.Media;
 using VideoEncode.Worker.Transfers;
@@ -32,6 +36,12 @@ async Task<int> RunAsync(ParseResult parsed)
     }
 
     await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+    // Traces of each job attempt over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set (JobTracing); disposing flushes them.
+    using var tracing = Tracing.Requested(Environment.GetEnvironmentVariable)
+        ? Sdk.CreateTracerProviderBuilder()
+            .ConfigureResource(resource => resource.AddService("videoencode-worker", serviceVersion: Versions.Product))
+            .AddSource(Tracing.WorkerSource).AddOtlpExporter().Build()
+        : null;
     console.Info($"{WorkerCommand.VersionLine} starting.");
     if (settings.ApiKeyOnCommandLine)
         console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
