@@ -11,6 +11,9 @@ public static class Tracing
     /// <summary>The worker's activity source: a job attempt and its steps.</summary>
     public const string WorkerSource = "VideoEncode.Worker";
 
+    /// <summary>HttpClient's own source of client spans: each request the worker sends, carrying its traceparent.</summary>
+    public const string WorkerRequestSource = "System.Net.Http";
+
     /// <summary>ASP.NET Core's own source of server spans, which continues a request's traceparent.</summary>
     public const string HostRequestSource = "Microsoft.AspNetCore";
 

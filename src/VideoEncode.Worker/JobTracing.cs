@@ -6,8 +6,8 @@ namespace VideoEncode.Worker;
 /// <summary>
 /// The worker's spans (<see cref="Tracing"/>): one trace per job attempt, its root begun before the claim so the
 /// claim belongs to it, with a span for the claim, each batch of heartbeats, the download, the ffmpeg run (its
-/// command line as an attribute), the quality gate, the upload and the report of the result. HttpClient puts the
-/// current span in each request's traceparent, so the host's spans of those requests join the trace. With no
+/// command line as an attribute), the quality gate, the upload and the report of the result. HttpClient's span of
+/// each request (System.Net.Http) is put in its traceparent, so the host's spans of those requests join the trace. With no
 /// tracer listening (OTEL_EXPORTER_OTLP_ENDPOINT unset) every Start answers null and nothing is recorded.
 /// </summary>
 internal static class JobTracing

@@ -40,7 +40,7 @@ async Task<int> RunAsync(ParseResult parsed)
     using var tracing = Tracing.Requested(Environment.GetEnvironmentVariable)
         ? Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(resource => resource.AddService("videoencode-worker", serviceVersion: Versions.Product))
-            .AddSource(Tracing.WorkerSource).AddOtlpExporter().Build()
+            .AddSource(Tracing.WorkerSource, Tracing.WorkerRequestSource).AddOtlpExporter().Build()
         : null;
     console.Info($"{WorkerCommand.VersionLine} starting.");
     if (settings.ApiKeyOnCommandLine)
