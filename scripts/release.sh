@@ -29,8 +29,13 @@ build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 mkdir -p "$out"
 
+# Built from a copy of the sources, so the working tree's bin/ and obj/ (restored for no platform) are left alone.
+tree="$build/tree"
+mkdir -p "$tree"
+tar --exclude=bin --exclude=obj -cf - Directory.Build.props Directory.Packages.props schema.sql schema.postgres.sql wwwroot src | tar -xf - -C "$tree"
+
 publish() { # project rid folder
-  dotnet publish "$1" -c Release -r "$2" --self-contained -o "$3" --nologo -v quiet \
+  dotnet publish "$tree/$1" -c Release -r "$2" --self-contained -o "$3" --nologo -v quiet \
     -p:Version="$version" -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false </dev/null
 }
 
