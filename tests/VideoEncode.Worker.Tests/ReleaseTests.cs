@@ -10,7 +10,7 @@ namespace VideoEncode.Worker.Tests;
 /// The linux-x64 release as a person installs it: scripts/release.sh builds it (this platform only), its archive
 /// is checked against SHA256SUMS and unpacked into a temporary folder, and its host and worker run from there with
 /// no .NET on their PATH and no DOTNET_ROOT: both print the release's version, and they encode a clip end to end
-/// through a shared folder. The slowest test of the suite (a Release publish of both programs): trait
+/// through a shared folder; its install.sh installs under a prefix and systemd-analyze verify accepts its units. The slowest test of the suite (a Release publish of both programs): trait
 /// Category=Release, so test.sh runs it apart from the lease-timed worker tests.
 /// </summary>
 [Trait("Category", "Release")]
@@ -37,6 +37,20 @@ public sealed class ReleaseTests : IDisposable
         foreach (var file in new[] { "videoencode-host", "videoencode-worker", "pages/index.html", "schema.sql", "schema.postgres.sql", "LICENSE",
                      "INSTALL.md", "install.sh", "systemd/videoencode-host.service", "systemd/videoencode-worker@.service" })
             Assert.True(File.Exists(Path.Combine(release, file)), $"{file} is missing from {archive}");
+
+        // install.sh puts it in place under a prefix, its units pointing there; systemd-analyze, where installed, accepts them.
+        var prefix = Path.Combine(root, "prefix");
+        var installed = await RunAsync(Path.Combine(release, "install.sh"), ["--prefix", prefix], root, [], Patience);
+        Assert.True(installed.Exit == 0, installed.Output);
+        var units = Path.Combine(prefix, "lib", "systemd", "system");
+        Assert.Contains($"ExecStart={prefix}/lib/videoencode/videoencode-host", File.ReadAllText(Path.Combine(units, "videoencode-host.service")));
+        if (File.Exists("/usr/bin/systemd-analyze"))
+        {
+            // A template is verified as one of its instances.
+            File.Copy(Path.Combine(units, "videoencode-worker@.service"), Path.Combine(units, "videoencode-worker@box1.service"));
+            var verified = await RunAsync("/usr/bin/systemd-analyze", ["verify", "./videoencode-host.service", "./videoencode-worker@box1.service"], units, [], Patience);
+            Assert.True(verified.Exit == 0 && verified.Output.Trim().Length == 0, verified.Output);
+        }
 
         // A PATH of ffmpeg and ffprobe alone: no dotnet to fall back on.
         var bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
