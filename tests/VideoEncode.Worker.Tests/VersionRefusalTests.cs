@@ -45,9 +45,12 @@ public sealed class VersionRefusalTests
             }
         });
 
-        using var worker = WorkerProcess.Start(["--server", $"http://127.0.0.1:{port}", "--name", "box-1", "--capabilities", "libx264", "--poll-interval", "0.2"]);
+        var scratch = Directory.CreateTempSubdirectory("videoencode-refused-");
+        using var worker = WorkerProcess.Start(["--server", $"http://127.0.0.1:{port}", "--name", "box-1", "--capabilities", "libx264", "--poll-interval", "0.2",
+            "--scratch", scratch.FullName]);
         var exit = await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
         stop.Cancel();
+        scratch.Delete(recursive: true);
 
         Assert.True(exit == 2, $"exit {exit}; output:\n{worker.Output}");
         Assert.Contains(why, worker.Output);
