@@ -42,7 +42,6 @@ async Task<int> RunAsync(ParseResult parsed)
             .ConfigureResource(resource => resource.AddService("videoencode-worker", serviceVersion: Versions.Product))
             .AddSource(Tracing.WorkerSource, Tracing.WorkerRequestSource).AddOtlpExporter().Build()
         : null;
-    console.Info($"{WorkerCommand.VersionLine} starting.");
     if (settings.ApiKeyOnCommandLine)
         console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
     using var shutdown = new Shutdown(console);
@@ -77,6 +76,8 @@ async Task<int> RunAsync(ParseResult parsed)
     if (settings.HasSharedFolders && runFiles is null) return 1;
     using var scratch = TakeFolder("scratch", settings.Scratch, root => ScratchSpace.Open(root, console.Info));
     if (scratch is null) return 1;
+    // Once the start-up checks passed, so that a start-up problem stays one line.
+    console.Info($"{WorkerCommand.VersionLine} starting.");
     console.Info($"Worker connected to {settings.Server}: " +
                  (settings.HasSharedFolders ? $"{settings.Input} -> {settings.Output} and uploaded videos" : "uploaded videos only (no shared folder)") +
                  $" (scratch {settings.Scratch}), {settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
