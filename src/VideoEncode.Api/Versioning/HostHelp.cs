@@ -30,7 +30,7 @@ internal static class HostHelp
           videoencode-host --version | --help
 
         Settings come from appsettings.json beside the program, the environment and the command line:
-          VIDEOENCODE_APIKEY      the key clients send in X-API-Key (required unless keys were added)
+          VIDEOENCODE_APIKEY      the admin key clients send in X-API-Key (required; more keys: keys add)
           VIDEOENCODE_DATABASE    the SQLite file (default data/videoencode.db) or a PostgreSQL connection string
           VIDEOENCODE_MEDIA       where uploaded videos and their results are kept (default data/media)
           OTEL_EXPORTER_OTLP_ENDPOINT   send OpenTelemetry traces there (off when unset)
