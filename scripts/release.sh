@@ -36,7 +36,8 @@ tar --exclude=bin --exclude=obj -cf - Directory.Build.props Directory.Packages.p
 
 publish() { # project rid folder
   dotnet publish "$tree/$1" -c Release -r "$2" --self-contained -o "$3" --nologo -v quiet \
-    -p:Version="$version" -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false </dev/null
+    -p:Version="$version" -p:PublishSingleFile=true -p:DebugType=none -p:GenerateDocumentationFile=false \
+    -p:IsTransformWebConfigDisabled=true </dev/null   # no IIS web.config: the host runs on its own
 }
 
 archives=()
