@@ -221,3 +221,6 @@ CREATE TABLE watched_files (
 -- step 10
 -- The input's dynamic range: as schema.sql's step 15.
 ALTER TABLE jobs ADD COLUMN hdr text;
+-- step 11
+-- The version a worker gave with its last claim: as schema.sql's step 16.
+ALTER TABLE workers ADD COLUMN version text;

@@ -296,3 +296,7 @@ CREATE TABLE watched_files (
 -- step 15
 -- The input's dynamic range (none, hdr10, hlg, dolby_vision), as the worker that probed it reported.
 ALTER TABLE jobs ADD COLUMN hdr TEXT;
+-- step 16
+-- The version a worker gave with its last claim (its X-VideoEncode-Worker header; null for a client
+-- that sends none), so the workers list can mark workers whose version differs from the host's.
+ALTER TABLE workers ADD COLUMN version TEXT;

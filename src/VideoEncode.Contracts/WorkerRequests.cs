@@ -14,6 +14,13 @@ public sealed record ClaimRequest(string? Worker = null, double? Wait = null, st
 {
     public const double MaxWaitSeconds = 60;
 
+    /// <summary>
+    /// The version the claiming worker gave in its <see cref="Versions.WorkerHeader"/> header (not a body field): the
+    /// host keeps it with the worker for the workers list.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? WorkerVersion { get; init; }
+
     /// <summary>More than every encoder there is, and few enough that a claim stays small.</summary>
     public const int MaxEncoders = 50;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
 
@@ -101,13 +102,25 @@ public sealed class ClaimKeeper : IDisposable
         return false;
     }
 
+    /// <summary>Heartbeats per span of a job's trace: one a second would bury its other steps.</summary>
+    private const int BeatsPerSpan = 60;
+
     private async Task BeatAsync()
     {
+        Activity? batch = null;
+        var beats = 0;
         try
         {
             while (true)
             {
                 await Task.Delay(interval, time, done.Token);
+                if (beats % BeatsPerSpan == 0)
+                {
+                    batch?.Stop();
+                    batch = JobTracing.Step("heartbeats");
+                }
+                beats++;
+                batch?.SetTag("videoencode.heartbeats", (beats - 1) % BeatsPerSpan + 1);
                 switch (await SendAsync(done.Token))
                 {
                     case HeartbeatAnswer.Renewed { CancelRequested: true }:
@@ -122,6 +135,10 @@ public sealed class ClaimKeeper : IDisposable
         catch (OperationCanceledException)
         {
             // The job ended; no more heartbeats.
+        }
+        finally
+        {
+            batch?.Stop();
         }
     }
 

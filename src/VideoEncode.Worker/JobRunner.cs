@@ -47,6 +47,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
                 Interruption.ClaimLost lost => new Lost(lost.Why),
                 _ => result,
             };
+        // The report of the result (finish, fail, cancel confirmed, give back) is the attempt's last step.
+        using var report = JobTracing.Step("finish");
+        report?.SetTag("videoencode.result", result.GetType().Name);
         try
         {
             switch (result)
@@ -172,7 +175,8 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             // The container is a known one (UnknownContainer), so the name is "output.mp4" and the like, never a path.
             var output = Path.Combine(folder, "output" + FileNames.OutputExtension(job.Settings.Container));
             claim.Phase = JobPhase.Downloading;
-            await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+            using (JobTracing.Step("download"))
+                await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             var (probed, unusable) = await CheckInputAsync(job, input, claim);
             if (unusable is not null) return unusable;
             claim.Phase = JobPhase.Encoding;
@@ -183,7 +187,9 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
             var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container));
-            var uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+            string uploaded;
+            using (JobTracing.Step("upload"))
+                uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
                 scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine));
         }
@@ -291,12 +297,18 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
     {
         var none = new QualityScores(null, null);
         var progressed = false;
-        var outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
+        EncodeOutcome outcome;
+        using (var run = JobTracing.Step("ffmpeg"))
         {
-            progressed = true;
-            claim.Latest = progress;
-            console.Progress(job.Id, progress);
-        }, claim.Stop);
+            run?.SetTag(JobTracing.CommandLineAttribute, ffmpeg.CommandLine(arguments));
+            outcome = await ffmpeg.EncodeAsync(arguments, input.DurationSeconds, progress =>
+            {
+                progressed = true;
+                claim.Latest = progress;
+                console.Progress(job.Id, progress);
+            }, claim.Stop);
+            run?.SetTag("videoencode.ffmpeg.exit_code", outcome.ExitCode);
+        }
         if (outcome.Stalled)
             return (Retry($"ffmpeg made no progress for {settings.StallTimeout.TotalSeconds:0.#} s; stopped", outcome.LogTail), none);
         if (outcome.ExitCode is null) return (new Stopped(), none);
@@ -313,11 +325,16 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
         claim.Phase = JobPhase.Checking;
         claim.Latest = null;
-        var verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encode, inputPath, input, output, progress =>
+        GateVerdict verdict;
+        using (var gate = JobTracing.Step("gate"))
         {
-            claim.Latest = progress;
-            console.Progress(job.Id, progress);
-        }, claim.Stop);
+            verdict = await new QualityGate(ffmpeg, settings.StallTimeout).CheckAsync(encode, inputPath, input, output, progress =>
+            {
+                claim.Latest = progress;
+                console.Progress(job.Id, progress);
+            }, claim.Stop);
+            gate?.SetTag("videoencode.gate.verdict", verdict.GetType().Name);
+        }
         return verdict switch
         {
             GateVerdict.Passed passed => (null, passed.Scores),

@@ -1,8 +1,19 @@
 using System.CommandLine;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using VideoEncode.Contracts;
 using VideoEncode.Worker;
 using VideoEncode.Worker.Media;
 using VideoEncode.Worker.Transfers;
 using VideoEncode.Worker.Watching;
+
+// Before the parser: --version anywhere prints the version (with the protocol, which System.CommandLine's own would not).
+if (args.Contains("--version"))
+{
+    Console.WriteLine(WorkerCommand.VersionLine);
+    return 0;
+}
 
 var command = new WorkerCommand();
 // `watch DIR --profile NAME`: enqueue the videos of a folder, and each new one, instead of running jobs.
@@ -25,6 +36,12 @@ async Task<int> RunAsync(ParseResult parsed)
     }
 
     await using var console = new ConsoleOutput(Console.Out, live: !Console.IsOutputRedirected);
+    // Traces of each job attempt over OTLP, only when OTEL_EXPORTER_OTLP_ENDPOINT is set (JobTracing); disposing flushes them.
+    using var tracing = Tracing.Requested(Environment.GetEnvironmentVariable)
+        ? Sdk.CreateTracerProviderBuilder()
+            .ConfigureResource(resource => resource.AddService("videoencode-worker", serviceVersion: Versions.Product))
+            .AddSource(Tracing.WorkerSource, Tracing.WorkerRequestSource).AddOtlpExporter().Build()
+        : null;
     if (settings.ApiKeyOnCommandLine)
         console.Warn("--api-key is visible to every user of this machine in the process list; use --api-key-file or VIDEOENCODE_APIKEY.");
     using var shutdown = new Shutdown(console);
@@ -59,6 +76,8 @@ async Task<int> RunAsync(ParseResult parsed)
     if (settings.HasSharedFolders && runFiles is null) return 1;
     using var scratch = TakeFolder("scratch", settings.Scratch, root => ScratchSpace.Open(root, console.Info));
     if (scratch is null) return 1;
+    // Once the start-up checks passed, so that a start-up problem stays one line.
+    console.Info($"{WorkerCommand.VersionLine} starting.");
     console.Info($"Worker connected to {settings.Server}: " +
                  (settings.HasSharedFolders ? $"{settings.Input} -> {settings.Output} and uploaded videos" : "uploaded videos only (no shared folder)") +
                  $" (scratch {settings.Scratch}), {settings.Concurrency} at a time{(settings.Once ? ", until the queue is empty" : "")}.");
@@ -69,12 +88,20 @@ async Task<int> RunAsync(ParseResult parsed)
     using var transfers = QueueClient.CreateHttpClient(settings, Timeout.InfiniteTimeSpan);
     var runner = new JobRunner(queue, ffmpeg, settings.HasSharedFolders ? new MediaPaths(settings.Input, settings.Output) : null, runFiles, scratch,
         new InputDownload(transfers, retries), new ResultUpload(transfers, retries), settings, console);
-    // Claiming stops on the first Ctrl-C or SIGTERM, or when the host drains this worker; either way running encodes finish.
-    using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained);
+    // Claiming stops on the first Ctrl-C or SIGTERM, when the host drains this worker, or when it refuses this worker's version;
+    // either way running encodes finish.
+    using var stopClaiming = CancellationTokenSource.CreateLinkedTokenSource(shutdown.StopClaiming, queue.Drained, queue.VersionRefused);
     await new WorkerLoop(settings, queue, runner, scratch, console).RunAsync(stopClaiming.Token, shutdown.Abort);
 
     console.Info("Worker stopped.");
-    return shutdown.Abort.IsCancellationRequested ? 130 : 0;
+    if (shutdown.Abort.IsCancellationRequested) return 130;
+    // Exit 2, as for a bad command line: a service manager that restarts on failure would only be refused again.
+    if (queue.RefusedVersion is { } refusal)
+    {
+        Console.Error.WriteLine($"error: {refusal}");
+        return 2;
+    }
+    return 0;
 }
 
 static T? TakeFolder<T>(string what, string folder, Func<string, T> take) where T : class

@@ -26,6 +26,7 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries?
 {
     private readonly Retries retries = retries ?? new Retries(console, TimeProvider.System);
     private readonly CancellationTokenSource drain = new();
+    private readonly CancellationTokenSource refused = new();
     private int drainOrdered;
 
     /// <summary>
@@ -33,6 +34,15 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries?
     /// encodes finish, then exit (with 0, so a service manager that restarts on failure leaves it stopped).
     /// </summary>
     public CancellationToken Drained => drain.Token;
+
+    /// <summary>
+    /// Fires when the host refuses this worker's version (426 to a claim): its message, naming both versions
+    /// and which to upgrade, is printed, running encodes finish, and the worker exits with 2 — it does not retry,
+    /// as no retry could succeed. <see cref="RefusedVersion"/> holds the message.
+    /// </summary>
+    public CancellationToken VersionRefused => refused.Token;
+
+    public string? RefusedVersion { get; private set; }
 
     /// <param name="timeout">
     /// How long a request may take in all: by default longer than the longest claim wait, so a long
@@ -42,6 +52,8 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries?
     {
         var http = new HttpClient { BaseAddress = settings.Server, Timeout = timeout ?? TimeSpan.FromSeconds(ClaimRequest.MaxWaitSeconds + 30) };
         http.DefaultRequestHeaders.Add("X-API-Key", settings.ApiKey);
+        // Every request says which worker, version and protocol sends it; a host that cannot serve that protocol refuses the claim with 426.
+        http.DefaultRequestHeaders.TryAddWithoutValidation(Versions.WorkerHeader, Versions.WorkerHeaderValue(settings.Name));
         return http;
     }
 
@@ -95,6 +107,16 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries?
         }
         catch (JsonException) { }
         return null;
+    }
+
+    private void RefuseVersion(string message)
+    {
+        lock (refused)
+        {
+            if (RefusedVersion is not null) return;
+            RefusedVersion = message;
+        }
+        refused.Cancel();
     }
 
     private void OrderedToDrain()
@@ -171,7 +193,9 @@ public sealed class QueueClient(HttpClient http, ConsoleOutput console, Retries?
             using var response = await http.SendAsync(request(), token);
             if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound && notFoundIsAnAnswer) return await read(response);
             if (Retries.IsTransient(response.StatusCode)) throw new TransientException($"the host answered {(int)response.StatusCode}");
-            throw new QueueRejectedException(response.StatusCode, await ErrorMessageAsync(response));
+            var message = await ErrorMessageAsync(response);
+            if (response.StatusCode == HttpStatusCode.UpgradeRequired) RefuseVersion(message);
+            throw new QueueRejectedException(response.StatusCode, message);
         }, cancel, maxRetryDelay);
 
     /// <summary>The host's {"error": …} message, or the answer's body as it is (a proxy's page, say).</summary>

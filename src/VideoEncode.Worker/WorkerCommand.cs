@@ -120,21 +120,31 @@ internal sealed class WorkerCommand
 
         // Help prints the description as written, so it is wrapped by hand.
         Root = new RootCommand("""
-            VideoEncode worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
+            videoencode-worker: claims encode jobs from a VideoEncode host and runs ffmpeg on them.
+            Installed from a release it runs as the systemd unit videoencode-worker@NAME (see INSTALL.md);
+            it needs ffmpeg and ffprobe on its PATH (or --ffmpeg, --ffprobe), and no .NET.
 
             With --input and --output the worker runs jobs on files in that shared folder and jobs whose
             video was uploaded to the host; without them, only uploaded ones (it needs nothing but the
             host's URL and a key: it downloads each input and uploads each result).
 
             Ctrl-C once: finish the running encodes, then exit. Twice: stop them and put their jobs back.
+            Exit codes: 0 stopped or drained, 1 cannot start (no ffmpeg, host unreachable), 2 bad command
+            line or a host that refuses this worker's version (426: upgrade the side it names), 130 Ctrl-C twice.
+            OTEL_EXPORTER_OTLP_ENDPOINT set: each job attempt is traced over OpenTelemetry (OTLP).
             """)
         {
             server, apiKeyFile, apiKey, input, output, scratch, transferLimit, pollInterval, concurrency, once, name, ffmpeg, ffprobe,
             stallTimeout, capabilities,
         };
-        // The worker has never had --version; left in, it would run the worker instead (Program runs it outside System.CommandLine's actions).
+        // --version alone is answered by Program before parsing (with the protocol); System.CommandLine's own would run the worker
+        // instead (Program runs it outside System.CommandLine's actions), so it is replaced by a plain option that --help lists.
         Root.Options.Remove(Root.Options.OfType<VersionOption>().Single());
+        Root.Options.Add(new Option<bool>("--version") { Description = "Print the worker's version and protocol, and exit." });
     }
+
+    /// <summary>What --version prints and the worker says at start.</summary>
+    public static string VersionLine => $"videoencode-worker {Versions.Product} (protocol {Versions.Protocol})";
 
     /// <summary>The worker's command; `watch` is added to it as a subcommand.</summary>
     public RootCommand Root { get; }

@@ -21,12 +21,23 @@ public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRu
         while (!stopClaiming.IsCancellationRequested)
         {
             var asked = DateTime.UtcNow;
+            // Each attempt is a trace of its own, begun before the claim so that the claim is part of it.
+            var attempt = JobTracing.StartAttempt(settings.Name);
             var job = await ClaimAsync(wait, stopClaiming);
             if (job is not null)
             {
-                await runner.RunAsync(job, abort);
+                JobTracing.Claimed(attempt, job);
+                try
+                {
+                    await runner.RunAsync(job, abort);
+                }
+                finally
+                {
+                    attempt?.Stop();
+                }
                 continue;
             }
+            JobTracing.Discard(attempt);
             if (settings.Once || stopClaiming.IsCancellationRequested) return;
             // An empty answer well before the wait ran out: the host did not wait (or refused); do not hammer it.
             if (DateTime.UtcNow - asked < wait / 2)
@@ -39,6 +50,7 @@ public sealed class WorkerLoop(WorkerSettings settings, QueueClient queue, JobRu
 
     private async Task<Job?> ClaimAsync(TimeSpan wait, CancellationToken stopClaiming)
     {
+        using var span = JobTracing.Step("claim");
         try
         {
             // Store jobs whose input would not fit in the scratch folder's free space are left to other workers, as are jobs needing an encoder it lacks.

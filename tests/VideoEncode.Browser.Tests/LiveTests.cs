@@ -71,8 +71,17 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
         var input = Directory.CreateDirectory(Path.Combine(media, "input")).FullName;
         // Ten seconds of encoding: several of the panel's once-a-second refreshes see it running.
         await TestMedia.MakeClipAsync(Path.Combine(input, "feature.mkv"), 10, size: "640x360", rate: 25, audio: false);
-        var job = (await host.CreateApiClient().EnqueueAsync(QueueCalls.NewJob("feature.mkv", "20", "slow")))[0];
+        // A worker of another version than the host's holds a job meanwhile: its version is marked.
+        var api = host.CreateApiClient();
+        await api.EnqueueAsync(QueueCalls.NewJob("elsewhere.mkv"));
+        using (var claim = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/claim") { Content = System.Net.Http.Json.JsonContent.Create(new { worker = "old-box" }) })
+        {
+            claim.Headers.Add(Versions.WorkerHeader, $"old-box/0.1.0/{Versions.Protocol}");
+            Assert.True((await api.SendAsync(claim)).IsSuccessStatusCode);
+        }
+        var job = (await api.EnqueueAsync(QueueCalls.NewJob("feature.mkv", "20", "slow")))[0];
         await page.GotoAsync("/view-jobs/");
+        await Expect(page.Locator("#workers tr[data-worker='old-box'] .version-differs")).ToHaveTextAsync("v0.1.0 ≠ host");
         await Expect(page.Locator("#live")).ToHaveTextAsync("Live");
 
         using var worker = WorkerProcess.Start(WorkerProcess.Arguments(address, input, Path.Combine(media, "output"), "--once", "--name", "render-box",
@@ -80,6 +89,8 @@ public sealed class LiveTests(BrowserFixture browser) : IAsyncLifetime
         var row = page.Locator("#workers tr[data-worker='render-box']");
         await Expect(row.Locator($".running-job[data-job-id='{job.Id}']")).ToContainTextAsync($"feature.mkv #{job.Id}", new() { Timeout = 30_000 });
         await Expect(row).ToContainTextAsync("online");
+        await Expect(row.Locator(".worker-version")).ToHaveTextAsync($"v{Versions.Product}");
+        await Expect(row.Locator(".version-differs")).ToHaveCountAsync(0);
         var bar = row.GetByRole(AriaRole.Progressbar, new() { Name = $"Job {job.Id} progress on render-box" });
         await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });
 

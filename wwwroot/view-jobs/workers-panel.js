@@ -1,5 +1,5 @@
 // The workers panel: every worker the host has seen, its state and when it was last heard from (lost
-// ones marked), under it the jobs it runs with their progress (each job's file name first, as in the
+// ones marked) and its version (marked when it differs from the host's), under it the jobs it runs with their progress (each job's file name first, as in the
 // jobs table: the worker's line gives them the table's width), its jobs finished and failed, and
 // beside them the last hour's throughput and the queue's depth. Admins get each worker's drain button.
 import { el, localTime } from '/shared/dom.js';
@@ -35,6 +35,7 @@ export function renderWorkers(workers, { isAdmin, control }) {
           el('span', { class: 'name', title: worker.name }, worker.name), ' ',
           el('span', { class: `worker-state worker-${condition.replace(' ', '-')}` }, worker.draining ? `${condition}, draining` : condition), ' ',
           worker.jobs.length === 0 ? el('span', { class: 'idle' }, 'idle') : null, ' ',
+          versionTag(worker), ' ',
           worker.last_seen_at === null ? null : el('span', { class: 'seen hide-narrow', title: localTime(worker.last_seen_at) }, `seen ${ago(worker.last_seen_at)}`)),
         worker.jobs.map(job => el('div', { class: 'running-job', 'data-job-id': job.id, title: job.file_name }, pathLine(job.file_name, {
           meta: [el('span', { class: 'job-ref' }, `#${job.id}`),
@@ -44,6 +45,18 @@ export function renderWorkers(workers, { isAdmin, control }) {
       el('td', { class: 'hide-narrow' }, `${worker.jobs_finished} / ${worker.jobs_failed}`),
       el('td', { class: 'actions' }, button));
   }));
+}
+
+/**
+ * The version the worker gave with its last claim; one that differs from the host's is marked, since a
+ * mismatch is the usual reason a worker misbehaves. Clients that send no version show none.
+ */
+function versionTag(worker) {
+  if (!worker.version) return null;
+  return worker.version_differs
+    ? el('span', { class: 'worker-version version-differs', title: 'This worker\'s version differs from the host\'s: upgrade one of them.' },
+        `v${worker.version} ≠ host`)
+    : el('span', { class: 'worker-version hide-narrow' }, `v${worker.version}`);
 }
 
 /** The throughput chart and, beside it, how many jobs wait and run. */

@@ -7,7 +7,7 @@ using VideoEncode.Contracts;
 namespace VideoEncode.Api.Auth;
 
 /// <summary>
-/// Guards every path under /api — routes that exist today and any added tomorrow — and /metrics
+/// Guards every path under /api but GET /api/version — routes that exist today and any added tomorrow — and /metrics
 /// (unless MetricsOpen) with the X-API-Key header: a missing or unknown key is 401; a known key whose
 /// role does not allow the route (<see cref="AccessRule"/>; admins only when a route names none) is
 /// 403. An address that has sent too many wrong keys (<see cref="WrongKeyLimiter"/>) is answered 429
@@ -56,8 +56,10 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<QueueOptio
         await next(context);
     }
 
+    /// <summary>Everything under /api but its version (which tells nothing a key protects), and /metrics unless open.</summary>
     private bool IsProtected(PathString path) =>
-        path.StartsWithSegments("/api") || (path.StartsWithSegments("/metrics") && !options.Value.MetricsOpen);
+        (path.StartsWithSegments("/api") && !path.Equals(Versions.VersionPath, StringComparison.OrdinalIgnoreCase))
+        || (path.StartsWithSegments("/metrics") && !options.Value.MetricsOpen);
 
     private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter)
     {

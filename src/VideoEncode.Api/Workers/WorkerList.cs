@@ -5,7 +5,7 @@ namespace VideoEncode.Api.Workers;
 
 /// <summary>
 /// The workers list behind GET /api/workers, read from the workers table (each worker's last sighting,
-/// lease, counts, drain and encoders) and the running jobs, each answered from an index. Each store
+/// lease, counts, drain, encoders and version) and the running jobs, each answered from an index. Each store
 /// spells the running jobs' statement its own way (<see cref="SqliteWorkerList"/>, <see cref="PostgresWorkerList"/>).
 /// Every host on a shared store answers the same list, but for the sightings each holds in memory.
 /// </summary>
@@ -26,14 +26,15 @@ public abstract class WorkerList(IStoreSql store, TimeProvider clock)
             var now = clock.GetUtcNow().ToUnixTimeSeconds();
             var running = (await connection.QueryAsync<(long Id, string FileName, string? Worker, double? Progress, double? Speed, long? EtaSeconds)>(RunningJobsSql))
                 .Where(job => job.Worker is not null).ToLookup(job => job.Worker!);
-            var workers = (await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed, long Draining, string? Encoders)>(
-                    "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed, draining, encoders FROM workers ORDER BY last_seen_at DESC"))
+            var workers = (await connection.QueryAsync<(string Name, long LastSeenAt, long LeaseSeconds, long JobsFinished, long JobsFailed, long Draining, string? Encoders, string? Version)>(
+                    "SELECT name, last_seen_at, lease_seconds, jobs_finished, jobs_failed, draining, encoders, version FROM workers ORDER BY last_seen_at DESC"))
                 .Select(w => w with { LastSeenAt = Math.Max(w.LastSeenAt, seenInMemory?.GetValueOrDefault(w.Name) ?? 0) })
                 .OrderByDescending(w => w.LastSeenAt); // stable: the database's order where the memory changed nothing
             // last_seen_at 0: drained before its first claim (WorkerDrains), so never seen and not lost.
             return workers.Select(w => new WorkerInfo(w.Name, w.LastSeenAt == 0 ? null : w.LastSeenAt, w.LastSeenAt != 0 && now - w.LastSeenAt > w.LeaseSeconds,
                 running[w.Name].Select(job => new WorkerJob(job.Id, job.FileName, job.Progress, job.Speed, job.EtaSeconds)).ToList(),
-                w.JobsFinished, w.JobsFailed, w.Draining == 1, w.Encoders?.Split(','))).ToList();
+                w.JobsFinished, w.JobsFailed, w.Draining == 1, w.Encoders?.Split(','), w.Version,
+                VersionDiffers: w.Version is not null && w.Version != Contracts.Versions.Product)).ToList();
         });
 }
 

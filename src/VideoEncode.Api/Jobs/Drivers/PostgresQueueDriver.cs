@@ -61,7 +61,7 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
             seen AS ({SeenClaimer})
             SELECT * FROM claimed
             """, new { now, token, lease = (long)lease, worker = claim.Worker, maxinputbytes = claim.MaxInputBytes,
-                encoders = SharedJobSql.EncodersParameter(claim), workerencoders = SharedJobSql.WorkerEncoders(claim) });
+                encoders = SharedJobSql.EncodersParameter(claim), workerencoders = SharedJobSql.WorkerEncoders(claim), workerversion = claim.WorkerVersion });
     }
 
     public async ValueTask<NoClaimFacts> WhyNoClaimAsync(NpgsqlConnection connection, string? worker) =>
@@ -79,12 +79,12 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
         RETURNING draining
         """;
 
-    /// <summary>As <see cref="SeenWorker"/> for the job a claim took, keeping the encoders the claim listed (@workerencoders).</summary>
+    /// <summary>As <see cref="SeenWorker"/> for the job a claim took, keeping the encoders the claim listed (@workerencoders) and the version it gave (@workerversion).</summary>
     private const string SeenClaimer = """
-        INSERT INTO workers (name, last_seen_at, lease_seconds, encoders)
-        SELECT worker, @now, @lease, CAST(@workerencoders AS text) FROM claimed WHERE worker IS NOT NULL
+        INSERT INTO workers (name, last_seen_at, lease_seconds, encoders, version)
+        SELECT worker, @now, @lease, CAST(@workerencoders AS text), CAST(@workerversion AS text) FROM claimed WHERE worker IS NOT NULL
         ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds,
-            encoders = excluded.encoders
+            encoders = excluded.encoders, version = excluded.version
         """;
 
     /// <summary>A statement for a WITH clause that counts the finished or failed job in <paramref name="ended"/> to its worker.</summary>

@@ -56,7 +56,7 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
             RETURNING {Columns}, claim_token
             """, ("@now", now), ("@token", token), ("@lease", lease), ("@worker", claim.Worker), ("@maxinputbytes", claim.MaxInputBytes),
             ("@encoders", SharedJobSql.EncodersParameter(claim)));
-        if (job is not null && claim.Worker is { } worker) SeenClaimer(connection, worker, now, lease, SharedJobSql.WorkerEncoders(claim));
+        if (job is not null && claim.Worker is { } worker) SeenClaimer(connection, worker, now, lease, SharedJobSql.WorkerEncoders(claim), claim.WorkerVersion);
         return new(job);
     }
 
@@ -71,13 +71,13 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
             RETURNING draining
             """, ("@name", worker), ("@now", now), ("@lease", lease)) == 1;
 
-    /// <summary>As <see cref="SeenWorker"/> for a claim, keeping the encoders it listed.</summary>
-    private static void SeenClaimer(SqliteConnection connection, string worker, long now, int lease, string? encoders) =>
+    /// <summary>As <see cref="SeenWorker"/> for a claim, keeping the encoders it listed and the version it gave.</summary>
+    private static void SeenClaimer(SqliteConnection connection, string worker, long now, int lease, string? encoders, string? version) =>
         connection.ExecutePrepared("""
-            INSERT INTO workers (name, last_seen_at, lease_seconds, encoders) VALUES (@name, @now, @lease, @encoders)
+            INSERT INTO workers (name, last_seen_at, lease_seconds, encoders, version) VALUES (@name, @now, @lease, @encoders, @version)
             ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at, lease_seconds = excluded.lease_seconds,
-                encoders = excluded.encoders
-            """, ("@name", worker), ("@now", now), ("@lease", lease), ("@encoders", encoders));
+                encoders = excluded.encoders, version = excluded.version
+            """, ("@name", worker), ("@now", now), ("@lease", lease), ("@encoders", encoders), ("@version", version));
 
     /// <summary>Counts a finished or failed job to its worker.</summary>
     private static void CountForWorker(SqliteConnection connection, Job job)

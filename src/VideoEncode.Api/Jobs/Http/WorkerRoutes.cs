@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Http;
+using VideoEncode.Api.Versioning;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.Http.JobAnswers;
 
@@ -47,11 +48,11 @@ internal static class WorkerRoutes
         return group;
     }
 
-    private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimForOriginalClients(
+    private static Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, JsonHttpResult<VersionMismatch>, EmptyHttpResult>> ClaimForOriginalClients(
         HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted) =>
         ClaimOrWait(new ClaimRequest(Media: MediaKinds.Shared), legacyClient: true, request, caller, store, waiters, live, keys, aborted);
 
-    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> Claim(
+    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, JsonHttpResult<VersionMismatch>, EmptyHttpResult>> Claim(
         HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys, CancellationToken aborted)
     {
         var (document, bodyError) = await JsonBody.ReadAsync(request, MaxStepBodyBytes, optional: true);
@@ -72,11 +73,21 @@ internal static class WorkerRoutes
     /// worker being drained is answered at once, so it learns to stop. The key, checked when the request
     /// came in, is asked again after each wait: a key revoked while its claim waited gets no job, but 401.
     /// The caller's key limits the lines its claims may wait in (<see cref="ClaimWaiters.MaxLinesPerKey"/>).
+    /// First of all, a worker whose protocol this host cannot serve is refused with 426 (<see cref="WorkerCompatibility"/>).
     /// </summary>
-    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, EmptyHttpResult>> ClaimOrWait(
+    private static async Task<Results<Ok<Job>, NotFound<NoJob>, BadRequest<ApiError>, JsonHttpResult<ApiError>, JsonHttpResult<VersionMismatch>, EmptyHttpResult>> ClaimOrWait(
         ClaimRequest claim, bool legacyClient, HttpRequest request, Caller caller, IJobStore store, ClaimWaiters waiters, LiveClaims live, KeyRing keys,
         CancellationToken aborted)
     {
+        var header = request.Headers[Versions.WorkerHeader].ToString();
+        switch (WorkerCompatibility.Check(header))
+        {
+            case WorkerCompatibility.Refusal.Malformed malformed:
+                return TypedResults.BadRequest(new ApiError(malformed.Message) { Field = Versions.WorkerHeader });
+            case WorkerCompatibility.Refusal.Unsupported unsupported:
+                return TypedResults.Json(unsupported.Answer, statusCode: StatusCodes.Status426UpgradeRequired);
+        }
+        claim = claim with { WorkerVersion = WorkerCompatibility.VersionOf(header) };
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
