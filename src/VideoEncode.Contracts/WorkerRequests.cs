@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace VideoEncode.Contracts;
 
 /// <summary>
@@ -69,10 +71,10 @@ public sealed record ClaimProof(string ClaimToken);
 /// keeps for a shared-folder job (for a store job it knows them). Then what the quality gate
 /// measured (SSIM, PSNR when the job asked), the <see cref="JobResults"/> value (kept_original names
 /// no upload: there is no result file), the ffmpeg command line that ran, and the input's dynamic range
-/// (<see cref="HdrKinds"/>, as its probe found it).
+/// (<see cref="HdrKinds"/>, as its probe found it; left out when unknown, as in a failure report).
 /// </summary>
 public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null,
-    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, string? Hdr = null)
+    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hdr = null)
 {
     public const int MaxCommandLineChars = 8192;
 
