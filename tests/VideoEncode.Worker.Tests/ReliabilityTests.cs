@@ -327,9 +327,13 @@ public sealed class ReliabilityTests : IDisposable
     private string[] Partials() =>
         Directory.Exists(output) ? Directory.GetFiles(output, "*.partial", SearchOption.AllDirectories) : [];
 
+    /// <summary>
+    /// A lease short enough that a killed worker's job comes back within seconds, and long enough that a live
+    /// worker's beats (a third of it apart) still renew it while the other test runs load both cores.
+    /// </summary>
     private QueueFactory ShortLeaseHost(out Uri server)
     {
-        var host = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "3" });
+        var host = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = "6" });
         server = host.StartOnLoopback();
         return host;
     }
