@@ -155,7 +155,11 @@ async Task<int> FarmAsync()
         foreach (var client in clients)
         {
             rows.Add(await FarmBench.RunAsync(size, streams, client));
-            Console.WriteLine($"{client}, {size:N0} workers: heartbeat p50 {rows[^1].P50:0.0} ms, p99 {rows[^1].P99:0} ms, host {rows[^1].BusyCpuPercent:0} % of a core, peak RSS {rows[^1].PeakRssMegabytes:N0} MB");
+            // Host CPU per heartbeat too: a client that falls behind sends fewer beats, and the host's % of a core falls with them.
+            var row = rows[^1];
+            Console.WriteLine($"{client}, {size:N0} workers: {row.HeartbeatsPerSecond:N0} heartbeats/s, p50 {row.P50:0.0} ms, p99 {row.P99:0} ms, " +
+                              $"host {row.BusyCpuPercent:0} % of a core ({row.BusyCpuPercent / 100 * 1e6 / row.HeartbeatsPerSecond:N0} µs per heartbeat, claims and finishes included), " +
+                              $"peak RSS {row.PeakRssMegabytes:N0} MB");
         }
     FarmBench.Print(rows);
     return 0;

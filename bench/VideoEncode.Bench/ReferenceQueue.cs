@@ -140,6 +140,9 @@ public static class ReferenceQueue
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "VideoEncode.Bench.dll"), "--reference-queue", address.ToString().TrimEnd('/'), databasePath })
             start.ArgumentList.Add(argument);
+        // The host's one runtime setting (its runtimeconfig): idle thread-pool threads sleep at once instead of spinning,
+        // so the two differ in the work they do, not in how their threads wait for it.
+        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, line) => { if (line.Data is not null) Console.Error.WriteLine($"reference queue: {line.Data}"); };
