@@ -7,7 +7,7 @@ using VideoEncode.Testing;
 namespace VideoEncode.Bench;
 
 /// <summary>One farm run's figures (<see cref="FarmBench"/>).</summary>
-public sealed record FarmRow(int Workers, double HeartbeatsPerSecond, double P50, double P99, long Claims, long Finishes, long Errors, long LostClaims,
+public sealed record FarmRow(BenchClient Client, int Workers, double HeartbeatsPerSecond, double P50, double P99, long Claims, long Finishes, long Errors, long LostClaims,
     double BusyCpuPercent, double IdleCpuPercent, double PeakRssMegabytes, StreamFigures? Streams);
 
 /// <summary>
@@ -45,7 +45,8 @@ public static class FarmBench
     private static readonly TimeSpan StreamsSettle = TimeSpan.FromSeconds(60);
     private const int SlowReaders = 2;
 
-    public static async Task<FarmRow> RunAsync(int workers, int streams)
+    /// <param name="client">The lean client claims with "wait": 25; HttpClient's workers with "wait": 5, as the simulator that issue 27 measured with.</param>
+    public static async Task<FarmRow> RunAsync(int workers, int streams, BenchClient client = BenchClient.Lean)
     {
         var database = TestStore.NewSqlitePath();
         var address = new Uri($"http://127.0.0.1:{FreePort.Find()}/");
@@ -59,7 +60,7 @@ public static class FarmBench
             using (var http = QueueLoad.NewClient(address))
                 await new QueueLoad([http]).EnqueueAsync(workers * cycles, "farm", parallel: 2);
 
-            var farm = new Farm(address);
+            var farm = new Farm(address, client);
             using var stop = new CancellationTokenSource();
             var running = new List<Task>();
             for (var i = 0; i < workers; i++)
@@ -115,8 +116,8 @@ public static class FarmBench
                 stillRunning = stats.RootElement.GetProperty("counts").GetProperty("in_progress").GetInt64();
             }
             var latencies = farm.Latencies;
-            if (farm.Errors > 0) Console.WriteLine($"{workers:N0} workers, errors: {farm.ErrorKinds}");
-            return new FarmRow(workers, beats / busy.TotalSeconds, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99),
+            if (farm.Errors > 0) Console.WriteLine($"{workers:N0} workers ({client}), errors: {farm.ErrorKinds}");
+            return new FarmRow(client, workers, beats / busy.TotalSeconds, Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99),
                 farm.Claims, farm.Finishes, farm.Errors, farm.LostFinishes + stillRunning, busyCpu, idleCpu, Measure.PeakRssMegabytes(host.Id), streamFigures);
         }
         finally
@@ -127,7 +128,7 @@ public static class FarmBench
     }
 
     /// <summary>The workers' shared tallies.</summary>
-    private sealed class Farm(Uri address)
+    private sealed class Farm(Uri address, BenchClient client)
     {
         private readonly object gate = new();
         private readonly List<double> latencies = [];
@@ -168,8 +169,8 @@ public static class FarmBench
         {
             await Task.Delay(startAfter, CancellationToken.None);
             // A small buffer: ten thousand of these share the machine with the host.
-            await using var connection = await LeanHttpConnection.OpenAsync(address, HostProcessKey, bufferBytes: 8 * 1024);
-            var claimBody = $$"""{"worker":"{{name}}","wait":25}""";
+            await using var connection = await BenchConnection.OpenAsync(client, address, HostProcessKey, leanBufferBytes: 8 * 1024);
+            var claimBody = $$"""{"worker":"{{name}}","wait":{{(client == BenchClient.Lean ? 25 : 5)}}}""";
             var random = new Random(name.GetHashCode());
             while (!stop.IsCancellationRequested)
             {
@@ -336,10 +337,10 @@ public static class FarmBench
         Console.WriteLine($"Farm — simulated workers on their own connections: long-poll claims, a heartbeat a second with progress, finish after {EncodeTime.TotalSeconds:0} s; " +
                           $"busy window {Busy.TotalSeconds:0} s after a {WarmUp.TotalSeconds:0} s warm-up, then {Idle.TotalSeconds:0} s idle with every worker in a long poll");
         Console.WriteLine();
-        Console.WriteLine("| simulated workers | heartbeats/s | heartbeat p50 / p99 | claims | errors / lost claims | host CPU busy / idle | host peak RSS |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine("| client | simulated workers | heartbeats/s | heartbeat p50 / p99 | claims | errors / lost claims | host CPU busy / idle | host peak RSS |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var row in rows)
-            Console.WriteLine($"| {row.Workers:N0} | {row.HeartbeatsPerSecond:N0} | {row.P50:0.0} / {row.P99:0} ms | {row.Claims:N0} | {row.Errors} / {row.LostClaims} | " +
+            Console.WriteLine($"| {(row.Client == BenchClient.Lean ? "lean" : "HttpClient")} | {row.Workers:N0} | {row.HeartbeatsPerSecond:N0} | {row.P50:0.0} / {row.P99:0} ms | {row.Claims:N0} | {row.Errors} / {row.LostClaims} | " +
                               $"{row.BusyCpuPercent:0} % / {row.IdleCpuPercent:0.0} % of a core | {row.PeakRssMegabytes:N0} MB |");
         foreach (var row in rows.Where(row => row.Streams is not null))
         {

@@ -9,7 +9,7 @@ namespace VideoEncode.Bench;
 /// parsing cost more CPU per request than the host spends answering, so the cycle benchmark
 /// would measure the client. This plays the part of wrk.
 /// </summary>
-public sealed class LeanHttpConnection : IAsyncDisposable
+public sealed class LeanHttpConnection : IBenchConnection
 {
     private readonly Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private readonly byte[] buffer;

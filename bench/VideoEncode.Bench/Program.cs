@@ -11,6 +11,12 @@ using VideoEncode.Testing;
 // VIDEOENCODE_TEST_POSTGRES or a throwaway one started here. Every figure comes from this run.
 // Last, the transfers table: a 1 GB upload and download through the media store against curl and a static
 // file server (TransferBench); `--transfer` runs that table alone.
+if (args is ["--reference-queue", var referenceUrl, var referenceDatabase])
+{
+    // The bench's own naive queue, started as a process of its own by --versus-reference.
+    await ReferenceQueue.RunAsync(referenceUrl, referenceDatabase);
+    return 0;
+}
 var quick = args.Contains("--quick");                 // a smoke run with small numbers
 var transferBytes = quick ? 64L * 1000 * 1000 : 1000L * 1000 * 1000;
 if (args.Contains("--transfer"))
@@ -23,12 +29,14 @@ var deepJobs = quick ? 100_000 : 1_000_000;
 // The stores table repeats the main table's cycle count (a shorter run reads lower: its warm-up is shorter
 // too) but enqueues a fifth as many, which is ample for a rate and keeps the run within minutes.
 var storeBulkJobs = deepJobs / 5;
-if (args.Contains("--farm"))                          // the farm table alone: --farm [--workers 1000,5000] [--streams 500]
+if (args.Contains("--farm"))                          // the farm table alone: --farm [--workers 1000,5000] [--streams 500] [--client lean|http|both]
     return await FarmAsync();
 if (args.Contains("--search"))                        // the search table alone
     return await SearchAsync();
 if (args.Contains("--bulk"))                          // the stores table's bulk enqueue alone, on SQLite
     return await BulkAsync();
+if (args.Contains("--versus-reference"))             // host CPU per job against the naive reference queue, HttpClient workers; --runs N (3)
+    return await VersusReferenceAsync();
 if (args.Contains("--cycle-cpu"))                     // host CPU per claim+finish cycle alone; --runs N (3), --sqlite to skip PostgreSQL
     return await CycleCpuAsync();
 const int Workers = QueueLoad.Workers;
@@ -134,8 +142,25 @@ async Task<int> FarmAsync()
 {
     var sizes = ArgumentAfter("--workers")?.Split(',').Select(int.Parse).ToArray() ?? (quick ? [500] : [1_000, 5_000, 10_000]);
     var streams = ArgumentAfter("--streams") is { } count ? int.Parse(count) : 0;
+    // --client lean (the default), http (HttpClient, one handler per worker) or both, side by side at each size.
+    BenchClient[] clients = ArgumentAfter("--client") switch
+    {
+        null or "lean" => [BenchClient.Lean],
+        "http" => [BenchClient.HttpClient],
+        "both" => [BenchClient.Lean, BenchClient.HttpClient],
+        var other => throw new ArgumentException($"--client {other}: lean, http or both"),
+    };
     var rows = new List<FarmRow>();
-    foreach (var size in sizes) rows.Add(await FarmBench.RunAsync(size, streams));
+    foreach (var size in sizes)
+        foreach (var client in clients)
+        {
+            rows.Add(await FarmBench.RunAsync(size, streams, client));
+            // Host CPU per heartbeat too: a client that falls behind sends fewer beats, and the host's % of a core falls with them.
+            var row = rows[^1];
+            Console.WriteLine($"{client}, {size:N0} workers: {row.HeartbeatsPerSecond:N0} heartbeats/s, p50 {row.P50:0.0} ms, p99 {row.P99:0} ms, " +
+                              $"host {row.BusyCpuPercent:0} % of a core ({row.BusyCpuPercent / 100 * 1e6 / row.HeartbeatsPerSecond:N0} µs per heartbeat, claims and finishes included), " +
+                              $"peak RSS {row.PeakRssMegabytes:N0} MB");
+        }
     FarmBench.Print(rows);
     return 0;
 }
@@ -198,6 +223,18 @@ async Task<int> CycleCpuAsync()
             rows.Add(await RunsAsync(PostgresServer.Version() + ", 1 host", TestStore.NewPostgresDatabase));
     CycleCpu.Print(rows, cycleJobs);
     Console.WriteLine($"For scale, the same 16 connections sending two GET /health per cycle instead: {floor:N0} µs of host CPU per pair.");
+    return 0;
+}
+
+async Task<int> VersusReferenceAsync()
+{
+    var runs = new List<VersusRun>();
+    for (var run = 0; run < (ArgumentAfter("--runs") is { } count ? int.Parse(count) : 3); run++)
+    {
+        runs.Add(await VersusReference.RunAsync(quick ? VersusReference.Jobs / 10 : VersusReference.Jobs));
+        Console.WriteLine($"run {run + 1}: this host {runs[^1].HostMicroseconds:N0} µs per job, reference {runs[^1].ReferenceMicroseconds:N0} µs, {runs[^1].Ratio:0.00}×");
+    }
+    VersusReference.Print(runs);
     return 0;
 }
 
