@@ -45,7 +45,7 @@ public sealed class QueueMetrics
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    /// <summary>Request durations by method, route pattern and final status, timed by the RequestDurations middleware.</summary>
+    /// <summary>Request durations by method, route pattern and final status, measured by prometheus-net's UseHttpMetrics (<see cref="MetricsSetup.UseRequestMetrics"/>).</summary>
     public Histogram RequestDurations { get; }
 
     public void Claimed() => claims.Inc();
