@@ -12,7 +12,7 @@ public sealed class RunsLongAttribute : Attribute;
 
 /// <summary>
 /// Starts the collections holding a <see cref="RunsLongAttribute"/> class first, the rest after them in
-/// xunit's usual order. With a few collections at a time on two cores, a long one started last would
+/// the order xunit found them in. With a few collections at a time on two cores, a long one started last would
 /// keep the whole run waiting on it alone. Each test project names it in an assembly attribute:
 /// <c>[assembly: TestCollectionOrderer(LongestFirst.TypeName, LongestFirst.AssemblyName)]</c>.
 /// </summary>
