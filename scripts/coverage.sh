@@ -28,6 +28,10 @@ for report in glob.glob(os.path.join(results, '**', 'coverage.cobertura.xml'), r
         seen = lines.setdefault(name, {})
         for cls in package.iter('class'):
             path = os.path.normpath(os.path.join(source, cls.get('filename')))
+            # Code a source generator wrote (the minimal API's request delegates: *.g.cs, in obj/ or in no
+            # file at all) is not ours to cover.
+            if path.endswith('.g.cs') or f'{os.sep}obj{os.sep}' in path or not os.path.isfile(path):
+                continue
             for line in cls.iter('line'):
                 key = (path, int(line.get('number')))
                 seen[key] = seen.get(key, False) or int(line.get('hits')) > 0
