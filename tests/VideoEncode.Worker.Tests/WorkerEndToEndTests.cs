@@ -240,7 +240,9 @@ public sealed class WorkerEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLif
     [Fact]
     public async Task AKilledEncodeLeavesNothingThatLooksLikeAResultAndTheJobCanBeDoneAgain()
     {
-        var job = await EnqueueLongJobAsync();
+        // 12 s at "slower": long enough to be killed mid-encode (the kill follows the first file ffmpeg
+        // writes), short enough that doing it again fits ExitTimeout on a loaded machine (40 s did not: 0.3x).
+        var job = await EnqueueLongJobAsync(seconds: 12);
         using (var worker = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output)))
         {
             await Eventually.TrueAsync(() => Directory.Exists(output) && Directory.EnumerateFiles(output).Any(), () => worker.Output);
