@@ -134,6 +134,14 @@ public sealed record Job
     /// <summary><see cref="JobResults"/> of a finished job: encoded, or kept_original (skip_if_larger discarded the encode).</summary>
     public string? Result { get; init; }
 
+    /// <summary>On a task (a row of a job made of tasks, <see cref="TaskKinds"/>): what it is. Null on a job.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JobTask? Task { get; init; }
+
+    /// <summary>On a job made of tasks, in GET /api/jobs/{id}: its results, one per output, package or thumbnails. Null otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<JobOutput>? Outputs { get; init; }
+
     /// <summary>
     /// Only in a heartbeat's answer, and only when true: the worker holding this job is being drained —
     /// it finishes the jobs it runs, claims no more, and exits.

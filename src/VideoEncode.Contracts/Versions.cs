@@ -12,7 +12,7 @@ namespace VideoEncode.Contracts;
 public static class Versions
 {
     /// <summary>The protocol this build speaks.</summary>
-    public const int Protocol = 1;
+    public const int Protocol = 2;
 
     /// <summary>The oldest worker protocol a host of this build serves.</summary>
     public const int MinWorkerProtocol = 1;

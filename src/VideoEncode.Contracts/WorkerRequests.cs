@@ -72,9 +72,14 @@ public sealed record ClaimProof(string ClaimToken);
 /// measured (SSIM, PSNR when the job asked), the <see cref="JobResults"/> value (kept_original names
 /// no upload: there is no result file), the ffmpeg command line that ran, and the input's dynamic range
 /// (<see cref="HdrKinds"/>, as its probe found it; left out when unknown, as in a failure report).
+/// A task's finish may add the result's video codec and height (its job lists them with its outputs) and,
+/// for a plan task, where to cut the input (<see cref="SplitPlan"/>).
 /// </summary>
 public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null,
-    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hdr = null)
+    double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hdr = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Codec = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Height = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SplitPlan? Plan = null)
 {
     public const int MaxCommandLineChars = 8192;
 
