@@ -224,3 +224,11 @@ ALTER TABLE jobs ADD COLUMN hdr text;
 -- step 11
 -- The version a worker gave with its last claim: as schema.sql's step 16.
 ALTER TABLE workers ADD COLUMN version text;
+-- step 12
+-- Jobs made of tasks: as schema.sql's step 17.
+ALTER TABLE jobs ADD COLUMN parent_id bigint;
+ALTER TABLE jobs ADD COLUMN task_kind text;
+ALTER TABLE jobs ADD COLUMN task text;
+CREATE INDEX jobs_tasks ON jobs (parent_id, id) WHERE parent_id IS NOT NULL;
+ALTER TABLE jobs ADD COLUMN output_codec text;
+ALTER TABLE jobs ADD COLUMN output_height bigint;

@@ -300,3 +300,16 @@ ALTER TABLE jobs ADD COLUMN hdr TEXT;
 -- The version a worker gave with its last claim (its X-VideoEncode-Worker header; null for a client
 -- that sends none), so the workers list can mark workers whose version differs from the host's.
 ALTER TABLE workers ADD COLUMN version TEXT;
+-- step 17
+-- Jobs made of tasks (several outputs, a package, thumbnails, a split encode). A task is a row of its
+-- own, claimed, leased, fenced and retried like a job; parent_id names its job. task_kind: NULL for a
+-- plain job (every job before tasks), 'job' for a job made of tasks (never claimed itself: its status
+-- sums up its tasks'), otherwise the task's kind. task holds what the task is (JobTask, wire JSON).
+-- A task waiting for others (a join for its chunks) is pending with available_at far ahead.
+ALTER TABLE jobs ADD COLUMN parent_id INTEGER;
+ALTER TABLE jobs ADD COLUMN task_kind TEXT;
+ALTER TABLE jobs ADD COLUMN task TEXT;
+CREATE INDEX jobs_tasks ON jobs (parent_id, id) WHERE parent_id IS NOT NULL;
+-- A result's video codec and height, as its worker reported them (a job made of tasks lists its outputs with them).
+ALTER TABLE jobs ADD COLUMN output_codec TEXT;
+ALTER TABLE jobs ADD COLUMN output_height INTEGER;

@@ -68,6 +68,22 @@ public sealed record EncodeSettings
     /// <summary>An output not smaller than its input is discarded, and the job ends finished with result "kept_original".</summary>
     public bool SkipIfLarger { get; init; }
 
+    /// <summary>An adaptive-streaming ladder made from the input (a job made of tasks); null: none. Left out of the JSON when null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PackageSpec? Package { get; init; }
+
+    /// <summary>A sprite sheet, storyboard and poster made beside the output; null: none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ThumbnailsSpec? Thumbnails { get; init; }
+
+    /// <summary>Encode the input as chunks of about this many seconds, each a task any capable worker may take, then join them; null: one encode.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? SplitSeconds { get; init; }
+
+    /// <summary>Whether a job of these settings is made of tasks, even with a single output.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NeedsTasks => Package is not null || Thumbnails is not null || SplitSeconds is not null;
+
     /// <summary>
     /// Today's encode, and the original service's only one: libx264 at <paramref name="crf"/> and
     /// <paramref name="preset"/>, 8-bit, AAC audio, MP4, subtitles dropped, no extra checks.

@@ -46,14 +46,16 @@ public static partial class FileNames
     /// The output a job gets when its request names none: the input's relative path with its
     /// extension replaced by the container's ("shows/ep1.mkv" -> "shows/ep1.mp4"), with '/' as the separator.
     /// </summary>
-    public static string DefaultOutputName(string fileName, string container)
+    public static string DefaultOutputName(string fileName, string container) => WithoutExtension(fileName) + OutputExtension(container);
+
+    /// <summary>A relative path without its file's extension, with '/' as the separator ("shows/ep1.mkv" -> "shows/ep1"): a package's default folder.</summary>
+    public static string WithoutExtension(string fileName)
     {
         var path = fileName.Replace('\\', '/');
         var lastSlash = path.LastIndexOf('/');
         var lastDot = path.LastIndexOf('.');
         // A dot that starts the file's name (".hidden") is not an extension's.
-        var stem = lastDot > lastSlash + 1 ? path[..lastDot] : path;
-        return stem + OutputExtension(container);
+        return lastDot > lastSlash + 1 ? path[..lastDot] : path;
     }
 
     /// <summary>

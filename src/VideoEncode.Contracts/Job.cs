@@ -138,6 +138,17 @@ public sealed record Job
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JobTask? Task { get; init; }
 
+    /// <summary>Whether the job is made of tasks (GET /api/jobs/{id}/tasks lists them); left out when false.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool HasTasks => TaskKind == MadeOfTasks;
+
+    /// <summary>As the host stores it: <see cref="MadeOfTasks"/> for a job made of tasks, a task's kind, null for a plain job. Not on the wire.</summary>
+    [JsonIgnore]
+    public string? TaskKind { get; init; }
+
+    /// <summary>The <see cref="TaskKind"/> of a job made of tasks (never claimed itself: its tasks are).</summary>
+    public const string MadeOfTasks = "job";
+
     /// <summary>On a job made of tasks, in GET /api/jobs/{id}: its results, one per output, package or thumbnails. Null otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<JobOutput>? Outputs { get; init; }

@@ -47,6 +47,12 @@ public sealed record PackageSpec(string Format, IReadOnlyList<int> Ladder, int S
     public static readonly IReadOnlyList<int> DefaultLadder = [1080, 720, 480, 360];
     public const int DefaultSegmentSeconds = 4;
 
+    /// <summary>Two ladders are the same when their rungs are (a record compares lists by reference otherwise).</summary>
+    public bool Equals(PackageSpec? other) =>
+        other is not null && Format == other.Format && SegmentSeconds == other.SegmentSeconds && Ladder.SequenceEqual(other.Ladder);
+
+    public override int GetHashCode() => HashCode.Combine(Format, SegmentSeconds, Ladder.Count > 0 ? Ladder[0] : 0);
+
     /// <summary>The rungs to encode for an input <paramref name="inputHeight"/> lines high: those not above it, highest first; the lowest rung when all are.</summary>
     public IReadOnlyList<int> HeightsFor(int inputHeight)
     {
@@ -125,7 +131,11 @@ public sealed record TaskLine
 /// <see cref="OutputName"/> under the output root; a store job's is the upload <see cref="OutputUploadId"/>
 /// (GET /api/jobs/{<see cref="TaskId"/>}/output serves it).
 /// </summary>
-public sealed record TaskPart(long TaskId, string Kind, string OutputName, string? OutputUploadId, long? Frames);
+public sealed record TaskPart(long TaskId, string Kind, string OutputName, string? OutputUploadId, long? Frames)
+{
+    /// <summary>The hidden folder under the output root where a shared-folder split job's parts lie ("job-N/chunk-0001"), until its join removes them.</summary>
+    public const string Folder = ".videoencode-parts";
+}
 
 /// <summary>Where a split job's input is cut, as its plan task reports it with the finish: chunks in time order that together hold every video frame once.</summary>
 public sealed record SplitPlan(IReadOnlyList<ChunkCut> Chunks)

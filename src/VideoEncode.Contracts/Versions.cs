@@ -14,6 +14,9 @@ public static class Versions
     /// <summary>The protocol this build speaks.</summary>
     public const int Protocol = 2;
 
+    /// <summary>The first protocol whose workers run tasks (<see cref="TaskKinds"/>): older workers get plain jobs only.</summary>
+    public const int TasksProtocol = 2;
+
     /// <summary>The oldest worker protocol a host of this build serves.</summary>
     public const int MinWorkerProtocol = 1;
 

@@ -23,6 +23,13 @@ public sealed record ClaimRequest(string? Worker = null, double? Wait = null, st
     [System.Text.Json.Serialization.JsonIgnore]
     public string? WorkerVersion { get; init; }
 
+    /// <summary>
+    /// Whether the claiming worker runs tasks (a job's outputs, packages, thumbnails, chunks): it speaks
+    /// <see cref="Versions.TasksProtocol"/> or later and lists its encoders. Taken from the header, not a body field.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool TakesTasks { get; init; }
+
     /// <summary>More than every encoder there is, and few enough that a claim stays small.</summary>
     public const int MaxEncoders = 50;
 

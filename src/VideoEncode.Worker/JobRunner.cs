@@ -1,5 +1,6 @@
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
+using VideoEncode.Worker.Tasks;
 using VideoEncode.Worker.Transfers;
 
 namespace VideoEncode.Worker;
@@ -18,8 +19,8 @@ namespace VideoEncode.Worker;
 /// without --input/--output does not have (and it claims no such jobs).
 /// </para>
 /// </summary>
-public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? paths, RunFiles? runFiles, ScratchSpace scratch,
-    InputDownload download, ResultUpload upload, WorkerSettings settings, ConsoleOutput console)
+public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? paths, RunFiles? runFiles, ScratchSpace scratch,
+    InputDownload download, ResultUpload upload, WorkerSettings settings, ConsoleOutput console, IReadOnlyDictionary<string, ITaskWork>? works = null)
 {
     private abstract record Result;
     /// <summary>Done: the result is at <paramref name="Output"/> (a path, or the upload that holds it), with what the finish reports.</summary>
@@ -33,10 +34,13 @@ public sealed class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPaths? path
 
     public async Task RunAsync(Job job, CancellationToken abort)
     {
-        console.Info($"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(job.Settings)}; attempt {job.Attempts} of {job.MaxAttempts}).");
+        console.Info(job.Task is { } task
+            ? $"Job {task.JobId}, task {task.Index} ({task.Kind}, id {job.Id}): {job.FileName} ({EncodeArguments.Describe(job.Settings)}; attempt {job.Attempts} of {job.MaxAttempts})."
+            : $"Job {job.Id}: encoding {job.FileName} ({EncodeArguments.Describe(job.Settings)}; attempt {job.Attempts} of {job.MaxAttempts}).");
         var token = job.ClaimToken ?? "";
         using var claim = new ClaimKeeper(queue, job, console, abort);
-        var result = UnknownContainer(job) ?? (job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim));
+        var result = UnknownContainer(job) ?? (job.Task is { Kind: not TaskKinds.Encode } ? await RunTaskAsync(job, claim)
+            : job.UploadId is null ? await EncodeSharedAsync(job, claim) : await EncodeStoredAsync(job, claim));
         await claim.StopAsync();
         // A cancel or a lost claim explains why the encode stopped; a result that was already
         // complete is still reported (and the host decides what it is worth).

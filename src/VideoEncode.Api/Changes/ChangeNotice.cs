@@ -63,7 +63,7 @@ public sealed class ChangeNotice
 
     /// <inheritdoc cref="MakesClaimable"/>
     public static bool Claimable(JobState? from, JobState? to, ChangeCause cause) =>
-        to == JobState.Pending && cause != ChangeCause.RetryableFail && (from != to || cause is ChangeCause.Reset or ChangeCause.Retry);
+        to == JobState.Pending && cause != ChangeCause.RetryableFail && (from != to || cause is ChangeCause.Reset or ChangeCause.Retry or ChangeCause.PartsReady);
 
     private const string Created = "created", Deleted = "deleted", Requeued = "requeued", Claimed = "claimed";
 

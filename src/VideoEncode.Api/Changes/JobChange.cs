@@ -25,6 +25,10 @@ public enum ChangeCause
     Reset,
     Delete,
     LeaseExpiry,
+    /// <summary>A task that waited for others (a split job's join) can now be claimed: they have all finished.</summary>
+    PartsReady,
+    /// <summary>A job made of tasks took the state its tasks add up to.</summary>
+    TasksSummed,
 }
 
 /// <summary>

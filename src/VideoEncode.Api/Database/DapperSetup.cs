@@ -16,6 +16,22 @@ internal static class DapperSetup
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         // A job's and a profile's settings are one text column holding the wire JSON.
         SqlMapper.AddTypeHandler(new SettingsColumn());
+        // So is what a task is (jobs.task).
+        SqlMapper.AddTypeHandler(new TaskColumn());
+    }
+
+    /// <summary>Reads and writes <see cref="JobTask"/> as its wire JSON.</summary>
+    internal sealed class TaskColumn : SqlMapper.TypeHandler<JobTask?>
+    {
+        public static string Write(JobTask task) => JsonSerializer.Serialize(task, WireJson.Options);
+
+        public override JobTask? Parse(object value) => value is string json ? JsonSerializer.Deserialize<JobTask>(json, WireJson.Options) : null;
+
+        public override void SetValue(IDbDataParameter parameter, JobTask? value)
+        {
+            parameter.DbType = DbType.String;
+            parameter.Value = value is null ? DBNull.Value : Write(value);
+        }
     }
 
     /// <summary>Reads and writes <see cref="EncodeSettings"/> as the wire JSON it is on the API.</summary>

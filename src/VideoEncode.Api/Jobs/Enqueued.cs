@@ -31,8 +31,8 @@ public enum EnqueueOutcome
 public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, IReadOnlyList<JobChange> Changes, int? Index = null, string? Name = null,
     long? SeenAs = null) : IChangeSet
 {
-    public static Enqueued Created(IReadOnlyList<Job> jobs) =>
-        new(EnqueueOutcome.Created, jobs, jobs.Select(job => JobChange.Moved(null, job, ChangeCause.Enqueue)).ToList());
+    public static Enqueued Created(IReadOnlyList<Job> jobs, IReadOnlyList<JobChange>? tasks = null) =>
+        new(EnqueueOutcome.Created, jobs, [.. jobs.Select(job => JobChange.Moved(null, job, ChangeCause.Enqueue)), .. tasks ?? []]);
     public static Enqueued Replayed(IReadOnlyList<Job> jobs) => new(EnqueueOutcome.Replayed, jobs, []);
     public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
     public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);

@@ -22,6 +22,8 @@ namespace VideoEncode.Api.Jobs;
 internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver, TimeProvider clock, IOptions<QueueOptions> options,
     JobChangeSink sink, ChangeJournal journal) : IJobStore where TConnection : DbConnection
 {
+    private readonly JobTaskSteps<TConnection> taskSteps = new(driver);
+
     private QueueOptions Settings => options.Value;
 
     private long Now => clock.GetUtcNow().ToUnixTimeSeconds();
@@ -55,26 +57,76 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
             if (unusable is var (badIndex, problem)) return Enqueued.UploadMissing(badIndex, problem);
             jobs = attached;
 
+            // A plain job names its output; a job made of tasks names each task's (JobShape), by the same rules.
+            var shapes = jobs.Select(job => job.HasTasks ? JobShape.TasksOf(job) : null).ToList();
+            var named = NamedOutputs(jobs, shapes);
             // Requests wanting the same names take turns, so two hosts never both find "a.mp4" free.
-            await driver.LockNamesAsync(connection, jobs.Select(job => job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container)).ToList());
-            var naming = new OutputNaming(jobs);
+            await driver.LockNamesAsync(connection, named.Select(item => item.Output.OutputName ?? FileNames.DefaultOutputName(item.Output.FileName, item.Output.Settings.Container)).ToList());
+            var naming = new OutputNaming(named.Select(item => item.Output).ToList());
             for (var names = naming.ToLookUp(); names.Count > 0; names = naming.ToLookUp())
                 naming.Found(await driver.HeldNamesAsync(connection, names));
-            if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(index, name);
+            if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(named[index].Job, name);
 
             var settings = SettingsColumn(jobs);
             var inserts = new JobToInsert[jobs.Count];
             for (var i = 0; i < jobs.Count; i++)
-                inserts[i] = new JobToInsert(jobs[i], naming.Names[i], jobs[i].UploadId is { } id ? uploads[id] : null, settings[i]);
+                inserts[i] = new JobToInsert(jobs[i], shapes[i] is null ? naming.Names[named.FindIndex(item => item.Job == i)] : "",
+                    jobs[i].UploadId is { } id ? uploads[id] : null, settings[i]);
             var created = await driver.InsertAsync(connection, inserts, createdBy, now);
+            var taskChanges = new List<JobChange>();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                if (shapes[i] is not { } tasks) continue;
+                var taskNames = TaskNames(tasks, named, naming.Names, i);
+                var (job, made) = await taskSteps.CreateAsync(connection, created[i], tasks, taskNames, now);
+                created[i] = job;
+                taskChanges.AddRange(made.Select(task => JobChange.Moved(null, task, ChangeCause.Enqueue)));
+            }
             if (sources.Count > 0)
                 await driver.RememberSourcesAsync(connection, sources.Select(item => (item.Source, created[item.Index].Id)).ToList(), now);
             if (key is not null)
                 await connection.ExecuteAsync(SharedJobSql.RememberRequest,
                     new { key = key.Key, hash = key.RequestHash, ids = string.Join(',', created.Select(job => job.Id)), now });
-            return Enqueued.Created(created);
+            return Enqueued.Created(created, taskChanges);
         }, cancel);
     }
+
+    /// <summary>
+    /// The outputs a request names, each as a plain job would be named (<see cref="OutputNaming"/>), with the index of
+    /// its job: a plain job's own, and each named task's of a job made of tasks (the thumbnails' follow from the others').
+    /// </summary>
+    private static List<(int Job, NewJob Output)> NamedOutputs(IReadOnlyList<NewJob> jobs, IReadOnlyList<IReadOnlyList<NewTask>?> shapes)
+    {
+        var named = new List<(int, NewJob)>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (shapes[i] is not { } tasks)
+            {
+                named.Add((i, jobs[i]));
+                continue;
+            }
+            foreach (var task in tasks.Where(task => task.Named && task.Spec.Kind != TaskKinds.Thumbnails))
+                named.Add((i, jobs[i] with { Settings = task.Settings, OutputName = task.OutputName, Outputs = null }));
+        }
+        return named;
+    }
+
+    /// <summary>Each task's name, in the order of <paramref name="tasks"/>: as named, the thumbnails' beside the first output, none for a plan.</summary>
+    private static List<string?> TaskNames(IReadOnlyList<NewTask> tasks, List<(int Job, NewJob Output)> named, IReadOnlyList<string> names, int job)
+    {
+        var given = named.Select((item, at) => (item.Job, Name: names[at])).Where(item => item.Job == job).Select(item => item.Name).ToList();
+        var result = new List<string?>(tasks.Count);
+        var next = 0;
+        foreach (var task in tasks)
+            result.Add(task.Named && task.Spec.Kind != TaskKinds.Thumbnails ? given[next++] : null);
+        for (var i = 0; i < tasks.Count; i++)
+            if (tasks[i].Spec.Kind == TaskKinds.Thumbnails) result[i] = JobShape.NameThumbnails(tasks, result);
+        return result;
+    }
+
+    private static StepRefusal? PlanRefusal(string? taskKind, FinishReport? report) => taskKind == TaskKinds.Plan && report?.Plan is null
+        ? new StepRefusal("plan", "A plan task's finish must carry its plan: {\"plan\": {\"chunks\": [{\"start_seconds\", \"end_seconds\", \"frames\"}, …]}}.")
+        : null;
 
     private static string?[] SettingsColumn(IReadOnlyList<NewJob> jobs) =>
         Database.DapperSetup.SettingsColumn.WriteEach(jobs.Select(job => job.Settings).ToList());
@@ -88,7 +140,7 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         var terms = new ClaimTerms(claim, NewClaimToken(), Now, legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds);
         var cause = legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim;
         return CommitAsync(async connection => await driver.ClaimAsync(connection, terms) is { } job
-            ? JobStep.Changed(JobState.Pending, job, cause)
+            ? JobStep.Changed(JobState.Pending, job.Task?.Kind == TaskKinds.Join ? await taskSteps.WithPartsAsync(connection, job) : job, cause)
             : JobStep.NoClaim(await driver.WhyNoClaimAsync(connection, claim.Worker)), cancel);
     }
 
@@ -114,9 +166,15 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         {
             // Not running: no gate to hold it to, and the finish's usual answers below (a repeat, 404, 409).
             if (await connection.QuerySingleOrDefaultAsync<RunningGate>(SharedJobSql.RunningGate, new { id }) is { } gate
-                && GateRefusal(gate.Settings, report) is { } refusal)
+                && (GateRefusal(gate.Settings, report) ?? PlanRefusal(gate.TaskKind, report)) is { } refusal)
                 return JobStep.Refused(refusal);
-            if (await driver.FinishAsync(connection, id, report, now) is { } job) return JobStep.Changed(JobState.InProgress, job, ChangeCause.Finish);
+            if (await driver.FinishAsync(connection, id, report, now) is { } job)
+            {
+                var finished = JobStep.Changed(JobState.InProgress, job, ChangeCause.Finish);
+                return job.Task?.Kind == TaskKinds.Plan
+                    ? finished with { Changes = [.. finished.Changes, .. await taskSteps.AfterPlanAsync(connection, job, report!.Plan!, now)] }
+                    : finished;
+            }
             var token = report?.ClaimToken;
             return await connection.ExecuteScalarAsync<long>(SharedJobSql.ResultMissing,
                     new { id, token, upload = report?.OutputUploadId, result = report?.Result }) > 0
@@ -184,6 +242,8 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         {
             var current = await driver.ClaimStateAsync(connection, id, RowLock.Job);
             if (current is null) return JobStep.NotFound;
+            // A task moves with its job: a person acts on the job.
+            if (current.IsTask) return JobStep.Wrong((await GetAsync(connection, id))!);
             var verdict = JobTransitions.Decide(action, current.State, current.CancelRequested, bulk: false);
             if (verdict.Move is not { } move)
                 return verdict.AlreadySo ? JobStep.Done((await GetAsync(connection, id))!) : JobStep.Wrong((await GetAsync(connection, id))!);
@@ -192,9 +252,26 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
                 await driver.LockNamesAsync(connection, [name]);
                 if ((await driver.HeldNamesAsync(connection, [name])).Count > 0) return JobStep.Taken((await GetAsync(connection, id))!);
             }
+            if (current.HasTasks && JobTransitions.Revives(move, current.State) && await TaskNameTakenAsync(connection, id)) return JobStep.Taken((await GetAsync(connection, id))!);
+            // A job made of tasks: its tasks first, so a delete finds none left and the sum is the tasks' as they now are.
+            var carried = current.HasTasks ? await taskSteps.CarryAsync(connection, action, [id], now) : [];
             var job = await connection.QuerySingleAsync<Job>(SharedJobSql.Bulk(move, "id = @id"), new { id, now, step = (string?)null });
-            return JobStep.Done(job, Change(action, move, current.State, job));
+            var change = Change(action, move, current.State, job);
+            if (!current.HasTasks || move == JobMove.Delete) return JobStep.Done(job, [.. carried, change]);
+            var summed = await taskSteps.RollUpAsync(connection, [id], now);
+            return JobStep.Done((await GetAsync(connection, id))!, [.. carried, change, .. summed]);
         }, cancel, actor);
+
+    /// <summary>Whether a live job holds the output name of a task of job <paramref name="id"/> that a requeue would bring back.</summary>
+    private async Task<bool> TaskNameTakenAsync(TConnection connection, long id)
+    {
+        var names = (await taskSteps.ReadAsync(connection, id))
+            .Where(task => task.IsOutput && task.OutputName is not null && JobTransitions.HasEnded(task.State))
+            .Select(task => task.OutputName!).ToList();
+        if (names.Count == 0) return false;
+        await driver.LockNamesAsync(connection, names);
+        return (await driver.HeldNamesAsync(connection, names)).Count > 0;
+    }
 
     /// <summary>The change a move made to one job, as every route announces it.</summary>
     private static JobChange Change(JobAction action, JobMove move, JobState from, Job job) => move switch
@@ -251,7 +328,13 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
                 foreach (var job in await connection.QueryAsync<Job>(SharedJobSql.Bulk(group.Key, driver.InIds),
                              new { ids = driver.Ids(group.Select(item => item.Id)), now, step = (string?)null }))
                     changes.Add(Change(action, group.Key, before[job.Id], job));
-            var changed = changes.Select(change => change.Job.Id).OrderDescending().ToList();
+            var parents = changes.Where(change => change.Job.HasTasks).Select(change => change.Job.Id).ToList();
+            if (parents.Count > 0)
+            {
+                changes.AddRange(await taskSteps.CarryAsync(connection, action, parents, now));
+                if (action != JobAction.Delete) changes.AddRange(await taskSteps.RollUpAsync(connection, parents, now));
+            }
+            var changed = changes.Where(change => change.Job.Task is null).Select(change => change.Job.Id).Distinct().OrderDescending().ToList();
             if (changed.Count > 0)
                 await AuditTrail.RecordAsync(connection, now, actor, BulkRules.AuditAction(action), "bulk", BulkRules.AuditDetail(target, changed, skipped.Count));
             return new BulkResult(changes, changed, skipped, more);
@@ -263,7 +346,7 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     {
         if (target.Ids is { } asked)
             return ((await connection.QueryAsync<BulkCandidate>(
-                $"SELECT id, status, cancel_requested AS cancelrequested, output_name AS outputname FROM jobs WHERE {driver.InIds} ORDER BY id DESC {driver.LockRows}",
+                $"SELECT id, status, cancel_requested AS cancelrequested, output_name AS outputname FROM jobs WHERE {driver.InIds} AND parent_id IS NULL ORDER BY id DESC {driver.LockRows}",
                 new { ids = driver.Ids(asked) })).AsList(), false);
         var (sql, parameters) = driver.Select(target.Filter!).Candidates(BulkRules.MaxJobs + 1, driver.LockRows);
         var found = (await connection.QueryAsync<BulkCandidate>(sql, parameters)).AsList();
@@ -274,6 +357,15 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     {
         await using var connection = await driver.OpenReadAsync();
         return await GetAsync(connection, id);
+    }
+
+    public async Task<JobTasksView?> TasksAsync(long id)
+    {
+        await using var connection = await driver.OpenReadAsync();
+        if (await GetAsync(connection, id) is not { } job) return null;
+        var tasks = job.HasTasks ? await taskSteps.ReadAsync(connection, id) : [];
+        return new JobTasksView(tasks.Select(task => task.Line()).ToList(), tasks.Where(task => task.IsOutput).Select(task => task.Output()).ToList(),
+            Math.Round(TaskRollup.Judge(tasks).Progress, 2));
     }
 
     /// <summary>Newest first, filtered by status (an index range scan on (status, id)) and the store's search, keyset-paged by before_id when asked.</summary>
@@ -291,15 +383,20 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     /// </summary>
     private async Task<T> CommitAsync<T>(Func<TConnection, ValueTask<T>> step, CancellationToken cancel, string? actor = null) where T : IChangeSet
     {
-        var result = await driver.WriteAsync(async connection =>
+        var (result, changes) = await driver.WriteAsync(async connection =>
         {
             var result = await step(connection);
-            await journal.RecordAsync(connection, result.Changes, actor, Now);
-            await driver.ShareAsync(connection, result.Changes);
-            return result;
+            IReadOnlyList<JobChange> changes = result.Changes;
+            // A change to a task changes what its job sums up to: the job follows in the same transaction.
+            if (changes.Any(change => change.Job.Task is not null))
+                changes = [.. changes, .. await taskSteps.RollUpAsync(connection, changes.Where(change => change.Job.Task is not null).Select(change => change.Job.Task!.JobId), Now)];
+            // The journal (audit, webhooks) is about jobs; a task's changes show in its job's.
+            await journal.RecordAsync(connection, changes.Where(change => change.Job.Task is null).ToList(), actor, Now);
+            await driver.ShareAsync(connection, changes);
+            return (result, changes);
         }, cancel);
-        driver.Committed(result.Changes);
-        sink.Publish(result.Changes);
+        driver.Committed(changes);
+        sink.Publish(changes);
         return result;
     }
 
@@ -325,8 +422,12 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         connection.QuerySingleAsync<Job>(SharedJobSql.EndAsCancelled, new { id, now, step = WorkerSteps.Stored(step) });
 }
 
-/// <summary>A running job's settings as <see cref="SharedJobSql.RunningGate"/> reads them: null for the original service's encode, which has no gate.</summary>
+/// <summary>
+/// A running job's settings as <see cref="SharedJobSql.RunningGate"/> reads them: null for the original service's encode, which
+/// has no gate; and its task's kind, if it is one (a plan's finish must carry its plan).
+/// </summary>
 internal sealed class RunningGate
 {
     public EncodeSettings? Settings { get; init; }
+    public string? TaskKind { get; init; }
 }

@@ -15,7 +15,7 @@ public static class JobRules
         "id, file_name, crf, preset, status, started, finished, created_at, output_name, overwrite, error, log_tail, priority, " +
         "attempts, max_attempts, lease_expires_at, cancel_requested, worker, progress, speed, eta_seconds, created_by, " +
         "input_upload AS upload_id, input_sha256, input_bytes, output_upload AS output_upload_id, output_bytes, phase, " +
-        "settings, needs_encoder, profile, command_line, ssim, psnr, result, hdr";
+        "settings, needs_encoder, profile, command_line, ssim, psnr, result, hdr, task, task_kind, parent_id";
 
     /// <summary>
     /// What a worker reported about a run — its progress, and what its quality gate measured and decided —

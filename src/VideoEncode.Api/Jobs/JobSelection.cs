@@ -57,7 +57,8 @@ internal sealed record JobSelection(string From, string Id, IReadOnlyList<string
     public static JobSelection Jobs(JobFilter filter)
     {
         var parameters = new DynamicParameters();
-        var conditions = new List<string>(2);
+        // Tasks are listed with their job (GET /api/jobs/{id}/tasks), never as jobs of their own.
+        var conditions = new List<string>(3) { "parent_id IS NULL" };
         if (filter.Status is not null)
         {
             conditions.Add("status = @status");

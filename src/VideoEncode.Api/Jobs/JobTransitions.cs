@@ -88,6 +88,13 @@ public sealed class ClaimState
     public long Attempts { get; init; }
     public long MaxAttempts { get; init; }
     public string? OutputName { get; init; }
+    /// <summary>The job a task belongs to; null for a job.</summary>
+    public long? ParentId { get; init; }
+    /// <summary>jobs.task_kind: "job" for a job made of tasks, a task's kind, null for a plain job.</summary>
+    public string? TaskKind { get; init; }
+
+    public bool IsTask => ParentId is not null;
+    public bool HasTasks => TaskKind == JobTaskSteps.MadeOfTasks;
 
     public JobState State => JobStatus.Parse(Status) ?? throw new FormatException($"Unknown job status '{Status}'.");
     public WorkerStep? LastStep => WorkerSteps.Parse(Step);

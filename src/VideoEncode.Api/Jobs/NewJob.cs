@@ -7,7 +7,8 @@ namespace VideoEncode.Api.Jobs;
 /// by <see cref="Http.JobInput"/> so that every bad field gets a precise message. Beside these, any field of
 /// the encode settings (GET /api/encode-options; the EncodeSettings schema) may be given flat:
 /// video_codec, encoder, crf or bitrate, preset, bit_depth, max_height, audio, audio_bitrate, container,
-/// subtitles, min_ssim, min_psnr, skip_if_larger. Without a profile, video_codec or encoder: crf and preset, as the original service had them.
+/// subtitles, min_ssim, min_psnr, skip_if_larger, package, thumbnails, split_seconds. Without a profile, video_codec or encoder: crf and
+/// preset, as the original service had them.
 /// </summary>
 /// <param name="FileName">Path relative to the worker's media root, e.g. "shows/ep1.mkv".</param>
 /// <param name="Crf">Constant quality on the encoder's scale (x264: 0–51); a string ("23") or a number (23). "" in a job encoded by bitrate or copied.</param>
@@ -41,4 +42,17 @@ public sealed record NewJob(string FileName, string Crf, string Preset, int Prio
     /// a second enqueue of it answers 409 with the job it became.
     /// </summary>
     public WatchedFile? Source { get; init; }
+
+    /// <summary>
+    /// Optional: 1 to <see cref="Http.JobInput.MaxOutputs"/> outputs of the one input, each with its own settings (the job's
+    /// fields with the output's own over them, or a profile) and output_name; the job is then made of tasks, one per output.
+    /// </summary>
+    public IReadOnlyList<NewOutput>? Outputs { get; init; }
+
+    /// <summary>Whether the job is made of tasks (<see cref="JobShape"/>): several outputs, a package, thumbnails or a split encode.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasTasks => Outputs is not null || Settings.NeedsTasks;
 }
+
+/// <summary>One output of a job made of tasks, as the request's "outputs" gives it.</summary>
+public sealed record NewOutput(EncodeSettings Settings, string? OutputName, bool Overwrite, string? Profile);

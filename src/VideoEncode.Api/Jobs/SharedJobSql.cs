@@ -57,13 +57,15 @@ internal static class SharedJobSql
     /// libx264-only claim a thousand index entries and row reads before it reaches its job, on every
     /// claim, until a worker that has the encoder takes them (README, Routing by capability; not measured yet).
     /// <see cref="Contracts.ClaimRequest.CanRun"/> says the same in C#, for the claims a job wakes: change both together.
+    /// A job made of tasks is never claimed itself (its tasks are), and tasks go only to a worker that runs them
+    /// (<see cref="Contracts.ClaimRequest.TakesTasks"/>): every other claim takes plain jobs alone, as before tasks.
     /// </summary>
     public static string ClaimRunnable(Contracts.ClaimRequest claim, string contains) => claim.Encoders switch
     {
         null => "needs_encoder IS NULL",
         var listed when listed.Contains(Contracts.EncoderCatalog.Libx264) => $"(needs_encoder IS NULL OR {contains})",
         _ => contains,
-    };
+    } + (claim.TakesTasks ? $" AND COALESCE(task_kind, '') <> '{JobTaskSteps.MadeOfTasks}'" : " AND task_kind IS NULL");
 
     /// <summary>The value of @encoders: ",a,b," (null for a claim that lists none, whose statement does not read it).</summary>
     public static string? EncodersParameter(Contracts.ClaimRequest claim) =>
@@ -80,7 +82,7 @@ internal static class SharedJobSql
 
     /// <summary>What a job's steps are judged by (<see cref="ClaimState"/>); PostgreSQL appends FOR UPDATE.</summary>
     public const string SelectClaimState = """
-        SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name
+        SELECT status, claim_token AS token, claim_step AS step, cancel_requested, attempts, max_attempts, output_name, parent_id, task_kind
         FROM jobs WHERE id = @id
         """;
 
@@ -115,9 +117,10 @@ internal static class SharedJobSql
             input_bytes = COALESCE(input_bytes, @inputbytes),
             command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
             hdr = COALESCE(CAST(@hdr AS TEXT), hdr),
+            output_codec = CAST(@codec AS TEXT), output_height = CAST(@height AS BIGINT),
             ssim = @ssim, psnr = @psnr, result = COALESCE(CAST(@result AS TEXT), '{Contracts.JobResults.Encoded}')
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
-            AND (input_upload IS NULL OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
+            AND (input_upload IS NULL OR task_kind = '{Contracts.TaskKinds.Plan}' OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
         RETURNING {Columns}
         """;
 
@@ -125,7 +128,7 @@ internal static class SharedJobSql
     /// The settings of job @id while it runs (no row otherwise), which its finish is held to
     /// (<see cref="JobRules.GateRefusal"/>). A job's settings never change once it is made, so no lock is needed.
     /// </summary>
-    public const string RunningGate = "SELECT settings FROM jobs WHERE id = @id AND status = 'in_progress'";
+    public const string RunningGate = "SELECT settings, task_kind FROM jobs WHERE id = @id AND status = 'in_progress'";
 
     /// <summary>
     /// Asked only when <see cref="Finish"/> changed nothing: whether job @id is a running store job, held
@@ -134,7 +137,7 @@ internal static class SharedJobSql
     /// the original (@result). Otherwise the finish's usual answers apply (a stale token: 409).
     /// </summary>
     public const string ResultMissing = $"""
-        SELECT COUNT(*) FROM jobs WHERE id = @id AND status = 'in_progress' AND input_upload IS NOT NULL
+        SELECT COUNT(*) FROM jobs WHERE id = @id AND status = 'in_progress' AND input_upload IS NOT NULL AND COALESCE(task_kind, '') <> '{Contracts.TaskKinds.Plan}'
             AND COALESCE(CAST(@result AS TEXT), '') <> '{Contracts.JobResults.KeptOriginal}'
             AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL)

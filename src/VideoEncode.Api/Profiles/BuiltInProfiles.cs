@@ -35,6 +35,19 @@ public static class BuiltInProfiles
             VideoCodec = VideoCodecs.Vp9, Encoder = "libvpx-vp9", Crf = "32", Preset = "4",
             Container = Containers.Webm, Audio = AudioCodecs.Opus, AudioBitrate = "128k",
         },
+        // Adaptive streaming for the web: an HLS ladder of 1080/720/480/360 lines (as high as the input goes) with a scrubbing storyboard.
+        ["web-ladder"] = new()
+        {
+            Crf = "23", Preset = "fast", AudioBitrate = "128k",
+            Package = new PackageSpec(PackageFormats.Hls, PackageSpec.DefaultLadder, PackageSpec.DefaultSegmentSeconds),
+            Thumbnails = new ThumbnailsSpec(10, 160),
+        },
+        // A long film encoded by every idle worker at once: 60-second chunks of HEVC 10-bit, joined and checked as a whole.
+        ["hevc-chunked-archive"] = new()
+        {
+            VideoCodec = VideoCodecs.Hevc, Encoder = "libx265", Crf = "22", Preset = "slow", BitDepth = 10,
+            Container = Containers.Mkv, Audio = AudioCodecs.Copy, Subtitles = SubtitleModes.Copy, MinSsim = 0.95, SplitSeconds = 60,
+        },
         // A container change only: the streams as they are, into MKV.
         ["remux-mkv"] = new()
         {

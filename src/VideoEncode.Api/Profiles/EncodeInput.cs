@@ -46,6 +46,9 @@ internal static partial class EncodeInput
         public IReadOnlyList<string>? AudioLanguages { get; init; }
         public IReadOnlyList<string>? SubtitleLanguages { get; init; }
         public string? Tonemap { get; init; }
+        public PackageSpec? Package { get; init; }
+        public ThumbnailsSpec? Thumbnails { get; init; }
+        public int? SplitSeconds { get; init; }
 
         /// <summary>A request naming neither a codec nor an encoder nor a profile: the original service's crf + preset.</summary>
         public bool NamesNoEncoder => VideoCodec is null && Encoder is null;
@@ -140,6 +143,9 @@ internal static partial class EncodeInput
             AudioLanguages = Languages("audio_languages"),
             SubtitleLanguages = Languages("subtitle_languages"),
             Tonemap = OneOf("tonemap", ToneMaps.All),
+            Package = TaskInput.ReadPackage(Field(item, "package"), ref problem),
+            Thumbnails = TaskInput.ReadThumbnails(Field(item, "thumbnails"), ref problem),
+            SplitSeconds = TaskInput.ReadSplitSeconds(Field(item, "split_seconds"), ref problem),
         };
         return problem is null ? (fields, null) : (null, problem);
     }
@@ -241,7 +247,11 @@ internal static partial class EncodeInput
             AudioLanguages = fields.AudioLanguages ?? video.AudioLanguages,
             SubtitleLanguages = fields.SubtitleLanguages ?? video.SubtitleLanguages,
             Tonemap = fields.Tonemap ?? video.Tonemap,
+            Package = fields.Package ?? video.Package,
+            Thumbnails = fields.Thumbnails ?? video.Thumbnails,
+            SplitSeconds = fields.SplitSeconds ?? video.SplitSeconds,
         };
+        if (TaskInput.Problem(settings) is { } taskProblem) return (null, taskProblem);
         if (settings.Subtitles == SubtitleModes.Drop && fields.SubtitleLanguages is not null)
             return Fail("subtitle_languages", "cannot be used with subtitles drop, which keeps no subtitles");
 

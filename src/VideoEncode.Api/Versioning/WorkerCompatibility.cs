@@ -35,6 +35,10 @@ public static class WorkerCompatibility
     public static string? VersionOf(string? header) =>
         string.IsNullOrEmpty(header) ? null : Versions.ParseWorkerHeader(header)?.Version is { Length: > 0 and <= 64 } version ? version : null;
 
+    /// <summary>Whether the worker that sent <paramref name="header"/> runs tasks (<see cref="Versions.TasksProtocol"/>).</summary>
+    public static bool TakesTasks(string? header) =>
+        !string.IsNullOrEmpty(header) && Versions.ParseWorkerHeader(header) is { } worker && worker.Protocol >= Versions.TasksProtocol;
+
     private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
 
     public abstract record Refusal

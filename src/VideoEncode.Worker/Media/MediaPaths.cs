@@ -30,8 +30,14 @@ public sealed class MediaPaths(string inputRoot, string outputRoot)
         if (FileNames.Problem(job.FileName) is { } problem)
             return (null, $"file_name {problem}.");
         var container = job.Settings.Container;
-        var outputName = job.OutputName ?? FileNames.DefaultOutputName(job.FileName, container);
-        if (FileNames.OutputProblem(outputName, container) is { } outputProblem)
+        // A plan writes nothing: its "output" is a name beside the input's that is checked like any and never written.
+        var outputName = job.OutputName ?? (job.Task is { Kind: TaskKinds.Plan } ? FileNames.WithoutExtension(job.FileName) + ".plan"
+            : FileNames.DefaultOutputName(job.FileName, container));
+        // A package's folder, thumbnails and a split job's parts are not files of the job's container.
+        var outputProblem = job.Task is { Kind: not (TaskKinds.Encode or TaskKinds.Join) }
+            ? FileNames.Problem(outputName)
+            : FileNames.OutputProblem(outputName, container);
+        if (outputProblem is not null)
             return (null, $"output_name {outputProblem}.");
         var input = Path.GetFullPath(Path.Combine(inputRoot, job.FileName.Replace('\\', '/')));
         var output = Path.GetFullPath(Path.Combine(outputRoot, outputName.Replace('\\', '/')));

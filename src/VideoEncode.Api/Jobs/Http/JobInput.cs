@@ -17,6 +17,11 @@ internal static class JobInput
     public const int MaxAttemptsLimit = 100;
     public const int PriorityLimit = 1_000_000;
     public const int MaxWorkerNameLength = 200;
+    public const int MaxOutputs = 8;
+
+    /// <summary>The fields of a job that are not its encode settings: an output of "outputs" may not give them.</summary>
+    private static readonly string[] JobOnlyFields =
+        ["file_name", "upload_id", "priority", "max_attempts", "source", "outputs", "package", "thumbnails", "split_seconds"];
 
     /// <summary>
     /// The profiles a request names (to be looked up before <see cref="Parse"/>), without judging
@@ -25,9 +30,17 @@ internal static class JobInput
     public static IReadOnlyCollection<string> ProfileNames(JsonElement body)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in body.ValueKind == JsonValueKind.Array ? body.EnumerateArray() : Enumerable.Repeat(body, 1))
+        void Add(JsonElement item)
+        {
             if (item.ValueKind == JsonValueKind.Object && Field(item, "profile") is { ValueKind: JsonValueKind.String } name && ProfileRules.IsName(name.GetString()!))
                 names.Add(name.GetString()!);
+        }
+        foreach (var item in body.ValueKind == JsonValueKind.Array ? body.EnumerateArray() : Enumerable.Repeat(body, 1))
+        {
+            Add(item);
+            if (item.ValueKind == JsonValueKind.Object && Field(item, "outputs") is { ValueKind: JsonValueKind.Array } outputs)
+                foreach (var output in outputs.EnumerateArray()) Add(output);
+        }
         return names;
     }
 
@@ -115,11 +128,26 @@ internal static class JobInput
                 return null;
             }
         }
+        IReadOnlyList<NewOutput>? outputs = null;
+        if (Field(item, "outputs") is { } asked)
+        {
+            outputs = ParseOutputs(item, asked, index, profiles, out error);
+            if (outputs is null) return null;
+        }
         var (fields, fieldProblem) = EncodeInput.Read(item);
-        var (settings, settingsProblem) = fields is null ? (null, fieldProblem) : EncodeInput.Resolve(profile, fields, requirePreset: profile is null);
+        var (settings, settingsProblem) = fields is null ? (null, fieldProblem)
+            : outputs is not null && (fields.Package ?? profile?.Package) is null
+                // Several outputs and no ladder: the job's own settings are its first output's, with its thumbnails.
+                ? (outputs[0].Settings with { Thumbnails = fields.Thumbnails ?? profile?.Thumbnails, SplitSeconds = fields.SplitSeconds ?? profile?.SplitSeconds }, null)
+                : EncodeInput.Resolve(profile, fields, requirePreset: profile is null);
         if (settings is null)
         {
             error = Fail(index, settingsProblem!.Field, settingsProblem.Message);
+            return null;
+        }
+        if (outputs is not null && settings.SplitSeconds is not null)
+        {
+            error = Fail(index, "split_seconds", "cannot be used with outputs: a split encode has one output");
             return null;
         }
         if (!TryOptionalInt(item, "priority", -PriorityLimit, PriorityLimit, 0, out var priority))
@@ -136,7 +164,10 @@ internal static class JobInput
         if (Field(item, "output_name") is { } output)
         {
             outputName = output.ValueKind == JsonValueKind.String ? output.GetString()!.Replace('\\', '/') : null;
-            var outputProblem = outputName is null ? "must be a string" : FileNames.OutputProblem(outputName, settings.Container);
+            var outputProblem = outputName is null ? "must be a string"
+                : settings.Package is not null ? FileNames.Problem(outputName)   // the package's folder
+                : outputs is not null ? "names the package's folder; name each output in outputs[].output_name"
+                : FileNames.OutputProblem(outputName, settings.Container);
             if (outputProblem is not null)
             {
                 error = Fail(index, "output_name", outputProblem);
@@ -165,7 +196,83 @@ internal static class JobInput
             Settings = settings,
             Profile = profileName,
             Source = source,
+            Outputs = outputs,
         };
+    }
+
+    /// <summary>
+    /// A job's "outputs": 1 to <see cref="MaxOutputs"/> objects, each the job's encode fields with its own over them
+    /// (a profile of its own replaces the job's), its output_name checked against its own container, overwrite as the job's unless it says.
+    /// </summary>
+    private static IReadOnlyList<NewOutput>? ParseOutputs(JsonElement job, JsonElement asked, int? index,
+        IReadOnlyDictionary<string, EncodeSettings> profiles, out ApiError? error)
+    {
+        error = null;
+        if (asked.ValueKind != JsonValueKind.Array || asked.GetArrayLength() is 0 or > MaxOutputs)
+        {
+            error = Fail(index, "outputs", $"must be a list of 1 to {MaxOutputs} output objects, each with its settings and output_name");
+            return null;
+        }
+        var outputs = new List<NewOutput>();
+        var at = 0;
+        foreach (var output in asked.EnumerateArray())
+        {
+            var field = $"outputs[{at}]";
+            if (output.ValueKind != JsonValueKind.Object)
+            {
+                error = Fail(index, field, "must be an output object");
+                return null;
+            }
+            if (JobOnlyFields.FirstOrDefault(name => output.TryGetProperty(name, out _)) is { } misplaced)
+            {
+                error = Fail(index, $"{field}.{misplaced}", "belongs to the job, not to one of its outputs");
+                return null;
+            }
+            var merged = new System.Text.Json.Nodes.JsonObject();
+            foreach (var property in job.EnumerateObject())
+                if (!JobOnlyFields.Contains(property.Name) && property.Name is not ("output_name" or "overwrite" or "profile"))
+                    merged[property.Name] = System.Text.Json.Nodes.JsonNode.Parse(property.Value.GetRawText());
+            foreach (var property in output.EnumerateObject())
+                merged[property.Name] = System.Text.Json.Nodes.JsonNode.Parse(property.Value.GetRawText());
+            var own = System.Text.Json.JsonSerializer.SerializeToElement(merged);
+            var profileName = Field(own, "profile")?.ValueKind == JsonValueKind.String ? Field(own, "profile")!.Value.GetString()
+                : Field(job, "profile")?.ValueKind == JsonValueKind.String ? Field(job, "profile")!.Value.GetString() : null;
+            EncodeSettings? profile = null;
+            if (profileName is not null && !profiles.TryGetValue(profileName, out profile))
+            {
+                error = Fail(index, $"{field}.profile", ProfileRules.IsName(profileName) ? $"'{profileName}' is not a profile (GET /api/profiles lists them)" : ProfileRules.NameRule);
+                return null;
+            }
+            var (fields, problem) = EncodeInput.Read(own);
+            var (settings, settingsProblem) = fields is null ? (null, problem) : EncodeInput.Resolve(profile, fields, requirePreset: profile is null);
+            if (settings is null)
+            {
+                error = Fail(index, $"{field}.{settingsProblem!.Field}", settingsProblem.Message);
+                return null;
+            }
+            // What makes a job of tasks belongs to the job: an output is one encode.
+            settings = settings with { Package = null, Thumbnails = null, SplitSeconds = null };
+            string? name = null;
+            if (Field(output, "output_name") is { } named)
+            {
+                name = named.ValueKind == JsonValueKind.String ? named.GetString()!.Replace('\\', '/') : null;
+                var nameProblem = name is null ? "must be a string" : FileNames.OutputProblem(name, settings.Container);
+                if (nameProblem is not null)
+                {
+                    error = Fail(index, $"{field}.output_name", nameProblem);
+                    return null;
+                }
+            }
+            var overwrite = Field(output, "overwrite") ?? Field(job, "overwrite");
+            if (overwrite is { ValueKind: not (JsonValueKind.True or JsonValueKind.False) })
+            {
+                error = Fail(index, $"{field}.overwrite", "must be true or false");
+                return null;
+            }
+            outputs.Add(new NewOutput(settings, name, overwrite?.GetBoolean() ?? false, profileName));
+            at++;
+        }
+        return outputs;
     }
 
     private static bool TryOptionalInt(JsonElement item, string name, int min, int max, int absent, out int value)

@@ -35,7 +35,8 @@ public static class JobsApi
                              "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing. A job with a \"source\" " +
                              "(a watched folder's file: path, size, mtime) enqueued before answers 409 with its job_id and creates nothing.");
         group.MapGet("/", List).WithSummary("List jobs, newest first (or sort=oldest|priority|status); status and q (a piece of the file name) filter");
-        group.MapGet("/{id}", Get).WithSummary("One job");
+        group.MapGet("/{id}", Get).WithSummary("One job (a job made of tasks lists its outputs)");
+        group.MapGet("/{id}/tasks", Tasks).WithSummary("A job's tasks: each output, package, thumbnails, a split job's chunks, with their workers and progress");
         group.MapDelete("/{id}", Delete).RequireAccess(Access.Admin).WithSummary("Delete a job in any state");
         group.MapPost("/{id}/cancel", Cancel).RequireAccess(Access.Submit, claimHolders: true)
             .WithSummary("Cancel a job: a pending one at once, a running one when its worker stops it")
@@ -95,7 +96,16 @@ public static class JobsApi
     private static async Task<Results<Ok<Contracts.Job>, NotFound<ApiError>, BadRequest<ApiError>>> Get(string id, IJobStore store, LiveClaims live)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return await store.GetAsync(jobId) is { } job ? TypedResults.Ok(live.Overlay(job)) : TypedResults.NotFound(new ApiError("Job not found"));
+        if (await store.GetAsync(jobId) is not { } job) return TypedResults.NotFound(new ApiError("Job not found"));
+        if (!job.HasTasks || await store.TasksAsync(jobId) is not { } tasks) return TypedResults.Ok(live.Overlay(job));
+        // A running job's progress is its tasks' as they report it, not the sum last written with a change of theirs.
+        return TypedResults.Ok(job with { Outputs = tasks.Outputs, Progress = job.State == Contracts.JobState.InProgress ? tasks.Progress : job.Progress });
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<Contracts.TaskLine>>, NotFound<ApiError>, BadRequest<ApiError>>> Tasks(string id, IJobStore store)
+    {
+        if (ParseId(id) is not { } jobId) return InvalidId();
+        return await store.TasksAsync(jobId) is { } tasks ? TypedResults.Ok(tasks.Tasks) : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(

@@ -30,8 +30,37 @@ public static class MediaDownloads
         group.MapMethods("/{id}/input", [HttpMethods.Get, HttpMethods.Head], Input)
             .WithSummary("Download the job's input from the host's media store (Range requests welcome)");
         group.MapMethods("/{id}/output", [HttpMethods.Get, HttpMethods.Head], Output)
-            .WithSummary("Download the job's result from the host's media store (Range requests welcome)");
+            .WithSummary("Download the job's result from the host's media store (Range requests welcome); a task's result, by the task's id");
+        group.MapGet("/{id}/thumbnails/{name}", Thumbnail)
+            .WithSummary("A file of the job's thumbnails: sprite.jpg, storyboard.vtt or poster.jpg (the storyboard's cues point at the sprite by its name)");
         return group;
+    }
+
+    /// <summary>
+    /// One file of a job's thumbnails, read from the tar its thumbnails task uploaded (a shared-folder job's too, so the
+    /// pages can show the storyboard): by its own name ("a.sprite.jpg", as the storyboard's cues say) or its plain one ("sprite.jpg").
+    /// </summary>
+    private static async Task<IResult> Thumbnail(string id, string name, IJobStore jobs, UploadStore uploads, MediaStore media)
+    {
+        if (JobAnswers.ParseId(id) is not { } jobId) return JobAnswers.InvalidId();
+        if (await jobs.TasksAsync(jobId) is not { } view) return TypedResults.NotFound(new ApiError("Job not found"));
+        var thumbnails = view.Outputs.FirstOrDefault(output => output.Kind == Contracts.TaskKinds.Thumbnails && output.Status == Contracts.JobStatus.Finished);
+        if (thumbnails is null || await jobs.GetAsync(thumbnails.TaskId) is not { OutputUploadId: { } uploadId })
+            return TypedResults.NotFound(new ApiError($"Job {jobId} has no finished thumbnails."));
+        var upload = MediaStore.IsId(uploadId) ? await uploads.GetAsync(uploadId) : null;
+        var path = upload is { IsComplete: true } ? media.CompletedPath(upload.Id) : null;
+        if (path is null || !File.Exists(path)) return TypedResults.NotFound(new ApiError($"Job {jobId}'s thumbnails are no longer in the media store."));
+        await using var tar = File.OpenRead(path);
+        using var reader = new System.Formats.Tar.TarReader(tar);
+        while (await reader.GetNextEntryAsync(copyData: true) is { } entry)
+        {
+            var file = Path.GetFileName(entry.Name);
+            if (entry.DataStream is null || !(file == name || file.EndsWith("." + name, StringComparison.Ordinal))) continue;
+            using var bytes = new MemoryStream();
+            await entry.DataStream.CopyToAsync(bytes);
+            return TypedResults.Bytes(bytes.ToArray(), file.EndsWith(".vtt", StringComparison.Ordinal) ? "text/vtt" : "image/jpeg", file);
+        }
+        return TypedResults.NotFound(new ApiError($"Job {jobId}'s thumbnails have no file '{name}' ({string.Join(", ", Contracts.ThumbnailsSpec.Files)})."));
     }
 
     private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> Input(

@@ -87,7 +87,7 @@ internal static class WorkerRoutes
             case WorkerCompatibility.Refusal.Unsupported unsupported:
                 return TypedResults.Json(unsupported.Answer, statusCode: StatusCodes.Status426UpgradeRequired);
         }
-        claim = claim with { WorkerVersion = WorkerCompatibility.VersionOf(header) };
+        claim = claim with { WorkerVersion = WorkerCompatibility.VersionOf(header), TakesTasks = claim.Encoders is not null && WorkerCompatibility.TakesTasks(header) };
         // Wall-clock time, not the queue's TimeProvider: "wait" is how long a client's request stays
         // open, whatever time the queue keeps (tests move that clock by hand).
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(claim.Wait ?? 0);
