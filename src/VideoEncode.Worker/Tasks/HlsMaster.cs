@@ -45,7 +45,8 @@ public static partial class HlsMaster
                 var attributes = Attributes(line[StreamInf.Length..]);
                 if (!attributes.ContainsKey("RESOLUTION"))
                 {
-                    index = uri;
+                    // The variant goes with the blank line ffmpeg writes after it.
+                    index = uri + 1 < lines.Count && lines[uri + 1].Length == 0 ? uri + 1 : uri;
                     continue;
                 }
                 if (!attributes.ContainsKey("CODECS") && videoCodec(lines[uri]) is { } codec)
@@ -53,7 +54,7 @@ public static partial class HlsMaster
             }
             output.Append(line).Append('\n');
         }
-        return output.ToString();
+        return output.ToString().TrimEnd('\n') + "\n";
     }
 
     /// <summary>

@@ -76,8 +76,9 @@ public static class PackageArguments
         if (audioIndex is { } audio) args.AddRange(["-map", $"0:{audio}"]);
         args.AddRange(Video(spec, rungs, settings));
         if (audioIndex is not null)
-            // Stereo: what every browser and set-top box plays; a 5.1 track is mixed down.
-            args.AddRange(["-c:a", "aac", "-b:a", X264(settings) && settings.Audio == AudioCodecs.Aac && settings.AudioBitrate is { } bitrate
+            // Always AAC (an Opus or copied track too), stereo: what every browser and set-top box plays; a 5.1 track is
+            // mixed down. An AAC job's bitrate carries over; another codec's would mean something else.
+            args.AddRange(["-c:a", "aac", "-b:a", settings.Audio == AudioCodecs.Aac && settings.AudioBitrate is { } bitrate
                 ? bitrate : DefaultAudioBitrate, "-ac", "2"]);
         // Subtitles, data and chapters do not go into the segments.
         args.AddRange(["-sn", "-dn", "-map_chapters", "-1"]);
@@ -102,13 +103,15 @@ public static class PackageArguments
 
     /// <summary>
     /// One decode of the first video stream, split into one branch per rung: scaled to the rung's height keeping the
-    /// aspect (square pixels, so players size every rendition alike), 8-bit 4:2:0.
+    /// aspect, 8-bit 4:2:0. The scale filter sets each rendition's sample aspect ratio so that its display aspect is
+    /// exactly the input's (426x240 of a 16:9 input is 640:639): DASH refuses an adaptation set whose
+    /// representations' display aspects differ, and every player then draws each rendition the same shape.
     /// </summary>
     public static string FilterGraph(IReadOnlyList<Rung> rungs, bool toneMap)
     {
         var head = toneMap ? string.Join(",", EncodeArguments.ToneMapFilters(tenBit: false)) + "," : "";
         var split = $"[0:v:0]{head}split={rungs.Count}{string.Concat(rungs.Select((_, index) => $"[s{index}]"))}";
-        return string.Join(";", rungs.Select((rung, index) => $"[s{index}]scale=-2:{rung.Height},setsar=1,format=yuv420p[v{index}]").Prepend(split));
+        return string.Join(";", rungs.Select((rung, index) => $"[s{index}]scale=-2:{rung.Height},format=yuv420p[v{index}]").Prepend(split));
     }
 
     private static List<string> Video(PackageSpec spec, IReadOnlyList<Rung> rungs, EncodeSettings settings)
