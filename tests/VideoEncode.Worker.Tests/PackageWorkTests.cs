@@ -225,15 +225,29 @@ public sealed class PackageWorkTests(PackageWorkTests.Clip clip) : IClassFixture
             await AssertDecodesWholeAsync(manifest, $"0:{index}");
     }
 
-    private async Task<(TaskWorkResult Result, bool Progressed, string Folder)> RunAsync(PackageSpec spec)
+    [Fact]
+    public async Task AnInputWithoutAudioMakesVariantsOfVideoAlone()
     {
+        var (result, _, folder) = await RunAsync(new PackageSpec(PackageFormats.Hls, [144], 2), clip.SilentPath);
+
+        Done(result);
+        var variant = Assert.Single(HlsMaster.Variants(await File.ReadAllTextAsync(Path.Combine(folder, "master.m3u8"))));
+        Assert.Matches("^avc1\\.[0-9a-f]{6}$", variant.Attributes["CODECS"]);
+        Assert.False(variant.Attributes.ContainsKey("AUDIO"));
+        Assert.Equal(["144p"], Directory.GetDirectories(folder).Select(Path.GetFileName));
+        await AssertDecodesWholeAsync(Path.Combine(folder, variant.Uri));
+    }
+
+    private async Task<(TaskWorkResult Result, bool Progressed, string Folder)> RunAsync(PackageSpec spec, string? inputPath = null)
+    {
+        var path = inputPath ?? clip.Path;
         var work = Directory.CreateDirectory(Path.Combine(clip.Folder, Guid.NewGuid().ToString("N"))).FullName;
         var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", TimeSpan.FromSeconds(30));
-        var input = await ffmpeg.ProbeAsync(clip.Path, CancellationToken.None);
+        var input = await ffmpeg.ProbeAsync(path, CancellationToken.None);
         var job = new Job { Id = 7, FileName = "movies/a.mp4", Crf = Fast.Crf!, Preset = Fast.Preset!, OutputName = "movies/a",
             Task = new JobTask { JobId = 6, Index = 1, Kind = TaskKinds.Package, Package = spec } };
         var progressed = false;
-        var context = new TaskContext(job, job.Task, clip.Path, input, work, ffmpeg, TimeSpan.FromSeconds(30), _ => progressed = true,
+        var context = new TaskContext(job, job.Task, path, input, work, ffmpeg, TimeSpan.FromSeconds(30), _ => progressed = true,
             (_, _) => throw new InvalidOperationException("A package reads no parts."));
         var result = await new PackageWork().RunAsync(context, CancellationToken.None);
         return (result, progressed, Path.Combine(work, PackageWork.FolderName));
@@ -269,7 +283,13 @@ public sealed class PackageWorkTests(PackageWorkTests.Clip clip) : IClassFixture
         public string Folder { get; } = Directory.CreateTempSubdirectory("videoencode-package-").FullName;
         public string Path => System.IO.Path.Combine(Folder, "in.mp4");
 
-        public Task InitializeAsync() => TestMedia.MakeClipAsync(Path, Seconds, "640x360", 25);
+        public string SilentPath => System.IO.Path.Combine(Folder, "silent.mp4");
+
+        public async Task InitializeAsync()
+        {
+            await TestMedia.MakeClipAsync(Path, Seconds, "640x360", 25);
+            await TestMedia.MakeClipAsync(SilentPath, Seconds, "320x180", 25, audio: false);
+        }
 
         public Task DisposeAsync()
         {
