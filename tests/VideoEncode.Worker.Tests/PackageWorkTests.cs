@@ -238,7 +238,46 @@ public sealed class PackageWorkTests(PackageWorkTests.Clip clip) : IClassFixture
         await AssertDecodesWholeAsync(Path.Combine(folder, variant.Uri));
     }
 
-    private async Task<(TaskWorkResult Result, bool Progressed, string Folder)> RunAsync(PackageSpec spec, string? inputPath = null)
+    [Fact]
+    public void AnFfmpegRunEndsTheTaskAsAPlainJobsEncodeWould()
+    {
+        var stall = TimeSpan.FromSeconds(30);
+
+        Assert.Null(FfmpegEnding.Of(new EncodeOutcome(0, ""), stall, "ffmpeg -i x"));
+        Assert.IsType<TaskWorkResult.Stopped>(FfmpegEnding.Of(new EncodeOutcome(null, "killed"), stall, "ffmpeg -i x"));
+        var stalled = Assert.IsType<TaskWorkResult.Failed>(FfmpegEnding.Of(new EncodeOutcome(null, "tail", Stalled: true), stall, "ffmpeg -i x"));
+        Assert.Equal(("ffmpeg made no progress for 30 s; stopped", true, "tail"), (stalled.Failure.Error, stalled.Failure.Retryable, stalled.Failure.LogTail));
+        var failed = Assert.IsType<TaskWorkResult.Failed>(FfmpegEnding.Of(new EncodeOutcome(1, "first\nInvalid data found\n"), stall, "ffmpeg -i x"));
+        Assert.Equal(("ffmpeg exited with code 1: Invalid data found", false, "ffmpeg -i x"),
+            (failed.Failure.Error, failed.Failure.Retryable, failed.Failure.CommandLine));
+    }
+
+    [Fact]
+    public async Task AnInputFfmpegCannotReadFailsTheTaskForGoodWithItsLog()
+    {
+        var broken = Path.Combine(clip.Folder, "broken.mp4");
+        await File.WriteAllTextAsync(broken, "not a video");
+
+        // The probe of the real clip stands in for one of the broken file: the runner probes before the work runs.
+        var (result, _, _) = await RunAsync(new PackageSpec(PackageFormats.Hls, [144], 2), clip.Path, readFrom: broken);
+
+        var failed = Assert.IsType<TaskWorkResult.Failed>(result);
+        Assert.False(failed.Failure.Retryable);
+        Assert.StartsWith("ffmpeg exited with code", failed.Failure.Error);
+        Assert.Contains("broken.mp4", failed.Failure.LogTail);
+        Assert.StartsWith("ffmpeg ", failed.Failure.CommandLine);
+    }
+
+    [Fact]
+    public async Task AClaimThatEndsStopsTheRun()
+    {
+        var (result, _, _) = await RunAsync(new PackageSpec(PackageFormats.Dash, [144], 2), stop: new CancellationToken(canceled: true));
+
+        Assert.IsType<TaskWorkResult.Stopped>(result);
+    }
+
+    private async Task<(TaskWorkResult Result, bool Progressed, string Folder)> RunAsync(PackageSpec spec, string? inputPath = null,
+        string? readFrom = null, CancellationToken stop = default)
     {
         var path = inputPath ?? clip.Path;
         var work = Directory.CreateDirectory(Path.Combine(clip.Folder, Guid.NewGuid().ToString("N"))).FullName;
@@ -247,9 +286,9 @@ public sealed class PackageWorkTests(PackageWorkTests.Clip clip) : IClassFixture
         var job = new Job { Id = 7, FileName = "movies/a.mp4", Crf = Fast.Crf!, Preset = Fast.Preset!, OutputName = "movies/a",
             Task = new JobTask { JobId = 6, Index = 1, Kind = TaskKinds.Package, Package = spec } };
         var progressed = false;
-        var context = new TaskContext(job, job.Task, path, input, work, ffmpeg, TimeSpan.FromSeconds(30), _ => progressed = true,
+        var context = new TaskContext(job, job.Task, readFrom ?? path, input, work, ffmpeg, TimeSpan.FromSeconds(30), _ => progressed = true,
             (_, _) => throw new InvalidOperationException("A package reads no parts."));
-        var result = await new PackageWork().RunAsync(context, CancellationToken.None);
+        var result = await new PackageWork().RunAsync(context, stop);
         return (result, progressed, Path.Combine(work, PackageWork.FolderName));
     }
 
