@@ -164,9 +164,7 @@ public static class EncodeArguments
         if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'trunc(min(ih,{maxHeight})/2)*2'");
         // To linear light, tone-mapped (hable keeps highlights' detail) in BT.709's primaries, then BT.709's
         // transfer and matrix; after the scale, so the costly part works on the smaller picture.
-        if (toneMap)
-            filters.AddRange(["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=hable:desat=0",
-                "zscale=t=bt709:m=bt709:r=tv", tenBit ? "format=yuv420p10le" : "format=yuv420p"]);
+        if (toneMap) filters.AddRange(ToneMapFilters(tenBit));
         // A VAAPI encoder takes frames in GPU memory: scale in software first, then convert and upload.
         if (vaapi) filters.AddRange([tenBit ? "format=p010" : "format=nv12", "hwupload"]);
 
@@ -183,6 +181,11 @@ public static class EncodeArguments
         else if (KeepsHdr(settings, probed)) args.AddRange(Hdr(family, probed));
         return args;
     }
+
+    /// <summary>An HDR picture tone-mapped to BT.709 SDR at the given depth (a package's ladder tone-maps with it too).</summary>
+    internal static IReadOnlyList<string> ToneMapFilters(bool tenBit) =>
+        ["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709", "tonemap=tonemap=hable:desat=0",
+            "zscale=t=bt709:m=bt709:r=tv", tenBit ? "format=yuv420p10le" : "format=yuv420p"];
 
     /// <summary>
     /// An HDR input's colour said to the encoder and the container (primaries, transfer, matrix), and HDR10's
