@@ -140,11 +140,21 @@ public sealed record Job
 
     /// <summary>Whether the job is made of tasks (GET /api/jobs/{id}/tasks lists them); left out when false.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool HasTasks => TaskKind == MadeOfTasks;
+    public bool HasTasks { get; init; }
 
     /// <summary>As the host stores it: <see cref="MadeOfTasks"/> for a job made of tasks, a task's kind, null for a plain job. Not on the wire.</summary>
     [JsonIgnore]
-    public string? TaskKind { get; init; }
+    public string? TaskKind
+    {
+        get => taskKind;
+        init
+        {
+            taskKind = value;
+            HasTasks = value == MadeOfTasks;
+        }
+    }
+
+    private readonly string? taskKind;
 
     /// <summary>The <see cref="TaskKind"/> of a job made of tasks (never claimed itself: its tasks are).</summary>
     public const string MadeOfTasks = "job";

@@ -147,9 +147,9 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
             temporary = null;
             // The rename, too, is on disk before the host hears "finished".
             Durable.FlushFolders(Path.GetDirectoryName(resolved.Output)!, settings.Output);
-            return new Encoded(resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
+            return new Encoded(resolved.Output, await WithResultFactsAsync(job, resolved.Output, new FinishReport("", InputBytes: new FileInfo(resolved.Input).Length,
                 OutputBytes: new FileInfo(resolved.Output).Length, Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded,
-                CommandLine: commandLine));
+                CommandLine: commandLine), claim));
         }
         catch (Exception e) when (Stopping(e, claim) is { } stopped)
         {
@@ -187,6 +187,7 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
             claim.Latest = null;
             var (commandLine, ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
             if (ended is not null) return ended;
+            var facts = await WithResultFactsAsync(job, output, new FinishReport(""), claim);
             // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
             claim.Phase = JobPhase.Uploading;
             claim.Latest = null;
@@ -195,7 +196,7 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
             using (JobTracing.Step("upload"))
                 uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
             return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
-                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine));
+                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine, Codec: facts.Codec, Height: facts.Height));
         }
         catch (TransferFailedException e)
         {
@@ -215,6 +216,17 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
             console.Ended(job.Id);
             if (!ScratchSpace.TryDelete(folder)) console.Warn($"Could not remove the scratch folder {folder}; the next worker to start removes it.");
         }
+    }
+
+    /// <summary>
+    /// An output of a job made of tasks says what it is (its video codec and height, for the job's list of outputs), as a
+    /// probe of the result finds it; a plain job's finish stays as it was, without the extra probe.
+    /// </summary>
+    private async Task<FinishReport> WithResultFactsAsync(Job job, string result, FinishReport report, ClaimKeeper claim)
+    {
+        if (job.Task is null) return report;
+        var probed = await ffmpeg.ProbeAsync(result, claim.Stop);
+        return report with { Codec = probed.VideoCodec, Height = probed.Height };
     }
 
     /// <summary>
