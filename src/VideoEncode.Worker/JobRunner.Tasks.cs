@@ -113,8 +113,11 @@ public sealed partial class JobRunner
     private static string? OutputRefusal(JobTask task, JobPaths placed, bool overwrite) => task.Kind switch
     {
         TaskKinds.Chunk or TaskKinds.Audio => null,
-        TaskKinds.Package => Directory.Exists(placed.Output) && !overwrite ? $"output exists: {placed.OutputName} (the job does not allow overwriting it)"
-            : File.Exists(placed.Output) ? $"output exists: {placed.OutputName} is a file, not a folder" : null,
+        // The folder may exist already: the job's thumbnails may have landed in it first. Its playlist may not.
+        TaskKinds.Package => File.Exists(placed.Output) ? $"output exists: {placed.OutputName} is a file, not a folder"
+            : !overwrite && Directory.Exists(placed.Output) && PackageFormats.All.Any(format => File.Exists(Path.Combine(placed.Output, PackageFormats.Manifest(format))))
+                ? $"output exists: {placed.OutputName} already holds a package (the job does not allow overwriting it)"
+                : null,
         _ => OutputPlacement.Refusal(placed, overwrite),
     };
 

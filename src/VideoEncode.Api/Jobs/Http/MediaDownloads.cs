@@ -16,13 +16,23 @@ public static class MediaDownloads
 {
     private const string OctetStream = "application/octet-stream";
 
-    /// <summary>The media type of a result, by the container its job wrote.</summary>
-    private static string ResultType(Contracts.Job job) => job.Settings.Container switch
+    /// <summary>The media type of a result, by the container its job wrote: a folder's (a package's, thumbnails') is a tar of it; a split job's part is only bytes.</summary>
+    private static string ResultType(Contracts.Job job) => job.Task?.Kind switch
     {
-        Contracts.Containers.Mkv => "video/x-matroska",
-        Contracts.Containers.Webm => "video/webm",
-        _ => "video/mp4",
+        Contracts.TaskKinds.Package or Contracts.TaskKinds.Thumbnails => "application/x-tar",
+        Contracts.TaskKinds.Chunk or Contracts.TaskKinds.Audio => OctetStream,
+        _ => job.Settings.Container switch
+        {
+            Contracts.Containers.Mkv => "video/x-matroska",
+            Contracts.Containers.Webm => "video/webm",
+            _ => "video/mp4",
+        },
     };
+
+    /// <summary>The name a result downloads as: its output name's file, with .tar for a folder's.</summary>
+    private static string? ResultName(Contracts.Job job) => Path.GetFileName(job.OutputName) is { Length: > 0 } name
+        ? ResultType(job) == "application/x-tar" ? name + ".tar" : name
+        : null;
 
     public static RouteGroupBuilder MapMediaDownloads(this IEndpointRouteBuilder routes)
     {
@@ -87,7 +97,7 @@ public static class MediaDownloads
                 (job.UploadId is null ? ", and a shared-folder job's result goes to the workers' output folder)." : ")." )));
         // Named as the job's output_name says, without its folders, typed by the job's container whatever the worker called it.
         return await ServeAsync(job.OutputUploadId, $"Job {jobId}'s result",
-            upload => Path.GetFileName(job.OutputName) is { Length: > 0 } name ? name : upload.FileName, uploads, media, ResultType(job));
+            upload => ResultName(job) ?? upload.FileName, uploads, media, ResultType(job));
     }
 
     private static async Task<Results<PhysicalFileHttpResult, NotFound<ApiError>, BadRequest<ApiError>>> ServeAsync(
