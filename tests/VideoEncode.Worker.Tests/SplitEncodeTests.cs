@@ -93,6 +93,18 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
         Assert.True(File.Exists(Path.Combine(split.Folder, "silent-audio", SplitArguments.MetadataFile)));
     }
 
+    [Fact]
+    public async Task AJoinedFileNotSmallerThanTheInputIsReportedAsKeepingTheOriginalWhenTheJobSkipsLargerOnes()
+    {
+        var input = Path.Combine(split.Folder, "small.mp4");
+        await TestMedia.MakeClipAsync(input, 2, size: "160x90");
+        var joined = await split.RunAsync("small", input, Settings with { Crf = "1", SkipIfLarger = true });
+
+        Assert.Equal(JobResults.KeptOriginal, joined.Finish.Result);
+        Assert.True(joined.Finish.OutputBytes >= joined.Finish.InputBytes);
+        Assert.Null(joined.Finish.Ssim);
+    }
+
     private static double Span(PacketList list) => SplitPlanner.Span([.. list.Packets.Select(packet => (packet.Pts, packet.Key))]).Seconds;
 
     private static IEnumerable<string> Tracks(ProbeResult probed) => probed.Streams.Where(stream => stream.Kind is "audio" or "subtitle")

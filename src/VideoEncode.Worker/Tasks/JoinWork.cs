@@ -11,7 +11,9 @@ namespace VideoEncode.Worker.Tasks;
 /// encoding anything again. Then it holds the whole to what a whole encode is held to, and more: as many video frames
 /// as the chunks were cut with and as the input shows, lasting as long as the input's video within one frame, and the
 /// <see cref="QualityGate"/> against the input (streams kept, duration, a full decode, SSIM and PSNR when asked).
-/// Frames or duration wrong fail the job for good: joining the same chunks again would give the same file.
+/// Frames or duration wrong fail the job for good: joining the same chunks again would give the same file. With
+/// skip_if_larger, a joined file not smaller than the input finishes the task with <see cref="JobResults.KeptOriginal"/>
+/// before any check, as a whole encode does: its result is then not to be placed nor uploaded.
 /// </summary>
 public sealed class JoinWork : ITaskWork
 {
@@ -38,6 +40,12 @@ public sealed class JoinWork : ITaskWork
         var outcome = await context.Ffmpeg.EncodeAsync(arguments, input.DurationSeconds, context.Progress, stop);
         if (SplitRuns.Ended(outcome, progressed: true, settings, context.StallTimeout, commandLine) is { } ended) return ended;
 
+        // skip_if_larger, as a whole encode has it: a result not smaller than the input counts for nothing, and nothing else is checked.
+        var (inputBytes, outputBytes) = (new FileInfo(context.InputPath).Length, new FileInfo(output).Length);
+        if (settings.SkipIfLarger && outputBytes >= inputBytes)
+            return new TaskWorkResult.Done(output, new FinishReport("", InputBytes: inputBytes, OutputBytes: outputBytes, Result: JobResults.KeptOriginal,
+                CommandLine: commandLine));
+
         if (await CheckFramesAsync(context, output, chunks.Sum(chunk => chunk.Frames!.Value), commandLine, stop) is { } wrong) return wrong;
 
         var verdict = await new QualityGate(context.Ffmpeg, context.StallTimeout).CheckAsync(settings, context.InputPath, input, output, context.Progress, stop);
@@ -55,7 +63,7 @@ public sealed class JoinWork : ITaskWork
             };
 
         var joined = await context.Ffmpeg.ProbeAsync(output, stop);
-        return new TaskWorkResult.Done(output, new FinishReport("", InputBytes: new FileInfo(context.InputPath).Length, OutputBytes: new FileInfo(output).Length,
+        return new TaskWorkResult.Done(output, new FinishReport("", InputBytes: inputBytes, OutputBytes: outputBytes,
             Ssim: scores.Ssim, Psnr: QualityMeasure.Reported(scores.Psnr), Result: JobResults.Encoded, CommandLine: commandLine,
             Codec: joined.VideoCodec, Height: joined.Height));
     }
