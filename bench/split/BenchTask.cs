@@ -19,8 +19,22 @@ public sealed record BenchStep(string Kind, string Input, string Folder, EncodeS
     public IReadOnlyList<long> ChunkFrames { get; init; } = [];
 }
 
-/// <summary>What a step reports: its wall time (and the parts of it that were the encode and the gate), its result file, a plan's cuts.</summary>
-public sealed record BenchResult(double Seconds, double EncodeSeconds, double GateSeconds, string? Output, SplitPlan? Plan);
+/// <summary>Wall-clock and CPU seconds (this process and the ffmpeg and ffprobe it ran, on its one core).</summary>
+public sealed record Timing(double Seconds, double Cpu)
+{
+    public static Timing operator -(Timing a, Timing b) => new(a.Seconds - b.Seconds, a.Cpu - b.Cpu);
+    public static Timing operator +(Timing a, Timing b) => new(a.Seconds + b.Seconds, a.Cpu + b.Cpu);
+    public static readonly Timing Zero = new(0, 0);
+}
+
+/// <summary>What a step reports: its time; for the whole encode its encode and gate apart; for the join, its concat and gate each run again alone; its result file; a plan's cuts.</summary>
+public sealed record BenchResult(Timing Time, string? Output)
+{
+    public Timing? Encode { get; init; }
+    public Timing? Gate { get; init; }
+    public Timing? Concat { get; init; }
+    public SplitPlan? Plan { get; init; }
+}
 
 /// <summary>
 /// A step run in this process, which the main process started pinned to one core. The whole encode, a chunk and the
@@ -48,18 +62,17 @@ public static class BenchTask
         Directory.CreateDirectory(step.Folder);
         var ffmpeg = new Ffmpeg("ffmpeg", "ffprobe", StallTimeout);
         var input = await ffmpeg.ProbeAsync(step.Input, CancellationToken.None);
-        var watch = Stopwatch.StartNew();
-        BenchResult result;
+        var clock = Clock.Start();
         switch (step.Kind)
         {
             case "whole":
             {
                 var output = Path.Combine(step.Folder, "whole" + FileNames.OutputExtension(step.Settings.Container));
                 await EncodeAsync(ffmpeg, OneThread(EncodeArguments.Build(step.Input, output, step.Settings, input)), input.DurationSeconds);
-                var encoded = watch.Elapsed.TotalSeconds;
-                var gate = await GateAsync(ffmpeg, step, input, output);
-                result = new BenchResult(watch.Elapsed.TotalSeconds, encoded, gate, output, null);
-                break;
+                var encoded = clock.Read();
+                await GateAsync(ffmpeg, step, input, output);
+                var total = clock.Read();
+                return new BenchResult(total, output) { Encode = encoded, Gate = total - encoded };
             }
             case "chunk":
             {
@@ -68,21 +81,18 @@ public static class BenchTask
                 // As the chunk task does: the frames counted back.
                 var (list, _) = await ffmpeg.ListVideoPacketsAsync(output, _ => { }, CancellationToken.None);
                 if (list?.Packets.Count != step.Frames) throw new InvalidOperationException($"chunk {step.Index}: {list?.Packets.Count} frames, not {step.Frames}");
-                result = new BenchResult(watch.Elapsed.TotalSeconds, watch.Elapsed.TotalSeconds, 0, output, null);
-                break;
+                return new BenchResult(clock.Read(), output);
             }
             case "audio":
             {
                 var output = Path.Combine(step.Folder, SplitArguments.RestFile(step.Settings, input));
                 await EncodeAsync(ffmpeg, OneThread(SplitArguments.Rest(step.Input, output, step.Settings, input)), input.DurationSeconds);
-                result = new BenchResult(watch.Elapsed.TotalSeconds, watch.Elapsed.TotalSeconds, 0, output, null);
-                break;
+                return new BenchResult(clock.Read(), output);
             }
             case "plan":
             {
                 var done = Done(await new PlanWork().RunAsync(Context(step, ffmpeg, input, new JobTask { Kind = TaskKinds.Plan, SplitSeconds = step.SplitSeconds }), CancellationToken.None));
-                result = new BenchResult(watch.Elapsed.TotalSeconds, 0, 0, done.Result, done.Finish.Plan);
-                break;
+                return new BenchResult(clock.Read(), done.Result) { Plan = done.Finish.Plan };
             }
             case "join":
             {
@@ -94,16 +104,18 @@ public static class BenchTask
                     FetchPart = (part, _) => Task.FromResult(part.OutputName),
                 };
                 var done = Done(await new JoinWork().RunAsync(context, CancellationToken.None));
-                var joined = watch.Elapsed.TotalSeconds;
-                // The join ran the gate inside; run it once more, alone, to say what part of the join it was.
-                var gate = await GateAsync(ffmpeg, step, input, done.Result);
-                result = new BenchResult(joined, 0, gate, done.Result, null);
-                break;
+                var joined = clock.Read();
+                // The join ran its concat and the gate inside; each is run once more, alone, to say what part of the join it was.
+                var again = Path.Combine(step.Folder, "again" + FileNames.OutputExtension(step.Settings.Container));
+                await EncodeAsync(ffmpeg, SplitArguments.Join(Path.Combine(context.WorkFolder, SplitArguments.ChunkListFile), step.Parts[^1], again, step.Settings, input),
+                    input.DurationSeconds);
+                var concat = clock.Read() - joined;
+                await GateAsync(ffmpeg, step, input, done.Result);
+                return new BenchResult(joined, done.Result) { Concat = concat, Gate = clock.Read() - joined - concat };
             }
             default:
                 throw new ArgumentException($"No step '{step.Kind}'.");
         }
-        return result;
     }
 
     /// <summary>The worker's arguments with one thread for the decoder (before the input) and the encoder (before the output).</summary>
@@ -121,12 +133,10 @@ public static class BenchTask
         if (!outcome.Succeeded) throw new InvalidOperationException($"ffmpeg failed: {outcome.LogTail}");
     }
 
-    private static async Task<double> GateAsync(Ffmpeg ffmpeg, BenchStep step, ProbeResult input, string output)
+    private static async Task GateAsync(Ffmpeg ffmpeg, BenchStep step, ProbeResult input, string output)
     {
-        var watch = Stopwatch.StartNew();
         var verdict = await new QualityGate(ffmpeg, StallTimeout).CheckAsync(step.Settings, step.Input, input, output, _ => { }, CancellationToken.None);
         if (verdict is not GateVerdict.Passed) throw new InvalidOperationException($"The gate did not pass: {verdict}");
-        return watch.Elapsed.TotalSeconds;
     }
 
     private static TaskContext Context(BenchStep step, Ffmpeg ffmpeg, ProbeResult input, JobTask task) => new(
@@ -136,6 +146,29 @@ public static class BenchTask
 
     private static TaskWorkResult.Done Done(TaskWorkResult result) => result as TaskWorkResult.Done
         ?? throw new InvalidOperationException($"The task did not finish: {result}");
+}
+
+/// <summary>
+/// Wall clock and CPU time since its start: this process's own and that of the children it has waited for (ffmpeg and
+/// ffprobe; /proc/self/stat's utime, stime, cutime and cstime), which on a core shared with other processes is what the
+/// step would have taken on a core of its own.
+/// </summary>
+public sealed class Clock
+{
+    private readonly Stopwatch watch = Stopwatch.StartNew();
+    private readonly double cpu = CpuSeconds();
+
+    public static Clock Start() => new();
+
+    public Timing Read() => new(watch.Elapsed.TotalSeconds, CpuSeconds() - cpu);
+
+    private static double CpuSeconds()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        // Fields after the command's closing parenthesis, from the state (field 3): utime..cstime are fields 14–17.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields[11..15].Sum(long.Parse) / 100.0;
+    }
 }
 
 /// <summary>A process of this program pinned to one core with `taskset`, serving steps (<see cref="BenchTask.ServeAsync"/>), one at a time.</summary>

@@ -58,55 +58,66 @@ try
     await Task.WhenAll(Worker(0), Worker(1));
     var chunkResults = done.Where(item => item.Step.Kind == "chunk").OrderBy(item => item.Step.Index).ToList();
     var audio = done.Single(item => item.Step.Kind == "audio");
+    var beforeJoin = wall.Elapsed.TotalSeconds;
     var join = await core0.RunAsync(new BenchStep("join", input, Path.Combine(folder, "join"), settings)
     {
         Parts = [.. chunkResults.Select(item => item.Result.Output!), audio.Result.Output!], ChunkFrames = [.. chunkResults.Select(item => item.Step.Frames)],
     });
-    var splitWall = wall.Elapsed.TotalSeconds;
     var load = machine.Read();
+    // Up to the join's own end: the join step then runs its concat and gate again, alone, which the split did not wait for.
+    var wallTime = new Timing(beforeJoin + join.Time.Seconds, 0);
 
-    var chunkSeconds = chunkResults.Select(item => item.Result.Seconds).ToList();
-    var serial = plan.Seconds + join.Seconds;
+    // The split's CPU critical path: the plan, the busier worker's chunks and audio, the join (what the wall clock would
+    // be on two cores of its own).
+    var perCore = new[] { 0, 1 }.Select(core => done.Where(item => item.Core == core).Sum(item => item.Result.Time.Cpu)).ToArray();
+    var splitCpu = plan.Time.Cpu + perCore.Max() + join.Time.Cpu;
     Console.WriteLine();
     Console.WriteLine($"Split bench — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; {seconds} s of 1080p25 testsrc2 + 440 Hz sine; " +
                       $"libx264 crf 23 preset {preset}, -threads 1; split_seconds {splitSeconds}: {cuts.Count} chunks");
     Console.WriteLine($"Machine while it ran: load average {load.LoadBefore} before, {load.LoadAfter} after; all cores busy {load.BusyPercent:0} % " +
                       "(this bench's two pinned cores count in it)");
     Console.WriteLine();
-    Console.WriteLine("| step | where | seconds |");
-    Console.WriteLine("| --- | --- | --- |");
-    Console.WriteLine($"| single: encode | core 0 | {whole.EncodeSeconds:0.0} |");
-    Console.WriteLine($"| single: quality gate | core 0 | {whole.GateSeconds:0.0} |");
-    Console.WriteLine($"| **single, wall** | | **{whole.Seconds:0.0}** |");
-    Console.WriteLine($"| split: plan (ffprobe packet list, cuts) | core 0 | {plan.Seconds:0.0} |");
+    Console.WriteLine("| step | where | wall s | CPU s |");
+    Console.WriteLine("| --- | --- | --- | --- |");
+    void Row(string what, string where, Timing time) => Console.WriteLine($"| {what} | {where} | {time.Seconds:0.0} | {time.Cpu:0.0} |");
+    Row("single: encode", "core 0", whole.Encode!);
+    Row("single: quality gate", "core 0", whole.Gate!);
+    Row("**single**", "", whole.Time);
+    Row("split: plan (packet list, cuts)", "core 0", plan.Time);
     foreach (var (core, step, result) in done.OrderBy(item => item.Step.Kind == "audio").ThenBy(item => item.Step.Index))
-        Console.WriteLine(step.Kind == "chunk"
-            ? $"| split: chunk {step.Index} ({step.Start:0.##}–{step.End:0.##} s, {step.Frames} frames) | core {core} | {result.Seconds:0.0} |"
-            : $"| split: audio (and tags, chapters) | core {core} | {result.Seconds:0.0} |");
-    Console.WriteLine($"| split: join + frame and length checks | core 0 | {join.Seconds - join.GateSeconds:0.0} |");
-    Console.WriteLine($"| split: quality gate (of the join) | core 0 | {join.GateSeconds:0.0} |");
-    Console.WriteLine($"| **split, wall** | | **{splitWall:0.0}** |");
+        Row(step.Kind == "chunk" ? $"split: chunk {step.Index} ({step.Start:0.##}–{step.End:0.##} s, {step.Frames} frames)" : "split: audio, tags, chapters",
+            $"core {core}", result.Time);
+    Row("split: join (concat, frame and length checks, gate)", "core 0", join.Time);
+    Row("— its concat copy, run again alone", "core 0", join.Concat!);
+    Row("— its quality gate, run again alone", "core 0", join.Gate!);
+    Console.WriteLine($"| **split** | | **{wallTime.Seconds:0.0}** | {splitCpu:0.0} (critical path) |");
     Console.WriteLine();
-    Console.WriteLine($"Speed-up, wall clock: {whole.Seconds / splitWall:0.00}× (single {whole.Seconds:0.0} s, split {splitWall:0.0} s); " +
-                      $"encoding alone: {whole.EncodeSeconds / (splitWall - serial):0.00}× (the chunks and audio took {splitWall - serial:0.0} s of wall clock).");
-    Console.WriteLine($"Overhead of splitting: plan {plan.Seconds:0.0} s, audio {audio.Result.Seconds:0.0} s (beside the chunks), join {join.Seconds - join.GateSeconds:0.0} s, " +
-                      $"gate {join.GateSeconds:0.0} s (a whole encode's gate: {whole.GateSeconds:0.0} s); chunks encoded {chunkSeconds.Sum():0.0} s " +
-                      $"against {whole.EncodeSeconds:0.0} s whole (+{(chunkSeconds.Sum() / whole.EncodeSeconds - 1) * 100:0.0} %: each chunk decodes from the keyframe before its own).");
+    var chunkCpu = chunkResults.Sum(item => item.Result.Time.Cpu);
+    Console.WriteLine($"Speed-up, wall clock: {whole.Time.Seconds / wallTime.Seconds:0.00}× (single {whole.Time.Seconds:0.0} s, split {wallTime.Seconds:0.0} s); " +
+                      $"in CPU time along the critical path (the wall clock on cores of their own): {whole.Time.Cpu / splitCpu:0.00}×.");
+    Console.WriteLine($"Overhead of splitting, CPU s: plan {plan.Time.Cpu:0.0}, audio {audio.Result.Time.Cpu:0.0} (beside the chunks), join {join.Time.Cpu:0.0} " +
+                      $"(gate alone {join.Gate!.Cpu:0.0}; a whole encode's gate {whole.Gate!.Cpu:0.0}); the chunks' encodes {chunkCpu:0.0} against {whole.Encode!.Cpu:0.0} whole " +
+                      $"({(chunkCpu / whole.Encode.Cpu - 1) * 100:+0.0;-0.0} %: each chunk but the first decodes from the keyframe before its own).");
+
+    // N workers on N machines, in CPU time (cores of their own): the serial part is the plan and the join; the chunks and the
+    // audio are dealt out whole, each to the worker that comes free first.
+    var serial = plan.Time.Cpu + join.Time.Cpu;
+    List<double> tasks = [.. chunkResults.Select(item => item.Result.Time.Cpu), audio.Result.Time.Cpu];
     Console.WriteLine();
-    Console.WriteLine("N workers on N machines, from these figures (serial: plan + join + gate; parallel: the chunks and the audio, dealt out whole):");
+    Console.WriteLine($"N workers on N machines, from these CPU figures (serial: plan + join {serial:0.0} s; parallel: {cuts.Count} chunks and the audio, {tasks.Sum():0.0} s):");
     Console.WriteLine("| workers | wall | speed-up |");
     Console.WriteLine("| --- | --- | --- |");
-    List<double> tasks = [.. chunkSeconds, audio.Result.Seconds];
-    foreach (var workers in new[] { 1, 2, 4, 8, 16 })
+    foreach (var workers in new[] { 1, 2, 4, 8 })
     {
         var projected = serial + Projected(tasks, workers);
-        Console.WriteLine($"| {workers} | {projected:0.0} s | {whole.Seconds / projected:0.00}× |");
+        Console.WriteLine($"| {workers} | {projected:0.0} s | {whole.Time.Cpu / projected:0.00}× |");
     }
+
     // A long film is this clip many times over: every step's time grows with its length, and its chunks are many, so
     // they deal out evenly; what stays serial is the plan, the join and the gate (Amdahl).
     const double Film = 2 * 60 * 60;
     var scale = Film / seconds;
-    var (filmSerial, filmParallel, filmWhole) = (serial * scale, tasks.Sum() * scale, whole.Seconds * scale);
+    var (filmSerial, filmParallel, filmWhole) = (serial * scale, tasks.Sum() * scale, whole.Time.Cpu * scale);
     Console.WriteLine();
     Console.WriteLine($"A 2-hour film ({scale:0}× this clip, {Film / splitSeconds:0} chunks): serial {filmSerial / 60:0.0} min, chunks and audio {filmParallel / 60:0.0} min of work, " +
                       $"one worker {filmWhole / 60:0.0} min; at most {filmWhole / filmSerial:0.0}× however many workers.");

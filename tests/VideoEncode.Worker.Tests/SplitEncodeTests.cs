@@ -18,25 +18,25 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
     public void ThePlanCutsTheClipAtItsKeyframesWithEveryFrameInOneChunk()
     {
         Assert.Equal([new ChunkCut(0, 10, 250), new ChunkCut(10, 20, 250), new ChunkCut(20, 24, 100)], split.Plan.Chunks);
-        Assert.Equal(Path.Combine(split.Folder, "plan", PlanWork.PlanFile), split.PlanResult.Result);
+        Assert.Equal(Path.Combine(split.Folder, "plan", PlanWork.PlanFile), split.Clip.Plan.Result);
     }
 
     [Fact]
     public async Task TheJoinedFileHasTheInputsFramesAndLengthAndLooksLikeTheWholeEncode()
     {
-        var joined = await split.Ffmpeg.ListVideoPacketsAsync(split.Joined.Result, _ => { }, CancellationToken.None);
+        var joined = await split.Ffmpeg.ListVideoPacketsAsync(split.Clip.Joined.Result, _ => { }, CancellationToken.None);
         var input = await split.Ffmpeg.ListVideoPacketsAsync(split.Input, _ => { }, CancellationToken.None);
         Assert.Equal(600, joined.Packets!.Packets.Count);
         Assert.Equal(input.Packets!.Packets.Count, joined.Packets.Packets.Count);
         var (joinedSpan, inputSpan) = (Span(joined.Packets), Span(input.Packets));
         Assert.InRange(joinedSpan, inputSpan - 0.04, inputSpan + 0.04);
 
-        var probed = await split.Ffmpeg.ProbeAsync(split.Joined.Result, CancellationToken.None);
+        var probed = await split.Ffmpeg.ProbeAsync(split.Clip.Joined.Result, CancellationToken.None);
         Assert.Equal(["video h264", "audio aac"], probed.Streams.Select(stream => $"{stream.Kind} {stream.Codec}"));
-        Assert.Equal("output.mp4", Path.GetFileName(split.Joined.Result));
+        Assert.Equal("output.mp4", Path.GetFileName(split.Clip.Joined.Result));
 
         var lines = new List<string>();
-        var arguments = QualityMeasure.Arguments(split.Joined.Result, probed, split.Whole, new Segment(0, null), ssim: true, psnr: false);
+        var arguments = QualityMeasure.Arguments(split.Clip.Joined.Result, probed, split.Whole, new Segment(0, null), ssim: true, psnr: false);
         var outcome = await split.Ffmpeg.EncodeAsync(arguments, 24, _ => { }, CancellationToken.None, lines.Add);
         Assert.True(outcome.Succeeded, outcome.LogTail);
         Assert.InRange(QualityMeasure.Read(lines).Ssim!.Value, 0.99, 1);
@@ -45,14 +45,14 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
     [Fact]
     public void TheJoinsFinishSaysWhatItMadeAndWhatTheGateMeasured()
     {
-        var finish = split.Joined.Finish;
+        var finish = split.Clip.Joined.Finish;
         Assert.Equal((JobResults.Encoded, "h264", 180), (finish.Result, finish.Codec, finish.Height));
-        Assert.Equal(new FileInfo(split.Joined.Result).Length, finish.OutputBytes);
+        Assert.Equal(new FileInfo(split.Clip.Joined.Result).Length, finish.OutputBytes);
         Assert.Equal(new FileInfo(split.Input).Length, finish.InputBytes);
         Assert.InRange(finish.Ssim!.Value, 0.9, 1);
         Assert.Contains("-f concat", finish.CommandLine);
-        Assert.All(split.Chunks, chunk => Assert.Contains("-frames:v", chunk.Finish.CommandLine));
-        Assert.Equal("audio.mp4", Path.GetFileName(split.Audio.Result));
+        Assert.All(split.Clip.Chunks, chunk => Assert.Contains("-frames:v", chunk.Finish.CommandLine));
+        Assert.Equal("audio.mp4", Path.GetFileName(split.Clip.Audio.Result));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
         var input = Path.Combine(split.Folder, "many-tracks.mkv");
         await TestMedia.MakeManyTracksClipAsync(input);
         var settings = Settings with { Container = Containers.Mkv, Audio = AudioCodecs.Copy };
-        var joined = await split.RunAsync("many", input, settings);
+        var joined = (await split.RunAsync("many", input, settings)).Joined;
 
         var probed = await split.Ffmpeg.ProbeAsync(joined.Result, CancellationToken.None);
         var original = await split.Ffmpeg.ProbeAsync(input, CancellationToken.None);
@@ -86,7 +86,7 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
     {
         var input = Path.Combine(split.Folder, "silent.mp4");
         await TestMedia.MakeClipAsync(input, 2, size: "160x90", audio: false);
-        var joined = await split.RunAsync("silent", input, Settings);
+        var joined = (await split.RunAsync("silent", input, Settings)).Joined;
 
         var probed = await split.Ffmpeg.ProbeAsync(joined.Result, CancellationToken.None);
         Assert.Equal(["video"], probed.Streams.Select(stream => stream.Kind));
@@ -94,11 +94,28 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
     }
 
     [Fact]
+    public async Task AnInputWhoseClockStartsLateIsCutWhereItsKeyframesAreAndJoinedFrameExact()
+    {
+        // MPEG-TS starts its clock at 1.4 s, not 0; a keyframe every second, B-frames between.
+        var input = Path.Combine(split.Folder, "late.ts");
+        await TestMedia.GenerateAsync(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=6",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-shortest", input]);
+        var run = await split.RunAsync("late", input, Settings, splitSeconds: 2);
+
+        // Times count from the file's start, the earliest stream's (the audio's, a little before the video's first frame).
+        var starts = run.Plan.Finish.Plan!.Chunks.Select(chunk => chunk.StartSeconds).ToList();
+        Assert.InRange(starts[0], 0.001, 0.1);
+        Assert.Equal([0.0, 2, 4], starts.Select(start => Math.Round(start - starts[0], 6)));
+        var frames = await split.Ffmpeg.ListVideoPacketsAsync(run.Joined.Result, _ => { }, CancellationToken.None);
+        Assert.Equal(150, frames.Packets!.Packets.Count);
+    }
+
+    [Fact]
     public async Task AJoinedFileNotSmallerThanTheInputIsReportedAsKeepingTheOriginalWhenTheJobSkipsLargerOnes()
     {
         var input = Path.Combine(split.Folder, "small.mp4");
         await TestMedia.MakeClipAsync(input, 2, size: "160x90");
-        var joined = await split.RunAsync("small", input, Settings with { Crf = "1", SkipIfLarger = true });
+        var joined = (await split.RunAsync("small", input, Settings with { Crf = "1", SkipIfLarger = true })).Joined;
 
         Assert.Equal(JobResults.KeptOriginal, joined.Finish.Result);
         Assert.True(joined.Finish.OutputBytes >= joined.Finish.InputBytes);
@@ -110,6 +127,9 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
     private static IEnumerable<string> Tracks(ProbeResult probed) => probed.Streams.Where(stream => stream.Kind is "audio" or "subtitle")
         .Select(stream => $"{stream.Kind} {stream.Codec} {stream.Language} {stream.Title} {stream.Default} {stream.Forced}");
 
+    /// <summary>What each task of one split encode finished with.</summary>
+    public sealed record Run(TaskWorkResult.Done Plan, IReadOnlyList<TaskWorkResult.Done> Chunks, TaskWorkResult.Done Audio, TaskWorkResult.Done Joined);
+
     /// <summary>The clip, its plan, its chunks, audio and join, and the same encode done whole.</summary>
     public sealed class Split : IAsyncLifetime
     {
@@ -117,11 +137,8 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
         public Ffmpeg Ffmpeg { get; } = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(120));
         public string Input => Path.Combine(Folder, "clip.mp4");
         public string Whole => Path.Combine(Folder, "whole.mp4");
-        public SplitPlan Plan => PlanResult.Finish.Plan!;
-        public TaskWorkResult.Done PlanResult { get; private set; } = null!;
-        public IReadOnlyList<TaskWorkResult.Done> Chunks { get; private set; } = [];
-        public TaskWorkResult.Done Audio { get; private set; } = null!;
-        public TaskWorkResult.Done Joined { get; private set; } = null!;
+        public Run Clip { get; private set; } = null!;
+        public SplitPlan Plan => Clip.Plan.Finish.Plan!;
         private ProbeResult probed = null!;
 
         public async Task InitializeAsync()
@@ -133,21 +150,22 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
             probed = await Ffmpeg.ProbeAsync(Input, CancellationToken.None);
             var whole = await Ffmpeg.EncodeAsync(EncodeArguments.Build(Input, Whole, Settings, probed), 24, _ => { }, CancellationToken.None);
             Assert.True(whole.Succeeded, whole.LogTail);
-            (PlanResult, Chunks, Audio, Joined) = await RunAllAsync("", Input, probed, Settings);
+            Clip = await RunAllAsync("", Input, probed, Settings);
         }
 
-        /// <summary>A split encode of another input, start to end; its join's result.</summary>
-        public async Task<TaskWorkResult.Done> RunAsync(string name, string input, EncodeSettings settings) =>
-            (await RunAllAsync(name + "-", input, await Ffmpeg.ProbeAsync(input, CancellationToken.None), settings)).Joined;
+        /// <summary>A split encode of another input, start to end.</summary>
+        public async Task<Run> RunAsync(string name, string input, EncodeSettings settings, int splitSeconds = 10) =>
+            await RunAllAsync(name + "-", input, await Ffmpeg.ProbeAsync(input, CancellationToken.None), settings, splitSeconds);
 
         /// <summary>A task of the clip's split encode, in a fresh work folder of its own.</summary>
         public TaskContext Context(string folder, JobTask task) => Context(folder, Input, probed, Settings, task);
 
-        private async Task<(TaskWorkResult.Done Plan, List<TaskWorkResult.Done> Chunks, TaskWorkResult.Done Audio, TaskWorkResult.Done Joined)> RunAllAsync(
-            string prefix, string input, ProbeResult inputProbe, EncodeSettings settings)
+
+        private async Task<Run> RunAllAsync(
+            string prefix, string input, ProbeResult inputProbe, EncodeSettings settings, int splitSeconds = 10)
         {
             TaskContext For(string folder, JobTask task) => Context(prefix + folder, input, inputProbe, settings, task);
-            var plan = Done(await new PlanWork().RunAsync(For("plan", new JobTask { Kind = TaskKinds.Plan, SplitSeconds = 10 }), CancellationToken.None));
+            var plan = Done(await new PlanWork().RunAsync(For("plan", new JobTask { Kind = TaskKinds.Plan, SplitSeconds = splitSeconds }), CancellationToken.None));
             var parts = new List<TaskPart>();
             var results = new Dictionary<long, string>();
             var chunks = new List<TaskWorkResult.Done>();
@@ -166,7 +184,7 @@ public sealed class SplitEncodeTests(SplitEncodeTests.Split split) : IClassFixtu
             {
                 FetchPart = (part, _) => Task.FromResult(results[part.TaskId]),
             }, CancellationToken.None));
-            return (plan, chunks, audio, joined);
+            return new Run(plan, chunks, audio, joined);
         }
 
         private TaskContext Context(string folder, string input, ProbeResult inputProbe, EncodeSettings settings, JobTask task) => new(
