@@ -85,42 +85,85 @@ public static class EncodeArguments
     /// <summary>The encode's arguments for the input <paramref name="probed"/> describes (its streams, colour, HDR metadata).</summary>
     public static IReadOnlyList<string> Build(string input, string output, EncodeSettings settings, ProbeResult probed)
     {
-        var encoder = settings.VideoCodec == VideoCodecs.Copy ? null : EncoderCatalog.Find(settings.Encoder)
-            ?? throw new ArgumentException($"The encoder '{settings.Encoder}' is not in the catalog.", nameof(settings));
-        var subtitles = settings.Subtitles == SubtitleModes.Copy;
+        var encoder = EncoderOf(settings);
+        List<string> args = [.. Head(encoder), .. Ffmpeg.InputArguments(input)];
+        // Today's encode, as it always ran: the first video stream and every audio stream.
+        if (settings.IsLegacy) args.AddRange(["-map", "0:v:0", "-map", "0:a?"]);
+        else args.AddRange(Mapped(settings, Kept(settings, probed)));
+        args.AddRange(VideoOptions(encoder, settings, probed));
+        args.AddRange(HevcTag(settings, OutputVideoCodec(settings, probed.VideoCodec)));
+        args.AddRange(AudioOptions(settings));
+        args.AddRange(SubtitleOptions(settings, probed));
+        args.AddRange(Tail(settings.Container, output));
+        return args;
+    }
+
+    /// <summary>The encoder a job's video goes through; null when it is copied.</summary>
+    internal static EncoderInfo? EncoderOf(EncodeSettings settings) => settings.VideoCodec == VideoCodecs.Copy ? null
+        : EncoderCatalog.Find(settings.Encoder) ?? throw new ArgumentException($"The encoder '{settings.Encoder}' is not in the catalog.", nameof(settings));
+
+    /// <summary>What every run starts with: no banner, no keyboard, overwrite the (temporary) output; a VAAPI encoder's device.</summary>
+    internal static List<string> Head(EncoderInfo? encoder)
+    {
         List<string> args = ["-hide_banner", "-nostdin", "-y"];
         // A global option: it opens the device the hwupload filter uploads frames to.
         if (encoder?.Hardware == EncoderCatalog.Vaapi) args.AddRange(["-vaapi_device", VaapiDevice]);
-        args.AddRange(Ffmpeg.InputArguments(input));
-        if (settings.IsLegacy)
-        {
-            // Today's encode, as it always ran: the first video stream and every audio stream.
-            args.AddRange(["-map", "0:v:0", "-map", "0:a?"]);
-        }
-        else
-        {
-            // Each kept stream by its index, so a language filter keeps the input's order; each track's
-            // default and forced flags said outright, since ffmpeg otherwise marks the first track of a
-            // kind default when the input marked none. Chapters and global tags ffmpeg carries by itself.
-            var kept = Kept(settings, probed);
-            foreach (var stream in kept) args.AddRange(["-map", $"0:{stream.Index}"]);
-            for (var index = 0; index < kept.Count; index++)
-                if (kept[index].Kind is "audio" or "subtitle")
-                    args.AddRange([$"-disposition:{index}", Disposition(kept[index])]);
-        }
-        args.AddRange(encoder is null ? ["-c:v", "copy"] : Video(encoder, settings, probed));
-        // Apple's players open HEVC in MP4 only under the hvc1 tag; ffmpeg writes hev1 unless told.
-        if (OutputVideoCodec(settings, probed.VideoCodec) == VideoCodecs.Hevc && settings.Container == Containers.Mp4)
-            args.AddRange(["-tag:v", "hvc1"]);
-        args.AddRange(["-c:a", AudioEncoder(settings.Audio)]);
+        return args;
+    }
+
+    /// <summary>
+    /// The <paramref name="streams"/> of input 0 mapped by index, in that order, and each track's default and forced
+    /// flags said outright (numbered from the first output stream), since ffmpeg otherwise marks the first track of a
+    /// kind default when the input marked none. Chapters and global tags ffmpeg carries by itself.
+    /// </summary>
+    internal static List<string> Mapped(EncodeSettings settings, IReadOnlyList<ProbedStream> streams)
+    {
+        List<string> args = [];
+        foreach (var stream in streams) args.AddRange(["-map", $"0:{stream.Index}"]);
+        return [.. args, .. Dispositions(settings, streams)];
+    }
+
+    /// <summary>The default and forced flags of the output's <paramref name="streams"/>, in output order; none for today's encode, which never set them.</summary>
+    internal static List<string> Dispositions(EncodeSettings settings, IReadOnlyList<ProbedStream> streams)
+    {
+        List<string> args = [];
+        if (settings.IsLegacy) return args;
+        for (var index = 0; index < streams.Count; index++)
+            if (streams[index].Kind is "audio" or "subtitle")
+                args.AddRange([$"-disposition:{index}", Disposition(streams[index])]);
+        return args;
+    }
+
+    /// <summary>The video's options: copied, or the encoder's (<see cref="Video"/>) after <paramref name="firstFilters"/>.</summary>
+    internal static List<string> VideoOptions(EncoderInfo? encoder, EncodeSettings settings, ProbeResult probed, IReadOnlyList<string>? firstFilters = null) =>
+        encoder is null ? ["-c:v", "copy"] : Video(encoder, settings, probed, firstFilters ?? []);
+
+    /// <summary>Apple's players open HEVC in MP4 only under the hvc1 tag; ffmpeg writes hev1 unless told.</summary>
+    internal static string[] HevcTag(EncodeSettings settings, string? videoCodec) =>
+        videoCodec == VideoCodecs.Hevc && settings.Container == Containers.Mp4 ? ["-tag:v", "hvc1"] : [];
+
+    /// <summary>The audio encoder, its bitrate, and the channel layouts libopus takes.</summary>
+    internal static List<string> AudioOptions(EncodeSettings settings)
+    {
+        List<string> args = ["-c:a", AudioEncoder(settings.Audio)];
         if (settings.AudioBitrate is { } audioBitrate) args.AddRange(["-b:a", audioBitrate]);
         // libopus takes only the standard layouts: 5.1(side), common on AC-3 and DTS tracks, becomes 5.1.
         if (settings.Audio == AudioCodecs.Opus) args.AddRange(["-af", "aformat=channel_layouts=7.1|5.1|stereo|mono"]);
-        if (subtitles) args.AddRange(["-c:s", SubtitleEncoder(settings.Container, probed.SubtitleCodecs)]);
-        if (settings.Container == Containers.Mp4) args.AddRange(["-movflags", "+faststart"]);
+        return args;
+    }
+
+    /// <summary>The subtitles' codec in the job's container, when the job copies them.</summary>
+    internal static string[] SubtitleOptions(EncodeSettings settings, ProbeResult probed) =>
+        settings.Subtitles == SubtitleModes.Copy ? ["-c:s", SubtitleEncoder(settings.Container, probed.SubtitleCodecs)] : [];
+
+    /// <summary>What every run ends with: MP4's index up front, progress on stdout, and the output in the container's muxer.</summary>
+    internal static List<string> Tail(string container, string output)
+    {
+        List<string> args = [];
+        if (container == Containers.Mp4) args.AddRange(["-movflags", "+faststart"]);
         args.AddRange(["-progress", "pipe:1", "-nostats"]);
         // The output's name does not end in the container's extension while it is written, so say the format.
-        args.AddRange(["-f", Muxer(settings.Container), output]);
+        args.AddRange(["-f", Muxer(container), output]);
         return args;
     }
 
@@ -152,13 +195,16 @@ public static class EncodeArguments
         return string.Join(", ", parts);
     }
 
-    /// <summary>The video filters, the encoder with its rate control and speed, the pixel format, and the colour (HDR kept or tone-mapped).</summary>
-    private static List<string> Video(EncoderInfo encoder, EncodeSettings settings, ProbeResult probed)
+    /// <summary>
+    /// The video filters (after <paramref name="firstFilters"/>), the encoder with its rate control and speed, the
+    /// pixel format, and the colour (HDR kept or tone-mapped).
+    /// </summary>
+    private static List<string> Video(EncoderInfo encoder, EncodeSettings settings, ProbeResult probed, IReadOnlyList<string> firstFilters)
     {
         var tenBit = settings.BitDepth == 10;
         var vaapi = encoder.Hardware == EncoderCatalog.Vaapi;
         var toneMap = settings.Tonemap == ToneMaps.Sdr && probed.Hdr != HdrKinds.None;
-        List<string> filters = [];
+        List<string> filters = [.. firstFilters];
         // Down only, keeping the aspect ratio, with an even width and height (4:2:0 needs both: an input
         // of 241 lines under a 720-line cap stays 240); the quotes keep min()'s comma from splitting the chain.
         if (settings.MaxHeight is { } maxHeight) filters.Add($"scale=-2:'trunc(min(ih,{maxHeight})/2)*2'");
@@ -296,7 +342,7 @@ public static class EncodeArguments
         _ => inputCodecs.Contains("mov_text") ? "srt" : "copy",
     };
 
-    private static string Muxer(string container) => container switch
+    internal static string Muxer(string container) => container switch
     {
         Containers.Mkv => "matroska",
         Containers.Webm => "webm",

@@ -71,6 +71,15 @@ public sealed record ProbeResult(bool Readable, double? DurationSeconds, string?
     public int Attachments => Streams.Count(stream => stream.Kind == "attachment");
 }
 
+/// <summary>One video packet as ffprobe lists it: its presentation time in seconds (the file's own clock) and whether it is a keyframe.</summary>
+public sealed record VideoPacket(double Pts, bool Key);
+
+/// <summary>
+/// A file's first video stream, packet by packet in the file's (decoding) order, with the file's start time (what
+/// ffmpeg's -ss counts from) and how many packets had no time at all (<see cref="Untimed"/>; such a file cannot be cut by time).
+/// </summary>
+public sealed record PacketList(IReadOnlyList<VideoPacket> Packets, double StartTime, int Untimed);
+
 /// <summary>
 /// An HDR10 mastering display: the green, blue, red and white-point chromaticities (CIE 1931 x, y) and
 /// the largest and smallest luminance in cd/m², written out the way each encoder takes them.
@@ -310,10 +319,77 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
     /// can move before the position does, while x264 fills its lookahead). Each stderr line also goes
     /// to <paramref name="onLogLine"/>, for a caller that reads more than the tail (the quality gate).
     /// </summary>
-    public async Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
+    public Task<EncodeOutcome> EncodeAsync(IReadOnlyList<string> arguments, double? inputSeconds,
         Action<EncodeProgress> onProgress, CancellationToken cancel, Action<string>? onLogLine = null)
     {
-        using var process = await StartAsync(ffmpegPath, arguments);
+        var progress = new ProgressParser(inputSeconds);
+        (TimeSpan Position, long Frames) furthest = default;
+        return RunWatchedAsync(ffmpegPath, arguments, line =>
+        {
+            if (progress.Read(line) is not { } update) return false;
+            var moved = update.Position > furthest.Position || update.Frames > furthest.Frames;
+            if (moved) furthest = (update.Position, update.Frames);
+            onProgress(update);
+            return moved;
+        }, cancel, onLogLine);
+    }
+
+    /// <summary>
+    /// The first video stream's packets as ffprobe lists them (<see cref="PacketArguments"/>), in the file's order, and
+    /// the file's start time; read as ffprobe prints them, so a long file is watched like an encode: each packet is
+    /// progress (<paramref name="onPts"/> hears its time), and a listing that stops for the stall timeout is stopped.
+    /// The listing is null when ffprobe did not end well: the outcome says how it ended.
+    /// </summary>
+    public async Task<(PacketList? Packets, EncodeOutcome Outcome)> ListVideoPacketsAsync(string path, Action<double> onPts, CancellationToken cancel)
+    {
+        var packets = new List<VideoPacket>();
+        double? startTime = null;
+        var untimed = 0;
+        var outcome = await RunWatchedAsync(ffprobePath, PacketArguments(path), line =>
+        {
+            var read = ReadPacketLine(line);
+            if (read.StartTime is { } start) startTime = start;
+            if (read.Untimed) untimed++;
+            if (read.Packet is not { } packet) return false;
+            packets.Add(packet);
+            onPts(packet.Pts);
+            return true;
+        }, cancel);
+        return (outcome.Succeeded ? new PacketList(packets, startTime ?? 0, untimed) : null, outcome);
+    }
+
+    /// <summary>ffprobe's listing of the first video stream's packets (time and flags) and the file's start time, as CSV lines.</summary>
+    public static IReadOnlyList<string> PacketArguments(string path) =>
+        ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags:format=start_time", "-of", "csv", .. InputArguments(path)];
+
+    /// <summary>
+    /// One line of <see cref="PacketArguments"/>' listing: a packet ("packet,10.000000,K_"), the file's start time
+    /// ("format,0.000000"; "N/A" is 0), or a packet without a time ("packet,N/A,__": untimed); nothing for any other line.
+    /// </summary>
+    internal static PacketLine ReadPacketLine(string line)
+    {
+        static double? Seconds(string text) =>
+            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
+        return line.Split(',') switch
+        {
+            ["packet", var pts, var flags, ..] => Seconds(pts) is { } time ? new PacketLine(new VideoPacket(time, flags.Contains('K')), null, false)
+                : new PacketLine(null, null, Untimed: true),
+            ["format", var start, ..] => new PacketLine(null, Seconds(start) ?? 0, false),
+            _ => default,
+        };
+    }
+
+    internal readonly record struct PacketLine(VideoPacket? Packet, double? StartTime, bool Untimed);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> to its end, handing each stdout line to <paramref name="onOutputLine"/>, which says
+    /// whether it showed progress; the run is stopped when none came for the stall timeout (<see cref="EncodeOutcome.Stalled"/>)
+    /// or when <paramref name="cancel"/> fires (no exit code).
+    /// </summary>
+    private async Task<EncodeOutcome> RunWatchedAsync(string program, IReadOnlyList<string> arguments, Func<string, bool> onOutputLine,
+        CancellationToken cancel, Action<string>? onLogLine = null)
+    {
+        using var process = await StartAsync(program, arguments);
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         watchdog.CancelAfter(stallTimeout);
         var tail = new LogTail(LogTailChars);
@@ -322,17 +398,9 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             tail.Append(line);
             onLogLine?.Invoke(line);
         });
-        var progress = new ProgressParser(inputSeconds);
-        (TimeSpan Position, long Frames) furthest = default;
         var stdout = PumpLinesAsync(process.StandardOutput, line =>
         {
-            if (progress.Read(line) is not { } update) return;
-            if (update.Position > furthest.Position || update.Frames > furthest.Frames)
-            {
-                furthest = (update.Position, update.Frames);
-                watchdog.CancelAfter(stallTimeout);
-            }
-            onProgress(update);
+            if (onOutputLine(line)) watchdog.CancelAfter(stallTimeout);
         });
         try
         {
@@ -351,7 +419,7 @@ public sealed class Ffmpeg(string ffmpegPath, string ffprobePath, TimeSpan stall
             }
             catch (OperationCanceledException) when (reaped.IsCancellationRequested)
             {
-                tail.Append($"(ffmpeg did not exit within {KillGrace.TotalSeconds:0} s of being killed; left behind)");
+                tail.Append($"({Path.GetFileName(program)} did not exit within {KillGrace.TotalSeconds:0} s of being killed; left behind)");
             }
             return new EncodeOutcome(null, tail.ToString(), Stalled: !cancel.IsCancellationRequested);
         }
