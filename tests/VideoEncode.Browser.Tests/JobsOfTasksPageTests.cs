@@ -51,7 +51,16 @@ public sealed class JobsOfTasksPageTests(BrowserFixture browser) : IAsyncLifetim
         await page.GotoAsync("/add-jobs/");
         await Expect(page.Locator("#one-preset")).ToHaveValueAsync("medium");
         await page.Locator("#one-file_name").FillAsync("film.mkv");
-        await page.Locator("#one-task-settings summary").ClickAsync();
+        // A profile with a ladder and thumbnails fills them in (and unfolds them); its ladder cannot be switched off by the job.
+        await page.Locator("#one-profile").SelectOptionAsync("web-ladder");
+        await Expect(page.Locator("#one-task-settings")).ToHaveAttributeAsync("open", "");
+        await Expect(page.Locator("#one-package-on")).ToBeCheckedAsync();
+        await Expect(page.Locator("#one-package-on")).ToBeDisabledAsync();
+        await Expect(page.Locator("#one-thumbnails-every_seconds")).ToHaveValueAsync("10");
+        await Expect(page.Locator("#one-ladder-1080")).ToBeCheckedAsync();
+        await page.Locator("#one-profile").SelectOptionAsync("");
+        await Expect(page.Locator("#one-package-on")).Not.ToBeCheckedAsync();
+
         await page.Locator("#one-package-on").CheckAsync();
         await page.Locator("#one-ladder-1080").UncheckAsync();
         await page.Locator("#one-ladder-480").UncheckAsync();
