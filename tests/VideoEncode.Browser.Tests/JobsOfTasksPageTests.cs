@@ -74,7 +74,7 @@ public sealed class JobsOfTasksPageTests(BrowserFixture browser) : IAsyncLifetim
         await page.Locator("[id='one-outputs[1].output_name']").FillAsync("film-360.mp4");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
 
-        await Expect(page.Locator("[id='one-outputs[1].crf-error']")).ToContainTextAsync("crf is required and must be a number from 0 to 51");
+        await Expect(page.Locator("[id='one-outputs[1].crf-error']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^crf is required and must be a number from 0 to 51"));
         await Expect(page.Locator("[id='one-outputs[1].crf']")).ToHaveAttributeAsync("aria-invalid", "true");
         Assert.Empty(await api.ListAsync());
 

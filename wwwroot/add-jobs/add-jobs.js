@@ -95,9 +95,10 @@ function describeIds(ids) {
 
 /** Shows text at the control the host's field names ("crf", "outputs[1].crf"); a field without a control of its own at its part ("outputs"), or the file name's. */
 function showFieldError(prefix, field, text) {
-  const target = document.getElementById(`${prefix}-${field}-error`) ?? document.getElementById(`${prefix}-${field?.split(/[[.]/)[0]}-error`)
-    ?? document.getElementById(`${prefix}-file_name-error`);
-  target.textContent = text;
+  const own = document.getElementById(`${prefix}-${field}-error`);
+  const target = own ?? document.getElementById(`${prefix}-${field?.split(/[[.]/)[0]}-error`) ?? document.getElementById(`${prefix}-file_name-error`);
+  // Beside an output's own control its place goes without saying: "crf is required …", not "outputs[1].crf is required …".
+  target.textContent = own ? text.replace(/^outputs\[\d+\]\./, '') : text;
   const folded = target.closest('details');
   if (folded) folded.open = true;
   const input = document.getElementById(target.id.replace(/-error$/, ''));

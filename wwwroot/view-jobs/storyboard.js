@@ -51,8 +51,7 @@ export async function storyboardPreview(jobId) {
     if (step === undefined) return;
     event.preventDefault();
     const at = cues.findIndex(candidate => shown < candidate.end);
-    const next = cues[Math.min(cues.length - 1, Math.max(0, (at < 0 ? cues.length - 1 : at) + step))] ?? cues[0];
-    show(next.start);
+    show(cues[Math.min(cues.length - 1, Math.max(0, (at < 0 ? cues.length - 1 : at) + step))].start);
   });
   const node = el('div', { class: 'storyboard' }, el('div', { class: 'storyboard-track' }, tile, bar),
     el('p', { class: 'hint' }, `${cues.length} pictures over ${clock(length)}: move along the bar to see them.`));
