@@ -107,7 +107,7 @@ function outputsTable(current, outputs) {
       el('td', { class: 'output-file' }, output.name),
       el('td', {}, output.kind),
       el('td', {}, el('span', { class: `status-badge status-${output.status}` }, output.status.replace('_', ' '))),
-      el('td', {}, output.bytes === null ? '–' : formatBytes(output.bytes)),
+      el('td', { class: 'output-size' }, output.bytes === null ? '–' : formatBytes(output.bytes)),
       el('td', {}, output.codec ?? '–'),
       el('td', {}, output.height ? `${output.height}p` : '–'),
       el('td', {}, scores(output)),
