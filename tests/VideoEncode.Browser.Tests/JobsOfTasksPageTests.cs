@@ -139,6 +139,8 @@ public sealed class JobsOfTasksPageTests(BrowserFixture browser) : IAsyncLifetim
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download film-720.mp4" }).ClickAsync());
         Assert.Equal("film-720.mp4", download.SuggestedFilename);
+        var tar = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download film-720.storyboard.vtt" }).ClickAsync());
+        Assert.Equal("film-720.thumbnails.tar", tar.SuggestedFilename);
 
         // The storyboard: the picture under the pointer, red at the start and blue past 10 s, with its time.
         var bar = page.Locator("#detail .storyboard-bar");

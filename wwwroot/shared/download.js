@@ -18,11 +18,11 @@ export async function fetchWithKey(path) {
   return response;
 }
 
-/** Fetches path with the key and saves it under the name the host gives (Content-Disposition), or fallbackName. */
-export async function downloadWithKey(path, fallbackName) {
+/** Fetches path with the key and saves it under the name the host gives (Content-Disposition), or fallbackName; under name when given. */
+export async function downloadWithKey(path, fallbackName, name = null) {
   const response = await fetchWithKey(path);
   const url = URL.createObjectURL(await response.blob());
-  const link = el('a', { href: url, download: fileNameOf(response.headers.get('Content-Disposition')) ?? fallbackName, hidden: true });
+  const link = el('a', { href: url, download: name ?? fileNameOf(response.headers.get('Content-Disposition')) ?? fallbackName, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();

@@ -21,7 +21,7 @@ export function showJobTasks(container, job, problem) {
   closeJobTasks();
   container.replaceChildren();
   if (!job.has_tasks) return;
-  open = { id: job.id, container, problem, timer: null, storyboard: null, uploaded: Boolean(job.upload_id) };
+  open = { id: job.id, container, problem, timer: null, storyboard: null, uploaded: false };
   refresh();
 }
 
@@ -114,13 +114,19 @@ function outputsTable(current, outputs) {
       el('td', {}, current.uploaded && output.status === 'finished' ? downloadButton(current, output) : '')))));
 }
 
-/** A task's result from the media store, fetched with the key in a header (a package or thumbnails come as a tar). */
+/**
+ * A task's result from the media store, fetched with the key in a header. A package or thumbnails come as a tar,
+ * which the host names by the task's output (a folder, a storyboard): saved as "film.tar", "film.thumbnails.tar".
+ */
 function downloadButton(current, output) {
   const name = output.name.split('/').pop();
+  const saved = output.kind === 'encode' ? null
+    : output.kind === 'thumbnails' ? `${name.replace(/\.?storyboard\.vtt$/, '') || 'thumbnails'}${name === 'storyboard.vtt' ? '' : '.thumbnails'}.tar`
+    : `${name}.tar`;
   return el('button', { type: 'button', 'aria-label': `Download ${output.name}`, onclick: async event => {
     event.target.disabled = true;
     try {
-      await downloadWithKey(`/api/jobs/${output.task_id}/output`, output.kind === 'encode' ? name : `${name}.tar`);
+      await downloadWithKey(`/api/jobs/${output.task_id}/output`, name, saved);
     } catch (error) {
       current.problem(error, `download ${output.name}`);
     } finally {
