@@ -186,7 +186,7 @@ public sealed class ProfilesPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(settings.Locator("dd[data-field='bitrate']")).ToHaveTextAsync("–");
         await Expect(settings.Locator("dd[data-field='skip_if_larger']")).ToHaveTextAsync("true");
         await Expect(settings.Locator("dd[data-field='tonemap']")).ToHaveTextAsync("–");
-        await Expect(settings.Locator("dt")).ToHaveCountAsync(17); // every settings field, the language and tone-map ones too
+        await Expect(settings.Locator("dt")).ToHaveCountAsync(20); // every settings field, the language, tone-map and task ones too
         await Expect(page.Locator("#detail-fields")).ToContainTextAsync("Profilehevc-library");
         await Expect(page.Locator("#detail-fields")).ToContainTextAsync("Command line–");
         await ShootAsync("job-settings");

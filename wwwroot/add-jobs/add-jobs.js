@@ -1,5 +1,6 @@
 // Upload videos to the host and encode them (uploads.js), or add jobs for files in the workers' shared
-// folder: one job, or many with a shared profile or crf and preset (profile-choice.js). The host's
+// folder: one job, or many with a shared profile or crf and preset (profile-choice.js). An upload or one
+// job may also ask for a streaming ladder, thumbnails, splitting or several outputs (task-settings.js). The host's
 // validation is the authority: its error is shown next to the field it names, and a bulk request is
 // all or nothing.
 import { api } from '/shared/api.js';
@@ -7,8 +8,11 @@ import { el, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
 import { priorityOf } from './form-values.js';
 import { loadProfileChoices, profileChoicesReady, settingsOf } from './profile-choice.js';
+import { setUpTaskSettings, taskSettingsOf } from './task-settings.js';
 import { setUpUploads } from './uploads.js';
 
+setUpTaskSettings('upload');
+setUpTaskSettings('one');
 const header = setUpHeader(() => loadProfileChoices());
 loadProfileChoices();
 setUpUploads(header);
@@ -24,6 +28,7 @@ oneForm.addEventListener('submit', async event => {
   const job = {
     file_name: oneForm.elements.file_name.value,
     ...settingsOf('one'),
+    ...taskSettingsOf('one'),
     priority: priorityOf(oneForm),
     overwrite: oneForm.elements.overwrite.checked,
   };
@@ -88,9 +93,14 @@ function describeIds(ids) {
   return consecutive && ids.length > 3 ? `${ids[0]}–${ids[ids.length - 1]}` : ids.join(', ');
 }
 
+/** Shows text at the control the host's field names ("crf", "outputs[1].crf"); a field without a control of its own at its part ("outputs"), or the file name's. */
 function showFieldError(prefix, field, text) {
-  const target = document.getElementById(`${prefix}-${field}-error`) ?? document.getElementById(`${prefix}-file_name-error`);
-  target.textContent = text;
+  const own = document.getElementById(`${prefix}-${field}-error`);
+  const target = own ?? document.getElementById(`${prefix}-${field?.split(/[[.]/)[0]}-error`) ?? document.getElementById(`${prefix}-file_name-error`);
+  // Beside an output's own control its place goes without saying: "crf is required …", not "outputs[1].crf is required …".
+  target.textContent = own ? text.replace(/^outputs\[\d+\]\./, '') : text;
+  const folded = target.closest('details');
+  if (folded) folded.open = true;
   const input = document.getElementById(target.id.replace(/-error$/, ''));
   input?.setAttribute('aria-invalid', 'true');
   input?.focus();

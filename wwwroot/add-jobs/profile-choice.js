@@ -6,6 +6,7 @@
 import { api } from '/shared/api.js';
 import { el } from '/shared/dom.js';
 import { describeSettings } from '/shared/encode-settings.js';
+import { applyProfileTasks, setTaskOptions } from './task-settings.js';
 
 const FORMS = ['upload', 'one', 'bulk'];
 let options = null;
@@ -18,6 +19,7 @@ export function loadProfileChoices() {
     .then(([encodeOptions, list]) => {
       options = encodeOptions;
       profiles = list;
+      setTaskOptions(encodeOptions);
       for (const prefix of FORMS) fillChoice(prefix);
     })
     .catch(() => {});
@@ -81,4 +83,5 @@ function applyChoice(prefix, changed) {
   preset.disabled = presets.length === 0;
 
   hint.textContent = profile ? describeSettings(settings) : 'libx264 with AAC audio into MP4, as the original service encoded.';
+  if (changed) applyProfileTasks(prefix, profile?.settings ?? null);
 }

@@ -6,6 +6,7 @@ import { api, ApiError, getApiKey } from '/shared/api.js';
 import { downloadWithKey } from '/shared/download.js';
 import { el } from '/shared/dom.js';
 import { formatBytes } from '/shared/format.js';
+import { describeTasks } from './task-settings.js';
 import * as records from './upload-records.js';
 import { CHUNK_BYTES, JOB_POLL_MS, RETRY_DELAYS } from './upload-settings.js';
 
@@ -42,7 +43,7 @@ export class UploadRow {
         el('span', { class: 'upload-name' }, name),
         el('span', { class: 'upload-size' }, formatBytes(record.size)),
         el('span', { class: 'upload-settings' }, [record.profile && `profile ${record.profile}`, record.crf && `crf ${record.crf}`, record.preset,
-          `priority ${record.priority}`].filter(Boolean).join(' · '))),
+          `priority ${record.priority}`, describeTasks(record.tasks ?? {})].filter(Boolean).join(' · '))),
       el('div', { class: 'upload-line' }, this.bar, this.uploadText),
       el('div', { class: 'upload-line' }, this.jobBar, this.jobText),
       this.error,
@@ -208,9 +209,9 @@ export class UploadRow {
 
   /** Enqueues the uploaded file with the settings chosen for it; safe to repeat (Idempotency-Key). */
   async enqueue() {
-    const { uploadId, profile, crf, preset, priority } = this.record;
+    const { uploadId, profile, crf, preset, priority, tasks } = this.record;
     // Only what was chosen: with a profile, an empty crf or preset means the profile's.
-    const settings = Object.fromEntries(Object.entries({ profile, crf, preset }).filter(([, value]) => value));
+    const settings = { ...Object.fromEntries(Object.entries({ profile, crf, preset }).filter(([, value]) => value)), ...tasks };
     this.showError('');
     this.retryButton.hidden = true;
     this.jobText.textContent = 'Adding the job…';
@@ -259,6 +260,8 @@ export class UploadRow {
     const status = job.status.replace('_', ' ');
     let detail = '';
     if (running) detail = ` — ${job.phase ?? 'starting'}${job.progress === null ? '' : ` ${Math.floor(job.progress)} %`}`;
+    // A job made of tasks has a result per output, package or thumbnails: view-jobs lists them, each with its download.
+    else if (job.status === 'finished' && job.has_tasks) detail = ` — ${job.outputs?.length ?? 0} results, in the job's details on the View jobs page`;
     else if (job.status === 'finished' && job.output_bytes !== null) detail = ` — ${describeSizes(job.input_bytes, job.output_bytes)}`;
     else if (job.status === 'failed' && job.error) detail = ` — ${job.error}`;
     this.jobText.textContent = `Job ${job.id}: ${status}${detail}`;

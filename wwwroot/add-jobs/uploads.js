@@ -1,11 +1,12 @@
 // The "Upload videos" card: files dropped on the zone or chosen with the file input each get a row
 // (upload-row.js) that uploads them with tus and then adds and follows their job. The profile, crf,
-// preset and priority in the card's fields at that moment go with the file. Rows remembered from an earlier
+// preset, priority and any ladder, thumbnails, splitting or outputs in the card's fields at that moment go with the file. Rows remembered from an earlier
 // visit come back on load: finished ones with their job, unfinished ones waiting for the same file.
 import { getApiKey, ApiError } from '/shared/api.js';
 import { say } from '/shared/dom.js';
 import { priorityOf } from './form-values.js';
 import { profileChoicesReady, settingsOf } from './profile-choice.js';
+import { taskSettingsOf } from './task-settings.js';
 import * as records from './upload-records.js';
 import { UploadRow } from './upload-row.js';
 
@@ -86,6 +87,6 @@ export function setUpUploads(header) {
         return null;
       }
     }
-    return { profile: null, ...settingsOf('upload'), priority: priorityOf(form) };
+    return { profile: null, ...settingsOf('upload'), priority: priorityOf(form), tasks: taskSettingsOf('upload') };
   }
 }

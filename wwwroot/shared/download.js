@@ -1,11 +1,11 @@
-// Saves a file the API serves (a job's result) to the person's computer. A plain link cannot send the
-// X-API-Key header, and the key never goes in a URL, so the page fetches the file with the key and
-// hands the browser a blob: URL of it. The whole file passes through the tab's memory on the way.
+// Files the API serves (a job's result, its thumbnails), fetched with the key, and a result saved to the
+// person's computer. A plain link cannot send the X-API-Key header, and the key never goes in a URL, so
+// the page fetches the file with the key and hands the browser a blob: URL of it. The whole file passes through the tab's memory on the way.
 import { ApiError, getApiKey } from './api.js';
 import { el } from './dom.js';
 
-/** Fetches path with the key and saves it under the name the host gives (Content-Disposition), or fallbackName. */
-export async function downloadWithKey(path, fallbackName) {
+/** Fetches a file the API serves with the key in its header; resolves to the Response, or throws ApiError. */
+export async function fetchWithKey(path) {
   const key = getApiKey();
   if (!key) throw new ApiError(-1, null, 'Enter the API key first.');
   let response;
@@ -15,8 +15,14 @@ export async function downloadWithKey(path, fallbackName) {
     throw new ApiError(0, null, 'Cannot reach the VideoEncode host. Is it running?');
   }
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null), `The host answered ${response.status}.`);
+  return response;
+}
+
+/** Fetches path with the key and saves it under the name the host gives (Content-Disposition), or fallbackName; under name when given. */
+export async function downloadWithKey(path, fallbackName, name = null) {
+  const response = await fetchWithKey(path);
   const url = URL.createObjectURL(await response.blob());
-  const link = el('a', { href: url, download: fileNameOf(response.headers.get('Content-Disposition')) ?? fallbackName, hidden: true });
+  const link = el('a', { href: url, download: name ?? fileNameOf(response.headers.get('Content-Disposition')) ?? fallbackName, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();

@@ -3,7 +3,8 @@
 
 /** Every settings field in wire order, as the API names it (a person can copy them into a request). */
 export const SETTINGS_FIELDS = ['video_codec', 'encoder', 'crf', 'bitrate', 'preset', 'bit_depth', 'max_height', 'audio',
-  'audio_bitrate', 'container', 'subtitles', 'audio_languages', 'subtitle_languages', 'tonemap', 'min_ssim', 'min_psnr', 'skip_if_larger'];
+  'audio_bitrate', 'container', 'subtitles', 'audio_languages', 'subtitle_languages', 'tonemap', 'min_ssim', 'min_psnr', 'skip_if_larger',
+  'package', 'thumbnails', 'split_seconds'];
 
 /** One line: "libx265 · crf 24 · medium · 10-bit · audio copy · mkv · subtitles kept · kept only if smaller". */
 export function describeSettings(settings) {
@@ -24,6 +25,9 @@ export function describeSettings(settings) {
   if (settings.subtitle_languages) parts.push(`subtitles in ${settings.subtitle_languages.join('/')}`);
   if (settings.tonemap) parts.push(`HDR tone-mapped to ${settings.tonemap.toUpperCase()}`);
   parts.push(...describeChecks(settings));
+  if (settings.package) parts.push(`${settings.package.format.toUpperCase()} ladder ${settings.package.ladder.join('/')}`);
+  if (settings.thumbnails) parts.push(`thumbnails every ${settings.thumbnails.every_seconds} s`);
+  if (settings.split_seconds) parts.push(`split into ${settings.split_seconds} s chunks`);
   return parts.filter(part => part !== null && part !== undefined && part !== '').join(' · ');
 }
 
@@ -46,6 +50,7 @@ export function codecAndContainer(settings) {
 export function settingsEntries(settings) {
   return SETTINGS_FIELDS.map(field => {
     const value = settings[field];
-    return [field, value === null || value === undefined ? '–' : Array.isArray(value) ? value.join(', ') : String(value)];
+    return [field, value === null || value === undefined ? '–' : Array.isArray(value) ? value.join(', ')
+      : typeof value === 'object' ? JSON.stringify(value) : String(value)];
   });
 }

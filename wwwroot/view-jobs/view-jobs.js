@@ -7,7 +7,8 @@
 // rows in place; the page is fetched again (at most once a second) only when jobs come or go.
 // While the stream is down the page polls every 5 seconds instead. Above the jobs: the queue's
 // pause, and the workers panel with the last hour's throughput, fetched again after job changes
-// (at most once a second) and every 5 seconds (the stream carries job changes only).
+// (at most once a second) and every 5 seconds (the stream carries job changes only). A job made of tasks
+// shows its tasks, outputs and storyboard in its detail (job-tasks.js).
 import { api, ApiError } from '/shared/api.js';
 import { el, localTime, say } from '/shared/dom.js';
 import { setUpHeader } from '/shared/key-bar.js';
@@ -16,6 +17,7 @@ import { formatBytes } from '/shared/format.js';
 import { downloadWithKey } from '/shared/download.js';
 import { codecAndContainer } from '/shared/encode-settings.js';
 import { jobSettingsDetail } from './job-settings.js';
+import { closeJobTasks, showJobTasks, taskChanged } from './job-tasks.js';
 import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
 import { setWorkers, unrunnableNote } from './routing-note.js';
@@ -349,6 +351,8 @@ function statusCell(job, { bar = true } = {}) {
     note.length ? el('span', { class: 'status-details' }, ` ${note.join(' · ')}`) : null];
 }
 
+detail.addEventListener('close', () => closeJobTasks());
+
 function showDetail(job) {
   const fields = [
     ['Status', job.status.replace('_', ' ') + (job.cancel_requested ? ' (cancelling)' : '')],
@@ -368,6 +372,11 @@ function showDetail(job) {
   ];
   $('detail-title').textContent = `Job ${job.id}`;
   $('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+  say($('detail-message'), '');
+  // A job made of tasks: its tasks, outputs and storyboard, kept current while the detail is open.
+  showJobTasks($('detail-tasks'), job, (error, what) => {
+    if (!header.reportProblem(error)) say($('detail-message'), `Could not ${what}: ${error.message}`);
+  });
   $('detail-log').replaceChildren(...(job.log_tail ? [el('h3', {}, 'ffmpeg log (last 4 KB)'), el('pre', {}, job.log_tail)] : []));
   $('detail-actions').replaceChildren(downloadButton(job, 'primary') ?? '', ...actionsFor(job));
   if (!detail.open) detail.showModal();
@@ -551,6 +560,11 @@ function onEvent(type, data) {
   if (type === 'reset') { scheduleLoad(); return; }
   const job = JSON.parse(data);
   schedulePanels();
+  // A task is never a row of the list (its job is, changed by the host with it): only an open detail shows it.
+  if (job.task) {
+    taskChanged(type, job);
+    return;
+  }
   // Progress brings new figures and nothing else: the rest of the row stays as the last change left it (a
   // heartbeat answered from a host's memory may not know yet of a cancel asked on another host). One that
   // arrives after the job's end (another host's, read back late) is stale.
