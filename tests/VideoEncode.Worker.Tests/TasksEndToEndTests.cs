@@ -142,4 +142,74 @@ public sealed class TasksEndToEndTests : IClassFixture<EndToEndHost>, IAsyncLife
         Assert.True(exit == 0, stderr);
         Assert.Equal(["video,240", "video,144", "audio"], streams.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Trim().TrimEnd(',')).Distinct());
     }
+
+    /// <summary>Short, so a killed worker's tasks come back soon, but not so short that a live worker's lapses on a loaded machine.</summary>
+    private const int SurvivableLease = 8;
+
+    private async Task<(long Frames, double Seconds)> CountFramesAsync(string path)
+    {
+        var (exit, stdout, stderr) = await TestMedia.RunAsync("ffprobe", ["-v", "error", "-select_streams", "v:0", "-count_packets",
+            "-show_entries", "stream=nb_read_packets:format=duration", "-of", "default=nw=1:nk=1", path]);
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(lines[0]), double.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task ASplitJobIsFinishedByTwoWorkersAndOneKilledMidChunkCostsThatChunkOnly()
+    {
+        using var host = new QueueFactory(settings: new Dictionary<string, string?> { ["LeaseSeconds"] = $"{SurvivableLease}", ["LeaseSweepSeconds"] = "1" });
+        var server = host.StartOnLoopback();
+        var api = host.CreateApiClient();
+        await TestMedia.MakeClipAsync(Path.Combine(input, "film.mkv"), 24, size: "320x180", rate: 25);
+        var job = (await api.EnqueueAsync(new { file_name = "film.mkv", crf = 30, preset = "ultrafast", split_seconds = 10 }))[0];
+
+        // The doomed worker encodes at the input's own pace, so it is surely in the middle of a chunk when it is killed.
+        using (var doomed = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "doomed", "--concurrency", "2",
+                   "--ffmpeg", FakeTools.RealTimeFfmpeg(root))))
+        {
+            await Eventually.TrueAsync(async () => (await api.GetFromJsonAsync<TaskLine[]>($"/api/jobs/{job.Id}/tasks", WireJson.Options))!
+                .Any(task => task is { Kind: TaskKinds.Chunk, Status: JobStatus.InProgress, Worker: "doomed", Progress: > 0 }), () => doomed.Output);
+            doomed.KillHard();
+        }
+        using var survivor = WorkerProcess.Start(WorkerProcess.Arguments(server, input, output, "--name", "survivor"));
+        await Eventually.TrueAsync(async () => (await api.GetJobAsync(job.Id)).Status is JobStatus.Finished or JobStatus.Failed, () => survivor.Output);
+        survivor.Signal("TERM");
+        Assert.Equal(0, await survivor.WaitForExitAsync(ExitTimeout));
+
+        var done = await api.GetJobAsync(job.Id);
+        Assert.True(done.Status == JobStatus.Finished, done.Error + survivor.Output);
+        var tasks = (await api.GetFromJsonAsync<TaskLine[]>($"/api/jobs/{job.Id}/tasks", WireJson.Options))!;
+        Assert.Equal(3, tasks.Count(task => task.Kind == TaskKinds.Chunk));
+        // The killed worker cost what it held: those tasks ran twice, the others once.
+        var again = tasks.Where(task => task.Attempts == 2).ToList();
+        Assert.Contains(again, task => task.Kind == TaskKinds.Chunk);
+        Assert.All(again, task => Assert.True(task.Kind is TaskKinds.Chunk or TaskKinds.Audio, task.Kind));
+        Assert.All(tasks.Except(again), task => Assert.Equal(1, task.Attempts));
+        var (frames, seconds) = await CountFramesAsync(Path.Combine(output, "film.mp4"));
+        var (inputFrames, inputSeconds) = await CountFramesAsync(Path.Combine(input, "film.mkv"));
+        Assert.Equal(inputFrames, frames);
+        Assert.Equal(inputSeconds, seconds, 1.0 / 25 + 0.03);
+        Assert.False(Directory.Exists(Path.Combine(output, TaskPart.Folder, $"job-{job.Id}")));   // the parts are gone once joined
+    }
+
+    [Fact]
+    public async Task ASplitJobFromAnUploadIsJoinedFromPartsTheHostHolds()
+    {
+        var clip = Path.Combine(root, "upload.mkv");
+        await TestMedia.MakeClipAsync(clip, 21, size: "160x120", rate: 15);
+        var job = await EnqueueAsync(new { upload_id = await client.UploadFileAsync(clip), crf = 30, preset = "ultrafast", split_seconds = 10, min_ssim = 0.8 });
+
+        await RunWorkerAsync("--server", shared.Server.ToString(), "--scratch", Path.Combine(root, "scratch"), "--poll-interval", "0.2", "--once");
+
+        var done = await client.GetJobAsync(job.Id);
+        Assert.True(done.Status == JobStatus.Finished, $"{done.Status} {done.Error} {await client.GetStringAsync($"/api/jobs/{job.Id}/tasks")}");
+        var joined = Assert.Single(done.Outputs!);
+        Assert.Equal(TaskKinds.Join, joined.Kind);
+        Assert.True(joined.Ssim >= 0.8);
+        using var result = await client.GetAsync($"/api/jobs/{joined.TaskId}/output");
+        var path = Path.Combine(root, "joined.mp4");
+        await using (var file = File.Create(path)) await result.Content.CopyToAsync(file);
+        Assert.Equal((await CountFramesAsync(clip)).Frames, (await CountFramesAsync(path)).Frames);
+    }
 }

@@ -109,12 +109,12 @@ public interface IJobStore
 
     Task<Job?> GetAsync(long id);
 
-    /// <summary>The tasks of job <paramref name="id"/> in order, its outputs and what their progress sums to; null when there is no such job (a plain job has none).</summary>
+    /// <summary>The tasks of job <paramref name="id"/> in order and its outputs; null when there is no such job (a plain job has none).</summary>
     Task<JobTasksView?> TasksAsync(long id);
 
     /// <summary>Newest first, filtered by status and keyset-paged by before_id when asked.</summary>
     Task<IReadOnlyList<Job>> ListAsync(JobListQuery query);
 }
 
-/// <summary>A job's tasks as GET /api/jobs/{id}/tasks lists them, its outputs as GET /api/jobs/{id} shows them, and its progress summed from them.</summary>
-public sealed record JobTasksView(IReadOnlyList<TaskLine> Tasks, IReadOnlyList<JobOutput> Outputs, double Progress);
+/// <summary>A job's tasks as GET /api/jobs/{id}/tasks lists them and its outputs as GET /api/jobs/{id} shows them.</summary>
+public sealed record JobTasksView(IReadOnlyList<TaskLine> Tasks, IReadOnlyList<JobOutput> Outputs);

@@ -166,7 +166,7 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         {
             // Not running: no gate to hold it to, and the finish's usual answers below (a repeat, 404, 409).
             if (await connection.QuerySingleOrDefaultAsync<RunningGate>(SharedJobSql.RunningGate, new { id }) is { } gate
-                && (GateRefusal(gate.Settings, report) ?? PlanRefusal(gate.TaskKind, report)) is { } refusal)
+                && ((gate.Gated ? GateRefusal(gate.Settings, report) : null) ?? PlanRefusal(gate.TaskKind, report)) is { } refusal)
                 return JobStep.Refused(refusal);
             if (await driver.FinishAsync(connection, id, report, now) is { } job)
             {
@@ -364,8 +364,7 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
         await using var connection = await driver.OpenReadAsync();
         if (await GetAsync(connection, id) is not { } job) return null;
         var tasks = job.HasTasks ? await taskSteps.ReadAsync(connection, id) : [];
-        return new JobTasksView(tasks.Select(task => task.Line()).ToList(), tasks.Where(task => task.IsOutput).Select(task => task.Output()).ToList(),
-            Math.Round(TaskRollup.Judge(tasks).Progress, 2));
+        return new JobTasksView(tasks.Select(task => task.Line()).ToList(), tasks.Where(task => task.IsOutput).Select(task => task.Output()).ToList());
     }
 
     /// <summary>Newest first, filtered by status (an index range scan on (status, id)) and the store's search, keyset-paged by before_id when asked.</summary>
@@ -430,4 +429,7 @@ internal sealed class RunningGate
 {
     public EncodeSettings? Settings { get; init; }
     public string? TaskKind { get; init; }
+
+    /// <summary>Whether the run's result is held to the gate: a plain job's, an output's and a join's; a part (plan, chunk, audio), a ladder or thumbnails are not what the gate measures.</summary>
+    public bool Gated => TaskKind is null or TaskKinds.Encode or TaskKinds.Join;
 }

@@ -7,6 +7,10 @@ public static class TaskWorks
 {
     public static readonly IReadOnlyDictionary<string, ITaskWork> All = new Dictionary<string, ITaskWork>
     {
+        [TaskKinds.Plan] = new PlanWork(),
+        [TaskKinds.Chunk] = new ChunkWork(),
+        [TaskKinds.Audio] = new AudioWork(),
+        [TaskKinds.Join] = new JoinWork(),
         [TaskKinds.Package] = new PackageWork(),
         [TaskKinds.Thumbnails] = new ThumbnailsWork(),
     };

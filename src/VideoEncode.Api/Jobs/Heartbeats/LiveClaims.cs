@@ -165,6 +165,10 @@ public sealed class LiveClaims(TimeProvider clock, IOptions<QueueOptions> option
     public Workers.WorkerJob Overlay(Workers.WorkerJob job, string worker) =>
         Held(job.Id, worker) is { } held ? job with { Progress = held.Progress, Speed = held.Speed, EtaSeconds = held.EtaSeconds } : job;
 
+    /// <inheritdoc cref="Overlay(Job)"/>
+    public TaskLine Overlay(TaskLine task) =>
+        task.Status == JobStatus.InProgress && Held(task.Id, task.Worker) is { } held ? task with { Progress = held.Progress } : task;
+
     private Job? Held(long id, string? worker) => claims.TryGetValue(id, out var claim) && claim.Job.Worker == worker ? claim.Job : null;
 
     private static int Stripe(long id) => (int)(id & (Stripes - 1));

@@ -98,14 +98,18 @@ public static class JobsApi
         if (ParseId(id) is not { } jobId) return InvalidId();
         if (await store.GetAsync(jobId) is not { } job) return TypedResults.NotFound(new ApiError("Job not found"));
         if (!job.HasTasks || await store.TasksAsync(jobId) is not { } tasks) return TypedResults.Ok(live.Overlay(job));
-        // A running job's progress is its tasks' as they report it, not the sum last written with a change of theirs.
-        return TypedResults.Ok(job with { Outputs = tasks.Outputs, Progress = job.State == Contracts.JobState.InProgress ? tasks.Progress : job.Progress });
+        // A running job's progress is its tasks' as their workers report it, not the sum last written with a change of theirs.
+        var progress = TaskRollup.Progress(tasks.Tasks.Select(live.Overlay).Select(task => (Contracts.JobStatus.Parse(task.Status) ?? Contracts.JobState.Pending, task.Progress)));
+        return TypedResults.Ok(job with { Outputs = tasks.Outputs, Progress = job.State == Contracts.JobState.InProgress ? progress : job.Progress });
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<Contracts.TaskLine>>, NotFound<ApiError>, BadRequest<ApiError>>> Tasks(string id, IJobStore store)
+    /// <summary>A job's tasks, running ones with the progress this host holds that is not written yet (<see cref="LiveClaims"/>).</summary>
+    private static async Task<Results<Ok<IReadOnlyList<Contracts.TaskLine>>, NotFound<ApiError>, BadRequest<ApiError>>> Tasks(string id, IJobStore store, LiveClaims live)
     {
         if (ParseId(id) is not { } jobId) return InvalidId();
-        return await store.TasksAsync(jobId) is { } tasks ? TypedResults.Ok(tasks.Tasks) : TypedResults.NotFound(new ApiError("Job not found"));
+        return await store.TasksAsync(jobId) is { } tasks
+            ? TypedResults.Ok<IReadOnlyList<Contracts.TaskLine>>(tasks.Tasks.Select(live.Overlay).ToList())
+            : TypedResults.NotFound(new ApiError("Job not found"));
     }
 
     private static async Task<Results<Ok<SuccessMessage>, NotFound<ApiError>, BadRequest<ApiError>>> Delete(

@@ -112,7 +112,7 @@ internal sealed class JobTaskSteps<TConnection>(IQueueDriver<TConnection> driver
                 changes.AddRange((await connection.QueryAsync<Job>($"UPDATE jobs SET available_at = @now WHERE {driver.InIds} AND status = 'pending' RETURNING {Columns}",
                     new { ids = driver.Ids(sum.Ready), now })).Select(task => JobChange.Same(task, ChangeCause.PartsReady)));
             var ended = JobTransitions.HasEnded(sum.State);
-            var progress = Math.Round(sum.Progress, 2);
+            var progress = sum.Progress;
             if (sum.State == current.State && before.Progress == progress && before.Error == sum.Error && !(ended && before.CancelRequested)) continue;
             var after = await connection.QuerySingleAsync<Job>($"""
                 UPDATE jobs SET status = @status, progress = @progress, error = @error, started = @started,

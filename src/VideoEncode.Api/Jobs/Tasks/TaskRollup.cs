@@ -58,7 +58,7 @@ internal static class TaskRollup
 
     public static RolledUp Judge(IReadOnlyList<TaskRow> tasks)
     {
-        var progress = tasks.Count == 0 ? 0 : tasks.Average(task => task.State == JobState.Finished ? 100 : task.State == JobState.InProgress ? task.Progress ?? 0 : 0);
+        var progress = Progress(tasks.Select(task => (task.State, task.Progress)));
         var started = tasks.Where(task => task.Started is not null).Select(task => task.Started).Min();
         var outputBytes = tasks.Where(task => task.IsOutput && task.State == JobState.Finished).Sum(task => task.OutputBytes ?? 0);
         if (tasks.FirstOrDefault(task => task.State == JobState.Failed) is { } failed)
@@ -71,6 +71,13 @@ internal static class TaskRollup
                 : new RolledUp(JobState.Finished, 100, null, started, outputBytes, [], [], []);
         var state = tasks.Any(task => task.State is JobState.InProgress or JobState.Finished) ? JobState.InProgress : JobState.Pending;
         return new RolledUp(state, progress, null, state == JobState.Pending ? null : started, null, [], [], ReadyToJoin(tasks));
+    }
+
+    /// <summary>A job's progress from its tasks': the mean, a finished task counting 100 and one not started 0.</summary>
+    public static double Progress(IEnumerable<(JobState State, double? Progress)> tasks)
+    {
+        var each = tasks.Select(task => task.State == JobState.Finished ? 100 : task.State == JobState.InProgress ? task.Progress ?? 0 : 0).ToList();
+        return each.Count == 0 ? 0 : Math.Round(each.Average(), 2);
     }
 
     /// <summary>A waiting join whose plan has finished and whose audio and chunks (one at least) have all finished.</summary>
