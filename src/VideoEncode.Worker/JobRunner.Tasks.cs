@@ -63,6 +63,12 @@ public sealed partial class JobRunner
             }
             var done = (TaskWorkResult.Done)outcome;
             if (!WritesResult(task)) return new Encoded($"the plan of job {task.JobId}", done.Finish);
+            // skip_if_larger: the joined file was not smaller than the input and counts for nothing; only the parts go.
+            if (done.Finish.Result == JobResults.KeptOriginal)
+            {
+                if (placed is not null) RemoveParts(task);
+                return new KeptOriginal(done.Finish);
+            }
             // A run whose claim lapsed while it worked must not put its result where the task's current run will put its own.
             if (!await claim.StillOursAsync()) return new Stopped();
             string? uploaded = null;

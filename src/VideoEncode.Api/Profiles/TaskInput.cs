@@ -58,15 +58,13 @@ internal static class TaskInput
         return null;
     }
 
-    /// <summary>What whole settings cannot combine: a stream copy has nothing to ladder or split; a split job has one output, joined and checked whole.</summary>
+    /// <summary>What whole settings cannot combine: a stream copy has nothing to ladder or split; a ladder is encoded in one run.</summary>
     public static EncodeInput.Problem? Problem(EncodeSettings settings)
     {
         var copy = settings.VideoCodec == VideoCodecs.Copy;
         if (copy && settings.Package is not null) return new("package", "cannot be made with video_codec copy: a ladder encodes each height");
         if (copy && settings.SplitSeconds is not null) return new("split_seconds", "cannot be used with video_codec copy: there is nothing to encode in chunks");
         if (settings.SplitSeconds is not null && settings.Package is not null) return new("split_seconds", "cannot be used with package: a ladder is encoded in one run");
-        if (settings.SplitSeconds is not null && settings.SkipIfLarger)
-            return new("split_seconds", "cannot be used with skip_if_larger: a split encode is always joined and kept");
         return null;
     }
 
