@@ -28,7 +28,7 @@ public sealed class SplitArgumentsTests
 
         Assert.Equal([
             "-hide_banner", "-nostdin", "-y", "-ss", "9.98", "-protocol_whitelist", "file", "-i", "file:in.mkv",
-            "-map", "0:v:0", "-frames:v", "250", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+            "-map", "0:v:0", "-frames:v", "250", "-an", "-sn", "-dn", "-map_chapters", "-1",
             "-vf", "setpts=PTS-STARTPTS,scale=-2:'trunc(min(ih,720)/2)*2'", "-c:v", "libx264", "-crf", "23", "-preset", "veryfast", "-pix_fmt", "yuv420p",
             "-progress", "pipe:1", "-nostats", "-f", "matroska", "chunk.mkv"], chunk);
         // The whole encode's video options are the same, but for the chunk's first filter.
