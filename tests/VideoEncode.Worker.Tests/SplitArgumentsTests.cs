@@ -1,5 +1,6 @@
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
+using VideoEncode.Worker.Tasks;
 
 namespace VideoEncode.Worker.Tests;
 
@@ -89,6 +90,15 @@ public sealed class SplitArgumentsTests
         var whole = EncodeArguments.Build("in.mkv", "out.mp4", hevc, ManyTracks);
         Assert.Equal(whole.Where(arg => arg.StartsWith("-disposition", StringComparison.Ordinal)),
             SplitArguments.Join("chunks.txt", "audio.mp4", "output.mp4", hevc, ManyTracks).Where(arg => arg.StartsWith("-disposition", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void AJobThatCannotBeSplitOrCannotRunAsAskedFailsAtItsPlan()
+    {
+        Assert.Null(PlanWork.Unsplittable(H264, ManyTracks));
+        Assert.StartsWith("its video is copied", PlanWork.Unsplittable(H264 with { VideoCodec = VideoCodecs.Copy, Encoder = null }, ManyTracks));
+        var pictures = ManyTracks with { SubtitleCodecs = ["hdmv_pgs_subtitle"], Streams = [new(0, "video", "h264"), new(1, "subtitle", "hdmv_pgs_subtitle")] };
+        Assert.Contains("are pictures", PlanWork.Unsplittable(H264, pictures));
     }
 
     [Fact]
