@@ -1,5 +1,6 @@
 using VideoEncode.Contracts;
 using VideoEncode.Worker.Media;
+using VideoEncode.Worker.Tasks;
 
 namespace VideoEncode.Worker.Tests;
 
@@ -28,7 +29,7 @@ public sealed class SplitArgumentsTests
 
         Assert.Equal([
             "-hide_banner", "-nostdin", "-y", "-ss", "9.98", "-protocol_whitelist", "file", "-i", "file:in.mkv",
-            "-map", "0:v:0", "-frames:v", "250", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+            "-map", "0:v:0", "-frames:v", "250", "-an", "-sn", "-dn", "-map_chapters", "-1",
             "-vf", "setpts=PTS-STARTPTS,scale=-2:'trunc(min(ih,720)/2)*2'", "-c:v", "libx264", "-crf", "23", "-preset", "veryfast", "-pix_fmt", "yuv420p",
             "-progress", "pipe:1", "-nostats", "-f", "matroska", "chunk.mkv"], chunk);
         // The whole encode's video options are the same, but for the chunk's first filter.
@@ -89,6 +90,15 @@ public sealed class SplitArgumentsTests
         var whole = EncodeArguments.Build("in.mkv", "out.mp4", hevc, ManyTracks);
         Assert.Equal(whole.Where(arg => arg.StartsWith("-disposition", StringComparison.Ordinal)),
             SplitArguments.Join("chunks.txt", "audio.mp4", "output.mp4", hevc, ManyTracks).Where(arg => arg.StartsWith("-disposition", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void AJobThatCannotBeSplitOrCannotRunAsAskedFailsAtItsPlan()
+    {
+        Assert.Null(PlanWork.Unsplittable(H264, ManyTracks));
+        Assert.StartsWith("its video is copied", PlanWork.Unsplittable(H264 with { VideoCodec = VideoCodecs.Copy, Encoder = null }, ManyTracks));
+        var pictures = ManyTracks with { SubtitleCodecs = ["hdmv_pgs_subtitle"], Streams = [new(0, "video", "h264"), new(1, "subtitle", "hdmv_pgs_subtitle")] };
+        Assert.Contains("are pictures", PlanWork.Unsplittable(H264, pictures));
     }
 
     [Fact]

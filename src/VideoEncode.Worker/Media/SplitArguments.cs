@@ -39,8 +39,8 @@ public static class SplitArguments
         List<string> args = EncodeArguments.Head(encoder);
         if (SeekSeconds(startSeconds, endSeconds, frames) is { } seek) args.AddRange(["-ss", seek.ToString("0.######", CultureInfo.InvariantCulture)]);
         args.AddRange(Ffmpeg.InputArguments(input));
-        args.AddRange(["-map", "0:v:0", "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-an", "-sn", "-dn",
-            "-map_metadata", "-1", "-map_chapters", "-1"]);
+        // The video stream's own tags (language, title) go along, and through the join; chapters are the rest's.
+        args.AddRange(["-map", "0:v:0", "-frames:v", frames.ToString(CultureInfo.InvariantCulture), "-an", "-sn", "-dn", "-map_chapters", "-1"]);
         args.AddRange(EncodeArguments.VideoOptions(encoder, settings, probed, ["setpts=PTS-STARTPTS"]));
         args.AddRange(EncodeArguments.Tail(Containers.Mkv, output));
         return args;
