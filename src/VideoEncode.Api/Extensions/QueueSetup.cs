@@ -78,6 +78,7 @@ public static class QueueSetup
         services.AddSingleton<QueueControl>();
         services.AddSingleton<WorkerDrains>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<Quotas.QuotaStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();

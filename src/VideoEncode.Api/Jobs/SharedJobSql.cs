@@ -107,7 +107,8 @@ internal static class SharedJobSql
     /// measured and decided (@ssim, @psnr, @result: <see cref="Contracts.JobResults"/>, encoded when not said).
     /// A store job finishes only with a complete upload of its result (<see cref="ResultMissing"/> tells that
     /// case apart), or with none when the worker kept the original: there is no result file. The ffmpeg
-    /// command line it reports (@commandline) replaces the last run's, and so does the input's dynamic range (@hdr); a finish without them keeps them.
+    /// command line it reports (@commandline) replaces the last run's, and so do the input's dynamic range (@hdr) and duration (@inputseconds,
+    /// which a quota's encode seconds count); a finish without them keeps them.
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
@@ -118,6 +119,7 @@ internal static class SharedJobSql
             command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
             hdr = COALESCE(CAST(@hdr AS TEXT), hdr),
             output_codec = CAST(@codec AS TEXT), output_height = CAST(@height AS BIGINT),
+            input_seconds = COALESCE(CAST(@inputseconds AS DOUBLE PRECISION), input_seconds),
             ssim = @ssim, psnr = @psnr, result = COALESCE(CAST(@result AS TEXT), '{Contracts.JobResults.Encoded}')
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND (input_upload IS NULL OR task_kind = '{Contracts.TaskKinds.Plan}' OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))
