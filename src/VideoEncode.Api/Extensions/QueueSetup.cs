@@ -79,6 +79,7 @@ public static class QueueSetup
         services.AddSingleton<WorkerDrains>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Quotas.QuotaStore>();
+        services.AddSingleton<Schedules.ScheduleStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();

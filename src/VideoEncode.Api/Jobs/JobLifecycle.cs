@@ -5,6 +5,7 @@ using VideoEncode.Api.Audit;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
 using VideoEncode.Api.Quotas;
+using VideoEncode.Api.Schedules;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
@@ -143,9 +144,17 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     {
         var terms = new ClaimTerms(claim, NewClaimToken(), Now, legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds);
         var cause = legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim;
-        return CommitAsync(async connection => await driver.ClaimAsync(connection, terms) is { } job
-            ? JobStep.Changed(JobState.Pending, job.Task?.Kind == TaskKinds.Join ? await taskSteps.WithPartsAsync(connection, job) : job, cause)
-            : JobStep.NoClaim(await driver.WhyNoClaimAsync(connection, claim.Worker)), cancel);
+        return CommitAsync(async connection =>
+        {
+            // Outside the queue's schedule or the worker's, no job and no task: only a drain is told first, so the worker stops.
+            if (await ScheduleBook.ClosedUntilAsync(connection, claim.Worker, DateTimeOffset.FromUnixTimeSeconds(terms.Now)) is (true, var opensAt))
+                return (await driver.WhyNoClaimAsync(connection, claim.Worker, terms.Now)).Draining
+                    ? JobStep.Draining
+                    : JobStep.OutsideSchedule(opensAt?.ToUnixTimeSeconds());
+            return await driver.ClaimAsync(connection, terms) is { } job
+                ? JobStep.Changed(JobState.Pending, job.Task?.Kind == TaskKinds.Join ? await taskSteps.WithPartsAsync(connection, job) : job, cause)
+                : JobStep.NoClaim(await driver.WhyNoClaimAsync(connection, claim.Worker, terms.Now));
+        }, cancel);
     }
 
     public Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel)

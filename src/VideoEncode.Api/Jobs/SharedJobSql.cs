@@ -15,14 +15,16 @@ internal static class SharedJobSql
     public const string SelectJob = $"SELECT {Columns} FROM jobs WHERE id = @id";
 
     /// <summary>
-    /// The part of a claim's search that holds jobs back on purpose: nothing while the queue is paused,
-    /// nothing for a worker being drained (@worker; an unnamed claim cannot be drained). Part of the
+    /// The part of a claim's search that holds jobs back on purpose: nothing while the queue is paused (a timed
+    /// pause only until its resume_at: past it claims go through, on every host and after a restart, whether or
+    /// not the upkeep has cleared it yet; @now), nothing for a worker being drained (@worker; an unnamed claim
+    /// cannot be drained). Schedules are judged before the claim (Schedules.ScheduleBook), in C#: time zones. Part of the
     /// claim statement itself, so a claim racing a pause or a drain made on another host is judged by
     /// what was committed when it ran. Both lookups are uncorrelated, so each store evaluates them once
     /// per claim, by primary key.
     /// </summary>
     public const string ClaimAllowed = """
-        NOT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1)
+        NOT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1 AND (resume_at IS NULL OR resume_at > @now))
         AND NOT EXISTS (SELECT 1 FROM workers WHERE name = @worker AND draining = 1)
         """;
 
@@ -76,7 +78,7 @@ internal static class SharedJobSql
 
     /// <summary>Why a claim found nothing (<see cref="NoClaimFacts"/>): the queue's pause and the worker's drain (false for a worker never seen).</summary>
     public const string WhyNoClaim = """
-        SELECT COALESCE((SELECT paused FROM queue_state WHERE id = 1) = 1, FALSE) AS paused,
+        SELECT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1 AND (resume_at IS NULL OR resume_at > @now)) AS paused,
                COALESCE((SELECT draining FROM workers WHERE name = @worker) = 1, FALSE) AS draining
         """;
 

@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, uploads, profiles, watched files, webhooks and their deliveries (those not
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, uploads, profiles, watched files, keys' quotas and usage, schedules, webhooks and their deliveries (those not
 /// yet sent are sent by the new hosts), streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
 /// id sequences moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
@@ -20,7 +20,8 @@ internal static class QueueCopy
     /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
-         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file")];
+         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file"),
+         ("key_quotas", "key quota"), ("key_usage", "key's day of usage"), ("schedules", "schedule")];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
@@ -123,10 +124,11 @@ internal static class QueueCopy
     /// <summary>A paused queue stays paused on PostgreSQL: its one row is carried over (the target's schema made its own, unpaused).</summary>
     private static async Task CopyPauseAsync(SqliteConnection source, SqliteTransaction snapshot, NpgsqlConnection target, CancellationToken cancel)
     {
-        var (paused, pausedAt, pausedBy) = source.QuerySingle<(long, long?, string?)>(
-            "SELECT paused, paused_at, paused_by FROM queue_state WHERE id = 1", transaction: snapshot);
-        await target.ExecuteAsync(new CommandDefinition("UPDATE queue_state SET paused = @paused, paused_at = @pausedAt, paused_by = @pausedBy WHERE id = 1",
-            new { paused, pausedAt, pausedBy }, cancellationToken: cancel));
+        var (paused, pausedAt, pausedBy, resumeAt) = source.QuerySingle<(long, long?, string?, long?)>(
+            "SELECT paused, paused_at, paused_by, resume_at FROM queue_state WHERE id = 1", transaction: snapshot);
+        await target.ExecuteAsync(new CommandDefinition(
+            "UPDATE queue_state SET paused = @paused, paused_at = @pausedAt, paused_by = @pausedBy, resume_at = @resumeAt WHERE id = 1",
+            new { paused, pausedAt, pausedBy, resumeAt }, cancellationToken: cancel));
     }
 
     /// <summary>

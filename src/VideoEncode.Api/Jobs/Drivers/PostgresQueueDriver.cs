@@ -64,8 +64,8 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
                 encoders = SharedJobSql.EncodersParameter(claim), workerencoders = SharedJobSql.WorkerEncoders(claim), workerversion = claim.WorkerVersion });
     }
 
-    public async ValueTask<NoClaimFacts> WhyNoClaimAsync(NpgsqlConnection connection, string? worker) =>
-        await connection.QuerySingleAsync<NoClaimFacts>(SharedJobSql.WhyNoClaim, new { worker });
+    public async ValueTask<NoClaimFacts> WhyNoClaimAsync(NpgsqlConnection connection, string? worker, long now) =>
+        await connection.QuerySingleAsync<NoClaimFacts>(SharedJobSql.WhyNoClaim, new { worker, now });
 
     /// <summary>
     /// A statement for a WITH clause that notes the named worker of the job in <paramref name="changed"/>

@@ -60,8 +60,8 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
         return new(job);
     }
 
-    public ValueTask<NoClaimFacts> WhyNoClaimAsync(SqliteConnection connection, string? worker) =>
-        new(connection.QueryFirstPrepared<NoClaimFacts>(SharedJobSql.WhyNoClaim, ("@worker", worker))!);
+    public ValueTask<NoClaimFacts> WhyNoClaimAsync(SqliteConnection connection, string? worker, long now) =>
+        new(connection.QueryFirstPrepared<NoClaimFacts>(SharedJobSql.WhyNoClaim, ("@worker", worker), ("@now", now))!);
 
     /// <summary>Notes that a named worker is alive (a heartbeat), and answers whether it is being drained.</summary>
     private static bool SeenWorker(SqliteConnection connection, string worker, long now, int lease) =>
