@@ -21,7 +21,7 @@ internal static class QueueCopy
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
          ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file"),
-         ("key_quotas", "key quota"), ("key_usage", "key's day of usage"), ("schedules", "schedule")];
+         ("key_quotas", "key quota"), ("key_usage", "key usage day"), ("schedules", "schedule")];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
