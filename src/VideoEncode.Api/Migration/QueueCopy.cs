@@ -20,8 +20,10 @@ internal static class QueueCopy
     /// <summary>The tables copied, with what one row is called in the report. The target must hold none of their rows.</summary>
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
-         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file"),
-         ("key_quotas", "key quota"), ("key_usage", "key usage day"), ("schedules", "schedule")];
+         ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file")];
+
+    /// <summary>The settings copied beside them without a line in the report: keys' quotas and usage, and the schedules (docs/quotas.md, docs/schedules.md).</summary>
+    private static readonly string[] SettingTables = ["key_quotas", "key_usage", "schedules"];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
@@ -37,6 +39,8 @@ internal static class QueueCopy
         var copied = new List<(string Row, long Count)>();
         foreach (var (table, row) in Tables)
             copied.Add((row, await CopyTableAsync(source, snapshot, connection, table, cancel)));
+        foreach (var table in SettingTables)
+            await CopyTableAsync(source, snapshot, connection, table, cancel);
         foreach (var table in IdentityTables)
             await MoveIdsPastAsync(connection, table, HighestIdEver(source, snapshot, table), cancel);
         await CopyPauseAsync(source, snapshot, connection, cancel);
