@@ -158,6 +158,10 @@ public sealed class QuotaScheduleTests : IDisposable
         var paused = await Body(await admin.PostAsJsonAsync("/api/queue/pause", new { minutes = 90 }));
         Assert.Equal((true, clock.GetUtcNow().ToUnixTimeSeconds() + 5400), (paused.GetProperty("paused").GetBoolean(), paused.GetProperty("resume_at").GetInt64()));
 
+        // A pause while paused takes the new end: none, then 90 minutes again.
+        Assert.Equal(JsonValueKind.Null, (await Body(await admin.PostAsync("/api/queue/pause", null))).GetProperty("resume_at").ValueKind);
+        await admin.PostAsJsonAsync("/api/queue/pause", new { minutes = 90 });
+
         clock.Advance(TimeSpan.FromMinutes(90));
         var state = await admin.GetFromJsonAsync<JsonElement>("/api/queue");
         Assert.Equal((false, JsonValueKind.Null), (state.GetProperty("paused").GetBoolean(), state.GetProperty("resume_at").ValueKind));

@@ -42,12 +42,14 @@ public sealed class QueueControl(IStoreSql store, TimeProvider clock, ClaimWaite
         long? resumeAt = minutes is { } length ? now + length * 60L : null;
         return await store.WriteAsync(async connection =>
         {
-            var detail = minutes is { } length ? $"for {length} minutes" : null;
-            if (await connection.ExecuteAsync($"UPDATE queue_state SET paused = 1, paused_at = @now, paused_by = @by, resume_at = @resumeat WHERE id = 1 AND NOT ({Paused})",
+            // Not paused (or a timed pause past its end): paused from now. Paused: only its end changes, if it does.
+            if (await connection.ExecuteAsync(
+                    $"UPDATE queue_state SET paused = 1, paused_at = @now, paused_by = @by, resume_at = @resumeat WHERE id = 1 AND NOT ({Paused})",
                     new { now, by, resumeat = resumeAt }) == 1
-                || (minutes is not null || await connection.ExecuteScalarAsync<long?>("SELECT resume_at FROM queue_state WHERE id = 1") is not null)
-                   && await connection.ExecuteAsync("UPDATE queue_state SET resume_at = @resumeat WHERE id = 1", new { resumeat = resumeAt }) == 1)
-                await AuditTrail.RecordAsync(connection, now, by, "queue.pause", target: null, detail);
+                || await connection.ExecuteAsync(
+                    "UPDATE queue_state SET resume_at = @resumeat WHERE id = 1 AND COALESCE(resume_at, -1) <> COALESCE(CAST(@resumeat AS BIGINT), -1)",
+                    new { resumeat = resumeAt }) == 1)
+                await AuditTrail.RecordAsync(connection, now, by, "queue.pause", target: null, minutes is { } timed ? $"for {timed} minutes" : null);
             return await ReadStateAsync(connection, at);
         });
     }
