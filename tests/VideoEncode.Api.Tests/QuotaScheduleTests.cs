@@ -141,6 +141,10 @@ public sealed class QuotaScheduleTests : IDisposable
         Assert.Equal(7, daily.GetProperty("windows")[0].GetProperty("days").GetArrayLength());
         Assert.Equal(DateTimeOffset.Parse("2026-05-04T17:00:00Z").ToUnixTimeSeconds(), daily.GetProperty("closes_at").GetInt64());
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/workers/w1/schedule")).StatusCode);
+        await admin.EnqueueAsync(QueueCalls.NewJob());
+        Assert.NotNull(await admin.ClaimAsync(new { worker = "w1" }));   // 12:00, inside 09:00–17:00; the worker is seen
+        var listed = Assert.Single((await admin.GetFromJsonAsync<JsonElement>("/api/workers")).EnumerateArray());
+        Assert.Equal("09:00", listed.GetProperty("schedule").GetProperty("windows")[0].GetProperty("from").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/workers/w2/schedule")).StatusCode);
 
         var reader = factory.CreateApiClient(await KeyCalls.CreateKeyAsync(admin, "watcher", "read"));
