@@ -232,3 +232,30 @@ ALTER TABLE jobs ADD COLUMN task text;
 CREATE INDEX jobs_tasks ON jobs (parent_id, id) WHERE parent_id IS NOT NULL;
 ALTER TABLE jobs ADD COLUMN output_codec text;
 ALTER TABLE jobs ADD COLUMN output_height bigint;
+-- step 13
+-- Quotas per key, input durations, schedules and timed pauses: as schema.sql's step 18.
+CREATE TABLE key_quotas (
+    key_name               text   PRIMARY KEY,
+    jobs_per_day           bigint,
+    encode_seconds_per_day bigint,
+    max_pending            bigint,
+    updated_at             bigint NOT NULL,
+    updated_by             text
+);
+CREATE TABLE key_usage (
+    key_name       text             NOT NULL,
+    day            bigint           NOT NULL,
+    jobs           bigint           NOT NULL DEFAULT 0,
+    encode_seconds double precision NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_name, day)
+);
+CREATE INDEX jobs_pending_by_key ON jobs (created_by) WHERE status = 'pending' AND parent_id IS NULL;
+ALTER TABLE jobs ADD COLUMN input_seconds double precision;
+CREATE TABLE schedules (
+    worker     text   PRIMARY KEY,
+    time_zone  text   NOT NULL,
+    windows    text   NOT NULL,
+    updated_at bigint NOT NULL,
+    updated_by text
+);
+ALTER TABLE queue_state ADD COLUMN resume_at bigint;

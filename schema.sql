@@ -313,3 +313,38 @@ CREATE INDEX jobs_tasks ON jobs (parent_id, id) WHERE parent_id IS NOT NULL;
 -- A result's video codec and height, as its worker reported them (a job made of tasks lists its outputs with them).
 ALTER TABLE jobs ADD COLUMN output_codec TEXT;
 ALTER TABLE jobs ADD COLUMN output_height INTEGER;
+-- step 18
+-- Quotas per key (docs/quotas.md): a key's limits (NULL: none), kept by key name so the configured
+-- key (VIDEOENCODE_APIKEY, not stored in api_keys) may have one too; and what each key used per
+-- quota day (day: the day's start, unix seconds, days starting at QuotaResetHour UTC). Counted, not
+-- derived from jobs, so deleting a job gives back nothing; written in the enqueue's transaction.
+CREATE TABLE key_quotas (
+    key_name               TEXT    PRIMARY KEY,
+    jobs_per_day           INTEGER,
+    encode_seconds_per_day INTEGER,
+    max_pending            INTEGER,
+    updated_at             INTEGER NOT NULL,
+    updated_by             TEXT
+);
+CREATE TABLE key_usage (
+    key_name       TEXT    NOT NULL,
+    day            INTEGER NOT NULL,
+    jobs           INTEGER NOT NULL DEFAULT 0,
+    encode_seconds REAL    NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_name, day)
+) WITHOUT ROWID;
+-- A key's pending jobs (not tasks), for max_pending.
+CREATE INDEX jobs_pending_by_key ON jobs (created_by) WHERE status = 'pending' AND parent_id IS NULL;
+-- The input's duration in seconds, as the worker that finished it reported (encode seconds of a quota).
+ALTER TABLE jobs ADD COLUMN input_seconds REAL;
+-- When the queue hands out work (docs/schedules.md): worker '' is the whole queue's schedule, any
+-- other a worker's; windows is the wire JSON list of windows, in time_zone (an IANA id).
+CREATE TABLE schedules (
+    worker     TEXT    PRIMARY KEY,
+    time_zone  TEXT    NOT NULL,
+    windows    TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT
+);
+-- A timed pause's end (unix seconds): claims go through from then on without anyone resuming.
+ALTER TABLE queue_state ADD COLUMN resume_at INTEGER;

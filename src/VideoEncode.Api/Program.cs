@@ -10,6 +10,7 @@ using VideoEncode.Api.Metrics;
 using VideoEncode.Api.Migration;
 using VideoEncode.Api.Profiles;
 using VideoEncode.Api.Queue;
+using VideoEncode.Api.Schedules;
 using VideoEncode.Api.Stats;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Api.Versioning;
@@ -54,6 +55,7 @@ app.MapKeys();
 app.MapAudit();
 app.MapBackup();
 app.MapQueue();
+app.MapSchedules();                          // when the queue, or one worker, gets work
 app.MapWorkers();                            // the workers seen, and one worker's drain
 app.MapWebhooks();
 app.MapUploads();                            // tus 1.0 uploads at /api/uploads

@@ -80,14 +80,19 @@ public sealed record ClaimProof(string ClaimToken);
 /// no upload: there is no result file), the ffmpeg command line that ran, and the input's dynamic range
 /// (<see cref="HdrKinds"/>, as its probe found it; left out when unknown, as in a failure report).
 /// A task's finish may add the result's video codec and height (its job lists them with its outputs) and,
-/// for a plan task, where to cut the input (<see cref="SplitPlan"/>).
+/// for a plan task, where to cut the input (<see cref="SplitPlan"/>). input_seconds is the input's duration as the
+/// worker's probe found it: a key's quota of encode seconds counts it (left out when unknown).
 /// </summary>
 public sealed record FinishReport(string ClaimToken, string? OutputUploadId = null, long? InputBytes = null, long? OutputBytes = null,
     double? Ssim = null, double? Psnr = null, string? Result = null, string? CommandLine = null, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hdr = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Codec = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Height = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SplitPlan? Plan = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SplitPlan? Plan = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? InputSeconds = null)
 {
+    /// <summary>The longest input duration a finish may report (input_seconds, which a key's quota of encode seconds counts): a year.</summary>
+    public const double MaxInputSeconds = 365 * 24 * 60 * 60;
+
     public const int MaxCommandLineChars = 8192;
 
     /// <summary>

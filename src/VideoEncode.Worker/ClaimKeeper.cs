@@ -71,6 +71,9 @@ public sealed class ClaimKeeper : IDisposable
     /// <summary>The input's <see cref="HdrKinds"/> once probed, reported with the run's finish or failure.</summary>
     public string? Hdr { get; set; }
 
+    /// <summary>The input's duration in seconds once probed, reported with the run's finish (a key's quota counts it).</summary>
+    public double? InputSeconds { get; set; }
+
     /// <summary>Why the host stopped the job, if it did.</summary>
     public Interruption? Interruption { get; private set; }
 

@@ -59,11 +59,11 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
             switch (result)
             {
                 case Encoded encoded:
-                    await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token, Hdr = claim.Hdr }, abort, claim.ResultRetryDelay);
+                    await queue.FinishAsync(job.Id, encoded.Report with { ClaimToken = token, Hdr = claim.Hdr, InputSeconds = claim.InputSeconds }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, wrote {encoded.Output}.");
                     break;
                 case KeptOriginal kept:
-                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token, Hdr = claim.Hdr }, abort, claim.ResultRetryDelay);
+                    await queue.FinishAsync(job.Id, kept.Report with { ClaimToken = token, Hdr = claim.Hdr, InputSeconds = claim.InputSeconds }, abort, claim.ResultRetryDelay);
                     console.Info($"Job {job.Id}: finished, keeping the original: the encode ({kept.Report.OutputBytes} bytes) was not smaller than the input ({kept.Report.InputBytes} bytes).");
                     break;
                 case Failed failed:
@@ -281,6 +281,7 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
         if (input.VideoCodec is null)
             return (null, Fail($"The input '{job.FileName}' has no video stream.", input.LogTail));
         claim.Hdr = input.Hdr;
+        claim.InputSeconds = input.DurationSeconds;
         return (input, null);
     }
 

@@ -54,7 +54,7 @@ public sealed class KeysTests : IDisposable
         var job = (await submit.EnqueueAsync(QueueCalls.NewJob()))[0];
         Assert.Equal("uploader", job.CreatedBy);
         Assert.Equal(KeyRing.ConfiguredKeyName, (await admin.EnqueueAsync(QueueCalls.NewJob("b.mkv")))[0].CreatedBy);
-        Assert.Equal("""{"name":"uploader","role":"submit"}""", await submit.GetStringAsync("/api/keys/current"));
+        Assert.StartsWith("""{"name":"uploader","role":"submit","quota":null,"usage":{""", await submit.GetStringAsync("/api/keys/current"));
         Assert.Equal(HttpStatusCode.Forbidden, (await submit.PostAsync("/api/jobs/claim", null)).StatusCode);
 
         await Eventually.TrueAsync(async () => (await admin.GetFromJsonAsync<ApiKeyInfo[]>("/api/keys", WireJson.Options))!
@@ -98,7 +98,7 @@ public sealed class KeysTests : IDisposable
         var first = await KeyCalls.CreateKeyAsync(admin, "twice", Roles.Read);
         var again = await admin.PostAsJsonAsync("/api/keys", new { name = "twice", role = "admin" });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal("""{"name":"twice","role":"read"}""", await factory.CreateApiClient(first).GetStringAsync("/api/keys/current"));
+        Assert.StartsWith("""{"name":"twice","role":"read","quota":null,"usage":{""", await factory.CreateApiClient(first).GetStringAsync("/api/keys/current"));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class KeysTests : IDisposable
         var secret = stdout.Trim();
         Assert.Contains("shown again", stderr);
         var worker = factory.CreateApiClient(secret);
-        Assert.Equal("""{"name":"night-shift","role":"worker"}""", await worker.GetStringAsync("/api/keys/current"));
+        Assert.StartsWith("""{"name":"night-shift","role":"worker","quota":null,"usage":{""", await worker.GetStringAsync("/api/keys/current"));
 
         (exit, stdout, stderr) = await HostCommand.RunAsync("keys", "list", "--database", factory.Database);
         Assert.True(exit == 0, stderr);

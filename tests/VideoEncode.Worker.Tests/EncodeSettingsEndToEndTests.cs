@@ -36,10 +36,14 @@ public sealed class EncodeSettingsEndToEndTests : IClassFixture<EndToEndHost>, I
         return Task.CompletedTask;
     }
 
+    private async Task<double> EncodeSecondsAsync() =>
+        (await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/keys/current")).GetProperty("usage").GetProperty("encode_seconds").GetDouble();
+
     [Fact]
     public async Task ATenBitHevcJobInMatroskaIsWrittenAsItsSettingsSayAndKeepsItsCommandLine()
     {
         await TestMedia.MakeClipAsync(Path.Combine(input, "my film.mov"), 2, size: "320x240");
+        var encodedBefore = await EncodeSecondsAsync();
         var job = (await client.EnqueueAsync(new
         {
             file_name = "my film.mov", video_codec = "hevc", crf = 30, preset = "ultrafast", bit_depth = 10, max_height = 180,
@@ -53,6 +57,8 @@ public sealed class EncodeSettingsEndToEndTests : IClassFixture<EndToEndHost>, I
         Assert.Contains("libx265 crf 30, preset ultrafast, 10-bit, at most 180 lines, audio opus 64k, mkv", worker.Output);
         var finished = await Get(job.Id);
         Assert.Equal((JobStatus.Finished, HdrKinds.None), (finished.Status, finished.Hdr));
+        // The finish reported the input's duration, which the key's usage counts (docs/quotas.md).
+        Assert.Equal(2.0, Math.Round(await EncodeSecondsAsync() - encodedBefore));
         var result = Path.Combine(output, "my film.mkv");
         var (codec, duration) = await TestMedia.ProbeAsync(result);
         Assert.Equal(("hevc", 2.0), (codec, Math.Round(duration)));

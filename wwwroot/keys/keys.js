@@ -68,14 +68,28 @@ async function load() {
     keysBody.replaceChildren(...keys.map(item => el('tr', {},
       el('td', {}, item.name), el('td', {}, item.role), el('td', {}, localTime(item.created_at)),
       el('td', {}, item.created_by ?? ''), el('td', {}, item.last_used_at ? localTime(item.last_used_at) : 'never'),
+      el('td', {}, quotaText(item.quota, item.usage)),
       el('td', { class: 'actions' }, el('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${item.name}`, onclick: () => revoke(item.name) }, 'Revoke')))));
-    if (keys.length === 0) keysBody.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No keys made yet.')));
+    if (keys.length === 0) keysBody.replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'No keys made yet.')));
     auditBody.replaceChildren(...audit.map(entry => el('tr', {},
       el('td', {}, localTime(entry.at)), el('td', {}, entry.key_name), el('td', {}, entry.action),
       el('td', {}, entry.target ?? ''), el('td', {}, entry.detail ?? ''))));
   } catch (error) {
     report(error);
   }
+}
+
+/**
+ * A key's quota beside what it used in the quota day (docs/quotas.md): "jobs 3 of 500 · encode 1,200 of 36,000 s ·
+ * pending 2 of 50"; a limit the key does not have shows the use alone; "no quota" before it when it has none.
+ */
+function quotaText(quota, usage) {
+  if (!usage) return '';
+  const part = (label, used, limit, unit = '') =>
+    `${label} ${Math.floor(used).toLocaleString()}${limit === null || limit === undefined ? '' : ` of ${limit.toLocaleString()}`}${unit}`;
+  const parts = [part('jobs', usage.jobs, quota?.jobs_per_day), part('encode', usage.encode_seconds, quota?.encode_seconds_per_day, ' s'),
+    part('pending', usage.pending, quota?.max_pending)];
+  return (quota ? '' : 'no quota · ') + parts.join(' · ');
 }
 
 function report(error) {

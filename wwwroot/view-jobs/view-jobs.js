@@ -22,6 +22,7 @@ import { followEvents, keySaved } from './event-stream.js';
 import { renderThroughput, renderWorkers } from './workers-panel.js';
 import { setWorkers, unrunnableNote } from './routing-note.js';
 import { pathLine, splitPath } from './file-path.js';
+import { scheduleNote } from './schedule-note.js';
 
 const STATUSES = [['all', 'All'], ['pending', 'Pending'], ['in_progress', 'In progress'], ['finished', 'Finished'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
 const SORTS = ['newest', 'oldest', 'priority', 'status'];
@@ -178,9 +179,9 @@ async function refreshPanels() {
 function renderQueue(queue) {
   const queueState = $('queue-state');
   const toggle = $('queue-toggle');
-  queueState.textContent = queue.paused
+  queueState.textContent = (queue.paused
     ? `Queue paused (since ${localTime(queue.paused_at)}, by ${queue.paused_by ?? 'unknown'}): workers get no new jobs; running jobs go on.`
-    : 'Queue running: workers claim jobs.';
+    : 'Queue running: workers claim jobs.') + scheduleNote(queue);
   queueState.classList.toggle('paused', queue.paused);
   toggle.textContent = queue.paused ? 'Resume' : 'Pause';
   toggle.dataset.action = queue.paused ? 'resume' : 'pause';

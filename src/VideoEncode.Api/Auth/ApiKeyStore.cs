@@ -1,17 +1,25 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Serialization;
 using Dapper;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Database;
+using VideoEncode.Api.Quotas;
 
 namespace VideoEncode.Api.Auth;
 
-/// <summary>A stored key as listed: never its secret.</summary>
-public sealed record ApiKeyInfo(string Name, string Role, long CreatedAt, string? CreatedBy, long? LastUsedAt);
+/// <summary>A stored key as listed: never its secret. The keys route adds its quota (null: none) and today's usage.</summary>
+public sealed record ApiKeyInfo(string Name, string Role, long CreatedAt, string? CreatedBy, long? LastUsedAt)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuotaUsage? Usage { get; init; }
 
-/// <summary>A key just made: the only time its secret is shown.</summary>
-public sealed record CreatedKey(string Name, string Role, string Key, long CreatedAt);
+    public Quota? Quota { get; init; }
+}
+
+/// <summary>A key just made: the only time its secret is shown; with its quota, if one was given.</summary>
+public sealed record CreatedKey(string Name, string Role, string Key, long CreatedAt, Quota? Quota = null);
 
 /// <summary>
 /// The named keys, on either store. A key is 256 random bits; only its SHA-256 is stored, which is
@@ -30,8 +38,8 @@ public sealed class ApiKeyStore(IStoreSql store, TimeProvider clock)
     /// <summary>A new key's secret: 256 random bits, base64url, behind a prefix that tells what it is.</summary>
     public static string NewSecret() => KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>Makes a key; null when the name is taken.</summary>
-    public Task<CreatedKey?> CreateAsync(string name, string role, string actor)
+    /// <summary>Makes a key, with its quota when one is given (in the same transaction); null when the name is taken.</summary>
+    public Task<CreatedKey?> CreateAsync(string name, string role, string actor, Quota? quota = null)
     {
         var key = NewSecret();
         var now = Now;
@@ -43,13 +51,18 @@ public sealed class ApiKeyStore(IStoreSql store, TimeProvider clock)
                 """, new { name, role, hash = Hash(key), now, actor });
             if (created is null) return null;
             await AuditTrail.RecordAsync(connection, now, actor, "key.create", name, $"role {role}");
-            return new CreatedKey(name, role, key, now);
+            if (quota is { IsEmpty: false }) await QuotaBook.SetAsync(connection, name, quota, now, actor);
+            return new CreatedKey(name, role, key, now, quota is { IsEmpty: false } ? quota : null);
         });
     }
 
     public Task<IReadOnlyList<ApiKeyInfo>> ListAsync() =>
         store.ReadAsync<IReadOnlyList<ApiKeyInfo>>(async connection => (await connection.QueryAsync<ApiKeyInfo>(
             "SELECT name, role, created_at, created_by, last_used_at FROM api_keys ORDER BY name")).AsList());
+
+    /// <summary>Whether a key of this name is stored.</summary>
+    public Task<bool> ExistsAsync(string name) =>
+        store.ReadAsync(async connection => await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE name = @name", new { name }) > 0);
 
     /// <summary>Whether any key is stored (one besides the configured key exists).</summary>
     public Task<bool> AnyAsync() =>
@@ -63,6 +76,7 @@ public sealed class ApiKeyStore(IStoreSql store, TimeProvider clock)
         {
             var role = await connection.QuerySingleOrDefaultAsync<string?>("DELETE FROM api_keys WHERE name = @name RETURNING role", new { name });
             if (role is null) return false;
+            await QuotaBook.ForgetAsync(connection, name);
             await AuditTrail.RecordAsync(connection, now, actor, "key.revoke", name, $"role {role}");
             return true;
         });

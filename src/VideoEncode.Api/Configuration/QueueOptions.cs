@@ -70,6 +70,9 @@ public sealed class QueueOptions
     /// <summary>The first retry delay after a retryable failure; it doubles with each attempt, up to an hour.</summary>
     public int RetryBackoffSeconds { get; set; } = 30;
 
+    /// <summary>The hour (UTC, 0 to 23) at which a key's quota day starts: its jobs and encode seconds per day count from zero again.</summary>
+    public int QuotaResetHour { get; set; }
+
     /// <summary>
     /// How often the progress that heartbeats report (progress, speed, time left, phase) is written to
     /// the database, in one batch. Between writes it lives in the host's memory (and on the event stream

@@ -26,6 +26,8 @@ public sealed class QueueOptionsValidation(bool sharedStore) : IValidateOptions<
                      (nameof(options.MaxQueuedWrites), options.MaxQueuedWrites), (nameof(options.LeaderLeaseSeconds), options.LeaderLeaseSeconds) })
             if (value < 1)
                 yield return Refusal(setting, "must be 1 or more", value);
+        if (options.QuotaResetHour is < 0 or > 23)
+            yield return Refusal(nameof(options.QuotaResetHour), "must be an hour of the day, 0 to 23", options.QuotaResetHour);
         if (options.RetentionDays < 0)
             yield return Refusal(nameof(options.RetentionDays), "must be 0 (keep ended jobs forever) or more", options.RetentionDays);
         if (options.MaxUploadBytes < 0)

@@ -78,6 +78,8 @@ public static class QueueSetup
         services.AddSingleton<QueueControl>();
         services.AddSingleton<WorkerDrains>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<Quotas.QuotaStore>();
+        services.AddSingleton<Schedules.ScheduleStore>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<WrongKeyLimiter>();
         services.AddWebhooks();

@@ -25,6 +25,8 @@ public enum EnqueueOutcome
     UploadMissing,
     /// <summary>A job's source was enqueued before (<see cref="Enqueued.SeenAs"/> is the job it became).</summary>
     SourceSeen,
+    /// <summary>The jobs would exceed a quota of the key (<see cref="Enqueued.Quota"/> says which); nothing stored.</summary>
+    OverQuota,
 }
 
 /// <summary>What an enqueue did: the jobs (created or replayed), or which item's output_name clashed, upload_id is unusable or source was enqueued before.</summary>
@@ -37,5 +39,9 @@ public sealed record Enqueued(EnqueueOutcome Outcome, IReadOnlyList<Job> Jobs, I
     public static readonly Enqueued KeyReused = new(EnqueueOutcome.KeyReused, [], []);
     public static Enqueued OutputTaken(int index, string name) => new(EnqueueOutcome.OutputTaken, [], [], index, name);
     public static Enqueued UploadMissing(int index, string problem) => new(EnqueueOutcome.UploadMissing, [], [], index, problem);
+    /// <summary>With <see cref="EnqueueOutcome.OverQuota"/>: the quota and when to ask again.</summary>
+    public Quotas.QuotaRefusal? Quota { get; init; }
+
+    public static Enqueued OverQuota(Quotas.QuotaRefusal refusal) => new(EnqueueOutcome.OverQuota, [], []) { Quota = refusal };
     public static Enqueued SourceSeen(int index, string path, long jobId) => new(EnqueueOutcome.SourceSeen, [], [], index, path, jobId);
 }

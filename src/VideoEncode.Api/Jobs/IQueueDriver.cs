@@ -57,8 +57,8 @@ internal interface IQueueDriver<TConnection> where TConnection : DbConnection
     /// <summary>Takes the next claimable job for the claim (one atomic statement) and notes a named worker as seen; null when there is none.</summary>
     ValueTask<Job?> ClaimAsync(TConnection connection, ClaimTerms terms);
 
-    /// <summary>Why the claim found nothing.</summary>
-    ValueTask<NoClaimFacts> WhyNoClaimAsync(TConnection connection, string? worker);
+    /// <summary>Why the claim found nothing (a timed pause that ended before <paramref name="now"/> holds nothing back).</summary>
+    ValueTask<NoClaimFacts> WhyNoClaimAsync(TConnection connection, string? worker, long now);
 
     /// <summary>Renews the lease of the claim <paramref name="report"/> holds, keeps its figures and notes its worker as seen; null when the claim does not hold the job.</summary>
     ValueTask<(Job? Job, bool Drain)> HeartbeatAsync(TConnection connection, long id, Heartbeat report, long now, int leaseSeconds);

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using VideoEncode.Api.Audit;
 using VideoEncode.Api.Changes;
 using VideoEncode.Api.Configuration;
+using VideoEncode.Api.Quotas;
+using VideoEncode.Api.Schedules;
 using VideoEncode.Api.Uploads;
 using VideoEncode.Contracts;
 using static VideoEncode.Api.Jobs.JobRules;
@@ -67,6 +69,9 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
                 naming.Found(await driver.HeldNamesAsync(connection, names));
             if (naming.Clash is var (index, name)) return Enqueued.OutputTaken(named[index].Job, name);
 
+            // Last of the checks, as it counts the jobs to the key when they fit (the count commits with them).
+            if (createdBy is not null && await QuotaBook.ChargeAsync(connection, createdBy, jobs.Count, now, Settings.QuotaResetHour, driver.LockRows) is { } overQuota)
+                return Enqueued.OverQuota(overQuota);
             var settings = SettingsColumn(jobs);
             var inserts = new JobToInsert[jobs.Count];
             for (var i = 0; i < jobs.Count; i++)
@@ -139,9 +144,17 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
     {
         var terms = new ClaimTerms(claim, NewClaimToken(), Now, legacyClient ? Settings.LegacyLeaseSeconds : Settings.LeaseSeconds);
         var cause = legacyClient ? ChangeCause.LegacyClaim : ChangeCause.Claim;
-        return CommitAsync(async connection => await driver.ClaimAsync(connection, terms) is { } job
-            ? JobStep.Changed(JobState.Pending, job.Task?.Kind == TaskKinds.Join ? await taskSteps.WithPartsAsync(connection, job) : job, cause)
-            : JobStep.NoClaim(await driver.WhyNoClaimAsync(connection, claim.Worker)), cancel);
+        return CommitAsync(async connection =>
+        {
+            // Outside the queue's schedule or the worker's, no job and no task: only a drain is told first, so the worker stops.
+            if (await ScheduleBook.ClosedUntilAsync(connection, claim.Worker, DateTimeOffset.FromUnixTimeSeconds(terms.Now)) is (true, var opensAt))
+                return (await driver.WhyNoClaimAsync(connection, claim.Worker, terms.Now)).Draining
+                    ? JobStep.Draining
+                    : JobStep.OutsideSchedule(opensAt?.ToUnixTimeSeconds());
+            return await driver.ClaimAsync(connection, terms) is { } job
+                ? JobStep.Changed(JobState.Pending, job.Task?.Kind == TaskKinds.Join ? await taskSteps.WithPartsAsync(connection, job) : job, cause)
+                : JobStep.NoClaim(await driver.WhyNoClaimAsync(connection, claim.Worker, terms.Now));
+        }, cancel);
     }
 
     public Task<JobStep> HeartbeatAsync(long id, Heartbeat report, CancellationToken cancel)
@@ -389,6 +402,10 @@ internal sealed class JobLifecycle<TConnection>(IQueueDriver<TConnection> driver
             // A change to a task changes what its job sums up to: the job follows in the same transaction.
             if (changes.Any(change => change.Job.Task is not null))
                 changes = [.. changes, .. await taskSteps.RollUpAsync(connection, changes.Where(change => change.Job.Task is not null).Select(change => change.Job.Task!.JobId), Now)];
+            // A job that finished (itself, or its last task) counts its input's duration to the key that enqueued it.
+            var finished = changes.Where(change => change.Job.Task is null && change.To == JobState.Finished && change.From != JobState.Finished)
+                .Select(change => change.Job.Id).ToList();
+            if (finished.Count > 0) await QuotaBook.CountEncodedAsync(connection, driver.InIds, driver.Ids(finished), Now, Settings.QuotaResetHour);
             // The journal (audit, webhooks) is about jobs; a task's changes show in its job's.
             await journal.RecordAsync(connection, changes.Where(change => change.Job.Task is null).ToList(), actor, Now);
             await driver.ShareAsync(connection, changes);

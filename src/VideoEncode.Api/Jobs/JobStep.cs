@@ -21,6 +21,8 @@ public enum StepOutcome
     Paused,
     /// <summary>A claim was refused because its worker is being drained.</summary>
     Draining,
+    /// <summary>A claim found nothing because the queue's schedule, or its worker's, is closed (<see cref="JobStep.OpensAt"/> says until when).</summary>
+    OutsideSchedule,
     /// <summary>A store job's finish did not name a complete upload holding its result.</summary>
     ResultMissing,
     /// <summary>The step's report does not fit the job (<see cref="JobStep.Refusal"/> says why): a finish outside its quality gate.</summary>
@@ -39,6 +41,10 @@ public sealed record JobStep(StepOutcome Outcome, Job? Job, IReadOnlyList<JobCha
     /// <summary>With <see cref="StepOutcome.ReportRefused"/>: why.</summary>
     public StepRefusal? Refusal { get; init; }
 
+    /// <summary>With <see cref="StepOutcome.OutsideSchedule"/>: when the schedules next open (unix seconds); null when they never do.</summary>
+    public long? OpensAt { get; init; }
+
+    public static JobStep OutsideSchedule(long? opensAt) => new(StepOutcome.OutsideSchedule, null, []) { OpensAt = opensAt };
     public static JobStep Refused(StepRefusal refusal) => new(StepOutcome.ReportRefused, null, []) { Refusal = refusal };
     public static JobStep Done(Job job, params JobChange[] changes) => new(StepOutcome.Done, job, changes);
     public static JobStep Changed(JobState from, Job job, ChangeCause cause) => Done(job, JobChange.Moved(from, job, cause));

@@ -15,14 +15,16 @@ internal static class SharedJobSql
     public const string SelectJob = $"SELECT {Columns} FROM jobs WHERE id = @id";
 
     /// <summary>
-    /// The part of a claim's search that holds jobs back on purpose: nothing while the queue is paused,
-    /// nothing for a worker being drained (@worker; an unnamed claim cannot be drained). Part of the
+    /// The part of a claim's search that holds jobs back on purpose: nothing while the queue is paused (a timed
+    /// pause only until its resume_at: past it claims go through, on every host and after a restart, whether or
+    /// not the upkeep has cleared it yet; @now), nothing for a worker being drained (@worker; an unnamed claim
+    /// cannot be drained). Schedules are judged before the claim (Schedules.ScheduleBook), in C#: time zones. Part of the
     /// claim statement itself, so a claim racing a pause or a drain made on another host is judged by
     /// what was committed when it ran. Both lookups are uncorrelated, so each store evaluates them once
     /// per claim, by primary key.
     /// </summary>
     public const string ClaimAllowed = """
-        NOT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1)
+        NOT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1 AND (resume_at IS NULL OR resume_at > @now))
         AND NOT EXISTS (SELECT 1 FROM workers WHERE name = @worker AND draining = 1)
         """;
 
@@ -76,7 +78,7 @@ internal static class SharedJobSql
 
     /// <summary>Why a claim found nothing (<see cref="NoClaimFacts"/>): the queue's pause and the worker's drain (false for a worker never seen).</summary>
     public const string WhyNoClaim = """
-        SELECT COALESCE((SELECT paused FROM queue_state WHERE id = 1) = 1, FALSE) AS paused,
+        SELECT EXISTS (SELECT 1 FROM queue_state WHERE paused = 1 AND (resume_at IS NULL OR resume_at > @now)) AS paused,
                COALESCE((SELECT draining FROM workers WHERE name = @worker) = 1, FALSE) AS draining
         """;
 
@@ -107,7 +109,8 @@ internal static class SharedJobSql
     /// measured and decided (@ssim, @psnr, @result: <see cref="Contracts.JobResults"/>, encoded when not said).
     /// A store job finishes only with a complete upload of its result (<see cref="ResultMissing"/> tells that
     /// case apart), or with none when the worker kept the original: there is no result file. The ffmpeg
-    /// command line it reports (@commandline) replaces the last run's, and so does the input's dynamic range (@hdr); a finish without them keeps them.
+    /// command line it reports (@commandline) replaces the last run's, and so do the input's dynamic range (@hdr) and duration (@inputseconds,
+    /// which a quota's encode seconds count); a finish without them keeps them.
     /// </summary>
     public const string Finish = $"""
         UPDATE jobs SET status = 'finished', finished = @now, error = NULL, log_tail = NULL, cancel_requested = FALSE,
@@ -118,6 +121,7 @@ internal static class SharedJobSql
             command_line = COALESCE(CAST(@commandline AS TEXT), command_line),
             hdr = COALESCE(CAST(@hdr AS TEXT), hdr),
             output_codec = CAST(@codec AS TEXT), output_height = CAST(@height AS BIGINT),
+            input_seconds = COALESCE(CAST(@inputseconds AS DOUBLE PRECISION), input_seconds),
             ssim = @ssim, psnr = @psnr, result = COALESCE(CAST(@result AS TEXT), '{Contracts.JobResults.Encoded}')
         WHERE id = @id AND status = 'in_progress' AND (CAST(@token AS TEXT) IS NULL OR claim_token = @token)
             AND (input_upload IS NULL OR task_kind = '{Contracts.TaskKinds.Plan}' OR CAST(@result AS TEXT) = '{Contracts.JobResults.KeptOriginal}' OR EXISTS (SELECT 1 FROM uploads WHERE uploads.id = CAST(@upload AS TEXT) AND completed_at IS NOT NULL))

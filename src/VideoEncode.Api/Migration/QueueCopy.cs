@@ -9,7 +9,7 @@ namespace VideoEncode.Api.Migration;
 
 /// <summary>
 /// Copies a SQLite queue into an empty PostgreSQL one in a single transaction, so the target ends
-/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, uploads, profiles, watched files, webhooks and their deliveries (those not
+/// with all of it or none: every row of jobs (ids kept), workers, idempotency keys, API keys, the audit trail, uploads, profiles, watched files, keys' quotas and usage, schedules, webhooks and their deliveries (those not
 /// yet sent are sent by the new hosts), streamed by
 /// binary COPY (a million jobs take seconds, not the minutes row-by-row inserts would), then the
 /// id sequences moved past every id the SQLite file handed out, and the queue's pause. The SQLite side is read in one transaction too, so all the
@@ -21,6 +21,9 @@ internal static class QueueCopy
     private static readonly (string Table, string Row)[] Tables =
         [("jobs", "job"), ("workers", "worker"), ("idempotency_keys", "idempotency key"), ("api_keys", "API key"), ("audit_log", "audit trail entry"),
          ("webhooks", "webhook"), ("webhook_deliveries", "webhook delivery"), ("uploads", "upload"), ("profiles", "profile"), ("watched_files", "watched file")];
+
+    /// <summary>The settings copied beside them without a line in the report: keys' quotas and usage, and the schedules (docs/quotas.md, docs/schedules.md).</summary>
+    private static readonly string[] SettingTables = ["key_quotas", "key_usage", "schedules"];
 
     /// <summary>The tables whose ids PostgreSQL hands out from a sequence, which must go on past the copied ones.</summary>
     private static readonly string[] IdentityTables = ["jobs", "audit_log", "webhooks", "webhook_deliveries"];
@@ -36,6 +39,8 @@ internal static class QueueCopy
         var copied = new List<(string Row, long Count)>();
         foreach (var (table, row) in Tables)
             copied.Add((row, await CopyTableAsync(source, snapshot, connection, table, cancel)));
+        foreach (var table in SettingTables)
+            await CopyTableAsync(source, snapshot, connection, table, cancel);
         foreach (var table in IdentityTables)
             await MoveIdsPastAsync(connection, table, HighestIdEver(source, snapshot, table), cancel);
         await CopyPauseAsync(source, snapshot, connection, cancel);
@@ -123,10 +128,11 @@ internal static class QueueCopy
     /// <summary>A paused queue stays paused on PostgreSQL: its one row is carried over (the target's schema made its own, unpaused).</summary>
     private static async Task CopyPauseAsync(SqliteConnection source, SqliteTransaction snapshot, NpgsqlConnection target, CancellationToken cancel)
     {
-        var (paused, pausedAt, pausedBy) = source.QuerySingle<(long, long?, string?)>(
-            "SELECT paused, paused_at, paused_by FROM queue_state WHERE id = 1", transaction: snapshot);
-        await target.ExecuteAsync(new CommandDefinition("UPDATE queue_state SET paused = @paused, paused_at = @pausedAt, paused_by = @pausedBy WHERE id = 1",
-            new { paused, pausedAt, pausedBy }, cancellationToken: cancel));
+        var (paused, pausedAt, pausedBy, resumeAt) = source.QuerySingle<(long, long?, string?, long?)>(
+            "SELECT paused, paused_at, paused_by, resume_at FROM queue_state WHERE id = 1", transaction: snapshot);
+        await target.ExecuteAsync(new CommandDefinition(
+            "UPDATE queue_state SET paused = @paused, paused_at = @pausedAt, paused_by = @pausedBy, resume_at = @resumeAt WHERE id = 1",
+            new { paused, pausedAt, pausedBy, resumeAt }, cancellationToken: cancel));
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ public static class UpkeepSetup
     {
         services.AddUpkeepTask<LeaseExpiry>();       // leader: lapsed leases back to the queue, after the grace
         services.AddUpkeepTask<BackoffWakeups>();    // every host: wake its own waiting claims as backoffs end
+        services.AddUpkeepTask<TimedPauseEnd>();     // every host: a timed pause whose end came is cleared, recorded, its claims woken
         services.AddUpkeepTask<RecordForgetting>();  // leader, each minute: old idempotency keys, changes, webhook deliveries
         services.AddUpkeepTask<JobRetention>();      // leader, each minute or while a backlog lasts: ended jobs past RetentionDays
         services.AddUpkeepTask<UploadSweeper>();     // leader, each minute or while a backlog lasts: expired and unused uploads

@@ -4,6 +4,7 @@ using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Jobs;
+using VideoEncode.Api.Schedules;
 
 namespace VideoEncode.Api.Workers;
 
@@ -19,7 +20,7 @@ public static class WorkersApi
         group.MapGet("/workers", List)
             .WithTags("Operations")
             .RequireAccess(Access.Read)
-            .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed; lost when silent past their lease");
+            .WithSummary("Workers seen: running jobs and progress, last heartbeat, jobs finished and failed, schedule; lost when silent past their lease");
         group.MapPost("/workers/{name}/drain", Drain)
             .WithTags("Queue")
             .WithSummary("Drain a worker: its claims answer 404 with \"drain\": true and its heartbeats carry \"drain\": true, so it finishes its running jobs and exits. Stays until lifted");
@@ -29,10 +30,17 @@ public static class WorkersApi
         return group;
     }
 
-    /// <summary>The list with the sightings and progress this host holds in memory and has not written yet.</summary>
-    private static async Task<Ok<List<WorkerInfo>>> List(WorkerList workers, LiveClaims live) =>
-        TypedResults.Ok((await workers.ListAsync(live.WorkersSeen()))
-            .Select(worker => worker with { Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList() }).ToList());
+    /// <summary>The list with the sightings and progress this host holds in memory and has not written yet, and each worker's schedule.</summary>
+    private static async Task<Ok<List<WorkerInfo>>> List(WorkerList workers, LiveClaims live, ScheduleStore schedules)
+    {
+        var scheduleOf = (await schedules.ReadWorkersAsync()).ToDictionary(schedule => schedule.Worker!);
+        return TypedResults.Ok((await workers.ListAsync(live.WorkersSeen()))
+            .Select(worker => worker with
+            {
+                Jobs = worker.Jobs.Select(job => live.Overlay(job, worker.Name)).ToList(),
+                Schedule = scheduleOf.GetValueOrDefault(worker.Name),
+            }).ToList());
+    }
 
     private static async Task<Results<Ok<WorkerDrain>, BadRequest<ApiError>>> Drain(string name, Caller caller, WorkerDrains drains) =>
         JobInput.IsWorkerName(name)

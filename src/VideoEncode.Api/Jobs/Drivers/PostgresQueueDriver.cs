@@ -64,8 +64,8 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
                 encoders = SharedJobSql.EncodersParameter(claim), workerencoders = SharedJobSql.WorkerEncoders(claim), workerversion = claim.WorkerVersion });
     }
 
-    public async ValueTask<NoClaimFacts> WhyNoClaimAsync(NpgsqlConnection connection, string? worker) =>
-        await connection.QuerySingleAsync<NoClaimFacts>(SharedJobSql.WhyNoClaim, new { worker });
+    public async ValueTask<NoClaimFacts> WhyNoClaimAsync(NpgsqlConnection connection, string? worker, long now) =>
+        await connection.QuerySingleAsync<NoClaimFacts>(SharedJobSql.WhyNoClaim, new { worker, now });
 
     /// <summary>
     /// A statement for a WITH clause that notes the named worker of the job in <paramref name="changed"/>
@@ -110,7 +110,7 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
             SELECT * FROM finished
             """, new { id, token = report?.ClaimToken, now, upload = report?.OutputUploadId, outputbytes = report?.OutputBytes,
                 inputbytes = report?.InputBytes, commandline = report?.CommandLine, ssim = report?.Ssim, psnr = report?.Psnr, result = report?.Result,
-                hdr = report?.Hdr, codec = report?.Codec, height = report?.Height });
+                hdr = report?.Hdr, codec = report?.Codec, height = report?.Height, inputseconds = report?.InputSeconds });
 
     public async ValueTask<Job> FailAsync(NpgsqlConnection connection, object parameters) =>
         await connection.QuerySingleAsync<Job>($"""

@@ -60,8 +60,8 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
         return new(job);
     }
 
-    public ValueTask<NoClaimFacts> WhyNoClaimAsync(SqliteConnection connection, string? worker) =>
-        new(connection.QueryFirstPrepared<NoClaimFacts>(SharedJobSql.WhyNoClaim, ("@worker", worker))!);
+    public ValueTask<NoClaimFacts> WhyNoClaimAsync(SqliteConnection connection, string? worker, long now) =>
+        new(connection.QueryFirstPrepared<NoClaimFacts>(SharedJobSql.WhyNoClaim, ("@worker", worker), ("@now", now))!);
 
     /// <summary>Notes that a named worker is alive (a heartbeat), and answers whether it is being drained.</summary>
     private static bool SeenWorker(SqliteConnection connection, string worker, long now, int lease) =>
@@ -101,7 +101,7 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
         var job = connection.QueryFirstPrepared<Job>(SharedJobSql.Finish, ("@id", id), ("@token", report?.ClaimToken), ("@now", now),
             ("@upload", report?.OutputUploadId), ("@outputbytes", report?.OutputBytes), ("@inputbytes", report?.InputBytes),
             ("@commandline", report?.CommandLine), ("@ssim", report?.Ssim), ("@psnr", report?.Psnr), ("@result", report?.Result),
-            ("@hdr", report?.Hdr), ("@codec", report?.Codec), ("@height", report?.Height));
+            ("@hdr", report?.Hdr), ("@codec", report?.Codec), ("@height", report?.Height), ("@inputseconds", report?.InputSeconds));
         if (job is not null) CountForWorker(connection, job);
         return new(job);
     }

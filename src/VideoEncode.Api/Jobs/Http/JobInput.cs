@@ -367,7 +367,14 @@ internal static class JobInput
         if (commandLineError is not null) return (null, commandLineError);
         var (hdr, hdrError) = OptionalHdr(body);
         if (hdrError is not null) return (null, hdrError);
-        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine, Hdr: hdr));
+        double? inputSeconds = null;
+        if (Field(body, "input_seconds") is { } duration)
+        {
+            if (duration.ValueKind != JsonValueKind.Number || !duration.TryGetDouble(out var seconds) || seconds is < 0 or > FinishReport.MaxInputSeconds)
+                return (null, new ApiError($"input_seconds must be the input's duration, a number of seconds from 0 to {FinishReport.MaxInputSeconds}.") { Field = "input_seconds" });
+            inputSeconds = seconds;
+        }
+        return FinishGateInput.Read(body, new FinishReport(token!, upload, sizes[0], sizes[1], CommandLine: commandLine, Hdr: hdr, InputSeconds: inputSeconds));
     }
 
     /// <summary>The input's dynamic range a finish or failure reports (<see cref="HdrKinds"/>), when it does.</summary>

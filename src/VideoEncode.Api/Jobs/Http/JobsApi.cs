@@ -4,6 +4,7 @@ using VideoEncode.Api.Jobs.Heartbeats;
 using VideoEncode.Api.Auth;
 using VideoEncode.Api.Http;
 using VideoEncode.Api.Profiles;
+using VideoEncode.Api.Quotas;
 using static VideoEncode.Api.Jobs.Http.JobAnswers;
 
 namespace VideoEncode.Api.Jobs.Http;
@@ -33,7 +34,9 @@ public static class JobsApi
             .WithSummary("Enqueue one job, or an array of up to 10,000 (all or nothing)")
             .WithDescription("Answers 201 with an array of the created jobs, also for a single job. With an Idempotency-Key header, " +
                              "a repeat within 24 hours answers 201 with the jobs the first request created and creates nothing. A job with a \"source\" " +
-                             "(a watched folder's file: path, size, mtime) enqueued before answers 409 with its job_id and creates nothing.");
+                             "(a watched folder's file: path, size, mtime) enqueued before answers 409 with its job_id and creates nothing. " +
+                             "Over a quota of the key (jobs_per_day, encode_seconds_per_day, max_pending) it answers 429 with Retry-After and " +
+                             "{\"error\", \"quota\", \"retry_after_seconds\"}, and creates nothing.");
         group.MapGet("/", List).WithSummary("List jobs, newest first (or sort=oldest|priority|status); status and q (a piece of the file name) filter");
         group.MapGet("/{id}", Get).WithSummary("One job (a job made of tasks lists its outputs)");
         group.MapGet("/{id}/tasks", Tasks).WithSummary("A job's tasks: each output, package, thumbnails, a split job's chunks, with their workers and progress");
@@ -50,7 +53,7 @@ public static class JobsApi
     }
 
     private static async Task<Results<Created<IReadOnlyList<Contracts.Job>>, BadRequest<ApiError>, Conflict<ApiError>, UnprocessableEntity<ApiError>,
-        JsonHttpResult<ApiError>>> Create(HttpRequest request, Caller caller, IJobStore store, ProfileStore profileStore, CancellationToken aborted)
+        JsonHttpResult<ApiError>, JsonHttpResult<QuotaError>>> Create(HttpRequest request, Caller caller, IJobStore store, ProfileStore profileStore, CancellationToken aborted)
     {
         var key = request.Headers[IdempotencyKeyHeader].ToString();
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
@@ -67,6 +70,11 @@ public static class JobsApi
             var idempotency = key.Length == 0 ? null : new IdempotencyKey(key,
                 Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText()))));
             var result = await store.CreateAsync(jobs!, idempotency, caller.Name, aborted);
+            if (result.Quota is { } overQuota)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = overQuota.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Json(QuotaError.Of(overQuota), statusCode: StatusCodes.Status429TooManyRequests);
+            }
             return result.Outcome switch
             {
                 EnqueueOutcome.Created or EnqueueOutcome.Replayed => TypedResults.Created((string?)null, result.Jobs),

@@ -69,7 +69,8 @@ internal static class WorkerRoutes
     /// Claims at once, or — with a wait — waits in line (<see cref="ClaimWaiters"/>) until a job
     /// may have become claimable and tries again, answering 404 when the wait runs out. A job
     /// claimed for a client that has gone away is given back at once, its attempt not counted.
-    /// While the queue is paused a claim waits as if the queue were empty (resuming wakes it); a
+    /// While the queue is paused, or outside its schedule or the worker's, a claim waits as if the queue were empty
+    /// (resuming or a change of schedule wakes it; a window that opens does not, so such a claim may wait out its wait); a
     /// worker being drained is answered at once, so it learns to stop. The key, checked when the request
     /// came in, is asked again after each wait: a key revoked while its claim waited gets no job, but 401.
     /// The caller's key limits the lines its claims may wait in (<see cref="ClaimWaiters.MaxLinesPerKey"/>).
@@ -121,7 +122,9 @@ internal static class WorkerRoutes
                     return TypedResults.NotFound(new NoJob($"Worker '{claim.Worker}' is draining: it finishes its running jobs and claims no more.") { Drain = true });
                 var remaining = deadline - DateTimeOffset.UtcNow;
                 if (remaining <= TimeSpan.Zero)
-                    return TypedResults.NotFound(new NoJob(NoJob.NoJobsAvailable) { Paused = step.Outcome == StepOutcome.Paused });
+                    return TypedResults.NotFound(step.Outcome == StepOutcome.OutsideSchedule
+                        ? new NoJob(NoJob.NoJobsAvailable) { Reason = NoJob.OutsideSchedule, OpensAt = step.OpensAt }
+                        : new NoJob(NoJob.NoJobsAvailable) { Paused = step.Outcome == StepOutcome.Paused });
                 bool woken;
                 try
                 {
