@@ -102,6 +102,9 @@ internal interface IQueueDriver<TConnection> where TConnection : DbConnection
     /// <summary>A condition on a table's id for a list of ids bound as @ids (<see cref="Ids{T}"/>): a statement's text is the same for any number.</summary>
     string InIds { get; }
 
+    /// <summary>As <see cref="InIds"/>, on the job a task belongs to (jobs.parent_id): the tasks of the jobs in @ids.</summary>
+    string InParentIds { get; }
+
     /// <summary>The value of @ids for <see cref="InIds"/>.</summary>
     object Ids<T>(IEnumerable<T> ids);
 

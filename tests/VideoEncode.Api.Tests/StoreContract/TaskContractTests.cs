@@ -212,4 +212,20 @@ public sealed class TaskContractTests : IDisposable
         Assert.Equal(JobState.InProgress, (await store.GetAsync(job.Id))!.State);
         Assert.Equal(lost.Id, (await ClaimAsync(TaskClaim))!.Id);
     }
+
+    [Fact]
+    public async Task ABulkActionReachesTheTasksOfTheJobsItChangesADeleteTakesThem()
+    {
+        var job = Assert.Single((await CreateAsync(TwoOutputs())).Jobs);
+        var tasks = (await TasksAsync(job.Id)).Tasks;
+
+        var cancelled = await store.BulkAsync(JobAction.Cancel, new BulkTarget([job.Id], null), "tests", CancellationToken.None);
+        Assert.Equal([job.Id], cancelled.ChangedIds);
+        Assert.Equal(JobState.Cancelled, (await store.GetAsync(job.Id))!.State);
+        Assert.All((await TasksAsync(job.Id)).Tasks, task => Assert.Equal(JobStatus.Cancelled, task.Status));
+
+        var deleted = await store.BulkAsync(JobAction.Delete, new BulkTarget(null, JobFilter.All), "tests", CancellationToken.None);
+        Assert.Equal([job.Id], deleted.ChangedIds);
+        foreach (var task in tasks) Assert.Null(await store.GetAsync(task.Id));
+    }
 }

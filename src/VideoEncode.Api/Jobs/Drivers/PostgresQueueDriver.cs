@@ -241,6 +241,8 @@ internal sealed class PostgresQueueDriver(PostgresDatabase database, SharedChang
 
     public string InIds => "id = ANY(@ids)";
 
+    public string InParentIds => "parent_id = ANY(@ids)";
+
     public object Ids<T>(IEnumerable<T> ids) => ids.ToArray();
 
     public string LockRows => "FOR UPDATE";

@@ -178,6 +178,8 @@ internal sealed class SqliteQueueDriver(QueueDatabase database, SqliteWriter wri
 
     public string InIds => "id IN (SELECT value FROM json_each(@ids))";
 
+    public string InParentIds => "parent_id IN (SELECT value FROM json_each(@ids))";
+
     public object Ids<T>(IEnumerable<T> ids) => JsonSerializer.Serialize(ids);
 
     /// <summary>Nothing: the single writer already keeps other writes out.</summary>

@@ -137,16 +137,16 @@ internal sealed class JobTaskSteps<TConnection>(IQueueDriver<TConnection> driver
     {
         var ids = driver.Ids(jobIds);
         if (action == JobAction.Delete)
-            return (await connection.QueryAsync<Job>($"DELETE FROM jobs WHERE parent_id IN (SELECT id FROM jobs WHERE {driver.InIds}) RETURNING {Columns}", new { ids }))
+            return (await connection.QueryAsync<Job>($"DELETE FROM jobs WHERE {driver.InParentIds} RETURNING {Columns}", new { ids }))
                 .Select(JobChange.Deleted).ToList();
         var changes = new List<JobChange>();
         if (action == JobAction.Reset)
             changes.AddRange((await connection.QueryAsync<Job>($"""
-                DELETE FROM jobs WHERE parent_id IN (SELECT id FROM jobs WHERE {driver.InIds}) AND task_kind IN ('{TaskKinds.Chunk}', '{TaskKinds.Audio}')
+                DELETE FROM jobs WHERE {driver.InParentIds} AND task_kind IN ('{TaskKinds.Chunk}', '{TaskKinds.Audio}')
                 RETURNING {Columns}
                 """, new { ids })).Select(JobChange.Deleted));
         var tasks = (await connection.QueryAsync<BulkCandidate>(
-            $"SELECT id, status, cancel_requested AS cancelrequested, output_name AS outputname FROM jobs WHERE parent_id IN (SELECT id FROM jobs WHERE {driver.InIds}) {driver.LockRows}",
+            $"SELECT id, status, cancel_requested AS cancelrequested, output_name AS outputname FROM jobs WHERE {driver.InParentIds} {driver.LockRows}",
             new { ids })).AsList();
         var before = tasks.ToDictionary(task => task.Id, task => task.State);
         foreach (var group in tasks.Select(task => (task.Id, JobTransitions.Decide(action, task.State, task.CancelRequested, bulk: true).Move))
@@ -157,7 +157,7 @@ internal sealed class JobTaskSteps<TConnection>(IQueueDriver<TConnection> driver
                     : JobChange.Moved(before[task.Id], task, action switch { JobAction.Retry => ChangeCause.Retry, JobAction.Cancel => ChangeCause.Cancel, _ => ChangeCause.Reset }));
         await connection.ExecuteAsync($"""
             UPDATE jobs SET available_at = {TaskRollup.Waiting}
-            WHERE parent_id IN (SELECT id FROM jobs WHERE {driver.InIds}) AND task_kind = '{TaskKinds.Join}' AND status = 'pending'
+            WHERE {driver.InParentIds} AND task_kind = '{TaskKinds.Join}' AND status = 'pending'
             """, new { ids });
         return changes;
     }
