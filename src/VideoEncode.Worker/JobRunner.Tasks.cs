@@ -29,10 +29,7 @@ public sealed partial class JobRunner
             if (WritesResult(task) && OutputRefusal(task, resolved, job.Overwrite) is { } refusal) return Fail(refusal);
             placed = resolved;
         }
-        console.Started(job.Id, job.FileName);
-        using var room = scratch.Reserve(job.InputBytes ?? 0);
-        var folder = scratch.NewRunFolder(job.Id);
-        try
+        return await InScratchRunAsync(job, claim, async folder =>
         {
             var input = placed?.Input ?? Path.Combine(folder, "input" + SafeExtension(job.FileName));
             if (placed is null)
@@ -88,25 +85,8 @@ public sealed partial class JobRunner
                 OutputUploadId = uploaded,
                 InputBytes = done.Finish.InputBytes ?? new FileInfo(input).Length,
                 OutputBytes = done.Finish.OutputBytes ?? Size(done.Result),
-            });
-        }
-        catch (Transfers.TransferFailedException e)
-        {
-            return e.Retryable ? Retry(e.Message) : Fail(e.Message);
-        }
-        catch (IOException e) when (!claim.Stop.IsCancellationRequested)
-        {
-            return Retry($"Scratch folder error: {e.Message}");
-        }
-        catch (Exception e) when (Stopping(e, claim) is { } stopped)
-        {
-            return stopped;
-        }
-        finally
-        {
-            console.Ended(job.Id);
-            if (!ScratchSpace.TryDelete(folder)) console.Warn($"Could not remove the scratch folder {folder}; the next worker to start removes it.");
-        }
+        });
+        });
     }
 
     /// <summary>A plan reports where to cut; every other task leaves a file or a folder.</summary>

@@ -168,35 +168,45 @@ public sealed partial class JobRunner(QueueClient queue, Ffmpeg ffmpeg, MediaPat
     /// encode it there, upload the result, and answer the upload for the finish. The folder goes
     /// whatever happens; a kill -9 leaves it to the next worker that starts on this scratch folder.
     /// </summary>
-    private async Task<Result> EncodeStoredAsync(Job job, ClaimKeeper claim)
+    private Task<Result> EncodeStoredAsync(Job job, ClaimKeeper claim) => InScratchRunAsync(job, claim, async folder =>
+    {
+        var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
+        // The container is a known one (UnknownContainer), so the name is "output.mp4" and the like, never a path.
+        var output = Path.Combine(folder, "output" + FileNames.OutputExtension(job.Settings.Container));
+        claim.Phase = JobPhase.Downloading;
+        using (JobTracing.Step("download"))
+            await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+        var (probed, unusable) = await CheckInputAsync(job, input, claim);
+        if (unusable is not null) return unusable;
+        claim.Phase = JobPhase.Encoding;
+        claim.Latest = null;
+        var (commandLine, ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
+        if (ended is not null) return ended;
+        var facts = await WithResultFactsAsync(job, output, new FinishReport(""), claim);
+        // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
+        claim.Phase = JobPhase.Uploading;
+        claim.Latest = null;
+        var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container));
+        string uploaded;
+        using (JobTracing.Step("upload"))
+            uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
+        return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
+            scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine, Codec: facts.Codec, Height: facts.Height));
+    });
+
+    /// <summary>
+    /// Runs <paramref name="run"/> in a scratch folder of its own, with room held for its input and result: a store job's
+    /// encode, a task's work. A failed transfer, a full scratch disk and a stop end the run as a result; the folder goes
+    /// whatever happens, and a kill -9 leaves it to the next worker that starts on this scratch folder.
+    /// </summary>
+    private async Task<Result> InScratchRunAsync(Job job, ClaimKeeper claim, Func<string, Task<Result>> run)
     {
         console.Started(job.Id, job.FileName);
         using var room = scratch.Reserve(job.InputBytes ?? 0);
         var folder = scratch.NewRunFolder(job.Id);
         try
         {
-            var input = Path.Combine(folder, "input" + SafeExtension(job.FileName));
-            // The container is a known one (UnknownContainer), so the name is "output.mp4" and the like, never a path.
-            var output = Path.Combine(folder, "output" + FileNames.OutputExtension(job.Settings.Container));
-            claim.Phase = JobPhase.Downloading;
-            using (JobTracing.Step("download"))
-                await download.DownloadAsync(job, input, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
-            var (probed, unusable) = await CheckInputAsync(job, input, claim);
-            if (unusable is not null) return unusable;
-            claim.Phase = JobPhase.Encoding;
-            claim.Latest = null;
-            var (commandLine, ended, scores) = await EncodeCheckedAsync(job, input, probed!, output, claim);
-            if (ended is not null) return ended;
-            var facts = await WithResultFactsAsync(job, output, new FinishReport(""), claim);
-            // Heartbeats go on during the upload: a claim lost meanwhile stops it, and the finish is fenced by the token anyway.
-            claim.Phase = JobPhase.Uploading;
-            claim.Latest = null;
-            var resultName = Path.GetFileName(job.OutputName ?? FileNames.DefaultOutputName(job.FileName, job.Settings.Container));
-            string uploaded;
-            using (JobTracing.Step("upload"))
-                uploaded = await upload.UploadAsync(job.Id, output, resultName, settings.TransferLimit, progress => Report(job.Id, claim, progress), claim.Stop);
-            return new Encoded($"upload {uploaded} on the host", new FinishReport("", uploaded, new FileInfo(input).Length, new FileInfo(output).Length,
-                scores.Ssim, QualityMeasure.Reported(scores.Psnr), JobResults.Encoded, commandLine, Codec: facts.Codec, Height: facts.Height));
+            return await run(folder);
         }
         catch (TransferFailedException e)
         {

@@ -94,7 +94,7 @@ public sealed class ClaimState
     public string? TaskKind { get; init; }
 
     public bool IsTask => ParentId is not null;
-    public bool HasTasks => TaskKind == JobTaskSteps.MadeOfTasks;
+    public bool HasTasks => TaskKind == Job.MadeOfTasks;
 
     public JobState State => JobStatus.Parse(Status) ?? throw new FormatException($"Unknown job status '{Status}'.");
     public WorkerStep? LastStep => WorkerSteps.Parse(Step);

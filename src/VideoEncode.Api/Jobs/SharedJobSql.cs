@@ -67,7 +67,7 @@ internal static class SharedJobSql
         null => "needs_encoder IS NULL",
         var listed when listed.Contains(Contracts.EncoderCatalog.Libx264) => $"(needs_encoder IS NULL OR {contains})",
         _ => contains,
-    } + (claim.TakesTasks ? $" AND COALESCE(task_kind, '') <> '{JobTaskSteps.MadeOfTasks}'" : " AND task_kind IS NULL");
+    } + (claim.TakesTasks ? $" AND COALESCE(task_kind, '') <> '{Contracts.Job.MadeOfTasks}'" : " AND task_kind IS NULL");
 
     /// <summary>The value of @encoders: ",a,b," (null for a claim that lists none, whose statement does not read it).</summary>
     public static string? EncodersParameter(Contracts.ClaimRequest claim) =>

@@ -44,7 +44,7 @@ internal sealed class JobTaskSteps<TConnection>(IQueueDriver<TConnection> driver
         IReadOnlyList<string?> names, long now)
     {
         var marked = await connection.QuerySingleAsync<Job>(
-            $"UPDATE jobs SET task_kind = '{JobTaskSteps.MadeOfTasks}', output_name = NULL WHERE id = @id RETURNING {Columns}", new { id = job.Id });
+            $"UPDATE jobs SET task_kind = '{Job.MadeOfTasks}', output_name = NULL WHERE id = @id RETURNING {Columns}", new { id = job.Id });
         return (marked, await InsertAsync(connection, job.Id, tasks, names, now));
     }
 
@@ -161,10 +161,4 @@ internal sealed class JobTaskSteps<TConnection>(IQueueDriver<TConnection> driver
             """, new { ids });
         return changes;
     }
-}
-
-internal static class JobTaskSteps
-{
-    /// <summary>jobs.task_kind of a job made of tasks.</summary>
-    public const string MadeOfTasks = Job.MadeOfTasks;
 }
